@@ -1,0 +1,170 @@
+/**
+ * An instrumented chat model: every call is a GenAI `chat {model}` span with request, response
+ * and usage attributes, with no tracing code at the call site.
+ *
+ * Why not `effect/ai`'s `LanguageModel`? Its spans are named `LanguageModel.generateText` rather
+ * than `chat {model}`, it runs its own tool-call loop inside that span, and it writes its own set
+ * of `gen_ai.*` names; wrapping it would give two spans per call that disagree. This service is
+ * small on purpose: a provider implements `complete` (an HTTP call to OpenAI, Anthropic, or an
+ * `effect/ai` model) and the service does the tracing, following the v1.41 conventions exactly.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as GenAI from "./GenAI.ts"
+
+/**
+ * A request to the model.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ChatRequest {
+  readonly messages: ReadonlyArray<GenAI.InputMessage>
+  readonly systemInstructions?: ReadonlyArray<GenAI.MessagePart> | undefined
+  readonly tools?: ReadonlyArray<GenAI.ToolDefinition> | undefined
+  readonly temperature?: number | undefined
+  readonly topP?: number | undefined
+  readonly maxTokens?: number | undefined
+  readonly stopSequences?: ReadonlyArray<string> | undefined
+  readonly seed?: number | undefined
+  readonly conversationId?: string | undefined
+}
+
+/**
+ * A tool call the model asked for.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ToolCallRequest {
+  readonly id: string
+  readonly name: string
+  readonly arguments: unknown
+}
+
+/**
+ * The model's reply.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ChatResponse {
+  readonly id: string
+  readonly model: string
+  readonly text: string
+  readonly toolCalls: ReadonlyArray<ToolCallRequest>
+  readonly finishReason: GenAI.FinishReasonName
+  readonly usage: GenAI.Usage
+}
+
+/**
+ * A failed model call. `errorType` becomes the span's `error.type` (a provider error code such
+ * as `rate_limit_exceeded`, or `timeout`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ChatError extends Data.TaggedError("ChatError")<{
+  readonly errorType: string
+  readonly message: string
+}> {}
+
+/**
+ * What a provider supplies: who it is, and the raw call.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Provider {
+  readonly provider: GenAI.ProviderName
+  readonly model: string
+  readonly serverAddress?: string | undefined
+  readonly serverPort?: number | undefined
+  /** True for a model running in this process (the span is INTERNAL). */
+  readonly inProcess?: boolean | undefined
+  readonly complete: (request: ChatRequest) => Effect.Effect<ChatResponse, ChatError>
+}
+
+/**
+ * The chat model service.
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class ChatModel extends Context.Service<ChatModel, {
+  readonly model: string
+  readonly chat: (request: ChatRequest) => Effect.Effect<ChatResponse, ChatError>
+}>()("beluga-o11y/ChatModel") {}
+
+/**
+ * The reply as the output message the conventions record (one per choice).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const toOutputMessage = (response: ChatResponse): GenAI.OutputMessage => ({
+  role: "assistant",
+  parts: [
+    ...(response.text !== "" ? [{ type: "text" as const, content: response.text }] : []),
+    ...response.toolCalls.map((call) => ({
+      type: "tool_call" as const,
+      id: call.id,
+      name: call.name,
+      arguments: call.arguments
+    }))
+  ],
+  finish_reason: response.finishReason
+})
+
+const describe = (response: ChatResponse): GenAI.InferenceOutcome => ({
+  response: {
+    id: response.id,
+    model: response.model,
+    finishReasons: [response.finishReason],
+    outputMessages: [toOutputMessage(response)]
+  },
+  usage: response.usage
+})
+
+/**
+ * Instruments a provider: every `chat` call becomes a `chat {model}` span.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (provider: Provider): ChatModel["Service"] =>
+  ChatModel.of({
+    model: provider.model,
+    chat: (request) =>
+      provider.complete(request).pipe(
+        GenAI.chat({
+          provider: provider.provider,
+          model: provider.model,
+          serverAddress: provider.serverAddress,
+          serverPort: provider.serverPort,
+          inProcess: provider.inProcess,
+          temperature: request.temperature,
+          topP: request.topP,
+          maxTokens: request.maxTokens,
+          stopSequences: request.stopSequences,
+          seed: request.seed,
+          conversationId: request.conversationId,
+          outputType: GenAI.OutputType.text,
+          systemInstructions: request.systemInstructions,
+          messages: request.messages,
+          toolDefinitions: request.tools
+        }, describe)
+      )
+  })
+
+/**
+ * A layer providing the instrumented model.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (provider: Provider): Layer.Layer<ChatModel> => Layer.succeed(ChatModel, make(provider))

@@ -1,0 +1,94 @@
+/**
+ * An instrumented embedder: every call is an `embeddings {model}` span with the dimension count
+ * and input tokens.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as GenAI from "./GenAI.ts"
+
+/**
+ * The vectors for a batch of inputs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Embeddings {
+  readonly model: string
+  readonly vectors: ReadonlyArray<ReadonlyArray<number>>
+  readonly inputTokens: number
+}
+
+/**
+ * A failed embeddings call.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class EmbeddingError extends Data.TaggedError("EmbeddingError")<{
+  readonly errorType: string
+  readonly message: string
+}> {}
+
+/**
+ * What a provider supplies.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Provider {
+  readonly provider: GenAI.ProviderName
+  readonly model: string
+  readonly dimensions: number
+  readonly serverAddress?: string | undefined
+  readonly serverPort?: number | undefined
+  readonly embed: (inputs: ReadonlyArray<string>) => Effect.Effect<Embeddings, EmbeddingError>
+}
+
+/**
+ * The embedder service.
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class Embedder extends Context.Service<Embedder, {
+  readonly dimensions: number
+  readonly embed: (inputs: ReadonlyArray<string>) => Effect.Effect<Embeddings, EmbeddingError>
+}>()("beluga-o11y/Embedder") {}
+
+/**
+ * Instruments a provider.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (provider: Provider): Embedder["Service"] =>
+  Embedder.of({
+    dimensions: provider.dimensions,
+    embed: (inputs) =>
+      provider.embed(inputs).pipe(
+        GenAI.embeddings({
+          provider: provider.provider,
+          model: provider.model,
+          dimensions: provider.dimensions,
+          serverAddress: provider.serverAddress,
+          serverPort: provider.serverPort,
+          encodingFormats: ["float"]
+        }, (result) => ({
+          dimensions: result.vectors[0]?.length,
+          responseModel: result.model,
+          usage: { inputTokens: result.inputTokens }
+        }))
+      )
+  })
+
+/**
+ * A layer providing the instrumented embedder.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (provider: Provider): Layer.Layer<Embedder> => Layer.succeed(Embedder, make(provider))

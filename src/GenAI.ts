@@ -1,0 +1,774 @@
+/**
+ * The OpenTelemetry GenAI semantic conventions (v1.41): attribute names, well-known values, typed
+ * request / response / usage models, and one combinator per GenAI operation that wraps an Effect
+ * in a correctly named, kinded and annotated span.
+ *
+ * ```ts
+ * const answer = callProvider(prompt).pipe(
+ *   GenAI.chat({ provider: "openai", model: "gpt-4o", temperature: 0.2 }, (r) => ({
+ *     response: { id: r.id, finishReasons: [r.finishReason] },
+ *     usage: { inputTokens: r.usage.prompt, outputTokens: r.usage.completion }
+ *   }))
+ * )
+ * ```
+ *
+ * All GenAI conventions are "Development" status upstream. Every name the library writes lives in
+ * this file, so a rename upstream is a change in one place.
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Tracer from "effect/Tracer"
+import type { GenAISettings } from "./internal/config.ts"
+import { boundedJson } from "./internal/content.ts"
+
+// -----------------------------------------------------------------------------
+// Attribute names (experimental in semconv v1.41)
+// -----------------------------------------------------------------------------
+
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_DATA_SOURCE_ID = "gen_ai.data_source.id"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_OUTPUT_TYPE = "gen_ai.output.type"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_TEMPERATURE = "gen_ai.request.temperature"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_TOP_P = "gen_ai.request.top_p"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_TOP_K = "gen_ai.request.top_k"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_STOP_SEQUENCES = "gen_ai.request.stop_sequences"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_SEED = "gen_ai.request.seed"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY = "gen_ai.request.frequency_penalty"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY = "gen_ai.request.presence_penalty"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_CHOICE_COUNT = "gen_ai.request.choice.count"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_STREAM = "gen_ai.request.stream"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_ENCODING_FORMATS = "gen_ai.request.encoding_formats"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_RESPONSE_ID = "gen_ai.response.id"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_RESPONSE_MODEL = "gen_ai.response.model"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation.input_tokens"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT = "gen_ai.embeddings.dimension.count"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOOL_NAME = "gen_ai.tool.name"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOOL_CALL_ID = "gen_ai.tool.call.id"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOOL_TYPE = "gen_ai.tool.type"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOOL_DESCRIPTION = "gen_ai.tool.description"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_AGENT_ID = "gen_ai.agent.id"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_AGENT_NAME = "gen_ai.agent.name"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_AGENT_DESCRIPTION = "gen_ai.agent.description"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_AGENT_VERSION = "gen_ai.agent.version"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_WORKFLOW_NAME = "gen_ai.workflow.name"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOKEN_TYPE = "gen_ai.token.type"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_EVALUATION_NAME = "gen_ai.evaluation.name"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_EVALUATION_SCORE_VALUE = "gen_ai.evaluation.score.value"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_EVALUATION_SCORE_LABEL = "gen_ai.evaluation.score.label"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_EVALUATION_EXPLANATION = "gen_ai.evaluation.explanation"
+
+/** Content attributes: opt-in, JSON strings. @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOOL_DEFINITIONS = "gen_ai.tool.definitions"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOOL_CALL_RESULT = "gen_ai.tool.call.result"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT = "gen_ai.retrieval.query.text"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_RETRIEVAL_DOCUMENTS = "gen_ai.retrieval.documents"
+
+/** General semconv attributes the GenAI spans use. @since 0.1.0 @category attributes */
+export const ATTR_ERROR_TYPE = "error.type"
+/** @since 0.1.0 @category attributes */
+export const ATTR_SERVER_ADDRESS = "server.address"
+/** @since 0.1.0 @category attributes */
+export const ATTR_SERVER_PORT = "server.port"
+
+/**
+ * Deprecated names, emitted only when `OTEL_SEMCONV_STABILITY_OPT_IN` contains `gen_ai/dup`
+ * (or the `emitLegacyAttributes` option is set).
+ *
+ * @since 0.1.0
+ * @category attributes
+ */
+export const LEGACY_ATTR_GEN_AI_SYSTEM = "gen_ai.system"
+/** @since 0.1.0 @category attributes */
+export const LEGACY_ATTR_GEN_AI_USAGE_PROMPT_TOKENS = "gen_ai.usage.prompt_tokens"
+/** @since 0.1.0 @category attributes */
+export const LEGACY_ATTR_GEN_AI_USAGE_COMPLETION_TOKENS = "gen_ai.usage.completion_tokens"
+/** @since 0.1.0 @category attributes */
+export const LEGACY_ATTR_GEN_AI_OPENAI_REQUEST_SEED = "gen_ai.openai.request.seed"
+/** @since 0.1.0 @category attributes */
+export const LEGACY_ATTR_GEN_AI_OPENAI_REQUEST_RESPONSE_FORMAT = "gen_ai.openai.request.response_format"
+
+// -----------------------------------------------------------------------------
+// Well-known values
+// -----------------------------------------------------------------------------
+
+/** `gen_ai.operation.name` values. @since 0.1.0 @category values */
+export const Operation = {
+  chat: "chat",
+  generateContent: "generate_content",
+  textCompletion: "text_completion",
+  embeddings: "embeddings",
+  retrieval: "retrieval",
+  createAgent: "create_agent",
+  invokeAgent: "invoke_agent",
+  executeTool: "execute_tool",
+  invokeWorkflow: "invoke_workflow"
+} as const
+/** @since 0.1.0 @category values */
+export type OperationName = typeof Operation[keyof typeof Operation]
+
+/** `gen_ai.provider.name` values. @since 0.1.0 @category values */
+export const Provider = {
+  openai: "openai",
+  anthropic: "anthropic",
+  awsBedrock: "aws.bedrock",
+  azureAiInference: "azure.ai.inference",
+  azureAiOpenai: "azure.ai.openai",
+  cohere: "cohere",
+  deepseek: "deepseek",
+  gcpGemini: "gcp.gemini",
+  gcpGenAi: "gcp.gen_ai",
+  gcpVertexAi: "gcp.vertex_ai",
+  groq: "groq",
+  ibmWatsonxAi: "ibm.watsonx.ai",
+  mistralAi: "mistral_ai",
+  perplexity: "perplexity",
+  xAi: "x_ai"
+} as const
+/** Any provider name; the well-known ones autocomplete. @since 0.1.0 @category values */
+export type ProviderName = typeof Provider[keyof typeof Provider] | (string & {})
+
+/** `gen_ai.output.type` values. @since 0.1.0 @category values */
+export const OutputType = { text: "text", json: "json", image: "image", speech: "speech" } as const
+/** @since 0.1.0 @category values */
+export type OutputTypeName = typeof OutputType[keyof typeof OutputType] | (string & {})
+
+/** `gen_ai.token.type` values. @since 0.1.0 @category values */
+export const TokenType = { input: "input", output: "output" } as const
+
+/** Common `gen_ai.response.finish_reasons` values. @since 0.1.0 @category values */
+export const FinishReason = {
+  stop: "stop",
+  length: "length",
+  contentFilter: "content_filter",
+  toolCall: "tool_call",
+  error: "error"
+} as const
+/** @since 0.1.0 @category values */
+export type FinishReasonName = typeof FinishReason[keyof typeof FinishReason] | (string & {})
+
+// The provider values renamed since `gen_ai.system`, for the legacy attribute.
+const legacySystemNames: Readonly<Record<string, string>> = {
+  "azure.ai.openai": "az.ai.openai",
+  "gcp.vertex_ai": "vertex_ai",
+  "gcp.gemini": "gemini",
+  "x_ai": "xai"
+}
+
+// -----------------------------------------------------------------------------
+// Message content (the JSON schemas of gen-ai-input-messages / gen-ai-output-messages)
+// -----------------------------------------------------------------------------
+
+/** One part of a message. @since 0.1.0 @category content */
+export type MessagePart =
+  | { readonly type: "text"; readonly content: string }
+  | { readonly type: "tool_call"; readonly name: string; readonly id?: string; readonly arguments?: unknown }
+  | { readonly type: "tool_call_response"; readonly response: unknown; readonly id?: string }
+  | { readonly type: "reasoning"; readonly content: string }
+  | { readonly type: "blob"; readonly modality: string; readonly content: string; readonly mime_type?: string }
+  | { readonly type: "file"; readonly modality: string; readonly file_id: string; readonly mime_type?: string }
+  | { readonly type: "uri"; readonly modality: string; readonly uri: string; readonly mime_type?: string }
+  | { readonly type: (string & {}); readonly [key: string]: unknown }
+
+/** @since 0.1.0 @category content */
+export type Role = "system" | "user" | "assistant" | "tool" | (string & {})
+
+/** A message sent to the model. @since 0.1.0 @category content */
+export interface InputMessage {
+  readonly role: Role
+  readonly parts: ReadonlyArray<MessagePart>
+  readonly name?: string
+}
+
+/** A message the model returned; one per choice. @since 0.1.0 @category content */
+export interface OutputMessage extends InputMessage {
+  readonly finish_reason: FinishReasonName
+}
+
+/** A tool the model may call. @since 0.1.0 @category content */
+export interface ToolDefinition {
+  readonly type: "function" | (string & {})
+  readonly name: string
+  readonly description?: string
+  readonly parameters?: unknown
+}
+
+/** A retrieved document, as recorded in `gen_ai.retrieval.documents`. @since 0.1.0 @category content */
+export interface RetrievedDocument {
+  readonly id: string
+  readonly score?: number
+}
+
+// -----------------------------------------------------------------------------
+// Models
+// -----------------------------------------------------------------------------
+
+/** Where the provider lives; `server.port` is recorded with `server.address`. @since 0.1.0 @category models */
+export interface Server {
+  readonly serverAddress?: string | undefined
+  readonly serverPort?: number | undefined
+}
+
+/**
+ * An inference request (chat, text completion, generate content).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Request extends Server {
+  readonly provider: ProviderName
+  readonly model: string
+  readonly temperature?: number | undefined
+  readonly topP?: number | undefined
+  readonly topK?: number | undefined
+  readonly maxTokens?: number | undefined
+  readonly stopSequences?: ReadonlyArray<string> | undefined
+  readonly seed?: number | undefined
+  readonly frequencyPenalty?: number | undefined
+  readonly presencePenalty?: number | undefined
+  /** Recorded only when not 1, as the conventions ask. */
+  readonly choiceCount?: number | undefined
+  readonly stream?: boolean | undefined
+  readonly outputType?: OutputTypeName | undefined
+  readonly conversationId?: string | undefined
+  /** A model running in this process: the span is INTERNAL instead of CLIENT. */
+  readonly inProcess?: boolean | undefined
+  /** Content, recorded only when capture is on. */
+  readonly systemInstructions?: ReadonlyArray<MessagePart> | undefined
+  readonly messages?: ReadonlyArray<InputMessage> | undefined
+  readonly toolDefinitions?: ReadonlyArray<ToolDefinition> | undefined
+}
+
+/** @since 0.1.0 @category models */
+export interface Response {
+  readonly id?: string | undefined
+  readonly model?: string | undefined
+  readonly finishReasons?: ReadonlyArray<FinishReasonName> | undefined
+  /** Seconds from request to the first streamed chunk. */
+  readonly timeToFirstChunk?: number | undefined
+  /** Content, recorded only when capture is on. */
+  readonly outputMessages?: ReadonlyArray<OutputMessage> | undefined
+}
+
+/** Token counts. @since 0.1.0 @category models */
+export interface Usage {
+  readonly inputTokens?: number | undefined
+  readonly outputTokens?: number | undefined
+  readonly cacheReadInputTokens?: number | undefined
+  readonly cacheCreationInputTokens?: number | undefined
+  readonly reasoningOutputTokens?: number | undefined
+}
+
+/** What an inference call's result says about itself. @since 0.1.0 @category models */
+export interface InferenceOutcome {
+  readonly response?: Response | undefined
+  readonly usage?: Usage | undefined
+}
+
+/** @since 0.1.0 @category models */
+export interface EmbeddingsRequest extends Server {
+  readonly provider: ProviderName
+  readonly model: string
+  readonly encodingFormats?: ReadonlyArray<string> | undefined
+  /** Known up front for most models; otherwise report it from the result. */
+  readonly dimensions?: number | undefined
+}
+
+/** @since 0.1.0 @category models */
+export interface EmbeddingsOutcome {
+  readonly dimensions?: number | undefined
+  readonly responseModel?: string | undefined
+  readonly usage?: Pick<Usage, "inputTokens"> | undefined
+}
+
+/** @since 0.1.0 @category models */
+export interface RetrievalRequest extends Server {
+  readonly dataSourceId: string
+  readonly provider?: ProviderName | undefined
+  readonly model?: string | undefined
+  readonly topK?: number | undefined
+  /** Content, recorded only when capture is on. */
+  readonly query?: string | undefined
+}
+
+/** @since 0.1.0 @category models */
+export interface RetrievalOutcome {
+  /** Content, recorded only when capture is on. */
+  readonly documents?: ReadonlyArray<RetrievedDocument> | undefined
+}
+
+/** @since 0.1.0 @category models */
+export interface ToolCall {
+  readonly name: string
+  readonly callId?: string | undefined
+  readonly type?: "function" | "extension" | "datastore" | (string & {}) | undefined
+  readonly description?: string | undefined
+  /** Content, recorded only when capture is on. */
+  readonly arguments?: unknown
+}
+
+/** @since 0.1.0 @category models */
+export interface ToolOutcome {
+  /** Content, recorded only when capture is on. */
+  readonly result?: unknown
+}
+
+/** @since 0.1.0 @category models */
+export interface Agent extends Server {
+  readonly provider?: ProviderName | undefined
+  readonly name?: string | undefined
+  readonly id?: string | undefined
+  readonly description?: string | undefined
+  readonly version?: string | undefined
+  readonly model?: string | undefined
+  readonly conversationId?: string | undefined
+  readonly dataSourceId?: string | undefined
+  /** A remote agent (CLIENT span); in-process agents are INTERNAL. */
+  readonly remote?: boolean | undefined
+  /** Content, recorded only when capture is on. */
+  readonly systemInstructions?: ReadonlyArray<MessagePart> | undefined
+  readonly messages?: ReadonlyArray<InputMessage> | undefined
+}
+
+/** @since 0.1.0 @category models */
+export interface Workflow {
+  readonly name: string
+  /** Content, recorded only when capture is on. */
+  readonly messages?: ReadonlyArray<InputMessage> | undefined
+}
+
+// -----------------------------------------------------------------------------
+// Settings
+// -----------------------------------------------------------------------------
+
+/**
+ * How GenAI spans are written: whether content is captured, how long it may be, and whether
+ * deprecated names are emitted. Provided by `Tracing.layer` from its options and the environment;
+ * the default records no content.
+ *
+ * @since 0.1.0
+ * @category settings
+ */
+export const Settings = Context.Reference<GenAISettings>("beluga-o11y/GenAI/Settings", {
+  defaultValue: () => ({ captureContent: false, maxContentLength: 16_384, emitLegacyAttributes: false })
+})
+
+// -----------------------------------------------------------------------------
+// The shared span maker
+// -----------------------------------------------------------------------------
+
+type Attributes = Record<string, unknown>
+
+/** What one operation contributes; every combinator below is a thin shell over this. */
+interface Spec<A> {
+  readonly operation: OperationName
+  /** The name's suffix: `{operation} {target}`, or just `{operation}` when absent. */
+  readonly target: string | undefined
+  readonly kind: Tracer.SpanKind
+  /** Request attributes, known before the call (content included when capture is on). */
+  readonly start: (settings: GenAISettings) => Attributes
+  /** Attributes from the result: response, usage, and content when capture is on. */
+  readonly end?: ((result: A, settings: GenAISettings) => Attributes) | undefined
+}
+
+/**
+ * Wraps `self` in a GenAI span: named and kinded per the conventions, request attributes set when
+ * the span starts, result attributes when it succeeds, `error.type` and ERROR status when it fails.
+ */
+const traced = <A>(spec: Spec<A>) => <E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Effect.service(Settings), (settings) => {
+    const attributes = spec.start(settings)
+    attributes[ATTR_GEN_AI_OPERATION_NAME] = spec.operation
+    const name = spec.target !== undefined && spec.target !== "" ? `${spec.operation} ${spec.target}` : spec.operation
+    return Effect.useSpan(name, { kind: spec.kind, attributes: defined(attributes) }, (span) => {
+      const observed = spec.end === undefined ? self : Effect.tap(self, (result) =>
+        Effect.sync(() => {
+          // An extractor that throws must not fail the call it observes: its attributes are lost.
+          let end: Attributes
+          try {
+            end = spec.end!(result, settings)
+          } catch {
+            return
+          }
+          for (const key in end) if (end[key] !== undefined) span.attribute(key, end[key])
+        }))
+      return observed.pipe(
+        Effect.onError((cause) => Effect.sync(() => recordErrorType(span, cause))),
+        Effect.withParentSpan(span, { captureStackTrace: false })
+      )
+    })
+  })
+
+/**
+ * `error.type` for a failed span: the error's own `errorType` string if it has one (a provider's
+ * error code), else its `_tag` (Effect's tagged errors), else its class name, else `_OTHER`.
+ * Interruption is not an error and gives `undefined`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const errorType = (cause: Cause.Cause<unknown>): string | undefined => {
+  const failure = cause.reasons.find((reason) => !Cause.isInterruptReason(reason))
+  if (failure === undefined) return undefined
+  const error = Cause.isFailReason(failure) ? failure.error : Cause.isDieReason(failure) ? failure.defect : undefined
+  if (typeof error === "object" && error !== null) {
+    const code = (error as { errorType?: unknown }).errorType
+    if (typeof code === "string" && code !== "") return code
+    const tag = (error as { _tag?: unknown })._tag
+    if (typeof tag === "string" && tag !== "") return tag
+    if (error instanceof Error) return error.name !== "Error" ? error.name : error.constructor.name
+  }
+  return "_OTHER"
+}
+
+/** Sets `error.type` on a span that is about to end with `cause`. @internal */
+export const recordErrorType = (span: Tracer.Span, cause: Cause.Cause<unknown>): void => {
+  const type = errorType(cause)
+  if (type !== undefined) span.attribute(ATTR_ERROR_TYPE, type)
+}
+
+const defined = (attributes: Attributes): Attributes => {
+  for (const key of Object.keys(attributes)) if (attributes[key] === undefined) delete attributes[key]
+  return attributes
+}
+
+/** Content as a bounded JSON string, or nothing when capture is off. */
+const content = (settings: GenAISettings, value: unknown): string | undefined =>
+  settings.captureContent && value !== undefined ? boundedJson(value, settings.maxContentLength) : undefined
+
+const serverAttributes = (server: Server): Attributes => ({
+  [ATTR_SERVER_ADDRESS]: server.serverAddress,
+  // The conventions make the port conditional on the address.
+  [ATTR_SERVER_PORT]: server.serverAddress !== undefined ? server.serverPort : undefined
+})
+
+const providerAttributes = (provider: ProviderName | undefined, settings: GenAISettings): Attributes =>
+  settings.emitLegacyAttributes && provider !== undefined
+    ? { [ATTR_GEN_AI_PROVIDER_NAME]: provider, [LEGACY_ATTR_GEN_AI_SYSTEM]: legacySystemNames[provider] ?? provider }
+    : { [ATTR_GEN_AI_PROVIDER_NAME]: provider }
+
+const usageAttributes = (usage: Usage | undefined, settings: GenAISettings): Attributes => {
+  if (usage === undefined) return {}
+  const attributes: Attributes = {
+    [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: usage.inputTokens,
+    [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: usage.outputTokens,
+    [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: usage.cacheReadInputTokens,
+    [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: usage.cacheCreationInputTokens,
+    [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: usage.reasoningOutputTokens
+  }
+  if (settings.emitLegacyAttributes) {
+    attributes[LEGACY_ATTR_GEN_AI_USAGE_PROMPT_TOKENS] = usage.inputTokens
+    attributes[LEGACY_ATTR_GEN_AI_USAGE_COMPLETION_TOKENS] = usage.outputTokens
+  }
+  return attributes
+}
+
+const inference = <A>(
+  operation: "chat" | "text_completion" | "generate_content",
+  request: Request,
+  describe: ((result: A) => InferenceOutcome) | undefined
+): Spec<A> => ({
+  operation,
+  target: request.model,
+  kind: request.inProcess === true ? "internal" : "client",
+  start: (settings) => ({
+    ...providerAttributes(request.provider, settings),
+    [ATTR_GEN_AI_REQUEST_MODEL]: request.model,
+    ...serverAttributes(request),
+    [ATTR_GEN_AI_REQUEST_TEMPERATURE]: request.temperature,
+    [ATTR_GEN_AI_REQUEST_TOP_P]: request.topP,
+    [ATTR_GEN_AI_REQUEST_TOP_K]: request.topK,
+    [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: request.maxTokens,
+    [ATTR_GEN_AI_REQUEST_STOP_SEQUENCES]: request.stopSequences,
+    [ATTR_GEN_AI_REQUEST_SEED]: request.seed,
+    [ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY]: request.frequencyPenalty,
+    [ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY]: request.presencePenalty,
+    [ATTR_GEN_AI_REQUEST_CHOICE_COUNT]: request.choiceCount !== 1 ? request.choiceCount : undefined,
+    [ATTR_GEN_AI_REQUEST_STREAM]: request.stream,
+    [ATTR_GEN_AI_OUTPUT_TYPE]: request.outputType,
+    [ATTR_GEN_AI_CONVERSATION_ID]: request.conversationId,
+    [ATTR_GEN_AI_SYSTEM_INSTRUCTIONS]: content(settings, request.systemInstructions),
+    [ATTR_GEN_AI_INPUT_MESSAGES]: content(settings, request.messages),
+    [ATTR_GEN_AI_TOOL_DEFINITIONS]: content(settings, request.toolDefinitions),
+    ...(settings.emitLegacyAttributes && request.provider === Provider.openai
+      ? {
+        [LEGACY_ATTR_GEN_AI_OPENAI_REQUEST_SEED]: request.seed,
+        [LEGACY_ATTR_GEN_AI_OPENAI_REQUEST_RESPONSE_FORMAT]: request.outputType
+      }
+      : {})
+  }),
+  end: describe && ((result, settings) => {
+    const { response, usage } = describe(result)
+    return {
+      [ATTR_GEN_AI_RESPONSE_ID]: response?.id,
+      [ATTR_GEN_AI_RESPONSE_MODEL]: response?.model,
+      [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: response?.finishReasons,
+      [ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]: response?.timeToFirstChunk,
+      ...usageAttributes(usage, settings),
+      [ATTR_GEN_AI_OUTPUT_MESSAGES]: content(settings, response?.outputMessages)
+    }
+  })
+})
+
+const agentAttributes = (agent: Agent, settings: GenAISettings): Attributes => ({
+  ...providerAttributes(agent.provider, settings),
+  [ATTR_GEN_AI_AGENT_NAME]: agent.name,
+  [ATTR_GEN_AI_AGENT_ID]: agent.id,
+  [ATTR_GEN_AI_AGENT_DESCRIPTION]: agent.description,
+  [ATTR_GEN_AI_AGENT_VERSION]: agent.version,
+  [ATTR_GEN_AI_REQUEST_MODEL]: agent.model,
+  [ATTR_GEN_AI_CONVERSATION_ID]: agent.conversationId,
+  [ATTR_GEN_AI_DATA_SOURCE_ID]: agent.dataSourceId,
+  ...serverAttributes(agent),
+  [ATTR_GEN_AI_SYSTEM_INSTRUCTIONS]: content(settings, agent.systemInstructions),
+  [ATTR_GEN_AI_INPUT_MESSAGES]: content(settings, agent.messages)
+})
+
+// -----------------------------------------------------------------------------
+// One combinator per operation
+// -----------------------------------------------------------------------------
+
+/**
+ * A chat completion: span `chat {model}`, CLIENT (INTERNAL with `inProcess`). Request attributes
+ * are set when the span starts; `describe` maps the result to response and usage attributes.
+ *
+ * @example
+ * ```ts
+ * const reply = client.complete(prompt).pipe(
+ *   GenAI.chat({ provider: "openai", model: "gpt-4o", maxTokens: 512 }, (r) => ({
+ *     response: { id: r.id, model: r.model, finishReasons: [r.finish] },
+ *     usage: { inputTokens: r.usage.in, outputTokens: r.usage.out }
+ *   }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const chat = <A>(request: Request, describe?: (result: A) => InferenceOutcome) =>
+  traced(inference<A>(Operation.chat, request, describe))
+
+/**
+ * A text completion: span `text_completion {model}`; otherwise as {@link chat}.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const textCompletion = <A>(request: Request, describe?: (result: A) => InferenceOutcome) =>
+  traced(inference<A>(Operation.textCompletion, request, describe))
+
+/**
+ * A multimodal generate-content call (Gemini style): span `generate_content {model}`; otherwise as {@link chat}.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const generateContent = <A>(request: Request, describe?: (result: A) => InferenceOutcome) =>
+  traced(inference<A>(Operation.generateContent, request, describe))
+
+/**
+ * An embeddings call: span `embeddings {model}`, CLIENT, with the dimension count.
+ *
+ * @example
+ * ```ts
+ * embed(texts).pipe(GenAI.embeddings({ provider: "openai", model: "text-embedding-3-small", dimensions: 1536 }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const embeddings = <A>(request: EmbeddingsRequest, describe?: (result: A) => EmbeddingsOutcome) =>
+  traced<A>({
+    operation: Operation.embeddings,
+    target: request.model,
+    kind: "client",
+    start: (settings) => ({
+      ...providerAttributes(request.provider, settings),
+      [ATTR_GEN_AI_REQUEST_MODEL]: request.model,
+      ...serverAttributes(request),
+      [ATTR_GEN_AI_REQUEST_ENCODING_FORMATS]: request.encodingFormats,
+      [ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT]: request.dimensions
+    }),
+    end: describe && ((result, settings) => {
+      const outcome = describe(result)
+      return {
+        [ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT]: outcome.dimensions,
+        [ATTR_GEN_AI_RESPONSE_MODEL]: outcome.responseModel,
+        ...usageAttributes(outcome.usage, settings)
+      }
+    })
+  })
+
+/**
+ * A retrieval from a data source (vector store, search index): span `retrieval {data_source.id}`,
+ * CLIENT. The query text and the returned documents are content: recorded only when capture is on.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const retrieval = <A>(request: RetrievalRequest, describe?: (result: A) => RetrievalOutcome) =>
+  traced<A>({
+    operation: Operation.retrieval,
+    target: request.dataSourceId,
+    kind: "client",
+    start: (settings) => ({
+      ...providerAttributes(request.provider, settings),
+      [ATTR_GEN_AI_DATA_SOURCE_ID]: request.dataSourceId,
+      [ATTR_GEN_AI_REQUEST_MODEL]: request.model,
+      [ATTR_GEN_AI_REQUEST_TOP_K]: request.topK,
+      ...serverAttributes(request),
+      [ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT]: content(settings, request.query)
+    }),
+    end: describe && ((result, settings) => ({
+      [ATTR_GEN_AI_RETRIEVAL_DOCUMENTS]: content(settings, describe(result).documents)
+    }))
+  })
+
+/**
+ * A tool execution: span `execute_tool {tool.name}`, INTERNAL, with call id, type and description.
+ * Arguments and result are content: recorded only when capture is on.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const executeTool = <A>(call: ToolCall, describe?: (result: A) => ToolOutcome) =>
+  traced<A>({
+    operation: Operation.executeTool,
+    target: call.name,
+    kind: "internal",
+    start: (settings) => ({
+      [ATTR_GEN_AI_TOOL_NAME]: call.name,
+      [ATTR_GEN_AI_TOOL_CALL_ID]: call.callId,
+      [ATTR_GEN_AI_TOOL_TYPE]: call.type,
+      [ATTR_GEN_AI_TOOL_DESCRIPTION]: call.description,
+      [ATTR_GEN_AI_TOOL_CALL_ARGUMENTS]: content(settings, call.arguments)
+    }),
+    end: (result, settings) => ({
+      [ATTR_GEN_AI_TOOL_CALL_RESULT]: settings.captureContent
+        ? content(settings, describe !== undefined ? describe(result).result : result)
+        : undefined
+    })
+  })
+
+/**
+ * An agent invocation: span `invoke_agent {agent.name}`, INTERNAL for an agent in this process,
+ * CLIENT with `remote: true`. `describe` may report the agent's final response and usage.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const invokeAgent = <A>(agent: Agent, describe?: (result: A) => InferenceOutcome) =>
+  traced<A>({
+    operation: Operation.invokeAgent,
+    target: agent.name,
+    kind: agent.remote === true ? "client" : "internal",
+    start: (settings) => agentAttributes(agent, settings),
+    end: describe && ((result, settings) => {
+      const { response, usage } = describe(result)
+      return {
+        [ATTR_GEN_AI_RESPONSE_ID]: response?.id,
+        [ATTR_GEN_AI_RESPONSE_MODEL]: response?.model,
+        [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: response?.finishReasons,
+        ...usageAttributes(usage, settings),
+        [ATTR_GEN_AI_OUTPUT_MESSAGES]: content(settings, response?.outputMessages)
+      }
+    })
+  })
+
+/**
+ * Creating an agent on a provider: span `create_agent {agent.name}`, CLIENT.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const createAgent = <A>(agent: Agent) =>
+  traced<A>({
+    operation: Operation.createAgent,
+    target: agent.name,
+    kind: "client",
+    start: (settings) => agentAttributes(agent, settings)
+  })
+
+/**
+ * A multi-step workflow: span `invoke_workflow {workflow.name}`, INTERNAL.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const invokeWorkflow = <A>(workflow: Workflow, describe?: (result: A) => Pick<Response, "outputMessages">) =>
+  traced<A>({
+    operation: Operation.invokeWorkflow,
+    target: workflow.name,
+    kind: "internal",
+    start: (settings) => ({
+      [ATTR_GEN_AI_WORKFLOW_NAME]: workflow.name,
+      [ATTR_GEN_AI_INPUT_MESSAGES]: content(settings, workflow.messages)
+    }),
+    end: describe && ((result, settings) => ({
+      [ATTR_GEN_AI_OUTPUT_MESSAGES]: content(settings, describe(result).outputMessages)
+    }))
+  })

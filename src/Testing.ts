@@ -1,0 +1,273 @@
+/**
+ * Testing support: a tracing layer that keeps finished spans in memory, a service to read them,
+ * and helpers that assert a span tree by name, parent, kind, attributes, status and events.
+ *
+ * ```ts
+ * it.effect("chat is a child of the run", () =>
+ *   Effect.gen(function*() {
+ *     yield* myAgent
+ *     Testing.expectTree(yield* Testing.finishedSpans, {
+ *       name: "agent-workflow",
+ *       children: [{ name: "chat sim-gpt-4o", kind: "client" }]
+ *     })
+ *   }).pipe(Effect.provide(Testing.layer())))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api"
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Tracer from "effect/Tracer"
+import * as Config from "./internal/config.ts"
+import { renderTrace } from "./internal/terminal.ts"
+import * as Tracing from "./Tracing.ts"
+
+/**
+ * Finished spans, in the order they ended. The exporter behind it clears on shutdown, so read
+ * spans while the layer is alive (inside the test's effect).
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class Spans extends Context.Service<Spans, {
+  readonly finished: Effect.Effect<ReadonlyArray<ReadableSpan>>
+  readonly reset: Effect.Effect<void>
+}>()("beluga-o11y/Testing/Spans") {}
+
+/**
+ * The spans finished so far.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const finishedSpans: Effect.Effect<ReadonlyArray<ReadableSpan>, never, Spans> = Effect.flatMap(
+  Effect.service(Spans),
+  (spans) => spans.finished
+)
+
+const build = <E>(options: Tracing.Options, settings: Effect.Effect<Config.Settings, E>) =>
+  Layer.unwrap(Effect.map(settings, (settings) => {
+    const exporter = new InMemorySpanExporter()
+    // Simple, not batched: a span is readable the moment it ends.
+    const tracing = Tracing.make(settings, [new SimpleSpanProcessor(exporter)], {
+      stats: () => ({
+        exportedSpans: exporter.getFinishedSpans().length,
+        failedSpans: 0,
+        rejectedSpans: 0,
+        failedExports: 0,
+        retries: 0,
+        lastError: undefined
+      }),
+      shutdownTimeout: options.shutdownTimeout ?? 1000,
+      warn: options.onWarning ?? (() => {})
+    })
+    return Layer.merge(
+      tracing,
+      Layer.succeed(Spans, Spans.of({
+        finished: Effect.sync(() => exporter.getFinishedSpans()),
+        reset: Effect.sync(() => exporter.reset())
+      }))
+    )
+  }))
+
+const toOverrides = (options: Tracing.Options): Config.Overrides => ({
+  serviceName: options.serviceName ?? "test",
+  serviceVersion: options.serviceVersion,
+  resourceAttributes: options.resourceAttributes,
+  sampler: options.sampler,
+  samplerRatio: options.samplerRatio,
+  captureContent: options.captureContent,
+  maxContentLength: options.maxContentLength,
+  emitLegacyAttributes: options.emitLegacyAttributes
+})
+
+/**
+ * In-memory tracing for tests, configured only by `options`: the environment is ignored, so a
+ * developer's `OTEL_*` variables cannot change a test's outcome.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Tracing.Options = {}): Layer.Layer<Spans | Tracing.Provides> =>
+  build(
+    options,
+    Config.load(toOverrides(options)).pipe(
+      Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} }))),
+      Effect.orDie
+    )
+  )
+
+/**
+ * In-memory tracing configured like `Tracing.layer`: from the current `ConfigProvider`, with
+ * `options` on top. For testing configuration itself.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFromConfig = (
+  options: Tracing.Options = {}
+): Layer.Layer<Spans | Tracing.Provides, Config.TracingConfigError> =>
+  build(options, Config.load(toOverrides(options)))
+
+// -----------------------------------------------------------------------------
+// Span tree assertions
+// -----------------------------------------------------------------------------
+
+/**
+ * The expected shape of a span and, optionally, its children.
+ *
+ * @since 0.1.0
+ * @category assertions
+ */
+export interface ExpectedSpan {
+  readonly name: string
+  readonly kind?: Tracer.SpanKind | undefined
+  /** Each listed attribute must be present with this exact value (and so type). */
+  readonly attributes?: Readonly<Record<string, unknown>> | undefined
+  /** Attribute keys that must be absent. */
+  readonly absent?: ReadonlyArray<string> | undefined
+  readonly status?: "unset" | "ok" | "error" | undefined
+  /** Events that must be present, in order, each with at least these attributes. */
+  readonly events?: ReadonlyArray<{ readonly name: string; readonly attributes?: Record<string, unknown> }> | undefined
+  /** When given, the span has exactly these children (in any order). */
+  readonly children?: ReadonlyArray<ExpectedSpan> | undefined
+}
+
+const kinds: Record<Tracer.SpanKind, SpanKind> = {
+  internal: SpanKind.INTERNAL,
+  server: SpanKind.SERVER,
+  client: SpanKind.CLIENT,
+  producer: SpanKind.PRODUCER,
+  consumer: SpanKind.CONSUMER
+}
+const statuses = { unset: SpanStatusCode.UNSET, ok: SpanStatusCode.OK, error: SpanStatusCode.ERROR } as const
+
+const sameValue = (a: unknown, b: unknown): boolean =>
+  Array.isArray(a) && Array.isArray(b)
+    ? a.length === b.length && a.every((x, i) => sameValue(x, b[i]))
+    : Object.is(a, b)
+
+const show = (value: unknown) => typeof value === "string" ? JSON.stringify(value) : `${String(value)} (${typeof value})`
+
+/** Why `span` does not match `expected` (its own fields, not its children), or undefined. */
+const mismatch = (span: ReadableSpan, expected: ExpectedSpan): string | undefined => {
+  if (span.name !== expected.name) return `name ${JSON.stringify(span.name)} ≠ ${JSON.stringify(expected.name)}`
+  if (expected.kind !== undefined && span.kind !== kinds[expected.kind]) {
+    return `${span.name}: kind ${SpanKind[span.kind]} ≠ ${expected.kind}`
+  }
+  if (expected.status !== undefined && span.status.code !== statuses[expected.status]) {
+    return `${span.name}: status ${SpanStatusCode[span.status.code]} ≠ ${expected.status}`
+  }
+  for (const [key, value] of Object.entries(expected.attributes ?? {})) {
+    if (!sameValue(span.attributes[key], value)) {
+      return `${span.name}: attribute ${key} is ${show(span.attributes[key])}, expected ${show(value)}`
+    }
+  }
+  for (const key of expected.absent ?? []) {
+    if (key in span.attributes) return `${span.name}: attribute ${key} should be absent, is ${show(span.attributes[key])}`
+  }
+  let from = 0
+  for (const event of expected.events ?? []) {
+    const index = span.events.findIndex((e, i) =>
+      i >= from && e.name === event.name &&
+      Object.entries(event.attributes ?? {}).every(([k, v]) => sameValue(e.attributes?.[k], v))
+    )
+    if (index < 0) {
+      return `${span.name}: no event ${event.name} with ${JSON.stringify(event.attributes ?? {})}; events: ${
+        JSON.stringify(span.events.map((e) => ({ name: e.name, attributes: e.attributes })))
+      }`
+    }
+    from = index + 1
+  }
+  return undefined
+}
+
+const childrenOf = (spans: ReadonlyArray<ReadableSpan>, parent: ReadableSpan) =>
+  spans.filter((s) =>
+    s.parentSpanContext?.spanId === parent.spanContext().spanId &&
+    s.spanContext().traceId === parent.spanContext().traceId
+  )
+
+/** Matches `span` and its subtree against `expected`; a list of problems, empty when it matches. */
+const matchTree = (spans: ReadonlyArray<ReadableSpan>, span: ReadableSpan, expected: ExpectedSpan): Array<string> => {
+  const own = mismatch(span, expected)
+  if (own !== undefined) return [own]
+  if (expected.children === undefined) return []
+  const actual = childrenOf(spans, span)
+  if (actual.length !== expected.children.length) {
+    return [
+      `${span.name}: ${actual.length} children [${actual.map((s) => s.name).join(", ")}], expected ${expected.children.length} [${
+        expected.children.map((c) => c.name).join(", ")
+      }]`
+    ]
+  }
+  // Assign each expected child to a distinct actual child that matches its whole subtree.
+  const used = new Set<ReadableSpan>()
+  for (const child of expected.children) {
+    const candidates = actual.filter((s) => !used.has(s) && s.name === child.name)
+    const problems: Array<string> = []
+    const found = candidates.find((candidate) => {
+      const result = matchTree(spans, candidate, child)
+      problems.push(...result)
+      return result.length === 0
+    })
+    if (found === undefined) return problems.length > 0 ? problems : [`${span.name}: no child named ${child.name}`]
+    used.add(found)
+  }
+  return []
+}
+
+/**
+ * Asserts that `spans` contain a tree of this shape, rooted at a span named `expected.name`
+ * (the first that matches). Throws an error that shows the problem and the actual trees.
+ *
+ * @since 0.1.0
+ * @category assertions
+ */
+export const expectTree = (spans: ReadonlyArray<ReadableSpan>, expected: ExpectedSpan): ReadableSpan => {
+  const roots = spans.filter((s) => s.name === expected.name)
+  const problems: Array<string> = []
+  for (const root of roots) {
+    const result = matchTree(spans, root, expected)
+    if (result.length === 0) return root
+    problems.push(...result)
+  }
+  throw new Error(
+    `span tree mismatch: ${roots.length === 0 ? `no span named ${JSON.stringify(expected.name)}` : problems.join("; ")}\n` +
+      `actual spans:\n${render(spans)}`
+  )
+}
+
+/**
+ * The one span named `name`; throws (listing the names present) when there is none or several.
+ *
+ * @since 0.1.0
+ * @category assertions
+ */
+export const spanNamed = (spans: ReadonlyArray<ReadableSpan>, name: string): ReadableSpan => {
+  const found = spans.filter((s) => s.name === name)
+  if (found.length !== 1) {
+    throw new Error(`expected one span named ${JSON.stringify(name)}, found ${found.length} among: ${spans.map((s) => s.name).join(", ")}`)
+  }
+  return found[0]!
+}
+
+/**
+ * The spans as indented trees, for failure messages and debugging.
+ *
+ * @since 0.1.0
+ * @category assertions
+ */
+export const render = (spans: ReadonlyArray<ReadableSpan>): string => {
+  const byTrace = new Map<string, Array<ReadableSpan>>()
+  for (const span of spans) {
+    const list = byTrace.get(span.spanContext().traceId) ?? []
+    list.push(span)
+    byTrace.set(span.spanContext().traceId, list)
+  }
+  return [...byTrace.values()].map((trace) => renderTrace(trace)).join("")
+}

@@ -1,0 +1,21 @@
+/**
+ * beluga-o11y: Effect-native OpenTelemetry tracing for AI agents and LLM pipelines.
+ *
+ * - `Tracing`: the layer that exports every Effect span over OTLP/HTTP (`Tracing.TracingLive`).
+ * - `GenAI`: the GenAI semantic conventions and one span combinator per operation.
+ * - `Pipeline`: runs, steps, events and visible retries.
+ * - `ChatModel`, `Tool`, `Retriever`, `Embedder`: components whose calls trace themselves.
+ * - `Simulated`: offline, deterministic stand-ins for those components.
+ * - `Testing`: in-memory spans and span-tree assertions.
+ *
+ * @since 0.1.0
+ */
+export * as ChatModel from "./ChatModel.ts"
+export * as Embedder from "./Embedder.ts"
+export * as GenAI from "./GenAI.ts"
+export * as Pipeline from "./Pipeline.ts"
+export * as Retriever from "./Retriever.ts"
+export * as Simulated from "./Simulated.ts"
+export * as Testing from "./Testing.ts"
+export * as Tool from "./Tool.ts"
+export * as Tracing from "./Tracing.ts"

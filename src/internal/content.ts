@@ -1,0 +1,125 @@
+/**
+ * Turns captured GenAI content (messages, tool arguments, documents) into a JSON string no longer
+ * than a limit, that is always valid JSON and never throws, whatever the value holds: cycles,
+ * BigInt, functions, symbols, huge strings, lone surrogates.
+ *
+ * A plain cut of the serialized text would leave broken JSON that backends show as garbage, so
+ * content is shortened structurally: long strings first (keeping their beginnings, which is what a
+ * reader of a trace wants), then the tails of long arrays.
+ */
+
+const truncatedMark = (dropped: number) => `…[${dropped} chars truncated]`
+
+/** A JSON-safe copy of `value`: cycles, functions, symbols and undefined are replaced or dropped. */
+const toJsonSafe = (value: unknown, seen: WeakSet<object> = new WeakSet()): unknown => {
+  switch (typeof value) {
+    case "string":
+      return value.toWellFormed()
+    case "number":
+      return Number.isFinite(value) ? value : String(value)
+    case "boolean":
+      return value
+    case "bigint":
+      return value.toString()
+    case "undefined":
+    case "function":
+    case "symbol":
+      return undefined
+  }
+  if (value === null) return null
+  const object = value as object
+  if (seen.has(object)) return "[Circular]"
+  seen.add(object)
+  try {
+    if (Array.isArray(object)) return object.map((item) => toJsonSafe(item, seen) ?? null)
+    if (object instanceof Date) return Number.isNaN(object.getTime()) ? null : object.toISOString()
+    if (object instanceof Error) return { name: object.name, message: object.message }
+    if (object instanceof Map) return toJsonSafe(Object.fromEntries(object), seen)
+    if (object instanceof Set) return toJsonSafe([...object], seen)
+    const out: Record<string, unknown> = {}
+    for (const [key, item] of Object.entries(object)) {
+      const safe = toJsonSafe(item, seen)
+      if (safe !== undefined) out[key.toWellFormed()] = safe
+    }
+    return out
+  } catch {
+    // A getter that throws, a revoked proxy: record that something was there.
+    return "[Unserializable]"
+  } finally {
+    seen.delete(object)
+  }
+}
+
+const longestString = (value: unknown): number => {
+  if (typeof value === "string") return value.length
+  if (Array.isArray(value)) return value.reduce((max: number, item) => Math.max(max, longestString(item)), 0)
+  if (value !== null && typeof value === "object") {
+    return Object.values(value).reduce((max: number, item) => Math.max(max, longestString(item)), 0)
+  }
+  return 0
+}
+
+const capStrings = (value: unknown, cap: number): unknown => {
+  if (typeof value === "string") {
+    if (value.length <= cap) return value
+    // Do not split a surrogate pair: that would leave a lone surrogate.
+    let end = cap
+    const code = value.charCodeAt(end - 1)
+    if (end > 0 && code >= 0xd800 && code <= 0xdbff) end--
+    return value.slice(0, end) + truncatedMark(value.length - end)
+  }
+  if (Array.isArray(value)) return value.map((item) => capStrings(item, cap))
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {}
+    for (const [key, item] of Object.entries(value)) out[key] = capStrings(item, cap)
+    return out
+  }
+  return value
+}
+
+/**
+ * Halves every array longer than one element. Dropped items leave no marker behind: a marker
+ * string inside an array of messages would break the schema's shape.
+ */
+const halveArrays = (value: unknown): unknown => {
+  if (Array.isArray(value)) {
+    return (value.length > 1 ? value.slice(0, Math.ceil(value.length / 2)) : value).map(halveArrays)
+  }
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {}
+    for (const [key, item] of Object.entries(value)) out[key] = halveArrays(item)
+    return out
+  }
+  return value
+}
+
+/**
+ * Serializes `value` as JSON of at most `maxLength` characters.
+ */
+export const boundedJson = (value: unknown, maxLength: number): string => {
+  let safe: unknown = toJsonSafe(value) ?? null
+  const full = JSON.stringify(safe)
+  if (full.length <= maxLength) return full
+  for (let round = 0; round < 32; round++) {
+    // The largest per-string cap that fits, by binary search over the longest string's length.
+    let low = 0
+    let high = longestString(safe)
+    let best: string | undefined
+    while (low <= high) {
+      const cap = Math.floor((low + high) / 2)
+      const json = JSON.stringify(capStrings(safe, cap))
+      if (json.length <= maxLength) {
+        best = json
+        low = cap + 1
+      } else {
+        high = cap - 1
+      }
+    }
+    if (best !== undefined) return best
+    const halved = halveArrays(safe)
+    if (JSON.stringify(halved) === JSON.stringify(safe)) break
+    safe = halved
+  }
+  // Nothing structural fits (a limit smaller than the skeleton): an empty value of the same type.
+  return Array.isArray(safe) ? "[]" : typeof safe === "object" && safe !== null ? "{}" : "null"
+}

@@ -1,0 +1,112 @@
+/**
+ * Counts what happened to exported spans and tells the user, once, when something goes wrong.
+ *
+ * The OTel SDK reports export failures through `diag`, which is silent unless a diag logger is
+ * installed, so a newcomer with no collector running sees nothing and wonders where the traces
+ * went. Printing every failure is no better: a stream of stack traces from a tracing library
+ * hides the program's own output. So: one line when exports start failing, one when they
+ * recover, one the first time the collector rejects spans, and counts for anyone who asks.
+ */
+import type { Outcome } from "./otlp.ts"
+
+export interface DeliveryStats {
+  /** Spans the collector accepted. */
+  readonly exportedSpans: number
+  /** Spans whose export failed after retries; they are lost. */
+  readonly failedSpans: number
+  /** Spans the collector received but rejected (OTLP partial success); they are lost. */
+  readonly rejectedSpans: number
+  /** Export calls that failed. */
+  readonly failedExports: number
+  /** Retries performed. */
+  readonly retries: number
+  /** The last export error's message, while exports are failing. */
+  readonly lastError: string | undefined
+}
+
+export class DeliveryReporter {
+  private exported = 0
+  private failed = 0
+  private rejected = 0
+  private failedExports = 0
+  private lastError: string | undefined = undefined
+  private failing = false
+  private warnedRejection = false
+
+  constructor(
+    /** Where spans go, with any credentials removed; used only in messages. */
+    private readonly target: string,
+    private readonly warn: (message: string) => void,
+    private readonly retries: () => number
+  ) {}
+
+  readonly report = (outcome: Outcome): void => {
+    if (outcome._tag === "Delivered") {
+      this.exported += outcome.spans - outcome.rejected
+      this.rejected += outcome.rejected
+      if (outcome.rejected > 0 && !this.warnedRejection) {
+        this.warnedRejection = true
+        this.warn(
+          `beluga-o11y: the collector at ${this.target} rejected ${outcome.rejected} of ${outcome.spans} spans` +
+            (outcome.message !== undefined ? `: ${outcome.message}` : "") + ". Further rejections are counted, not printed."
+        )
+      }
+      if (this.failing) {
+        this.failing = false
+        this.lastError = undefined
+        this.warn(`beluga-o11y: export to ${this.target} recovered (${this.failed} spans were lost while it failed)`)
+      }
+      return
+    }
+    this.failed += outcome.spans
+    this.failedExports++
+    this.lastError = describeError(outcome.error)
+    if (!this.failing) {
+      this.failing = true
+      this.warn(
+        `beluga-o11y: could not export ${outcome.spans} spans to ${this.target}: ${this.lastError}. ` +
+          (outcome.retryable ? "Is a collector running there? " : "") +
+          "Tracing goes on; further failures are counted, not printed."
+      )
+    }
+  }
+
+  stats(): DeliveryStats {
+    return {
+      exportedSpans: this.exported,
+      failedSpans: this.failed,
+      rejectedSpans: this.rejected,
+      failedExports: this.failedExports,
+      retries: this.retries(),
+      lastError: this.lastError
+    }
+  }
+}
+
+/**
+ * Node's network errors are often an `AggregateError` (one per address tried) or carry a `code`
+ * such as ECONNREFUSED; show the part a person can act on.
+ */
+export const describeError = (error: unknown): string => {
+  if (error === undefined) return "unknown error"
+  if (error instanceof AggregateError && error.errors.length > 0) return describeError(error.errors[0])
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code
+    const message = error.message !== "" ? error.message : error.name
+    return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message
+  }
+  return String(error)
+}
+
+/** A URL fit for messages: no user info, no query string (either may carry a key). */
+export const redactUrl = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    parsed.username = ""
+    parsed.password = ""
+    parsed.search = ""
+    return parsed.href
+  } catch {
+    return "<invalid url>"
+  }
+}

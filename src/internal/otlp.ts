@@ -1,0 +1,285 @@
+/**
+ * The OTLP/HTTP span exporter: the SDK's own serializers (`@opentelemetry/otlp-transformer`,
+ * protobuf and JSON) over a small HTTP transport of ours.
+ *
+ * Why not the SDK's `OTLPTraceExporter`? Its retry timers cannot be cancelled and are not
+ * `unref`'d, so a program whose collector is down stays alive for the whole export timeout after
+ * its work is done, and it reports failures only through `diag`, which is silent by default. This
+ * transport follows the same OTLP rules (retry 429/502/503/504 and connection failures with
+ * exponential backoff and jitter, honour `Retry-After`, never retry other 4xx, bound everything
+ * by the export timeout) and adds what a library inside someone else's program needs:
+ * - at shutdown a refused connection is not retried (nobody is listening; waiting helps no one),
+ *   and `abort()` ends whatever is still in flight once the shutdown budget is spent;
+ * - every outcome is reported to the caller (delivered, failed, rejected by partial success), so
+ *   the user gets one clear line instead of silence or a stream of stack traces.
+ */
+import { type ExportResult, ExportResultCode } from "@opentelemetry/core"
+import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer"
+import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base"
+import * as http from "node:http"
+import * as https from "node:https"
+import * as zlib from "node:zlib"
+
+export interface OtlpOptions {
+  readonly url: string
+  readonly protocol: "http/protobuf" | "http/json"
+  readonly headers: Readonly<Record<string, string>>
+  readonly compression: "gzip" | "none"
+  /** Budget for one export, retries included. */
+  readonly timeoutMillis: number
+}
+
+/** What happened to one export call, for reporting. */
+export type Outcome =
+  | { readonly _tag: "Delivered"; readonly spans: number; readonly rejected: number; readonly message: string | undefined }
+  | { readonly _tag: "Failed"; readonly spans: number; readonly error: Error; readonly retryable: boolean }
+
+const retryableStatus = new Set([429, 502, 503, 504])
+const retryableNetworkCodes = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "ENOTFOUND", "ENETUNREACH", "EHOSTUNREACH"])
+const maxRetries = 5
+const initialBackoffMillis = 1000
+const maxBackoffMillis = 5000
+const backoffMultiplier = 1.5
+const jitter = 0.2
+/** Collector error bodies are for humans; keep enough to explain, not enough to flood a log. */
+const maxBodyBytes = 64 * 1024
+
+type Attempt =
+  | { readonly status: "success"; readonly body: Uint8Array }
+  | { readonly status: "retryable"; readonly error: Error; readonly retryAfterMillis: number | undefined; readonly refused: boolean }
+  | { readonly status: "failure"; readonly error: Error }
+
+export class OtlpHttpExporter implements SpanExporter {
+  private readonly serializer: typeof ProtobufTraceSerializer
+  private readonly agent: http.Agent
+  private readonly pending = new Set<Promise<void>>()
+  /** Pending retry waits; `refused` ones end early at shutdown. */
+  private readonly sleepers = new Map<() => void, { readonly refused: boolean }>()
+  private readonly requests = new Set<http.ClientRequest>()
+  private shuttingDown = false
+  private aborted = false
+  /** Retries performed so far (all exports). */
+  retries = 0
+
+  constructor(
+    private readonly options: OtlpOptions,
+    private readonly report: (outcome: Outcome) => void = () => {}
+  ) {
+    this.serializer = options.protocol === "http/json" ? JsonTraceSerializer : ProtobufTraceSerializer
+    const url = new URL(options.url)
+    this.agent = url.protocol === "https:" ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true })
+  }
+
+  export(spans: Array<ReadableSpan>, resultCallback: (result: ExportResult) => void): void {
+    const done = this.send(spans).then((outcome) => {
+      this.report(outcome)
+      resultCallback(
+        outcome._tag === "Delivered"
+          ? { code: ExportResultCode.SUCCESS }
+          : { code: ExportResultCode.FAILED, error: outcome.error }
+      )
+    })
+    this.pending.add(done)
+    void done.finally(() => this.pending.delete(done))
+  }
+
+  /** Waits for exports already handed to us; the batch processor flushes its own queue first. */
+  async forceFlush(): Promise<void> {
+    await Promise.all(this.pending)
+  }
+
+  /**
+   * Called when the program is ending, before the final flush: from now on a refused connection
+   * is final (nobody is listening), while a collector that answers 503 still gets its retries
+   * within the shutdown budget.
+   */
+  beginShutdown(): void {
+    this.shuttingDown = true
+    for (const [wake, { refused }] of this.sleepers) if (refused) wake()
+  }
+
+  async shutdown(): Promise<void> {
+    this.beginShutdown()
+    await this.forceFlush()
+    this.agent.destroy()
+  }
+
+  /** Ends everything still in flight: the shutdown budget is spent. */
+  abort(): void {
+    this.shuttingDown = true
+    this.aborted = true
+    for (const wake of this.sleepers.keys()) wake()
+    for (const request of this.requests) request.destroy(new Error("export aborted at shutdown"))
+    this.agent.destroy()
+  }
+
+  private async send(spans: ReadonlyArray<ReadableSpan>): Promise<Outcome> {
+    let body: Uint8Array | undefined
+    try {
+      body = this.serializer.serializeRequest(spans as Array<ReadableSpan>)
+    } catch (error) {
+      return { _tag: "Failed", spans: spans.length, error: asError(error), retryable: false }
+    }
+    if (body === undefined) {
+      return { _tag: "Failed", spans: spans.length, error: new Error("spans could not be serialized"), retryable: false }
+    }
+    if (this.options.compression === "gzip") body = await gzip(body)
+
+    const deadline = Date.now() + this.options.timeoutMillis
+    let backoff = initialBackoffMillis
+    for (let retry = 0;; retry++) {
+      const attempt = await this.attempt(body, deadline - Date.now())
+      if (attempt.status === "success") return this.delivered(spans.length, attempt.body)
+      if (attempt.status === "failure") return { _tag: "Failed", spans: spans.length, error: attempt.error, retryable: false }
+      // Retryable. Give up when out of tries, when the wait would pass the deadline, or when
+      // shutting down and nobody is listening at all.
+      const wait = attempt.retryAfterMillis ?? backoff * (1 + (Math.random() * 2 - 1) * jitter)
+      backoff = Math.min(backoff * backoffMultiplier, maxBackoffMillis)
+      const giveUp = () => this.aborted || (this.shuttingDown && attempt.refused)
+      if (retry >= maxRetries || Date.now() + wait >= deadline || giveUp()) {
+        return { _tag: "Failed", spans: spans.length, error: attempt.error, retryable: true }
+      }
+      await this.sleep(wait, attempt.refused)
+      if (giveUp()) return { _tag: "Failed", spans: spans.length, error: attempt.error, retryable: true }
+      this.retries++
+    }
+  }
+
+  private delivered(spans: number, body: Uint8Array): Outcome {
+    let rejected = 0
+    let message: string | undefined
+    if (body.length > 0) {
+      try {
+        const response = this.serializer.deserializeResponse(body)
+        rejected = Number(response.partialSuccess?.rejectedSpans ?? 0)
+        message = response.partialSuccess?.errorMessage || undefined
+      } catch {
+        // A 2xx with a body we cannot read is still a delivery (some proxies answer with text).
+      }
+    }
+    return { _tag: "Delivered", spans, rejected, message }
+  }
+
+  private sleep(millis: number, refused: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer)
+        this.sleepers.delete(wake)
+        resolve()
+      }
+      // unref: a retry pending must never be what keeps the user's program alive. At shutdown
+      // the release's own bounded wait keeps the process up while retries are worth waiting for.
+      const timer = setTimeout(wake, millis)
+      timer.unref()
+      this.sleepers.set(wake, { refused })
+    })
+  }
+
+  private attempt(body: Uint8Array, timeoutMillis: number): Promise<Attempt> {
+    return new Promise((resolve) => {
+      const url = new URL(this.options.url)
+      const request = (url.protocol === "https:" ? https : http).request(url, {
+        method: "POST",
+        agent: this.agent,
+        headers: {
+          ...this.options.headers,
+          "Content-Type": this.options.protocol === "http/json" ? "application/json" : "application/x-protobuf",
+          "Content-Length": body.byteLength,
+          ...(this.options.compression === "gzip" ? { "Content-Encoding": "gzip" } : {}),
+          "User-Agent": "beluga-o11y"
+        }
+      })
+      this.requests.add(request)
+      const finish = (attempt: Attempt) => {
+        this.requests.delete(request)
+        clearTimeout(timer)
+        resolve(attempt)
+      }
+      const timer = setTimeout(() => request.destroy(new TimeoutError(timeoutMillis)), Math.max(timeoutMillis, 1))
+      timer.unref()
+      request.on("response", (response) => {
+        const chunks: Array<Buffer> = []
+        let size = 0
+        response.on("data", (chunk: Buffer) => {
+          if (size < maxBodyBytes) chunks.push(chunk)
+          size += chunk.length
+        })
+        response.on("error", (error) => finish({ status: "failure", error }))
+        response.on("end", () => {
+          const status = response.statusCode ?? 0
+          const text = Buffer.concat(chunks).subarray(0, maxBodyBytes)
+          if (status >= 200 && status < 300) return finish({ status: "success", body: text })
+          const error = new CollectorError(status, describeBody(text, response.headers["content-type"]))
+          if (retryableStatus.has(status)) {
+            return finish({
+              status: "retryable",
+              error,
+              retryAfterMillis: parseRetryAfter(response.headers["retry-after"]),
+              refused: false
+            })
+          }
+          finish({ status: "failure", error })
+        })
+      })
+      request.on("error", (error) => {
+        const code = (error as NodeJS.ErrnoException).code
+        const refused = code === "ECONNREFUSED"
+        if (error instanceof TimeoutError || (code !== undefined && retryableNetworkCodes.has(code))) {
+          finish({ status: "retryable", error, retryAfterMillis: undefined, refused })
+        } else {
+          finish({ status: "failure", error })
+        }
+      })
+      request.end(body)
+    })
+  }
+}
+
+/** The collector answered with an error status. */
+export class CollectorError extends Error {
+  constructor(readonly status: number, readonly detail: string) {
+    super(`collector answered HTTP ${status}${detail !== "" ? `: ${detail}` : ""}`)
+    this.name = "CollectorError"
+  }
+}
+
+class TimeoutError extends Error {
+  constructor(millis: number) {
+    super(`no response within ${millis} ms`)
+    this.name = "TimeoutError"
+  }
+}
+
+/**
+ * `Retry-After` is seconds or an HTTP date. Undefined when absent or unreadable, so the caller
+ * falls back to its own backoff.
+ */
+export const parseRetryAfter = (value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+}
+
+/** A collector's error body: the `google.rpc.Status` message for JSON, a text excerpt otherwise. */
+const describeBody = (body: Buffer, contentType: string | undefined): string => {
+  if (body.length === 0) return ""
+  const text = body.toString("utf8")
+  if (contentType?.includes("json") === true) {
+    try {
+      const parsed = JSON.parse(text) as { message?: unknown }
+      if (typeof parsed.message === "string") return parsed.message
+    } catch {
+      // fall through to the text excerpt
+    }
+  }
+  // A protobuf Status or an HTML page: keep printable characters only.
+  const printable = text.replace(/[^\x20-\x7e]+/g, " ").trim()
+  return printable.length > 200 ? `${printable.slice(0, 200)}…` : printable
+}
+
+const gzip = (data: Uint8Array) =>
+  new Promise<Uint8Array>((resolve, reject) => zlib.gzip(data, (error, out) => (error ? reject(error) : resolve(out))))
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)))

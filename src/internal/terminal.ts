@@ -1,0 +1,133 @@
+/**
+ * The terminal view: prints each finished trace as an indented tree, with durations, status and
+ * the key `gen_ai.*` attributes. It is what a newcomer sees with no collector running.
+ *
+ * Spans arrive one at a time as they end, children before parents. They are held per trace until
+ * the trace's local root ends (a span with no parent, or whose parent is in another process), and
+ * the whole tree is printed then.
+ */
+import { SpanStatusCode } from "@opentelemetry/api"
+import { type ExportResult, ExportResultCode, hrTimeToMilliseconds } from "@opentelemetry/core"
+import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base"
+
+export interface TerminalOptions {
+  /** Where lines go; defaults to standard output. */
+  readonly write?: ((text: string) => void) | undefined
+  /** Use ANSI colours; defaults to whether standard output is a TTY. */
+  readonly colors?: boolean | undefined
+}
+
+export class TerminalExporter implements SpanExporter {
+  private readonly pending = new Map<string, Array<ReadableSpan>>()
+  private readonly write: (text: string) => void
+  private readonly colors: boolean
+
+  constructor(options: TerminalOptions = {}) {
+    this.write = options.write ?? ((text) => process.stdout.write(text))
+    this.colors = options.colors ?? (process.stdout.isTTY === true)
+  }
+
+  export(spans: Array<ReadableSpan>, resultCallback: (result: ExportResult) => void): void {
+    for (const span of spans) {
+      const traceId = span.spanContext().traceId
+      let trace = this.pending.get(traceId)
+      if (trace === undefined) {
+        trace = []
+        this.pending.set(traceId, trace)
+      }
+      trace.push(span)
+      if (isLocalRoot(span)) {
+        this.pending.delete(traceId)
+        this.write(renderTrace(trace, this.colors))
+      }
+    }
+    resultCallback({ code: ExportResultCode.SUCCESS })
+  }
+
+  /** Prints traces whose root never ended (the program was cut short), so nothing is hidden. */
+  forceFlush(): Promise<void> {
+    for (const trace of this.pending.values()) this.write(renderTrace(trace, this.colors))
+    this.pending.clear()
+    return Promise.resolve()
+  }
+
+  shutdown(): Promise<void> {
+    return this.forceFlush()
+  }
+}
+
+const isLocalRoot = (span: ReadableSpan): boolean =>
+  span.parentSpanContext === undefined || span.parentSpanContext.isRemote === true
+
+/** Renders one trace; spans whose parent is not in the set are printed as roots. */
+export const renderTrace = (spans: ReadonlyArray<ReadableSpan>, colors = false): string => {
+  const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]))
+  const children = new Map<string | undefined, Array<ReadableSpan>>()
+  for (const span of spans) {
+    const parentId = span.parentSpanContext?.spanId
+    const key = parentId !== undefined && byId.has(parentId) ? parentId : undefined
+    const list = children.get(key) ?? []
+    list.push(span)
+    children.set(key, list)
+  }
+  for (const list of children.values()) list.sort((a, b) => compareHrTime(a.startTime, b.startTime))
+
+  const paint = (code: string, text: string) => colors ? `\x1b[${code}m${text}\x1b[0m` : text
+  const lines: Array<string> = []
+  const first = spans[0]
+  if (first !== undefined) {
+    const service = first.resource.attributes["service.name"]
+    lines.push(paint("2", `trace ${first.spanContext().traceId}${service !== undefined ? ` · ${service}` : ""}`))
+  }
+  const visit = (span: ReadableSpan, prefix: string, last: boolean, root: boolean) => {
+    const branch = root ? "" : last ? "└─ " : "├─ "
+    lines.push(`${prefix}${branch}${describeSpan(span, paint)}`)
+    const kids = children.get(span.spanContext().spanId) ?? []
+    const nextPrefix = root ? prefix : prefix + (last ? "   " : "│  ")
+    kids.forEach((kid, i) => visit(kid, nextPrefix, i === kids.length - 1, false))
+  }
+  for (const root of children.get(undefined) ?? []) visit(root, "", true, true)
+  return lines.join("\n") + "\n\n"
+}
+
+const compareHrTime = (a: readonly [number, number], b: readonly [number, number]) => a[0] - b[0] || a[1] - b[1]
+
+const formatDuration = (ms: number): string =>
+  ms >= 1000 ? `${(ms / 1000).toFixed(2)}s` : ms >= 10 ? `${Math.round(ms)}ms` : `${ms.toFixed(1)}ms`
+
+/** The attributes worth a glance in a terminal, in reading order. */
+const highlights: ReadonlyArray<readonly [key: string, label: string]> = [
+  ["gen_ai.provider.name", "provider"],
+  ["gen_ai.request.model", "model"],
+  ["gen_ai.response.model", "response.model"],
+  ["gen_ai.usage.input_tokens", "in"],
+  ["gen_ai.usage.output_tokens", "out"],
+  ["gen_ai.response.finish_reasons", "finish"],
+  ["gen_ai.embeddings.dimension.count", "dims"],
+  ["gen_ai.tool.call.id", "call"],
+  ["beluga.attempt", "attempt"],
+  ["error.type", "error.type"]
+]
+
+const describeSpan = (span: ReadableSpan, paint: (code: string, text: string) => string): string => {
+  const parts = [paint("1", span.name), paint("36", formatDuration(hrTimeToMilliseconds(span.duration)))]
+  const details: Array<string> = []
+  for (const [key, label] of highlights) {
+    const value = span.attributes[key]
+    if (value === undefined) continue
+    // The response model repeats the request model more often than not.
+    if (key === "gen_ai.response.model" && value === span.attributes["gen_ai.request.model"]) continue
+    details.push(`${label}=${Array.isArray(value) ? value.join(",") : String(value)}`)
+  }
+  if (details.length > 0) parts.push(paint("2", details.join(" ")))
+  for (const event of span.events) {
+    if (event.name === "exception") continue
+    const attrs = Object.entries(event.attributes ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(" ")
+    parts.push(paint("35", `⚑ ${event.name}${attrs !== "" ? ` ${attrs}` : ""}`))
+  }
+  if (span.attributes["effect.fiber.interrupted"] === true) parts.push(paint("33", "⊘ interrupted"))
+  if (span.status.code === SpanStatusCode.ERROR) {
+    parts.push(paint("31", `✗ ERROR${span.status.message !== undefined ? ` ${span.status.message}` : ""}`))
+  }
+  return parts.join("  ")
+}
