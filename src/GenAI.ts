@@ -23,6 +23,7 @@ import * as Effect from "effect/Effect"
 import type * as Tracer from "effect/Tracer"
 import type { GenAISettings } from "./internal/config.ts"
 import { boundedJson } from "./internal/content.ts"
+import { StartAttributes, toAttributes } from "./internal/tracer.ts"
 
 // -----------------------------------------------------------------------------
 // Attribute names (experimental in semconv v1.41)
@@ -444,7 +445,10 @@ const traced = <A>(spec: Spec<A>) => <E, R>(self: Effect.Effect<A, E, R>): Effec
     const attributes = spec.start(settings)
     attributes[ATTR_GEN_AI_OPERATION_NAME] = spec.operation
     const name = spec.target !== undefined && spec.target !== "" ? `${spec.operation} ${spec.target}` : spec.operation
-    return Effect.useSpan(name, { kind: spec.kind, attributes: defined(attributes) }, (span) => {
+    const start = defined(attributes)
+    // Through the annotations the tracer sets them as the span starts, where a sampler sees them.
+    const annotations = Context.make(StartAttributes, toAttributes(start))
+    return Effect.useSpan(name, { kind: spec.kind, attributes: start, annotations }, (span) => {
       const observed = spec.end === undefined ? self : Effect.tap(self, (result) =>
         Effect.sync(() => {
           // An extractor that throws must not fail the call it observes: its attributes are lost.

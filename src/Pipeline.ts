@@ -139,12 +139,13 @@ export const ATTR_ATTEMPT = "beluga.attempt"
  * @since 0.1.0
  * @category combinators
  */
-export const retry = <E>(policy: {
+export const retry = (policy: {
   readonly times?: number | undefined
-  readonly schedule?: Schedule.Schedule<any, E, any, any> | undefined
-  readonly while?: ((error: E) => boolean) | undefined
+  readonly schedule?: Schedule.Schedule<any, any, any, any> | undefined
+  /** Retry only errors this accepts (default: every typed failure). */
+  readonly while?: ((error: any) => boolean) | undefined
 }) =>
-<A, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.suspend(() => {
     let attempt = 0
     return Effect.suspend(() => Effect.annotateSpans(self, ATTR_ATTEMPT, ++attempt)).pipe(

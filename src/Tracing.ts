@@ -34,11 +34,13 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Tracer from "effect/Tracer"
 import * as Version from "effect/Version"
 import * as GenAI from "./GenAI.ts"
 import * as Config from "./internal/config.ts"
 import { DeliveryReporter, type DeliveryStats, redactUrl } from "./internal/exporter.ts"
 import { OtlpHttpExporter } from "./internal/otlp.ts"
+import * as SdkTracer from "./internal/tracer.ts"
 import { TerminalExporter, type TerminalOptions } from "./internal/terminal.ts"
 
 export {
@@ -232,8 +234,12 @@ export const make = (
       (provider) => shutdown(provider, options)
     )
   )
+  const tracer = Layer.effect(Tracer.Tracer, Effect.map(Effect.service(OtelTracer.OtelTracer), SdkTracer.make)).pipe(
+    Layer.provideMerge(OtelTracer.layerTracer),
+    Layer.provide(provider)
+  )
   return Layer.mergeAll(
-    OtelTracer.layer.pipe(Layer.provide(provider)),
+    tracer,
     Layer.succeed(Resource.Resource, resource),
     Layer.succeed(Delivery, Delivery.of({ stats: Effect.sync(options.stats) })),
     Layer.succeed(GenAI.Settings, settings.genai)

@@ -1,0 +1,209 @@
+/**
+ * The Effect `Tracer` that writes OpenTelemetry SDK spans.
+ *
+ * `@effect/opentelemetry`'s `OtelTracer` does the same job and stays this library's integration
+ * point (its `OtelTracer`/`OtelTracerProvider`/`Resource` services are what we provide), but two
+ * of its choices conflict with the conventions this library promises:
+ * - it sets status OK on every successful span, where the OTel spec says instrumentation should
+ *   leave the status unset and the GenAI conventions say so explicitly;
+ * - it sets attributes only after the span has started, so a sampler never sees the
+ *   sampling-relevant GenAI attributes the conventions ask to be present at start.
+ * So this tracer starts spans with the attributes a combinator passes through the span's
+ * annotations ({@link StartAttributes}), leaves the status unset on success, and otherwise
+ * behaves like the upstream one: parents from the fiber, OTel parents when there is no Effect
+ * parent, exceptions and ERROR on failure, `effect.fiber.interrupted` on interruption.
+ */
+import * as OtelTracer from "@effect/opentelemetry/OtelTracer"
+import * as Otel from "@opentelemetry/api"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import type * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
+import { toAttributeValue } from "./attributes.ts"
+
+/**
+ * Attributes to set when the span starts (visible to the sampler), carried in the span's
+ * annotations because Effect's `Tracer.span` receives no attributes.
+ */
+export class StartAttributes extends Context.Service<StartAttributes, Otel.Attributes>()(
+  "beluga-o11y/internal/StartAttributes"
+) {}
+
+const kinds: Record<Tracer.SpanKind, Otel.SpanKind> = {
+  internal: Otel.SpanKind.INTERNAL,
+  client: Otel.SpanKind.CLIENT,
+  server: Otel.SpanKind.SERVER,
+  producer: Otel.SpanKind.PRODUCER,
+  consumer: Otel.SpanKind.CONSUMER
+}
+
+const bigint1e9 = BigInt(1_000_000_000)
+const hrTime = (nanos: bigint): Otel.HrTime => [Number(nanos / bigint1e9), Number(nanos % bigint1e9)]
+
+const isSampled = (flags: Otel.TraceFlags) => (flags & Otel.TraceFlags.SAMPLED) === Otel.TraceFlags.SAMPLED
+
+// Marks the OTel span that Effect itself made active, so re-entry does not treat it as a parent.
+const EffectSpanKey = Otel.createContextKey("beluga-o11y/EffectSpan")
+class OtelParentSpanContext extends Context.Service<OtelParentSpanContext, Otel.SpanContext>()(
+  "beluga-o11y/internal/OtelParentSpanContext"
+) {}
+
+export class SdkSpan implements Tracer.Span {
+  readonly _tag = "Span"
+  readonly name: string
+  readonly kind: Tracer.SpanKind
+  readonly annotations: Context.Context<never>
+  readonly links: Array<Tracer.SpanLink>
+  readonly span: Otel.Span
+  readonly spanId: string
+  readonly traceId: string
+  readonly sampled: boolean
+  readonly parent: Option.Option<Tracer.AnySpan>
+  readonly attributes = new Map<string, unknown>()
+  status: Tracer.SpanStatus
+
+  constructor(tracer: Otel.Tracer, options: Parameters<Tracer.Tracer["span"]>[0]) {
+    this.name = options.name
+    this.kind = options.kind
+    this.annotations = options.annotations
+    this.links = options.links
+    const active = Otel.context.active()
+    const fromActive = !options.root && Option.isNone(options.parent)
+    this.parent = fromActive ? otelParent(active, options.annotations) : options.parent
+    const context = Option.isNone(this.parent)
+      ? Otel.trace.deleteSpan(active)
+      : fromActive
+      ? active
+      : withParent(active, this.parent.value)
+    this.span = tracer.startSpan(options.name, {
+      startTime: hrTime(options.startTime),
+      kind: kinds[options.kind],
+      attributes: Context.getOrElse(options.annotations, StartAttributes, () => ({})),
+      links: options.links.length > 0 ? options.links.map(toOtelLink) : []
+    }, context)
+    const spanContext = this.span.spanContext()
+    this.spanId = spanContext.spanId
+    this.traceId = spanContext.traceId
+    this.sampled = isSampled(spanContext.traceFlags)
+    this.status = { _tag: "Started", startTime: options.startTime }
+  }
+
+  attribute(key: string, value: unknown): void {
+    if (this.status._tag === "Ended") return
+    const attribute = toAttributeValue(value)
+    if (attribute !== undefined) this.span.setAttribute(key, attribute)
+    this.attributes.set(key, value)
+  }
+
+  event(name: string, startTime: bigint, attributes?: Record<string, unknown>): void {
+    if (this.status._tag === "Ended") return
+    this.span.addEvent(name, attributes !== undefined ? toAttributes(attributes) : undefined, hrTime(startTime))
+  }
+
+  addLinks(links: ReadonlyArray<Tracer.SpanLink>): void {
+    if (this.status._tag === "Ended") return
+    this.links.push(...links)
+    this.span.addLinks(links.map(toOtelLink))
+  }
+
+  end(endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
+    if (this.status._tag === "Ended") return
+    this.status = { _tag: "Ended", startTime: this.status.startTime, endTime, exit }
+    const time = hrTime(endTime)
+    // Success leaves the status unset, as the OTel spec asks of instrumentation.
+    if (exit._tag === "Failure") {
+      if (Cause.hasInterruptsOnly(exit.cause)) {
+        this.span.setAttribute("effect.fiber.interrupted", true)
+      } else {
+        const errors = Cause.prettyErrors(exit.cause, { includeCauseInStack: true })
+        for (const error of errors) this.span.recordException(error, time)
+        const first = errors[0]
+        this.span.setStatus({ code: Otel.SpanStatusCode.ERROR, ...(first !== undefined ? { message: first.message } : {}) })
+      }
+    }
+    this.span.end(time)
+  }
+}
+
+export const toAttributes = (record: Record<string, unknown>): Otel.Attributes => {
+  const attributes: Otel.Attributes = {}
+  for (const key in record) {
+    const value = toAttributeValue(record[key])
+    if (value !== undefined) attributes[key] = value
+  }
+  return attributes
+}
+
+const toOtelLink = (link: Tracer.SpanLink): Otel.Link => ({
+  context: spanContextOf(link.span),
+  attributes: toAttributes(link.attributes)
+})
+
+/** An OTel span that is active in the OTel context (and not one Effect put there) becomes the parent. */
+const otelParent = (active: Otel.Context, annotations: Context.Context<never>): Option.Option<Tracer.AnySpan> => {
+  const span = Otel.trace.getSpan(active)
+  if (span === undefined || span === active.getValue(EffectSpanKey)) return Option.none()
+  const parent = span.spanContext()
+  if (!Otel.trace.isSpanContextValid(parent)) return Option.none()
+  return Option.some(Tracer.externalSpan({
+    spanId: parent.spanId,
+    traceId: parent.traceId,
+    sampled: isSampled(parent.traceFlags),
+    annotations: Context.add(annotations, OtelParentSpanContext, parent)
+  }))
+}
+
+const withParent = (context: Otel.Context, parent: Tracer.AnySpan): Otel.Context =>
+  parent instanceof SdkSpan ? Otel.trace.setSpan(context, parent.span) : Otel.trace.setSpanContext(context, spanContextOf(parent))
+
+/** The OTel span context of an Effect span, honouring the trace flags and state `OtelTracer` carries. */
+const spanContextOf = (span: Tracer.AnySpan): Otel.SpanContext => {
+  if (span instanceof SdkSpan) return span.span.spanContext()
+  const otel = Context.getOrUndefined(span.annotations, OtelParentSpanContext)
+  if (otel !== undefined) return otel
+  const traceState = Context.getOrUndefined(span.annotations, OtelTracer.OtelTraceState)
+  return {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    isRemote: span._tag === "ExternalSpan",
+    traceFlags: Context.getOrUndefined(span.annotations, OtelTracer.OtelTraceFlags) ??
+      (span.sampled ? Otel.TraceFlags.SAMPLED : Otel.TraceFlags.NONE),
+    ...(traceState !== undefined ? { traceState } : {})
+  }
+}
+
+const propagated = (span: Tracer.AnySpan | undefined): Tracer.AnySpan | undefined => {
+  while (span !== undefined && Context.get(span.annotations, Tracer.DisablePropagation)) {
+    span = span._tag === "Span" ? Option.getOrUndefined(span.parent) : undefined
+  }
+  return span
+}
+
+/** Whether an OTel context manager is installed; without one, `context.with` does nothing. */
+const hasContextManager = (): boolean => {
+  const probe = Otel.createContextKey("beluga-o11y/probe")
+  return Otel.context.with(Otel.ROOT_CONTEXT.setValue(probe, true), () => Otel.context.active().getValue(probe) === true)
+}
+
+/**
+ * The Effect tracer. When an OTel context manager is installed, the current Effect span is also
+ * made the active OTel span while Effect code runs, so OTel-instrumented libraries called from
+ * inside an Effect span create their spans as its children. Without one that work is skipped.
+ */
+export const make = (tracer: Otel.Tracer): Tracer.Tracer => {
+  const span: Tracer.Tracer["span"] = (options) => new SdkSpan(tracer, options)
+  if (!hasContextManager()) return Tracer.make({ span })
+  return Tracer.make({
+    span,
+    context(primitive, fiber) {
+      const current = propagated((fiber as unknown as { cache: { span?: Tracer.AnySpan } }).cache.span)
+      if (current === undefined) return primitive["~effect/Effect/evaluate"](fiber)
+      const context = withParent(Otel.context.active(), current)
+      return Otel.context.with(
+        context.setValue(EffectSpanKey, Otel.trace.getSpan(context)),
+        () => primitive["~effect/Effect/evaluate"](fiber)
+      )
+    }
+  })
+}
