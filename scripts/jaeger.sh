@@ -50,9 +50,10 @@ install() {
   echo "building jaeger $JAEGER_VERSION (module $JAEGER_MODULE_VERSION) into $bin; a cold build takes minutes..."
   mkdir -p "$cache_dir"
   local pkg=github.com/jaegertracing/jaeger
-  # -mod=readonly: never rewrite the committed go.mod/go.sum. CGO off like Jaeger's
-  # release builds (no C compiler needed). -X fills in `jaeger version`.
-  (cd "$mod_dir" && CGO_ENABLED=0 go build -mod=readonly -trimpath -o "$bin.tmp" \
+  # -mod=readonly: never rewrite the committed go.mod/go.sum; GOWORK=off: ignore any
+  # go.work above us. CGO off like Jaeger's release builds (no C compiler needed).
+  # -X fills in `jaeger version`.
+  (cd "$mod_dir" && GOWORK=off CGO_ENABLED=0 go build -mod=readonly -trimpath -o "$bin.tmp" \
     -ldflags "-s -w -X $pkg/internal/version.latestVersion=$JAEGER_VERSION -X $pkg/internal/version.commitSHA=$JAEGER_COMMIT" \
     "$pkg/cmd/jaeger")
   # Rename last, so an interrupted build never leaves a half-written binary behind.

@@ -233,7 +233,7 @@ export type MessagePart =
   | { readonly type: "blob"; readonly modality: string; readonly content: string; readonly mime_type?: string }
   | { readonly type: "file"; readonly modality: string; readonly file_id: string; readonly mime_type?: string }
   | { readonly type: "uri"; readonly modality: string; readonly uri: string; readonly mime_type?: string }
-  | { readonly type: (string & {}); readonly [key: string]: unknown }
+  | { readonly type: string & {}; readonly [key: string]: unknown }
 
 /** @since 0.1.0 @category content */
 export type Role = "system" | "user" | "assistant" | "tool" | (string & {})

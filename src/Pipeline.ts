@@ -44,18 +44,19 @@ export interface RunOptions extends StepOptions {
 }
 
 /** The shared span maker for runs and steps: a span that records `error.type` on failure. */
-const span = (name: string, options: StepOptions & { readonly root?: boolean }) =>
-<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.useSpan(name, {
-    kind: options.kind ?? "internal",
-    attributes: options.attributes,
-    links: options.links,
-    root: options.root
-  }, (current) =>
-    self.pipe(
-      Effect.onError((cause) => Effect.sync(() => recordErrorType(current, cause))),
-      Effect.withParentSpan(current, { captureStackTrace: false })
-    ))
+const span =
+  (name: string, options: StepOptions & { readonly root?: boolean }) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.useSpan(name, {
+      kind: options.kind ?? "internal",
+      attributes: options.attributes,
+      links: options.links,
+      root: options.root
+    }, (current) =>
+      self.pipe(
+        Effect.onError((cause) => Effect.sync(() => recordErrorType(current, cause))),
+        Effect.withParentSpan(current, { captureStackTrace: false })
+      ))
 
 /**
  * The span for a whole run of an agent or pipeline; every step inside becomes its descendant.
@@ -68,16 +69,18 @@ const span = (name: string, options: StepOptions & { readonly root?: boolean }) 
  * @since 0.1.0
  * @category combinators
  */
-export const run = (name: string, options: RunOptions = {}) =>
-<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  options.newTrace === true
-    ? Effect.flatMap(Effect.option(Effect.currentParentSpan), (parent) =>
-      span(name, {
-        ...options,
-        root: true,
-        links: parent._tag === "Some" ? [...(options.links ?? []), { span: parent.value, attributes: {} }] : options.links
-      })(self))
-    : span(name, options)(self)
+export const run =
+  (name: string, options: RunOptions = {}) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    options.newTrace === true
+      ? Effect.flatMap(Effect.option(Effect.currentParentSpan), (parent) =>
+        span(name, {
+          ...options,
+          root: true,
+          links: parent._tag === "Some"
+            ? [...(options.links ?? []), { span: parent.value, attributes: {} }]
+            : options.links
+        })(self))
+      : span(name, options)(self)
 
 /**
  * A custom step with attributes, as a child of whatever span is current.

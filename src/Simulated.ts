@@ -87,7 +87,7 @@ export const chatProvider = (options: Options = {}): ChatModel.Provider => ({
       ].join("\n")
       const inputTokens = countTokens(conversation)
       const id = `simcmpl-${hash(conversation).toString(16).padStart(8, "0")}`
-      const lastUser = [...request.messages].reverse().find((m) => m.role === "user")
+      const lastUser = request.messages.findLast((m) => m.role === "user")
       const question = lastUser !== undefined ? textOf(lastUser.parts) : ""
       const hasToolResults = request.messages.some((m) => m.role === "tool")
       const tools = request.tools ?? []
@@ -99,14 +99,16 @@ export const chatProvider = (options: Options = {}): ChatModel.Provider => ({
           arguments: { query: question }
         }))
         const outputTokens = countTokens(JSON.stringify(toolCalls))
-        return delay(options, 180 + 2 * outputTokens).pipe(Effect.as({
-          id,
-          model: "sim-gpt-4o-2024-08-06",
-          text: "",
-          toolCalls,
-          finishReason: "tool_call",
-          usage: { inputTokens, outputTokens, cacheReadInputTokens: 0 }
-        } satisfies ChatModel.ChatResponse))
+        return delay(options, 180 + 2 * outputTokens).pipe(Effect.as(
+          {
+            id,
+            model: "sim-gpt-4o-2024-08-06",
+            text: "",
+            toolCalls,
+            finishReason: "tool_call",
+            usage: { inputTokens, outputTokens, cacheReadInputTokens: 0 }
+          } satisfies ChatModel.ChatResponse
+        ))
       }
 
       const evidence = request.messages
@@ -123,14 +125,16 @@ export const chatProvider = (options: Options = {}): ChatModel.Provider => ({
         outputTokens = request.maxTokens
         finishReason = "length"
       }
-      return delay(options, 220 + 3 * outputTokens).pipe(Effect.as({
-        id,
-        model: "sim-gpt-4o-2024-08-06",
-        text,
-        toolCalls: [],
-        finishReason,
-        usage: { inputTokens, outputTokens, cacheReadInputTokens: 0 }
-      } satisfies ChatModel.ChatResponse))
+      return delay(options, 220 + 3 * outputTokens).pipe(Effect.as(
+        {
+          id,
+          model: "sim-gpt-4o-2024-08-06",
+          text,
+          toolCalls: [],
+          finishReason,
+          usage: { inputTokens, outputTokens, cacheReadInputTokens: 0 }
+        } satisfies ChatModel.ChatResponse
+      ))
     })
 })
 
@@ -177,8 +181,14 @@ export const embeddingProvider = (options: Options & { readonly dimensions?: num
  */
 export const defaultCorpus: ReadonlyArray<{ readonly id: string; readonly text: string }> = [
   { id: "doc-otel-1", text: "OpenTelemetry exports traces over OTLP to collectors such as Jaeger or Grafana Tempo." },
-  { id: "doc-effect-1", text: "Effect runs concurrent fibers with structured concurrency; child fibers end with their parent." },
-  { id: "doc-genai-1", text: "The GenAI semantic conventions name chat spans after the operation and the request model." },
+  {
+    id: "doc-effect-1",
+    text: "Effect runs concurrent fibers with structured concurrency; child fibers end with their parent."
+  },
+  {
+    id: "doc-genai-1",
+    text: "The GenAI semantic conventions name chat spans after the operation and the request model."
+  },
   { id: "doc-weather-1", text: "Lisbon weather in November: mild, around 17 degrees, with occasional rain." },
   { id: "doc-travel-1", text: "Trains from Lisbon to Porto take about three hours and leave every hour." }
 ]
@@ -208,7 +218,7 @@ export const retrievalBackend = (
             const score = overlap / (q.size + doc.words.size - overlap || 1)
             return { id: doc.id, text: doc.text, score: Math.round(score * 1000) / 1000 }
           })
-          .sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))
+          .toSorted((a, b) => b.score - a.score || a.id.localeCompare(b.id))
           .slice(0, topK)
         return delay(options, 60 + 5 * corpus.length).pipe(Effect.as(ranked))
       })

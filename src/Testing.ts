@@ -49,8 +49,8 @@ export const finishedSpans: Effect.Effect<ReadonlyArray<ReadableSpan>, never, Sp
   (spans) => spans.finished
 )
 
-const build = <E>(options: Tracing.Options, settings: Effect.Effect<Config.Settings, E>) =>
-  Layer.unwrap(Effect.map(settings, (settings) => {
+const build = <E>(options: Tracing.Options, load: Effect.Effect<Config.Settings, E>) =>
+  Layer.unwrap(Effect.map(load, (settings) => {
     const exporter = new InMemorySpanExporter()
     // Simple, not batched: a span is readable the moment it ends.
     const tracing = Tracing.make(settings, [new SimpleSpanProcessor(exporter)], {
@@ -67,23 +67,15 @@ const build = <E>(options: Tracing.Options, settings: Effect.Effect<Config.Setti
     })
     return Layer.merge(
       tracing,
-      Layer.succeed(Spans, Spans.of({
-        finished: Effect.sync(() => exporter.getFinishedSpans()),
-        reset: Effect.sync(() => exporter.reset())
-      }))
+      Layer.succeed(
+        Spans,
+        Spans.of({
+          finished: Effect.sync(() => exporter.getFinishedSpans()),
+          reset: Effect.sync(() => exporter.reset())
+        })
+      )
     )
   }))
-
-const toOverrides = (options: Tracing.Options): Config.Overrides => ({
-  serviceName: options.serviceName ?? "test",
-  serviceVersion: options.serviceVersion,
-  resourceAttributes: options.resourceAttributes,
-  sampler: options.sampler,
-  samplerRatio: options.samplerRatio,
-  captureContent: options.captureContent,
-  maxContentLength: options.maxContentLength,
-  emitLegacyAttributes: options.emitLegacyAttributes
-})
 
 /**
  * In-memory tracing for tests, configured only by `options`: the environment is ignored, so a
@@ -95,7 +87,7 @@ const toOverrides = (options: Tracing.Options): Config.Overrides => ({
 export const layer = (options: Tracing.Options = {}): Layer.Layer<Spans | Tracing.Provides> =>
   build(
     options,
-    Config.load(toOverrides(options)).pipe(
+    Config.load(Tracing.toOverrides({ serviceName: "test", ...options })).pipe(
       Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} }))),
       Effect.orDie
     )
@@ -111,7 +103,7 @@ export const layer = (options: Tracing.Options = {}): Layer.Layer<Spans | Tracin
 export const layerFromConfig = (
   options: Tracing.Options = {}
 ): Layer.Layer<Spans | Tracing.Provides, Config.TracingConfigError> =>
-  build(options, Config.load(toOverrides(options)))
+  build(options, Config.load(Tracing.toOverrides(options)))
 
 // -----------------------------------------------------------------------------
 // Span tree assertions
@@ -151,7 +143,8 @@ const sameValue = (a: unknown, b: unknown): boolean =>
     ? a.length === b.length && a.every((x, i) => sameValue(x, b[i]))
     : Object.is(a, b)
 
-const show = (value: unknown) => typeof value === "string" ? JSON.stringify(value) : `${String(value)} (${typeof value})`
+const show = (value: unknown) =>
+  typeof value === "string" ? JSON.stringify(value) : `${String(value)} (${typeof value})`
 
 /** Why `span` does not match `expected` (its own fields, not its children), or undefined. */
 const mismatch = (span: ReadableSpan, expected: ExpectedSpan): string | undefined => {
@@ -168,7 +161,9 @@ const mismatch = (span: ReadableSpan, expected: ExpectedSpan): string | undefine
     }
   }
   for (const key of expected.absent ?? []) {
-    if (key in span.attributes) return `${span.name}: attribute ${key} should be absent, is ${show(span.attributes[key])}`
+    if (key in span.attributes) {
+      return `${span.name}: attribute ${key} should be absent, is ${show(span.attributes[key])}`
+    }
   }
   let from = 0
   for (const event of expected.events ?? []) {
@@ -200,9 +195,9 @@ const matchTree = (spans: ReadonlyArray<ReadableSpan>, span: ReadableSpan, expec
   const actual = childrenOf(spans, span)
   if (actual.length !== expected.children.length) {
     return [
-      `${span.name}: ${actual.length} children [${actual.map((s) => s.name).join(", ")}], expected ${expected.children.length} [${
-        expected.children.map((c) => c.name).join(", ")
-      }]`
+      `${span.name}: ${actual.length} children [${
+        actual.map((s) => s.name).join(", ")
+      }], expected ${expected.children.length} [${expected.children.map((c) => c.name).join(", ")}]`
     ]
   }
   // Assign each expected child to a distinct actual child that matches its whole subtree.
@@ -237,7 +232,9 @@ export const expectTree = (spans: ReadonlyArray<ReadableSpan>, expected: Expecte
     problems.push(...result)
   }
   throw new Error(
-    `span tree mismatch: ${roots.length === 0 ? `no span named ${JSON.stringify(expected.name)}` : problems.join("; ")}\n` +
+    `span tree mismatch: ${
+      roots.length === 0 ? `no span named ${JSON.stringify(expected.name)}` : problems.join("; ")
+    }\n` +
       `actual spans:\n${render(spans)}`
   )
 }
@@ -251,7 +248,11 @@ export const expectTree = (spans: ReadonlyArray<ReadableSpan>, expected: Expecte
 export const spanNamed = (spans: ReadonlyArray<ReadableSpan>, name: string): ReadableSpan => {
   const found = spans.filter((s) => s.name === name)
   if (found.length !== 1) {
-    throw new Error(`expected one span named ${JSON.stringify(name)}, found ${found.length} among: ${spans.map((s) => s.name).join(", ")}`)
+    throw new Error(
+      `expected one span named ${JSON.stringify(name)}, found ${found.length} among: ${
+        spans.map((s) => s.name).join(", ")
+      }`
+    )
   }
   return found[0]!
 }

@@ -71,13 +71,16 @@ export const runAll = <E, R>(
   calls: ReadonlyArray<ToolCallRequest>,
   options: { readonly concurrency?: number | "unbounded" | undefined } = {}
 ): Effect.Effect<Array<{ readonly call: ToolCallRequest; readonly result: unknown }>, E | UnknownToolError, R> =>
-  Effect.forEach(calls, (call): Effect.Effect<{ readonly call: ToolCallRequest; readonly result: unknown }, E | UnknownToolError, R> => {
-    const tool = tools.find((t) => t.definition.name === call.name)
-    return tool === undefined
-      ? Effect.fail(new UnknownToolError({ name: call.name }))
-      : Effect.map(tool.call(call.arguments, call.id), (result) => ({ call, result }))
-  }, { concurrency: options.concurrency ?? "unbounded" })
-
+  Effect.forEach(
+    calls,
+    (call): Effect.Effect<{ readonly call: ToolCallRequest; readonly result: unknown }, E | UnknownToolError, R> => {
+      const tool = tools.find((t) => t.definition.name === call.name)
+      return tool === undefined
+        ? Effect.fail(new UnknownToolError({ name: call.name }))
+        : Effect.map(tool.call(call.arguments, call.id), (result) => ({ call, result }))
+    },
+    { concurrency: options.concurrency ?? "unbounded" }
+  )
 
 /**
  * The model asked for a tool that does not exist.

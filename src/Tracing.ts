@@ -17,7 +17,7 @@
  */
 import * as OtelTracer from "@effect/opentelemetry/OtelTracer"
 import * as Resource from "@effect/opentelemetry/Resource"
-import { resourceFromAttributes } from "@opentelemetry/resources"
+import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources"
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -33,15 +33,16 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Tracer from "effect/Tracer"
-import * as Version from "effect/Version"
 import * as GenAI from "./GenAI.ts"
 import * as Config from "./internal/config.ts"
 import { DeliveryReporter, type DeliveryStats, redactUrl } from "./internal/exporter.ts"
 import { OtlpHttpExporter } from "./internal/otlp.ts"
-import * as SdkTracer from "./internal/tracer.ts"
 import { TerminalExporter, type TerminalOptions } from "./internal/terminal.ts"
+import * as SdkTracer from "./internal/tracer.ts"
+import { version } from "./internal/version.ts"
 
 export {
   /**
@@ -163,7 +164,11 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
   Layer.unwrap(
     Effect.map(Config.load(toOverrides(options)), (settings) => {
       const warn = options.onWarning ?? stderrWarning
-      const reporter: DeliveryReporter = new DeliveryReporter(redactUrl(settings.tracesUrl), warn, () => exporter.retries)
+      const reporter: DeliveryReporter = new DeliveryReporter(
+        redactUrl(settings.tracesUrl),
+        warn,
+        () => exporter.retries
+      )
       const exporter: OtlpHttpExporter = new OtlpHttpExporter({
         url: settings.tracesUrl,
         protocol: settings.protocol,
@@ -190,7 +195,6 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
     })
   )
 
-
 /**
  * Builds the tracing layer from validated settings and a list of span processors. Shared by
  * {@link layer} and the in-memory `Testing.layer`, so both trace exactly alike.
@@ -210,15 +214,16 @@ export const make = (
     readonly abort?: (() => void) | undefined
   }
 ): Layer.Layer<Provides> => {
-  const resource = resourceFromAttributes({
-    "telemetry.sdk.name": "beluga-o11y",
-    "telemetry.sdk.language": "nodejs",
-    "telemetry.sdk.version": Version.getCurrentVersion(),
+  // The SDK's default resource names the SDK (telemetry.sdk.*) and the process; ours names the
+  // service and this library as the distribution.
+  const resource = defaultResource().merge(resourceFromAttributes({
+    "telemetry.distro.name": "beluga-o11y",
+    "telemetry.distro.version": version,
     ...settings.resourceAttributes,
     "service.name": settings.serviceName,
     ...(settings.serviceVersion !== undefined ? { "service.version": settings.serviceVersion } : {})
-  })
-  const provider = Layer.effect(
+  }))
+  const tracerProvider = Layer.effect(
     OtelTracer.OtelTracerProvider,
     Effect.acquireRelease(
       Effect.sync(() =>
@@ -236,7 +241,7 @@ export const make = (
   )
   const tracer = Layer.effect(Tracer.Tracer, Effect.map(Effect.service(OtelTracer.OtelTracer), SdkTracer.make)).pipe(
     Layer.provideMerge(OtelTracer.layerTracer),
-    Layer.provide(provider)
+    Layer.provide(tracerProvider)
   )
   return Layer.mergeAll(
     tracer,
@@ -273,7 +278,9 @@ const shutdown = (
         options.abort?.()
         const { lastError } = options.stats()
         options.warn(
-          `beluga-o11y: gave up flushing spans after ${Duration.format(Duration.fromInputUnsafe(options.shutdownTimeout))}` +
+          `beluga-o11y: gave up flushing spans after ${
+            Duration.format(Duration.fromInputUnsafe(options.shutdownTimeout))
+          }` +
             (lastError !== undefined ? ` (last export error: ${lastError})` : "") +
             "; spans still queued were not delivered"
         )
@@ -282,7 +289,8 @@ const shutdown = (
     Effect.interruptible
   )
 
-const toOverrides = (options: Options): Config.Overrides => ({
+/** @internal */
+export const toOverrides = (options: Options): Config.Overrides => ({
   serviceName: options.serviceName,
   serviceVersion: options.serviceVersion,
   resourceAttributes: options.resourceAttributes,
@@ -291,7 +299,12 @@ const toOverrides = (options: Options): Config.Overrides => ({
   headers: options.headers,
   protocol: options.protocol,
   compression: options.compression,
-  timeoutMillis: options.timeout === undefined ? undefined : Duration.toMillis(Duration.fromInputUnsafe(options.timeout)),
+  // An unreadable duration becomes NaN, which validation reports as a bad `timeout`.
+  timeoutMillis: options.timeout === undefined
+    ? undefined
+    : typeof options.timeout === "number"
+    ? options.timeout
+    : Option.getOrElse(Option.map(Duration.fromInput(options.timeout), Duration.toMillis), () => Number.NaN),
   sampler: options.sampler,
   samplerRatio: options.samplerRatio,
   batch: options.batch,
@@ -318,7 +331,6 @@ const makeSampler = (settings: Config.Settings): Sampler => {
       return new ParentBasedSampler({ root: ratio() })
   }
 }
-
 
 /**
  * The one layer most programs need: tracing configured entirely from the environment, exporting

@@ -125,13 +125,14 @@ describe("GenAI.chat", () => {
       assert.isUndefined(span.attributes["gen_ai.response.id"])
     }).pipe(Effect.provide(Testing.layer())))
 
+  const failingChat = (effect: Effect.Effect<unknown, unknown>, model: string) =>
+    Effect.exit(effect.pipe(GenAI.chat({ provider: "openai", model })))
+
   it.effect("error.type falls back to the tag, then the class name, then _OTHER", () =>
     Effect.gen(function*() {
-      const run = (effect: Effect.Effect<unknown, unknown>, model: string) =>
-        Effect.exit(effect.pipe(GenAI.chat({ provider: "openai", model })))
-      yield* run(Effect.fail(new Boom()), "tagged")
-      yield* run(Effect.die(new TypeError("bad")), "defect")
-      yield* run(Effect.fail("just a string"), "string")
+      yield* failingChat(Effect.fail(new Boom()), "tagged")
+      yield* failingChat(Effect.die(new TypeError("bad")), "defect")
+      yield* failingChat(Effect.fail("just a string"), "string")
       const spans = yield* Testing.finishedSpans
       assert.strictEqual(Testing.spanNamed(spans, "chat tagged").attributes["error.type"], "Boom")
       assert.strictEqual(Testing.spanNamed(spans, "chat defect").attributes["error.type"], "TypeError")
@@ -314,7 +315,9 @@ describe("message content", () => {
     Effect.gen(function*() {
       const long = "x".repeat(5000)
       yield* chatCall({ messages: [{ role: "user", parts: [{ type: "text", content: long }] }] })
-      const value = String(Testing.spanNamed(yield* Testing.finishedSpans, "chat gpt-4o").attributes["gen_ai.input.messages"])
+      const value = String(
+        Testing.spanNamed(yield* Testing.finishedSpans, "chat gpt-4o").attributes["gen_ai.input.messages"]
+      )
       assert.isAtMost(value.length, 300)
       const parsed = JSON.parse(value) as Array<{ role: string; parts: Array<{ type: string; content: string }> }>
       assert.strictEqual(parsed[0]!.role, "user")
@@ -340,7 +343,12 @@ describe("deprecated attribute names", () => {
       yield* chatCall({ seed: 1 })
       Testing.expectTree(yield* Testing.finishedSpans, {
         name: "chat gpt-4o",
-        absent: ["gen_ai.system", "gen_ai.usage.prompt_tokens", "gen_ai.usage.completion_tokens", "gen_ai.openai.request.seed"]
+        absent: [
+          "gen_ai.system",
+          "gen_ai.usage.prompt_tokens",
+          "gen_ai.usage.completion_tokens",
+          "gen_ai.openai.request.seed"
+        ]
       })
     }).pipe(Effect.provide(Testing.layer())))
 

@@ -145,8 +145,7 @@ const literal = <A extends string>(
   })
 
 const NonNegativeInt = Schema.NumberFromString.pipe(Schema.decodeTo(Schema.Int))
-const positiveInt = (name: string) =>
-  decoded(name, NonNegativeInt, "a whole number greater than 0", (n) => n > 0)
+const positiveInt = (name: string) => decoded(name, NonNegativeInt, "a whole number greater than 0", (n) => n > 0)
 const nonNegativeInt = (name: string, unit: string) =>
   decoded(name, NonNegativeInt, `a whole number of ${unit}, 0 or more`, (n) => n >= 0)
 
@@ -198,12 +197,19 @@ const headers = (name: string) =>
       if (Option.isNone(value)) return Effect.succeed({})
       const text = Redacted.value(value.value).trim()
       if (text === "") return Effect.succeed({})
-      const wellFormed = text.split(",").every((pair) => pair.trim() === "" || /^[^=]+=/.test(pair))
+      // Every pair must decode: the SDK's parser skips a pair it cannot read, which would send
+      // exports without the API key the user set.
+      const pairs = text.split(",").filter((pair) => pair.trim() !== "")
+      const wellFormed = pairs.length > 0 && pairs.every((pair) => {
+        const eq = pair.indexOf("=")
+        return eq > 0 && safeDecode(pair.slice(0, eq).trim()) !== undefined &&
+          safeDecode(pair.slice(eq + 1).trim()) !== undefined
+      })
       let parsed: Record<string, string> = {}
       try {
         parsed = parseKeyPairsIntoRecord(text)
       } catch {
-        // A malformed percent-escape makes `decodeURIComponent` throw.
+        // Unreachable after the check above; kept so a parser change cannot throw into start-up.
       }
       return wellFormed && Object.keys(parsed).length > 0
         ? Effect.succeed(parsed)
@@ -230,7 +236,8 @@ const resourceAttributes = Effect.flatMap(raw("OTEL_RESOURCE_ATTRIBUTES"), (valu
         new TracingConfigError({
           variable: "OTEL_RESOURCE_ATTRIBUTES",
           value: value.value,
-          expected: "comma-separated key=value pairs with percent-encoded keys and values, e.g. deployment.environment.name=prod"
+          expected:
+            "comma-separated key=value pairs with percent-encoded keys and values, e.g. deployment.environment.name=prod"
         })
       )
     }
@@ -337,15 +344,18 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
     ? Redacted.value(overrides.headers)
     : overrides.headers
 
+  const maxQueueSize = overrides.batch?.maxQueueSize ??
+    Option.getOrElse(env.maxQueueSize, () => defaults.batch.maxQueueSize)
   const batch: BatchSettings = {
     scheduleDelayMillis: overrides.batch?.scheduleDelayMillis ??
       Option.getOrElse(env.scheduleDelay, () => defaults.batch.scheduleDelayMillis),
     exportTimeoutMillis: overrides.batch?.exportTimeoutMillis ??
       Option.getOrElse(env.exportTimeout, () => defaults.batch.exportTimeoutMillis),
-    maxQueueSize: overrides.batch?.maxQueueSize ??
-      Option.getOrElse(env.maxQueueSize, () => defaults.batch.maxQueueSize),
+    maxQueueSize,
+    // A small queue set alone lowers the default batch to fit it, as the SDK does; only a batch
+    // size the user set is held against the queue.
     maxExportBatchSize: overrides.batch?.maxExportBatchSize ??
-      Option.getOrElse(env.maxExportBatchSize, () => defaults.batch.maxExportBatchSize)
+      Option.getOrElse(env.maxExportBatchSize, () => Math.min(defaults.batch.maxExportBatchSize, maxQueueSize))
   }
   yield* checkBatch(batch, overrides.batch)
 
@@ -361,7 +371,7 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
     Option.getOrElse(Option.orElse(env.tracesTimeout, () => env.timeout), () => defaults.timeoutMillis)
   if (!(Number.isInteger(timeoutMillis) && timeoutMillis >= 0)) {
     return yield* new TracingConfigError({
-      variable: "timeoutMillis",
+      variable: "timeout",
       value: String(timeoutMillis),
       expected: "a whole number of milliseconds, 0 or more"
     })
@@ -405,7 +415,11 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
     }
   }
   if (overrides.protocol !== undefined && !protocols.includes(overrides.protocol)) {
-    return yield* new TracingConfigError({ variable: "protocol", value: overrides.protocol, expected: oneOf(protocols) })
+    return yield* new TracingConfigError({
+      variable: "protocol",
+      value: overrides.protocol,
+      expected: oneOf(protocols)
+    })
   }
   if (overrides.sampler !== undefined && !samplers.includes(overrides.sampler)) {
     return yield* new TracingConfigError({ variable: "sampler", value: overrides.sampler, expected: oneOf(samplers) })

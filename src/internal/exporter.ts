@@ -48,7 +48,8 @@ export class DeliveryReporter {
         this.warnedRejection = true
         this.warn(
           `beluga-o11y: the collector at ${this.target} rejected ${outcome.rejected} of ${outcome.spans} spans` +
-            (outcome.message !== undefined ? `: ${outcome.message}` : "") + ". Further rejections are counted, not printed."
+            (outcome.message !== undefined ? `: ${outcome.message}` : "") +
+            ". Further rejections are counted, not printed."
         )
       }
       if (this.failing) {

@@ -31,11 +31,25 @@ export interface OtlpOptions {
 
 /** What happened to one export call, for reporting. */
 export type Outcome =
-  | { readonly _tag: "Delivered"; readonly spans: number; readonly rejected: number; readonly message: string | undefined }
+  | {
+    readonly _tag: "Delivered"
+    readonly spans: number
+    readonly rejected: number
+    readonly message: string | undefined
+  }
   | { readonly _tag: "Failed"; readonly spans: number; readonly error: Error; readonly retryable: boolean }
 
 const retryableStatus = new Set([429, 502, 503, 504])
-const retryableNetworkCodes = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "ENOTFOUND", "ENETUNREACH", "EHOSTUNREACH"])
+const retryableNetworkCodes = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "ENETUNREACH",
+  "EHOSTUNREACH"
+])
 const maxRetries = 5
 const initialBackoffMillis = 1000
 const maxBackoffMillis = 5000
@@ -46,7 +60,12 @@ const maxBodyBytes = 64 * 1024
 
 type Attempt =
   | { readonly status: "success"; readonly body: Uint8Array }
-  | { readonly status: "retryable"; readonly error: Error; readonly retryAfterMillis: number | undefined; readonly refused: boolean }
+  | {
+    readonly status: "retryable"
+    readonly error: Error
+    readonly retryAfterMillis: number | undefined
+    readonly refused: boolean
+  }
   | { readonly status: "failure"; readonly error: Error }
 
 export class OtlpHttpExporter implements SpanExporter {
@@ -121,7 +140,12 @@ export class OtlpHttpExporter implements SpanExporter {
       return { _tag: "Failed", spans: spans.length, error: asError(error), retryable: false }
     }
     if (body === undefined) {
-      return { _tag: "Failed", spans: spans.length, error: new Error("spans could not be serialized"), retryable: false }
+      return {
+        _tag: "Failed",
+        spans: spans.length,
+        error: new Error("spans could not be serialized"),
+        retryable: false
+      }
     }
     if (this.options.compression === "gzip") body = await gzip(body)
 
@@ -130,7 +154,9 @@ export class OtlpHttpExporter implements SpanExporter {
     for (let retry = 0;; retry++) {
       const attempt = await this.attempt(body, deadline - Date.now())
       if (attempt.status === "success") return this.delivered(spans.length, attempt.body)
-      if (attempt.status === "failure") return { _tag: "Failed", spans: spans.length, error: attempt.error, retryable: false }
+      if (attempt.status === "failure") {
+        return { _tag: "Failed", spans: spans.length, error: attempt.error, retryable: false }
+      }
       // Retryable. Give up when out of tries, when the wait would pass the deadline, or when
       // shutting down and nobody is listening at all.
       const wait = attempt.retryAfterMillis ?? backoff * (1 + (Math.random() * 2 - 1) * jitter)

@@ -119,7 +119,10 @@ export class SdkSpan implements Tracer.Span {
         const errors = Cause.prettyErrors(exit.cause, { includeCauseInStack: true })
         for (const error of errors) this.span.recordException(error, time)
         const first = errors[0]
-        this.span.setStatus({ code: Otel.SpanStatusCode.ERROR, ...(first !== undefined ? { message: first.message } : {}) })
+        this.span.setStatus({
+          code: Otel.SpanStatusCode.ERROR,
+          ...(first !== undefined ? { message: first.message } : {})
+        })
       }
     }
     this.span.end(time)
@@ -155,7 +158,9 @@ const otelParent = (active: Otel.Context, annotations: Context.Context<never>): 
 }
 
 const withParent = (context: Otel.Context, parent: Tracer.AnySpan): Otel.Context =>
-  parent instanceof SdkSpan ? Otel.trace.setSpan(context, parent.span) : Otel.trace.setSpanContext(context, spanContextOf(parent))
+  parent instanceof SdkSpan
+    ? Otel.trace.setSpan(context, parent.span)
+    : Otel.trace.setSpanContext(context, spanContextOf(parent))
 
 /** The OTel span context of an Effect span, honouring the trace flags and state `OtelTracer` carries. */
 const spanContextOf = (span: Tracer.AnySpan): Otel.SpanContext => {
@@ -183,7 +188,10 @@ const propagated = (span: Tracer.AnySpan | undefined): Tracer.AnySpan | undefine
 /** Whether an OTel context manager is installed; without one, `context.with` does nothing. */
 const hasContextManager = (): boolean => {
   const probe = Otel.createContextKey("beluga-o11y/probe")
-  return Otel.context.with(Otel.ROOT_CONTEXT.setValue(probe, true), () => Otel.context.active().getValue(probe) === true)
+  return Otel.context.with(
+    Otel.ROOT_CONTEXT.setValue(probe, true),
+    () => Otel.context.active().getValue(probe) === true
+  )
 }
 
 /**

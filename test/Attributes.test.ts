@@ -1,0 +1,99 @@
+/**
+ * Bad attribute values and captured content never crash a pipeline and always encode: each value
+ * becomes a valid OTel attribute (or is dropped), and content becomes bounded, valid JSON.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { Pipeline, Testing } from "../src/index.ts"
+import { boundedJson } from "../src/internal/content.ts"
+
+describe("attribute values", () => {
+  it.effect("are sanitized or dropped per the OTel rules, never thrown", () =>
+    Effect.gen(function*() {
+      const cyclic: Record<string, unknown> = { a: 1 }
+      cyclic.self = cyclic
+      yield* Pipeline.annotate({
+        undef: undefined,
+        nul: null,
+        nan: NaN,
+        inf: Infinity,
+        negInf: -Infinity,
+        fn: () => 1,
+        sym: Symbol("s"),
+        big: 12n,
+        hugeBig: 2n ** 80n,
+        nested: { model: { name: "gpt-4o", params: [1, 2] } },
+        mixed: [1, "two", true],
+        homogeneous: [1, 2, 3],
+        withNull: ["a", null, "b"],
+        cyclic,
+        lone: "bad \ud800 surrogate",
+        fine: "ok"
+      }).pipe(Pipeline.step("sanitize"))
+      const attributes = Testing.spanNamed(yield* Testing.finishedSpans, "sanitize").attributes
+      for (const key of ["undef", "nul", "fn", "sym"]) assert.notProperty(attributes, key)
+      assert.strictEqual(attributes.nan, "NaN")
+      assert.strictEqual(attributes.inf, "Infinity")
+      assert.strictEqual(attributes.negInf, "-Infinity")
+      assert.strictEqual(attributes.big, 12)
+      assert.strictEqual(attributes.hugeBig, (2n ** 80n).toString())
+      assert.deepStrictEqual(JSON.parse(String(attributes.nested)), { model: { name: "gpt-4o", params: [1, 2] } })
+      assert.deepStrictEqual(JSON.parse(String(attributes.mixed)), [1, "two", true])
+      assert.deepStrictEqual(attributes.homogeneous, [1, 2, 3])
+      assert.deepStrictEqual(attributes.withNull, ["a", null, "b"])
+      assert.deepStrictEqual(JSON.parse(String(attributes.cyclic)), { a: 1, self: "[Circular]" })
+      assert.strictEqual(attributes.lone, "bad \ufffd surrogate")
+      assert.strictEqual(attributes.fine, "ok")
+    }).pipe(Effect.provide(Testing.layer())))
+})
+
+describe("boundedJson", () => {
+  it("returns the plain JSON when it fits", () => {
+    assert.strictEqual(boundedJson({ a: [1, "x"] }, 100), "{\"a\":[1,\"x\"]}")
+  })
+
+  it("shortens the longest strings first, keeping their beginnings, and stays valid JSON", () => {
+    const value = [{ role: "user", parts: [{ type: "text", content: "a".repeat(10_000) }] }, {
+      role: "assistant",
+      parts: []
+    }]
+    const json = boundedJson(value, 500)
+    assert.isAtMost(json.length, 500)
+    const parsed = JSON.parse(json)
+    assert.strictEqual(parsed.length, 2)
+    assert.strictEqual(parsed[0].role, "user")
+    assert.match(parsed[0].parts[0].content, /^a+…\[\d+ chars truncated\]$/)
+  })
+
+  it("drops the tail of long arrays when strings alone cannot make it fit", () => {
+    const value = Array.from({ length: 1000 }, (_, i) => ({ id: `doc-${i}`, score: i / 1000 }))
+    const json = boundedJson(value, 400)
+    assert.isAtMost(json.length, 400)
+    const parsed = JSON.parse(json) as Array<{ id: string }>
+    assert.isAbove(parsed.length, 0)
+    assert.isBelow(parsed.length, 1000)
+    assert.strictEqual(parsed[0]!.id.slice(0, 4), "doc-")
+  })
+
+  it("handles 10 MB strings, cycles, BigInt, functions and lone surrogates", () => {
+    const cyclic: Record<string, unknown> = { text: "x".repeat(10 * 1024 * 1024), n: 1n, f: () => 0, s: "\udc00" }
+    cyclic.me = cyclic
+    const json = boundedJson(cyclic, 1000)
+    assert.isAtMost(json.length, 1000)
+    const parsed = JSON.parse(json)
+    assert.strictEqual(parsed.n, "1")
+    assert.strictEqual(parsed.s, "\ufffd")
+    assert.strictEqual(parsed.me, "[Circular]")
+    assert.notProperty(parsed, "f")
+  })
+
+  it("never splits a surrogate pair", () => {
+    const json = boundedJson("😀".repeat(100), 60)
+    assert.isTrue(JSON.parse(json).isWellFormed())
+  })
+
+  it("falls back to an empty value of the same type when nothing fits", () => {
+    assert.strictEqual(boundedJson([{ a: 1 }], 2), "[]")
+    assert.strictEqual(boundedJson({ a: { b: 1 } }, 2), "{}")
+  })
+})
