@@ -47,7 +47,7 @@ export class DeliveryReporter {
       if (outcome.rejected > 0 && !this.warnedRejection) {
         this.warnedRejection = true
         this.warn(
-          `beluga-o11y: the collector at ${this.target} rejected ${outcome.rejected} of ${outcome.spans} spans` +
+          `beluga-o11y: the collector at ${this.target} rejected ${outcome.rejected} of ${spans(outcome.spans)}` +
             (outcome.message !== undefined ? `: ${outcome.message}` : "") +
             ". Further rejections are counted, not printed."
         )
@@ -55,7 +55,7 @@ export class DeliveryReporter {
       if (this.failing) {
         this.failing = false
         this.lastError = undefined
-        this.warn(`beluga-o11y: export to ${this.target} recovered (${this.failed} spans were lost while it failed)`)
+        this.warn(`beluga-o11y: export to ${this.target} recovered (${spans(this.failed)} lost while it failed)`)
       }
       return
     }
@@ -65,7 +65,7 @@ export class DeliveryReporter {
     if (!this.failing) {
       this.failing = true
       this.warn(
-        `beluga-o11y: could not export ${outcome.spans} spans to ${this.target}: ${this.lastError}. ` +
+        `beluga-o11y: could not export ${spans(outcome.spans)} to ${this.target}: ${this.lastError}. ` +
           (outcome.retryable ? "Is a collector running there? " : "") +
           "Tracing goes on; further failures are counted, not printed."
       )
@@ -83,6 +83,8 @@ export class DeliveryReporter {
     }
   }
 }
+
+const spans = (n: number) => `${n} span${n === 1 ? "" : "s"}`
 
 /**
  * Node's network errors are often an `AggregateError` (one per address tried) or carry a `code`

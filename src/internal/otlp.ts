@@ -288,9 +288,13 @@ export const parseRetryAfter = (value: string | undefined): number | undefined =
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
 }
 
-/** A collector's error body: the `google.rpc.Status` message for JSON, a text excerpt otherwise. */
+/** A collector's error body: the `google.rpc.Status` message (JSON or protobuf), else a text excerpt. */
 const describeBody = (body: Buffer, contentType: string | undefined): string => {
   if (body.length === 0) return ""
+  if (contentType?.includes("protobuf") === true) {
+    const message = rpcStatusMessage(body)
+    if (message !== undefined) return message
+  }
   const text = body.toString("utf8")
   if (contentType?.includes("json") === true) {
     try {
@@ -303,6 +307,50 @@ const describeBody = (body: Buffer, contentType: string | undefined): string => 
   // A protobuf Status or an HTML page: keep printable characters only.
   const printable = text.replace(/[^\x20-\x7e]+/g, " ").trim()
   return printable.length > 200 ? `${printable.slice(0, 200)}…` : printable
+}
+
+/**
+ * Field 2 (`message`) of a protobuf `google.rpc.Status`; undefined when the body is not one.
+ * Only varint, fixed and length-delimited fields occur in it.
+ */
+const rpcStatusMessage = (body: Uint8Array): string | undefined => {
+  const varint = (at: number): [value: number, next: number] | undefined => {
+    let value = 0
+    for (let shift = 0, i = at; i < body.length && shift < 35; i++, shift += 7) {
+      value += (body[i]! & 0x7f) * 2 ** shift
+      if ((body[i]! & 0x80) === 0) return [value, i + 1]
+    }
+    return undefined
+  }
+  let at = 0
+  while (at < body.length) {
+    const tag = varint(at)
+    if (tag === undefined) return undefined
+    const [key, next] = tag
+    const field = Math.floor(key / 8)
+    const wire = key % 8
+    if (wire === 0) {
+      const skipped = varint(next)
+      if (skipped === undefined) return undefined
+      at = skipped[1]
+    } else if (wire === 1 || wire === 5) {
+      at = next + (wire === 1 ? 8 : 4)
+    } else if (wire === 2) {
+      const length = varint(next)
+      if (length === undefined || length[1] + length[0] > body.length) return undefined
+      if (field === 2) {
+        try {
+          return new TextDecoder("utf-8", { fatal: true }).decode(body.subarray(length[1], length[1] + length[0]))
+        } catch {
+          return undefined
+        }
+      }
+      at = length[1] + length[0]
+    } else {
+      return undefined
+    }
+  }
+  return undefined
 }
 
 const gzip = (data: Uint8Array) =>
