@@ -23,7 +23,9 @@ import { ChatModel, Pipeline, Retriever, Simulated, Tool, Tracing } from "../src
 
 const TracingLive = Tracing.layer({ serviceName: "beluga-agent", serviceVersion: "1.0.0", printTraces: true })
 
-class WeatherApiError extends Data.TaggedError("WeatherApiError")<{ readonly errorType: string; readonly message: string }> {}
+class WeatherApiError
+  extends Data.TaggedError("WeatherApiError")<{ readonly errorType: string; readonly message: string }>
+{}
 
 /** A flaky downstream API: the first request gets a 503, later ones succeed. */
 const makeWeatherApi = () => {

@@ -28,6 +28,9 @@ const chatCall = (request: Partial<GenAI.Request> = {}) =>
     }))
   )
 
+const failingChat = (effect: Effect.Effect<unknown, unknown>, model: string) =>
+  Effect.exit(effect.pipe(GenAI.chat({ provider: "openai", model })))
+
 describe("GenAI.chat", () => {
   it.effect("names the span `chat {model}`, CLIENT, with request, response and usage attributes of the right types", () =>
     Effect.gen(function*() {
@@ -124,9 +127,6 @@ describe("GenAI.chat", () => {
       assert.strictEqual(span.attributes["gen_ai.request.model"], "gpt-4o")
       assert.isUndefined(span.attributes["gen_ai.response.id"])
     }).pipe(Effect.provide(Testing.layer())))
-
-  const failingChat = (effect: Effect.Effect<unknown, unknown>, model: string) =>
-    Effect.exit(effect.pipe(GenAI.chat({ provider: "openai", model })))
 
   it.effect("error.type falls back to the tag, then the class name, then _OTHER", () =>
     Effect.gen(function*() {

@@ -50,15 +50,20 @@ describe("Pipeline", () => {
         Effect.sleep(10).pipe(Pipeline.step("tool-b")),
         Effect.sleep(20).pipe(Pipeline.step("tool-c"))
       ], { concurrency: "unbounded" }).pipe(Pipeline.run("agent-workflow"), Effect.forkChild, (fiber) =>
-        Effect.flatMap(fiber, (f) => Effect.andThen(TestClock.adjust(30), Fiber.join(f))))
+        Effect.flatMap(fiber, (f) =>
+          Effect.andThen(TestClock.adjust(30), Fiber.join(f))))
       const spans = yield* Testing.finishedSpans
       const root = Testing.expectTree(spans, {
         name: "agent-workflow",
         children: [{ name: "tool-a" }, { name: "tool-b" }, { name: "tool-c" }]
       })
-      for (const span of spans) assert.strictEqual(span.spanContext().traceId, root.spanContext().traceId)
+      for (const span of spans) {
+        assert.strictEqual(span.spanContext().traceId, root.spanContext().traceId)
+      }
       // They really overlapped: each started before any of them ended.
-      const tools = spans.filter((s) => s.name.startsWith("tool-"))
+      const tools = spans.filter((s) =>
+        s.name.startsWith("tool-")
+      )
       const firstEnd = Math.min(...tools.map((s) => s.endTime[0] * 1e9 + s.endTime[1]))
       for (const tool of tools) assert.isBelow(tool.startTime[0] * 1e9 + tool.startTime[1], firstEnd)
     }).pipe(Effect.provide(Testing.layer())))
