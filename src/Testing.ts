@@ -58,6 +58,8 @@ const build = <E>(options: Tracing.Options, load: Effect.Effect<Config.Settings,
         exportedSpans: exporter.getFinishedSpans().length,
         failedSpans: 0,
         rejectedSpans: 0,
+        droppedSpans: 0,
+        queuedSpans: 0,
         failedExports: 0,
         retries: 0,
         lastError: undefined

@@ -21,7 +21,6 @@ import { defaultResource, resourceFromAttributes } from "@opentelemetry/resource
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
-  BatchSpanProcessor,
   ParentBasedSampler,
   type Sampler,
   SimpleSpanProcessor,
@@ -40,6 +39,7 @@ import * as GenAI from "./GenAI.ts"
 import * as Config from "./internal/config.ts"
 import { DeliveryReporter, type DeliveryStats, redactUrl } from "./internal/exporter.ts"
 import { OtlpHttpExporter } from "./internal/otlp.ts"
+import { makeBatchProcessor } from "./internal/processor.ts"
 import { TerminalExporter, type TerminalOptions } from "./internal/terminal.ts"
 import * as SdkTracer from "./internal/tracer.ts"
 import { version } from "./internal/version.ts"
@@ -177,9 +177,11 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
         // 0 means "no limit" in the OTLP spec; the largest delay setTimeout takes.
         timeoutMillis: settings.timeoutMillis === 0 ? 2_147_483_647 : settings.timeoutMillis
       }, reporter.report)
+      const batch = makeBatchProcessor(exporter, settings.batch, reporter.dropped)
+      reporter.queued = batch.queued
       const processors: Array<SpanProcessor> = []
       if (!settings.disabled) {
-        processors.push(new BatchSpanProcessor(exporter, settings.batch))
+        processors.push(batch.processor)
         if (options.printTraces !== undefined && options.printTraces !== false) {
           const terminal = options.printTraces === true ? {} : options.printTraces
           processors.push(new SimpleSpanProcessor(new TerminalExporter(terminal)))

@@ -18,6 +18,10 @@ export interface DeliveryStats {
   readonly rejectedSpans: number
   /** Export calls that failed. */
   readonly failedExports: number
+  /** Spans dropped because the export queue was full (the exporter could not keep up). */
+  readonly droppedSpans: number
+  /** Spans waiting in the export queue now. */
+  readonly queuedSpans: number
   /** Retries performed. */
   readonly retries: number
   /** The last export error's message, while exports are failing. */
@@ -32,6 +36,9 @@ export class DeliveryReporter {
   private lastError: string | undefined = undefined
   private failing = false
   private warnedRejection = false
+  private droppedSpans = 0
+  /** Reads the export queue's length; set once the batch processor exists. */
+  queued: () => number = () => 0
 
   constructor(
     /** Where spans go, with any credentials removed; used only in messages. */
@@ -72,8 +79,20 @@ export class DeliveryReporter {
     }
   }
 
+  readonly dropped = (count: number): void => {
+    if (this.droppedSpans === 0) {
+      this.warn(
+        `beluga-o11y: the export queue is full, so new spans are being dropped until the exporter to ${this.target} ` +
+          "catches up. Raise OTEL_BSP_MAX_QUEUE_SIZE, sample, or make fewer spans; Tracing.Delivery counts the drops."
+      )
+    }
+    this.droppedSpans += count
+  }
+
   stats(): DeliveryStats {
     return {
+      droppedSpans: this.droppedSpans,
+      queuedSpans: this.queued(),
       exportedSpans: this.exported,
       failedSpans: this.failed,
       rejectedSpans: this.rejected,

@@ -1,0 +1,69 @@
+/**
+ * The SDK's batch span processor, with its drops made visible.
+ *
+ * When its queue is full the batch processor drops new spans and says so only through `diag`
+ * (silent by default). It does count them, through its self-observability metrics
+ * (`otel.sdk.processor.span.processed` with `error.type=queue_full`), so instead of
+ * re-implementing the processor we hand it a tiny meter provider that forwards exactly that
+ * count, and lets us read its queue size.
+ */
+import { createNoopMeter, type Meter, type MeterProvider, type ObservableCallback } from "@opentelemetry/api"
+// The env-free class from `sdk-trace` (the `sdk-trace-base` one also reads OTEL_BSP_* from
+// process.env, which would bypass our validated configuration).
+import { BatchSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace"
+import type { BatchSettings } from "./config.ts"
+
+export interface BatchProcessor {
+  readonly processor: BatchSpanProcessor
+  /** Spans waiting in the queue right now. */
+  readonly queued: () => number
+}
+
+export const makeBatchProcessor = (
+  exporter: SpanExporter,
+  batch: BatchSettings,
+  onDrop: (count: number) => void
+): BatchProcessor => {
+  let queueSize: ObservableCallback | undefined
+  const noop = createNoopMeter()
+  // The noop meter's methods live on its prototype: inherit them, override two.
+  const meter: Meter = Object.assign(
+    Object.create(noop) as Meter,
+    {
+      createCounter: (name, options) => {
+        const counter = noop.createCounter(name, options)
+        return Object.assign(Object.create(counter) as typeof counter, {
+          add: (value: number, attributes?: Record<string, unknown>) => {
+            if (attributes?.["error.type"] === "queue_full") onDrop(value)
+          }
+        })
+      },
+      createObservableUpDownCounter: (name, options) => {
+        const gauge = noop.createObservableUpDownCounter(name, options)
+        return Object.assign(Object.create(gauge) as typeof gauge, {
+          addCallback: (callback: ObservableCallback) => {
+            queueSize = callback
+          },
+          removeCallback: () => {
+            queueSize = undefined
+          }
+        })
+      }
+    } satisfies Partial<Meter>
+  )
+  const meterProvider: MeterProvider = { getMeter: () => meter }
+  const processor = new BatchSpanProcessor({
+    exporter,
+    scheduledDelayMillis: batch.scheduleDelayMillis,
+    exportTimeoutMillis: batch.exportTimeoutMillis,
+    maxQueueSize: batch.maxQueueSize,
+    maxExportBatchSize: batch.maxExportBatchSize,
+    selfObsMeterProvider: meterProvider
+  })
+  const queued = () => {
+    let size = 0
+    void queueSize?.({ observe: (value) => (size = value) })
+    return size
+  }
+  return { processor, queued }
+}
