@@ -20,10 +20,11 @@
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import type * as Tracer from "effect/Tracer"
+import * as Tracer from "effect/Tracer"
 import type { GenAISettings } from "./internal/config.ts"
 import { boundedJson } from "./internal/content.ts"
-import { StartAttributes, toAttributes } from "./internal/tracer.ts"
+import { errorType as internalErrorType } from "./internal/errors.ts"
+import { isSdkTracer, StartAttributes } from "./internal/tracer.ts"
 
 // -----------------------------------------------------------------------------
 // Attribute names (experimental in semconv v1.41)
@@ -423,6 +424,12 @@ export const Settings = Context.Reference<GenAISettings>("beluga-o11y/GenAI/Sett
 // -----------------------------------------------------------------------------
 
 type Attributes = Record<string, unknown>
+/** Sets one attribute; `undefined` means "not known", and sets nothing. */
+type Put = (key: string, value: unknown) => void
+
+const into = (attributes: Attributes): Put => (key, value) => {
+  if (value !== undefined) attributes[key] = value
+}
 
 /** What one operation contributes; every combinator below is a thin shell over this. */
 interface Spec<A> {
@@ -431,104 +438,110 @@ interface Spec<A> {
   readonly target: string | undefined
   readonly kind: Tracer.SpanKind
   /** Request attributes, known before the call (content included when capture is on). */
-  readonly start: (settings: GenAISettings) => Attributes
+  readonly start: (put: Put, settings: GenAISettings) => void
   /** Attributes from the result: response, usage, and content when capture is on. */
-  readonly end?: ((result: A, settings: GenAISettings) => Attributes) | undefined
+  readonly end?: ((result: A, put: Put, settings: GenAISettings) => void) | undefined
 }
 
 /**
  * Wraps `self` in a GenAI span: named and kinded per the conventions, request attributes set when
- * the span starts, result attributes when it succeeds, `error.type` and ERROR status when it fails.
+ * the span starts, result attributes when it succeeds; the tracer adds `error.type` and the ERROR
+ * status when it fails.
  */
-const traced = <A>(spec: Spec<A>) => <E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(Effect.service(Settings), (settings) => {
-    const attributes = spec.start(settings)
-    attributes[ATTR_GEN_AI_OPERATION_NAME] = spec.operation
-    const name = spec.target !== undefined && spec.target !== "" ? `${spec.operation} ${spec.target}` : spec.operation
-    const start = defined(attributes)
-    // Through the annotations the tracer sets them as the span starts, where a sampler sees them.
-    const annotations = Context.make(StartAttributes, toAttributes(start))
-    return Effect.useSpan(name, { kind: spec.kind, attributes: start, annotations }, (span) => {
-      const observed = spec.end === undefined ? self : Effect.tap(self, (result) =>
-        Effect.sync(() => {
+const traced = <A>(spec: Spec<A>) => {
+  const name = spec.target !== undefined && spec.target !== "" ? `${spec.operation} ${spec.target}` : spec.operation
+  // The start attributes depend only on the request and the settings: build them once per
+  // settings object, not once per call.
+  let cachedFor: GenAISettings | undefined
+  let cached: Attributes = {}
+  const startAttributes = (settings: GenAISettings): Attributes => {
+    if (cachedFor !== settings) {
+      const attributes: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: spec.operation }
+      spec.start(into(attributes), settings)
+      cached = attributes
+      cachedFor = settings
+    }
+    return cached
+  }
+  return <E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.withFiber((fiber) => {
+      const settings = fiber.getRef(Settings)
+      const attributes = startAttributes(settings)
+      // This library's tracer takes them through the annotations and sets them as the span
+      // starts, where a sampler sees them; any other tracer gets them the usual way.
+      const options: Tracer.SpanOptionsNoTrace = isSdkTracer(fiber.getRef(Tracer.Tracer))
+        ? { kind: spec.kind, annotations: Context.make(StartAttributes, attributes) }
+        : { kind: spec.kind, attributes }
+      return Effect.useSpan(name, options, (span) => {
+        const end = spec.end
+        const observed = end === undefined || !span.sampled ? self : Effect.map(self, (result) => {
           // An extractor that throws must not fail the call it observes: its attributes are lost.
-          let end: Attributes
           try {
-            end = spec.end!(result, settings)
+            end(result, (key, value) => {
+              if (value !== undefined) span.attribute(key, value)
+            }, settings)
           } catch {
-            return
+            // ignored, see above
           }
-          for (const key in end) if (end[key] !== undefined) span.attribute(key, end[key])
-        }))
-      return observed.pipe(
-        Effect.onError((cause) => Effect.sync(() => recordErrorType(span, cause))),
-        Effect.withParentSpan(span, { captureStackTrace: false })
-      )
+          return result
+        })
+        return Effect.withParentSpan(observed, span, { captureStackTrace: false })
+      })
     })
-  })
+}
 
 /**
  * `error.type` for a failed span: the error's own `errorType` string if it has one (a provider's
  * error code), else its `_tag` (Effect's tagged errors), else its class name, else `_OTHER`.
- * Interruption is not an error and gives `undefined`.
+ * Interruption is not an error and gives `undefined`. Every failed span gets it from the tracer.
  *
  * @since 0.1.0
  * @category errors
  */
-export const errorType = (cause: Cause.Cause<unknown>): string | undefined => {
-  const failure = cause.reasons.find((reason) => !Cause.isInterruptReason(reason))
-  if (failure === undefined) return undefined
-  const error = Cause.isFailReason(failure) ? failure.error : Cause.isDieReason(failure) ? failure.defect : undefined
-  if (typeof error === "object" && error !== null) {
-    const code = (error as { errorType?: unknown }).errorType
-    if (typeof code === "string" && code !== "") return code
-    const tag = (error as { _tag?: unknown })._tag
-    if (typeof tag === "string" && tag !== "") return tag
-    if (error instanceof Error) return error.name !== "Error" ? error.name : error.constructor.name
-  }
-  return "_OTHER"
+export const errorType: (cause: Cause.Cause<unknown>) => string | undefined = internalErrorType
+
+/** Content as a bounded JSON string; only called when capture is on. */
+const putContent = (put: Put, settings: GenAISettings, key: string, value: unknown): void => {
+  if (settings.captureContent && value !== undefined) put(key, boundedJson(value, settings.maxContentLength))
 }
 
-/** Sets `error.type` on a span that is about to end with `cause`. @internal */
-export const recordErrorType = (span: Tracer.Span, cause: Cause.Cause<unknown>): void => {
-  const type = errorType(cause)
-  if (type !== undefined) span.attribute(ATTR_ERROR_TYPE, type)
-}
-
-const defined = (attributes: Attributes): Attributes => {
-  for (const key of Object.keys(attributes)) if (attributes[key] === undefined) delete attributes[key]
-  return attributes
-}
-
-/** Content as a bounded JSON string, or nothing when capture is off. */
-const content = (settings: GenAISettings, value: unknown): string | undefined =>
-  settings.captureContent && value !== undefined ? boundedJson(value, settings.maxContentLength) : undefined
-
-const serverAttributes = (server: Server): Attributes => ({
-  [ATTR_SERVER_ADDRESS]: server.serverAddress,
+const putServer = (put: Put, server: Server): void => {
+  if (server.serverAddress === undefined) return
+  put(ATTR_SERVER_ADDRESS, server.serverAddress)
   // The conventions make the port conditional on the address.
-  [ATTR_SERVER_PORT]: server.serverAddress !== undefined ? server.serverPort : undefined
-})
+  put(ATTR_SERVER_PORT, server.serverPort)
+}
 
-const providerAttributes = (provider: ProviderName | undefined, settings: GenAISettings): Attributes =>
-  settings.emitLegacyAttributes && provider !== undefined
-    ? { [ATTR_GEN_AI_PROVIDER_NAME]: provider, [LEGACY_ATTR_GEN_AI_SYSTEM]: legacySystemNames[provider] ?? provider }
-    : { [ATTR_GEN_AI_PROVIDER_NAME]: provider }
-
-const usageAttributes = (usage: Usage | undefined, settings: GenAISettings): Attributes => {
-  if (usage === undefined) return {}
-  const attributes: Attributes = {
-    [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: usage.inputTokens,
-    [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: usage.outputTokens,
-    [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: usage.cacheReadInputTokens,
-    [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: usage.cacheCreationInputTokens,
-    [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: usage.reasoningOutputTokens
+const putProvider = (put: Put, provider: ProviderName | undefined, settings: GenAISettings): void => {
+  put(ATTR_GEN_AI_PROVIDER_NAME, provider)
+  if (settings.emitLegacyAttributes && provider !== undefined) {
+    put(LEGACY_ATTR_GEN_AI_SYSTEM, legacySystemNames[provider] ?? provider)
   }
+}
+
+const putUsage = (put: Put, usage: Usage | undefined, settings: GenAISettings): void => {
+  if (usage === undefined) return
+  put(ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens)
+  put(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens)
+  put(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadInputTokens)
+  put(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheCreationInputTokens)
+  put(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningOutputTokens)
   if (settings.emitLegacyAttributes) {
-    attributes[LEGACY_ATTR_GEN_AI_USAGE_PROMPT_TOKENS] = usage.inputTokens
-    attributes[LEGACY_ATTR_GEN_AI_USAGE_COMPLETION_TOKENS] = usage.outputTokens
+    put(LEGACY_ATTR_GEN_AI_USAGE_PROMPT_TOKENS, usage.inputTokens)
+    put(LEGACY_ATTR_GEN_AI_USAGE_COMPLETION_TOKENS, usage.outputTokens)
   }
-  return attributes
+}
+
+const putResponse = (put: Put, outcome: InferenceOutcome, settings: GenAISettings): void => {
+  const response = outcome.response
+  if (response !== undefined) {
+    put(ATTR_GEN_AI_RESPONSE_ID, response.id)
+    put(ATTR_GEN_AI_RESPONSE_MODEL, response.model)
+    put(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, response.finishReasons)
+    put(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, response.timeToFirstChunk)
+    putContent(put, settings, ATTR_GEN_AI_OUTPUT_MESSAGES, response.outputMessages)
+  }
+  putUsage(put, outcome.usage, settings)
 }
 
 const inference = <A>(
@@ -539,58 +552,46 @@ const inference = <A>(
   operation,
   target: request.model,
   kind: request.inProcess === true ? "internal" : "client",
-  start: (settings) => ({
-    ...providerAttributes(request.provider, settings),
-    [ATTR_GEN_AI_REQUEST_MODEL]: request.model,
-    ...serverAttributes(request),
-    [ATTR_GEN_AI_REQUEST_TEMPERATURE]: request.temperature,
-    [ATTR_GEN_AI_REQUEST_TOP_P]: request.topP,
-    [ATTR_GEN_AI_REQUEST_TOP_K]: request.topK,
-    [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: request.maxTokens,
-    [ATTR_GEN_AI_REQUEST_STOP_SEQUENCES]: request.stopSequences,
-    [ATTR_GEN_AI_REQUEST_SEED]: request.seed,
-    [ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY]: request.frequencyPenalty,
-    [ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY]: request.presencePenalty,
-    [ATTR_GEN_AI_REQUEST_CHOICE_COUNT]: request.choiceCount !== 1 ? request.choiceCount : undefined,
-    [ATTR_GEN_AI_REQUEST_STREAM]: request.stream,
-    [ATTR_GEN_AI_OUTPUT_TYPE]: request.outputType,
-    [ATTR_GEN_AI_CONVERSATION_ID]: request.conversationId,
-    [ATTR_GEN_AI_SYSTEM_INSTRUCTIONS]: content(settings, request.systemInstructions),
-    [ATTR_GEN_AI_INPUT_MESSAGES]: content(settings, request.messages),
-    [ATTR_GEN_AI_TOOL_DEFINITIONS]: content(settings, request.toolDefinitions),
-    ...(settings.emitLegacyAttributes && request.provider === Provider.openai
-      ? {
-        [LEGACY_ATTR_GEN_AI_OPENAI_REQUEST_SEED]: request.seed,
-        [LEGACY_ATTR_GEN_AI_OPENAI_REQUEST_RESPONSE_FORMAT]: request.outputType
-      }
-      : {})
-  }),
-  end: describe && ((result, settings) => {
-    const { response, usage } = describe(result)
-    return {
-      [ATTR_GEN_AI_RESPONSE_ID]: response?.id,
-      [ATTR_GEN_AI_RESPONSE_MODEL]: response?.model,
-      [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: response?.finishReasons,
-      [ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]: response?.timeToFirstChunk,
-      ...usageAttributes(usage, settings),
-      [ATTR_GEN_AI_OUTPUT_MESSAGES]: content(settings, response?.outputMessages)
+  start: (put, settings) => {
+    putProvider(put, request.provider, settings)
+    put(ATTR_GEN_AI_REQUEST_MODEL, request.model)
+    putServer(put, request)
+    put(ATTR_GEN_AI_REQUEST_TEMPERATURE, request.temperature)
+    put(ATTR_GEN_AI_REQUEST_TOP_P, request.topP)
+    put(ATTR_GEN_AI_REQUEST_TOP_K, request.topK)
+    put(ATTR_GEN_AI_REQUEST_MAX_TOKENS, request.maxTokens)
+    put(ATTR_GEN_AI_REQUEST_STOP_SEQUENCES, request.stopSequences)
+    put(ATTR_GEN_AI_REQUEST_SEED, request.seed)
+    put(ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY, request.frequencyPenalty)
+    put(ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY, request.presencePenalty)
+    if (request.choiceCount !== 1) put(ATTR_GEN_AI_REQUEST_CHOICE_COUNT, request.choiceCount)
+    put(ATTR_GEN_AI_REQUEST_STREAM, request.stream)
+    put(ATTR_GEN_AI_OUTPUT_TYPE, request.outputType)
+    put(ATTR_GEN_AI_CONVERSATION_ID, request.conversationId)
+    putContent(put, settings, ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, request.systemInstructions)
+    putContent(put, settings, ATTR_GEN_AI_INPUT_MESSAGES, request.messages)
+    putContent(put, settings, ATTR_GEN_AI_TOOL_DEFINITIONS, request.toolDefinitions)
+    if (settings.emitLegacyAttributes && request.provider === Provider.openai) {
+      put(LEGACY_ATTR_GEN_AI_OPENAI_REQUEST_SEED, request.seed)
+      put(LEGACY_ATTR_GEN_AI_OPENAI_REQUEST_RESPONSE_FORMAT, request.outputType)
     }
-  })
+  },
+  end: describe && ((result, put, settings) => putResponse(put, describe(result), settings))
 })
 
-const agentAttributes = (agent: Agent, settings: GenAISettings): Attributes => ({
-  ...providerAttributes(agent.provider, settings),
-  [ATTR_GEN_AI_AGENT_NAME]: agent.name,
-  [ATTR_GEN_AI_AGENT_ID]: agent.id,
-  [ATTR_GEN_AI_AGENT_DESCRIPTION]: agent.description,
-  [ATTR_GEN_AI_AGENT_VERSION]: agent.version,
-  [ATTR_GEN_AI_REQUEST_MODEL]: agent.model,
-  [ATTR_GEN_AI_CONVERSATION_ID]: agent.conversationId,
-  [ATTR_GEN_AI_DATA_SOURCE_ID]: agent.dataSourceId,
-  ...serverAttributes(agent),
-  [ATTR_GEN_AI_SYSTEM_INSTRUCTIONS]: content(settings, agent.systemInstructions),
-  [ATTR_GEN_AI_INPUT_MESSAGES]: content(settings, agent.messages)
-})
+const putAgent = (put: Put, agent: Agent, settings: GenAISettings): void => {
+  putProvider(put, agent.provider, settings)
+  put(ATTR_GEN_AI_AGENT_NAME, agent.name)
+  put(ATTR_GEN_AI_AGENT_ID, agent.id)
+  put(ATTR_GEN_AI_AGENT_DESCRIPTION, agent.description)
+  put(ATTR_GEN_AI_AGENT_VERSION, agent.version)
+  put(ATTR_GEN_AI_REQUEST_MODEL, agent.model)
+  put(ATTR_GEN_AI_CONVERSATION_ID, agent.conversationId)
+  put(ATTR_GEN_AI_DATA_SOURCE_ID, agent.dataSourceId)
+  putServer(put, agent)
+  putContent(put, settings, ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, agent.systemInstructions)
+  putContent(put, settings, ATTR_GEN_AI_INPUT_MESSAGES, agent.messages)
+}
 
 // -----------------------------------------------------------------------------
 // One combinator per operation
@@ -650,20 +651,18 @@ export const embeddings = <A>(request: EmbeddingsRequest, describe?: (result: A)
     operation: Operation.embeddings,
     target: request.model,
     kind: "client",
-    start: (settings) => ({
-      ...providerAttributes(request.provider, settings),
-      [ATTR_GEN_AI_REQUEST_MODEL]: request.model,
-      ...serverAttributes(request),
-      [ATTR_GEN_AI_REQUEST_ENCODING_FORMATS]: request.encodingFormats,
-      [ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT]: request.dimensions
-    }),
-    end: describe && ((result, settings) => {
+    start: (put, settings) => {
+      putProvider(put, request.provider, settings)
+      put(ATTR_GEN_AI_REQUEST_MODEL, request.model)
+      putServer(put, request)
+      put(ATTR_GEN_AI_REQUEST_ENCODING_FORMATS, request.encodingFormats)
+      put(ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT, request.dimensions)
+    },
+    end: describe && ((result, put, settings) => {
       const outcome = describe(result)
-      return {
-        [ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT]: outcome.dimensions,
-        [ATTR_GEN_AI_RESPONSE_MODEL]: outcome.responseModel,
-        ...usageAttributes(outcome.usage, settings)
-      }
+      put(ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT, outcome.dimensions)
+      put(ATTR_GEN_AI_RESPONSE_MODEL, outcome.responseModel)
+      putUsage(put, outcome.usage, settings)
     })
   })
 
@@ -679,17 +678,19 @@ export const retrieval = <A>(request: RetrievalRequest, describe?: (result: A) =
     operation: Operation.retrieval,
     target: request.dataSourceId,
     kind: "client",
-    start: (settings) => ({
-      ...providerAttributes(request.provider, settings),
-      [ATTR_GEN_AI_DATA_SOURCE_ID]: request.dataSourceId,
-      [ATTR_GEN_AI_REQUEST_MODEL]: request.model,
-      [ATTR_GEN_AI_REQUEST_TOP_K]: request.topK,
-      ...serverAttributes(request),
-      [ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT]: content(settings, request.query)
-    }),
-    end: describe && ((result, settings) => ({
-      [ATTR_GEN_AI_RETRIEVAL_DOCUMENTS]: content(settings, describe(result).documents)
-    }))
+    start: (put, settings) => {
+      putProvider(put, request.provider, settings)
+      put(ATTR_GEN_AI_DATA_SOURCE_ID, request.dataSourceId)
+      put(ATTR_GEN_AI_REQUEST_MODEL, request.model)
+      put(ATTR_GEN_AI_REQUEST_TOP_K, request.topK)
+      putServer(put, request)
+      putContent(put, settings, ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT, request.query)
+    },
+    end: describe && ((result, put, settings) => {
+      if (settings.captureContent) {
+        putContent(put, settings, ATTR_GEN_AI_RETRIEVAL_DOCUMENTS, describe(result).documents)
+      }
+    })
   })
 
 /**
@@ -704,18 +705,23 @@ export const executeTool = <A>(call: ToolCall, describe?: (result: A) => ToolOut
     operation: Operation.executeTool,
     target: call.name,
     kind: "internal",
-    start: (settings) => ({
-      [ATTR_GEN_AI_TOOL_NAME]: call.name,
-      [ATTR_GEN_AI_TOOL_CALL_ID]: call.callId,
-      [ATTR_GEN_AI_TOOL_TYPE]: call.type,
-      [ATTR_GEN_AI_TOOL_DESCRIPTION]: call.description,
-      [ATTR_GEN_AI_TOOL_CALL_ARGUMENTS]: content(settings, call.arguments)
-    }),
-    end: (result, settings) => ({
-      [ATTR_GEN_AI_TOOL_CALL_RESULT]: settings.captureContent
-        ? content(settings, describe !== undefined ? describe(result).result : result)
-        : undefined
-    })
+    start: (put, settings) => {
+      put(ATTR_GEN_AI_TOOL_NAME, call.name)
+      put(ATTR_GEN_AI_TOOL_CALL_ID, call.callId)
+      put(ATTR_GEN_AI_TOOL_TYPE, call.type)
+      put(ATTR_GEN_AI_TOOL_DESCRIPTION, call.description)
+      putContent(put, settings, ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, call.arguments)
+    },
+    end: (result, put, settings) => {
+      if (settings.captureContent) {
+        putContent(
+          put,
+          settings,
+          ATTR_GEN_AI_TOOL_CALL_RESULT,
+          describe !== undefined ? describe(result).result : result
+        )
+      }
+    }
   })
 
 /**
@@ -730,17 +736,8 @@ export const invokeAgent = <A>(agent: Agent, describe?: (result: A) => Inference
     operation: Operation.invokeAgent,
     target: agent.name,
     kind: agent.remote === true ? "client" : "internal",
-    start: (settings) => agentAttributes(agent, settings),
-    end: describe && ((result, settings) => {
-      const { response, usage } = describe(result)
-      return {
-        [ATTR_GEN_AI_RESPONSE_ID]: response?.id,
-        [ATTR_GEN_AI_RESPONSE_MODEL]: response?.model,
-        [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: response?.finishReasons,
-        ...usageAttributes(usage, settings),
-        [ATTR_GEN_AI_OUTPUT_MESSAGES]: content(settings, response?.outputMessages)
-      }
-    })
+    start: (put, settings) => putAgent(put, agent, settings),
+    end: describe && ((result, put, settings) => putResponse(put, describe(result), settings))
   })
 
 /**
@@ -754,7 +751,7 @@ export const createAgent = <A>(agent: Agent) =>
     operation: Operation.createAgent,
     target: agent.name,
     kind: "client",
-    start: (settings) => agentAttributes(agent, settings)
+    start: (put, settings) => putAgent(put, agent, settings)
   })
 
 /**
@@ -768,11 +765,13 @@ export const invokeWorkflow = <A>(workflow: Workflow, describe?: (result: A) => 
     operation: Operation.invokeWorkflow,
     target: workflow.name,
     kind: "internal",
-    start: (settings) => ({
-      [ATTR_GEN_AI_WORKFLOW_NAME]: workflow.name,
-      [ATTR_GEN_AI_INPUT_MESSAGES]: content(settings, workflow.messages)
-    }),
-    end: describe && ((result, settings) => ({
-      [ATTR_GEN_AI_OUTPUT_MESSAGES]: content(settings, describe(result).outputMessages)
-    }))
+    start: (put, settings) => {
+      put(ATTR_GEN_AI_WORKFLOW_NAME, workflow.name)
+      putContent(put, settings, ATTR_GEN_AI_INPUT_MESSAGES, workflow.messages)
+    },
+    end: describe && ((result, put, settings) => {
+      if (settings.captureContent) {
+        putContent(put, settings, ATTR_GEN_AI_OUTPUT_MESSAGES, describe(result).outputMessages)
+      }
+    })
   })

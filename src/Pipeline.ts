@@ -6,6 +6,8 @@
  * Parenting comes from Effect's fiber context: a step started inside another is its child, steps
  * run with `Effect.all(..., { concurrency })` are siblings, a failed step is ERROR with
  * `error.type`, an interrupted one (timeout, lost race) ends with `effect.fiber.interrupted`.
+ * These hold for every span this library's tracer records, `Effect.withSpan` and `Effect.fn`
+ * included; the combinators here add names, attributes, events and attempt numbers.
  *
  * @since 0.1.0
  */
@@ -13,7 +15,6 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import type * as Tracer from "effect/Tracer"
-import { recordErrorType } from "./GenAI.ts"
 
 /**
  * Options for {@link run} and {@link step}.
@@ -43,20 +44,20 @@ export interface RunOptions extends StepOptions {
   readonly newTrace?: boolean | undefined
 }
 
-/** The shared span maker for runs and steps: a span that records `error.type` on failure. */
+/**
+ * The shared span maker for runs and steps. A plain `Effect.withSpan`: the tracer records the
+ * ERROR status and `error.type` of a failing span itself.
+ */
 const span =
   (name: string, options: StepOptions & { readonly root?: boolean }) =>
   <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.useSpan(name, {
+    Effect.withSpan(self, name, {
       kind: options.kind ?? "internal",
       attributes: options.attributes,
       links: options.links,
-      root: options.root
-    }, (current) =>
-      self.pipe(
-        Effect.onError((cause) => Effect.sync(() => recordErrorType(current, cause))),
-        Effect.withParentSpan(current, { captureStackTrace: false })
-      ))
+      root: options.root,
+      captureStackTrace: false
+    })
 
 /**
  * The span for a whole run of an agent or pipeline; every step inside becomes its descendant.

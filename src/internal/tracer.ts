@@ -21,12 +21,13 @@ import type * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import { toAttributeValue } from "./attributes.ts"
+import { errorType } from "./errors.ts"
 
 /**
  * Attributes to set when the span starts (visible to the sampler), carried in the span's
  * annotations because Effect's `Tracer.span` receives no attributes.
  */
-export class StartAttributes extends Context.Service<StartAttributes, Otel.Attributes>()(
+export class StartAttributes extends Context.Service<StartAttributes, Readonly<Record<string, unknown>>>()(
   "beluga-o11y/internal/StartAttributes"
 ) {}
 
@@ -60,8 +61,10 @@ export class SdkSpan implements Tracer.Span {
   readonly traceId: string
   readonly sampled: boolean
   readonly parent: Option.Option<Tracer.AnySpan>
-  readonly attributes = new Map<string, unknown>()
   status: Tracer.SpanStatus
+  /** The OTel context that makes this span the parent, kept for its children (see `withParent`). */
+  private childContext: Otel.Context | undefined = undefined
+  private childContextBase: Otel.Context | undefined = undefined
 
   constructor(tracer: Otel.Tracer, options: Parameters<Tracer.Tracer["span"]>[0]) {
     this.name = options.name
@@ -69,19 +72,32 @@ export class SdkSpan implements Tracer.Span {
     this.annotations = options.annotations
     this.links = options.links
     const active = Otel.context.active()
-    const fromActive = !options.root && Option.isNone(options.parent)
-    this.parent = fromActive ? otelParent(active, options.annotations) : options.parent
-    const context = Option.isNone(this.parent)
-      ? Otel.trace.deleteSpan(active)
-      : fromActive
-      ? active
-      : withParent(active, this.parent.value)
-    this.span = tracer.startSpan(options.name, {
-      startTime: hrTime(options.startTime),
-      kind: kinds[options.kind],
-      attributes: Context.getOrElse(options.annotations, StartAttributes, () => ({})),
-      links: options.links.length > 0 ? options.links.map(toOtelLink) : []
-    }, context)
+    const parent = options.parent
+    let context: Otel.Context
+    if (parent._tag === "Some") {
+      this.parent = parent
+      context = withParent(active, parent.value)
+    } else if (options.root) {
+      this.parent = parent
+      context = Otel.trace.getSpan(active) === undefined ? active : Otel.trace.deleteSpan(active)
+    } else {
+      // No Effect parent: an active OTel span (from OTel-instrumented code) is the parent.
+      this.parent = otelParent(active, options.annotations)
+      context = this.parent._tag === "None" && Otel.trace.getSpan(active) !== undefined
+        ? Otel.trace.deleteSpan(active)
+        : active
+    }
+    const start = Context.getOrUndefined(options.annotations, StartAttributes)
+    this.span = tracer.startSpan(
+      options.name,
+      {
+        startTime: hrTime(options.startTime),
+        kind: kinds[options.kind],
+        ...(start !== undefined ? { attributes: toAttributes(start) } : {}),
+        ...(options.links.length > 0 ? { links: options.links.map(toOtelLink) } : {})
+      },
+      context
+    )
     const spanContext = this.span.spanContext()
     this.spanId = spanContext.spanId
     this.traceId = spanContext.traceId
@@ -89,15 +105,29 @@ export class SdkSpan implements Tracer.Span {
     this.status = { _tag: "Started", startTime: options.startTime }
   }
 
+  /** Read back from the OTel span (sanitized values), so recording needs no second map. */
+  get attributes(): ReadonlyMap<string, unknown> {
+    return new Map(Object.entries((this.span as { attributes?: Otel.Attributes }).attributes ?? {}))
+  }
+
+  /** The context with this span as the active OTel span, built once per base context. */
+  contextFor(base: Otel.Context): Otel.Context {
+    if (this.childContextBase !== base || this.childContext === undefined) {
+      this.childContextBase = base
+      this.childContext = Otel.trace.setSpan(base, this.span)
+    }
+    return this.childContext
+  }
+
   attribute(key: string, value: unknown): void {
-    if (this.status._tag === "Ended") return
+    // A span the sampler dropped records nothing: skip the sanitizing too.
+    if (!this.sampled || this.status._tag === "Ended") return
     const attribute = toAttributeValue(value)
     if (attribute !== undefined) this.span.setAttribute(key, attribute)
-    this.attributes.set(key, value)
   }
 
   event(name: string, startTime: bigint, attributes?: Record<string, unknown>): void {
-    if (this.status._tag === "Ended") return
+    if (!this.sampled || this.status._tag === "Ended") return
     this.span.addEvent(name, attributes !== undefined ? toAttributes(attributes) : undefined, hrTime(startTime))
   }
 
@@ -112,7 +142,7 @@ export class SdkSpan implements Tracer.Span {
     this.status = { _tag: "Ended", startTime: this.status.startTime, endTime, exit }
     const time = hrTime(endTime)
     // Success leaves the status unset, as the OTel spec asks of instrumentation.
-    if (exit._tag === "Failure") {
+    if (exit._tag === "Failure" && this.sampled) {
       if (Cause.hasInterruptsOnly(exit.cause)) {
         this.span.setAttribute("effect.fiber.interrupted", true)
       } else {
@@ -123,6 +153,8 @@ export class SdkSpan implements Tracer.Span {
           code: Otel.SpanStatusCode.ERROR,
           ...(first !== undefined ? { message: first.message } : {})
         })
+        const type = errorType(exit.cause)
+        if (type !== undefined) this.span.setAttribute("error.type", type)
       }
     }
     this.span.end(time)
@@ -201,8 +233,8 @@ const hasContextManager = (): boolean => {
  */
 export const make = (tracer: Otel.Tracer): Tracer.Tracer => {
   const span: Tracer.Tracer["span"] = (options) => new SdkSpan(tracer, options)
-  if (!hasContextManager()) return Tracer.make({ span })
-  return Tracer.make({
+  if (!hasContextManager()) return mark(Tracer.make({ span }))
+  return mark(Tracer.make({
     span,
     context(primitive, fiber) {
       const current = propagated((fiber as unknown as { cache: { span?: Tracer.AnySpan } }).cache.span)
@@ -213,5 +245,11 @@ export const make = (tracer: Otel.Tracer): Tracer.Tracer => {
         () => primitive["~effect/Effect/evaluate"](fiber)
       )
     }
-  })
+  }))
 }
+
+const sdkTracer = Symbol.for("beluga-o11y/SdkTracer")
+const mark = (tracer: Tracer.Tracer): Tracer.Tracer => Object.assign(tracer, { [sdkTracer]: true })
+
+/** Whether `tracer` is this library's, which reads {@link StartAttributes}. */
+export const isSdkTracer = (tracer: Tracer.Tracer): boolean => (tracer as { [sdkTracer]?: boolean })[sdkTracer] === true
