@@ -38,6 +38,7 @@ import * as Tracer from "effect/Tracer"
 import * as GenAI from "./GenAI.ts"
 import * as Config from "./internal/config.ts"
 import { DeliveryReporter, type DeliveryStats, redactUrl } from "./internal/exporter.ts"
+import { register } from "./internal/global.ts"
 import { OtlpHttpExporter } from "./internal/otlp.ts"
 import { makeBatchProcessor } from "./internal/processor.ts"
 import { TerminalExporter, type TerminalOptions } from "./internal/terminal.ts"
@@ -119,6 +120,12 @@ export interface Options {
   readonly emitLegacyAttributes?: boolean | undefined
   /** Print each finished trace as a tree in the terminal, as well as exporting it. */
   readonly printTraces?: boolean | TerminalOptions | undefined
+  /**
+   * Register with the global OpenTelemetry API (tracer provider, async context manager, and the
+   * `OTEL_PROPAGATORS` propagators, each only if none is registered yet), so libraries
+   * instrumented through OTel join Effect's traces. Default true.
+   */
+  readonly registerGlobal?: boolean | undefined
   /** How long release may spend flushing spans before giving up. Default 5 seconds. */
   readonly shutdownTimeout?: Duration.Input | undefined
   /** Where the one-line export warnings go. Default: standard error. */
@@ -188,6 +195,7 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
         }
       }
       return make(settings, processors, {
+        registerGlobal: options.registerGlobal ?? true,
         stats: () => reporter.stats(),
         shutdownTimeout: options.shutdownTimeout ?? defaultShutdownTimeout,
         warn,
@@ -210,6 +218,8 @@ export const make = (
     readonly stats: () => DeliveryStats
     readonly shutdownTimeout: Duration.Input
     readonly warn: (message: string) => void
+    /** Register with the global OTel API (see `Options.registerGlobal`). */
+    readonly registerGlobal?: boolean | undefined
     /** Tells the exporter the program is ending, before the final flush. */
     readonly beginShutdown?: (() => void) | undefined
     /** Ends exports still in flight once the shutdown budget is spent. */
@@ -228,8 +238,8 @@ export const make = (
   const tracerProvider = Layer.effect(
     OtelTracer.OtelTracerProvider,
     Effect.acquireRelease(
-      Effect.sync(() =>
-        new NodeTracerProvider({
+      Effect.sync(() => {
+        const provider = new NodeTracerProvider({
           resource,
           sampler: settings.disabled ? new AlwaysOffSampler() : makeSampler(settings),
           spanProcessors: [...processors],
@@ -237,12 +247,19 @@ export const make = (
             ? { spanLimits: { attributeValueLengthLimit: settings.attributeValueLengthLimit } }
             : {})
         })
-      ),
-      (provider) => shutdown(provider, options)
-    )
+        const unregister = options.registerGlobal === true ? register(provider, settings.propagators) : () => {}
+        return { provider, unregister }
+      }),
+      ({ provider, unregister }) => Effect.ensuring(shutdown(provider, options), Effect.sync(unregister))
+    ).pipe(Effect.map(({ provider }) => provider))
+  )
+  // Spans carry this library's name and version as their instrumentation scope.
+  const otelTracer = Layer.effect(
+    OtelTracer.OtelTracer,
+    Effect.map(Effect.service(OtelTracer.OtelTracerProvider), (provider) => provider.getTracer("beluga-o11y", version))
   )
   const tracer = Layer.effect(Tracer.Tracer, Effect.map(Effect.service(OtelTracer.OtelTracer), SdkTracer.make)).pipe(
-    Layer.provideMerge(OtelTracer.layerTracer),
+    Layer.provideMerge(otelTracer),
     Layer.provide(tracerProvider)
   )
   return Layer.mergeAll(

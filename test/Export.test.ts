@@ -217,7 +217,8 @@ describe("export over OTLP/HTTP", () => {
           assert.deepStrictEqual(span.resource["service.name"], string("beluga-agent"))
           assert.deepStrictEqual(span.resource["service.version"], string("1.0.0"))
           assert.deepStrictEqual(span.resource["telemetry.sdk.language"], string("nodejs"))
-          assert.strictEqual(span.scope.name, "effect")
+          assert.strictEqual(span.scope.name, "beluga-o11y")
+          assert.deepStrictEqual(span.resource["telemetry.distro.name"], string("beluga-o11y"))
         }
 
         assert.deepStrictEqual(warnings, [])

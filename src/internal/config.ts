@@ -38,6 +38,8 @@ export type SamplerName =
   | "parentbased_always_on"
   | "parentbased_always_off"
   | "parentbased_traceidratio"
+/** The propagators this library can install (`OTEL_PROPAGATORS`); others need extra packages. */
+export type PropagatorName = "tracecontext" | "baggage"
 /** How much GenAI message content to record; the names follow the Python GenAI utilities. */
 export type ContentCapture = "NO_CONTENT" | "SPAN_ONLY"
 
@@ -63,6 +65,7 @@ export interface Settings {
   readonly sampler: SamplerName
   readonly samplerRatio: number
   readonly attributeValueLengthLimit: number | undefined
+  readonly propagators: ReadonlyArray<PropagatorName>
   readonly genai: GenAISettings
 }
 
@@ -254,6 +257,23 @@ const safeDecode = (s: string): string | undefined => {
   }
 }
 
+/** `OTEL_PROPAGATORS`: a comma list; `none` means no propagation. */
+const propagatorsVariable = Effect.flatMap(raw("OTEL_PROPAGATORS"), (value) => {
+  if (Option.isNone(value)) return Effect.succeed<ReadonlyArray<PropagatorName>>(["tracecontext", "baggage"])
+  const names = value.value.split(",").map((name) => name.trim().toLowerCase()).filter((name) => name !== "")
+  if (names.length === 1 && names[0] === "none") return Effect.succeed<ReadonlyArray<PropagatorName>>([])
+  const known = ["tracecontext", "baggage"] as const
+  return names.every((name): name is PropagatorName => (known as ReadonlyArray<string>).includes(name))
+    ? Effect.succeed<ReadonlyArray<PropagatorName>>([...new Set(names)])
+    : Effect.fail(
+      new TracingConfigError({
+        variable: "OTEL_PROPAGATORS",
+        value: value.value,
+        expected: "a comma list of tracecontext and baggage, or none (b3, jaeger and xray need their own packages)"
+      })
+    )
+})
+
 /** `OTEL_SEMCONV_STABILITY_OPT_IN`: `gen_ai/dup` asks for the deprecated GenAI names as well. */
 const semconvOptIn = Effect.map(
   raw("OTEL_SEMCONV_STABILITY_OPT_IN"),
@@ -324,7 +344,8 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
     attributeValueLengthLimit: positiveInt("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
     emitLegacyAttributes: semconvOptIn,
     captureContent: contentCapture,
-    maxContentLength: positiveInt("BELUGA_GENAI_CONTENT_MAX_LENGTH")
+    maxContentLength: positiveInt("BELUGA_GENAI_CONTENT_MAX_LENGTH"),
+    propagators: propagatorsVariable
   })
 
   const overrideEndpoint = yield* optionUrl("endpoint", overrides.endpoint)
@@ -407,6 +428,7 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
     sampler: overrides.sampler ?? Option.getOrElse(env.sampler, () => defaults.sampler),
     samplerRatio,
     attributeValueLengthLimit,
+    propagators: env.propagators,
     genai: {
       captureContent: overrides.captureContent ?? Option.getOrElse(env.captureContent, () => false),
       // Content is JSON: a generic attribute-length cut would break it, so stay under that limit.

@@ -22,6 +22,7 @@ import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import { toAttributeValue } from "./attributes.ts"
 import { errorType } from "./errors.ts"
+import { hasContextManager } from "./global.ts"
 
 /**
  * Attributes to set when the span starts (visible to the sampler), carried in the span's
@@ -65,6 +66,8 @@ export class SdkSpan implements Tracer.Span {
   /** The OTel context that makes this span the parent, kept for its children (see `withParent`). */
   private childContext: Otel.Context | undefined = undefined
   private childContextBase: Otel.Context | undefined = undefined
+  private effectContext: Otel.Context | undefined = undefined
+  private effectContextBase: Otel.Context | undefined = undefined
 
   constructor(tracer: Otel.Tracer, options: Parameters<Tracer.Tracer["span"]>[0]) {
     this.name = options.name
@@ -117,6 +120,15 @@ export class SdkSpan implements Tracer.Span {
       this.childContext = Otel.trace.setSpan(base, this.span)
     }
     return this.childContext
+  }
+
+  /** {@link effectContext} for this span, likewise built once per base context. */
+  effectContextFor(base: Otel.Context): Otel.Context {
+    if (this.effectContextBase !== base || this.effectContext === undefined) {
+      this.effectContextBase = base
+      this.effectContext = this.contextFor(base).setValue(EffectSpanKey, this.span)
+    }
+    return this.effectContext
   }
 
   attribute(key: string, value: unknown): void {
@@ -217,15 +229,6 @@ const propagated = (span: Tracer.AnySpan | undefined): Tracer.AnySpan | undefine
   return span
 }
 
-/** Whether an OTel context manager is installed; without one, `context.with` does nothing. */
-const hasContextManager = (): boolean => {
-  const probe = Otel.createContextKey("beluga-o11y/probe")
-  return Otel.context.with(
-    Otel.ROOT_CONTEXT.setValue(probe, true),
-    () => Otel.context.active().getValue(probe) === true
-  )
-}
-
 /**
  * The Effect tracer. When an OTel context manager is installed, the current Effect span is also
  * made the active OTel span while Effect code runs, so OTel-instrumented libraries called from
@@ -237,15 +240,32 @@ export const make = (tracer: Otel.Tracer): Tracer.Tracer => {
   return mark(Tracer.make({
     span,
     context(primitive, fiber) {
+      // Only primitives that run the user's own code can reach an OTel-instrumented library;
+      // setting the context around every other step would cost a context switch each.
+      if (!userCode.has((primitive as unknown as Record<string, string>)[identifier]!)) {
+        return primitive[evaluate](fiber)
+      }
       const current = propagated((fiber as unknown as { cache: { span?: Tracer.AnySpan } }).cache.span)
-      if (current === undefined) return primitive["~effect/Effect/evaluate"](fiber)
-      const context = withParent(Otel.context.active(), current)
-      return Otel.context.with(
-        context.setValue(EffectSpanKey, Otel.trace.getSpan(context)),
-        () => primitive["~effect/Effect/evaluate"](fiber)
-      )
+      if (current === undefined) return primitive[evaluate](fiber)
+      const base = Otel.context.active()
+      const context = current instanceof SdkSpan ? current.effectContextFor(base) : effectContext(base, current)
+      return Otel.context.with(context, () => primitive[evaluate](fiber))
     }
   }))
+}
+
+const evaluate = "~effect/Effect/evaluate"
+const identifier = "~effect/Effect/identifier"
+/**
+ * The Effect primitives that call user code: `Effect.sync`/`try` (Sync), `Effect.promise`/
+ * `tryPromise`/`callback` (Async), `Effect.suspend` (Suspend) and `Effect.gen` bodies (Iterator).
+ */
+const userCode = new Set(["Sync", "Async", "Suspend", "Iterator"])
+
+/** The OTel context while Effect code runs inside `span`: the span is active, marked as Effect's. */
+const effectContext = (base: Otel.Context, span: Tracer.AnySpan): Otel.Context => {
+  const context = withParent(base, span)
+  return context.setValue(EffectSpanKey, Otel.trace.getSpan(context))
 }
 
 const sdkTracer = Symbol.for("beluga-o11y/SdkTracer")
