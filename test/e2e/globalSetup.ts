@@ -1,0 +1,171 @@
+/**
+ * Starts the real Jaeger the e2e suite exports to, and stops it afterwards.
+ *
+ * Jaeger comes from `scripts/jaeger.sh` (built once with the Go toolchain from the Go module proxy
+ * and cached). It must listen on the default ports: the examples export to the default endpoint
+ * `http://localhost:4318`, exactly as a user runs them. So if anything already listens on one of
+ * those ports, the suite stops with a message saying which port, instead of testing against
+ * something it did not start.
+ *
+ * The instance gets its own state directory (PID file and log), so it never touches a Jaeger a
+ * developer started with `scripts/jaeger.sh start`, and it is stopped by its own PID.
+ *
+ * Without Jaeger there is no end-to-end test: a missing Go toolchain (when the binary is not cached)
+ * fails the suite with a plain message, on CI and everywhere else. It never turns into skipped tests.
+ */
+import { spawn, spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import { setTimeout as sleep } from "node:timers/promises"
+import { root } from "./support/child.ts"
+import { ports } from "./support/jaeger.ts"
+
+const script = path.join(root, "scripts", "jaeger.sh")
+
+const portNames: ReadonlyArray<readonly [string, number]> = [
+  ["OTLP/HTTP", ports.otlpHttp],
+  ["OTLP/gRPC", ports.otlpGrpc],
+  ["query HTTP", ports.queryHttp],
+  ["query gRPC", ports.queryGrpc],
+  ["health", ports.health]
+]
+
+/** Runs `scripts/jaeger.sh <command>`, echoing its output (a first build prints progress). */
+const jaegerSh = (command: string, env: NodeJS.ProcessEnv) =>
+  new Promise<{ readonly code: number | null; readonly output: string }>((resolve, reject) => {
+    const child = spawn(script, [command], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] })
+    let output = ""
+    const echo = (chunk: Buffer) => {
+      output += chunk.toString("utf8")
+      process.stderr.write(chunk)
+    }
+    child.stdout.on("data", echo)
+    child.stderr.on("data", echo)
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, output }))
+  })
+
+/** Whether `port` on `host` is taken: binding it fails, or something accepts connections there. */
+const canListen = (port: number, host: string) =>
+  new Promise<boolean>((resolve) => {
+    const server = net.createServer()
+    server.once("error", () => resolve(false))
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)))
+  })
+const answers = (port: number, host: string) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect({ port, host, timeout: 1000 })
+    const done = (result: boolean) => {
+      socket.destroy()
+      resolve(result)
+    }
+    socket.once("connect", () => done(true))
+    socket.once("error", () => done(false))
+    socket.once("timeout", () => done(false))
+  })
+
+const checkPortsFree = async () => {
+  const taken: Array<string> = []
+  for (const [name, port] of portNames) {
+    // `localhost` may resolve to ::1 first: a collector there would get the examples' spans.
+    if (!(await canListen(port, "127.0.0.1")) || await answers(port, "::1")) taken.push(`${port} (${name})`)
+  }
+  if (taken.length > 0) {
+    throw new Error(
+      `e2e: ${taken.length === 1 ? "port" : "ports"} ${
+        taken.join(", ")
+      } on localhost already in use. The examples export to the default ` +
+        "endpoint http://localhost:4318, so the e2e suite runs its own Jaeger on the default ports " +
+        `${portNames.map(([, port]) => port).join("/")}. Stop what listens there first ` +
+        "(a Jaeger from `scripts/jaeger.sh start`: `scripts/jaeger.sh stop`; to find it: `ss -ltnp`)."
+    )
+  }
+}
+
+const hasGo = () => spawnSync("go", ["version"], { stdio: "ignore" }).error === undefined
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** SIGTERM, then SIGKILL if Jaeger has not exited within 10 s. */
+const stop = async (pid: number) => {
+  if (!alive(pid)) return
+  process.kill(pid, "SIGTERM")
+  const deadline = Date.now() + 10_000
+  while (alive(pid) && Date.now() < deadline) await sleep(50)
+  if (alive(pid)) process.kill(pid, "SIGKILL")
+}
+
+/** Builds (if needed) and starts Jaeger with its state in `stateDir`; returns its PID. */
+const startJaeger = async (stateDir: string): Promise<number> => {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    JAEGER_STATE_DIR: stateDir,
+    JAEGER_OTLP_HTTP_PORT: String(ports.otlpHttp),
+    JAEGER_OTLP_GRPC_PORT: String(ports.otlpGrpc),
+    JAEGER_QUERY_HTTP_PORT: String(ports.queryHttp),
+    JAEGER_QUERY_GRPC_PORT: String(ports.queryGrpc),
+    JAEGER_HEALTH_PORT: String(ports.health)
+  }
+
+  // 1. The binary: cached, or built now (minutes, needs Go).
+  const install = await jaegerSh("install", env)
+  if (install.code !== 0) {
+    throw new Error(
+      hasGo()
+        ? `e2e: could not build Jaeger with \`scripts/jaeger.sh install\`:\n${install.output}`
+        : "e2e: the end-to-end tests need Jaeger, and building Jaeger needs the Go toolchain, which is not " +
+          "installed (`go` is not on PATH). Install Go >= 1.24 (https://go.dev/dl/) and run the suite again; " +
+          `the binary is built once and cached.${
+            process.env.CI !== undefined ? " (CI is set: this is a failure.)" : ""
+          }`
+    )
+  }
+
+  // 2. The default ports, all ours.
+  await checkPortsFree()
+
+  // 3. Start and wait until healthy (the script waits).
+  const start = await jaegerSh("start", env)
+  const pidFile = path.join(stateDir, "jaeger.pid")
+  const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, "utf8").trim()) : Number.NaN
+  if (start.code !== 0 || !Number.isInteger(pid)) {
+    if (Number.isInteger(pid)) await stop(pid)
+    throw new Error(`e2e: \`scripts/jaeger.sh start\` failed:\n${start.output}`)
+  }
+  return pid
+}
+
+export default async function setup(): Promise<() => Promise<void>> {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "beluga-e2e-jaeger-"))
+  const started = performance.now()
+  let pid: number
+  try {
+    pid = await startJaeger(stateDir)
+  } catch (error) {
+    fs.rmSync(stateDir, { recursive: true, force: true })
+    throw error
+  }
+  process.stderr.write(`e2e: Jaeger pid ${pid} ready after ${Math.round(performance.now() - started)} ms\n`)
+
+  // If vitest dies without running the teardown, do not leave Jaeger holding the ports.
+  const onExit = () => {
+    if (alive(pid)) process.kill(pid, "SIGKILL")
+  }
+  process.once("exit", onExit)
+
+  return async () => {
+    process.off("exit", onExit)
+    await stop(pid)
+    fs.rmSync(stateDir, { recursive: true, force: true })
+    process.stderr.write(`e2e: Jaeger pid ${pid} stopped\n`)
+  }
+}
