@@ -17,6 +17,7 @@
  *
  * @since 0.1.0
  */
+import type * as Otel from "@opentelemetry/api"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -24,7 +25,7 @@ import * as Tracer from "effect/Tracer"
 import type { GenAISettings } from "./internal/config.ts"
 import { boundedJson } from "./internal/content.ts"
 import { errorType as internalErrorType } from "./internal/errors.ts"
-import { isSdkTracer, StartAttributes } from "./internal/tracer.ts"
+import { isSdkTracer, StartAttributes, toAttributes } from "./internal/tracer.ts"
 
 // -----------------------------------------------------------------------------
 // Attribute names (experimental in semconv v1.41)
@@ -453,12 +454,12 @@ const traced = <A>(spec: Spec<A>) => {
   // The start attributes depend only on the request and the settings: build them once per
   // settings object, not once per call.
   let cachedFor: GenAISettings | undefined
-  let cached: Attributes = {}
-  const startAttributes = (settings: GenAISettings): Attributes => {
+  let cached: Otel.Attributes = {}
+  const startAttributes = (settings: GenAISettings): Otel.Attributes => {
     if (cachedFor !== settings) {
       const attributes: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: spec.operation }
       spec.start(into(attributes), settings)
-      cached = attributes
+      cached = toAttributes(attributes)
       cachedFor = settings
     }
     return cached

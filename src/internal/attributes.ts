@@ -42,6 +42,8 @@ export const toAttributeValue = (value: unknown): AttributeValue | undefined => 
   if (type === "function" || type === "symbol") return undefined
   if (type !== "object") return primitive(value)
   if (Array.isArray(value)) {
+    // The common case, e.g. finish reasons or stop sequences: well-formed strings, as they are.
+    if (value.every((item) => typeof item === "string" && item.isWellFormed())) return value.slice() as Array<string>
     const items = value.map(primitive)
     const first = items.find((item) => item !== undefined)
     // Homogeneous arrays of one primitive type are native OTel arrays.

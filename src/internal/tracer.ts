@@ -26,9 +26,10 @@ import { hasContextManager } from "./global.ts"
 
 /**
  * Attributes to set when the span starts (visible to the sampler), carried in the span's
- * annotations because Effect's `Tracer.span` receives no attributes.
+ * annotations because Effect's `Tracer.span` receives no attributes. Already valid OTel values
+ * (see `toAttributes`): the producer converts once and reuses them for every span.
  */
-export class StartAttributes extends Context.Service<StartAttributes, Readonly<Record<string, unknown>>>()(
+export class StartAttributes extends Context.Service<StartAttributes, Otel.Attributes>()(
   "beluga-o11y/internal/StartAttributes"
 ) {}
 
@@ -96,7 +97,7 @@ export class SdkSpan implements Tracer.Span {
       {
         startTime: hrTime(options.startTime),
         kind: kinds[options.kind],
-        ...(start !== undefined ? { attributes: toAttributes(start) } : {}),
+        ...(start !== undefined ? { attributes: start } : {}),
         ...(options.links.length > 0 ? { links: options.links.map(toOtelLink) } : {})
       },
       context

@@ -1,0 +1,209 @@
+/**
+ * `npm run bench`: the benchmark suite. Each section runs in its own Node process with the V8 flags
+ * it needs, and this script prints the summary table at the end.
+ *
+ * - micro (`bench/micro.ts`): per-step cost of every row, interleaved rounds, ratios within a round;
+ * - alloc (`bench/alloc.ts`): bytes allocated per step (GC-free windows), heap after many spans;
+ * - export (`bench/export.ts`): a 200k-span burst over OTLP/HTTP, both protocols, to a sink in
+ *   another process on 127.0.0.1.
+ *
+ *   npm run bench                     # the full run (~5 minutes on 2 cores)
+ *   npm run bench -- --quick          # under a minute: fewer rounds, shorter samples, 100k-span heap check
+ *   npm run bench -- --sections=micro,alloc --context-manager
+ *
+ *   npm run bench -- --sections=profile --rows=ours,ours.chat   # CPU profile, top self time
+ *   npm run bench -- --sections=profile --alloc                 # allocation profile
+ *
+ * The sections run under Node's own TypeScript transform, not tsx (see `spawn.ts`).
+ */
+import * as os from "node:os"
+import type { AllocResult } from "./alloc.ts"
+import type { ExportRun } from "./export.ts"
+import type { MicroResult } from "./micro.ts"
+import { exited, runSection, start } from "./spawn.ts"
+import { args, bytes, count, ratio, table } from "./stats.ts"
+
+const argv = args()
+const quick = argv.has("quick")
+const sections = argv.string("sections", "micro,alloc,export").split(",")
+const spans = argv.number("spans", 200_000)
+const passThrough = (names: ReadonlyArray<string>) =>
+  names.filter((name) => argv.has(name)).map((name) => `--${name}=${argv.string(name, "")}`)
+
+const load = () => os.loadavg().map((n) => n.toFixed(2)).join(" ")
+
+const showRatio = (id: string, result: MicroResult | undefined) => {
+  const value = result?.ratios[id]
+  return value === undefined
+    ? "—"
+    : `${ratio(value.median)} (${ratio(value.min)}–${ratio(value.max)}, best ${ratio(value.best)})`
+}
+
+const showBytes = (id: string, result: AllocResult | undefined) => {
+  const value = result?.rows[id]
+  return value === undefined ? "—" : `${bytes(value.median)} (${bytes(value.min)}–${bytes(value.max)})`
+}
+
+const main = async () => {
+  const started = performance.now()
+  const loadBefore = load()
+  console.log(
+    `beluga-o11y bench${quick ? " --quick" : ""}: Node ${process.version}, ${os.cpus().length} CPUs ` +
+      `(${os.cpus()[0]?.model ?? "?"}), load average ${loadBefore}\n`
+  )
+  const common = [...(quick ? ["--quick"] : []), ...passThrough(["steps", "seed"])]
+  // `Tracing.layer` (so `TracingLive`) registers an AsyncLocalStorage context manager with the
+  // global OTel API unless one is registered already (`registerGlobal`, default true), and with one
+  // the tracer makes the Effect span the active OTel span around user code. That is global state,
+  // so each section runs twice: without a context manager (all rows) and with one installed before
+  // any row is built (the rows the summary needs; upstream pays for it too, as with `NodeSDK`).
+  const cmRows = "untraced,native,raw,raw.off,upstream,upstream.off,ours,ours.off,ours.step,ours.chat,ours.chat10"
+  const cmAllocRows = quick
+    ? "upstream,ours,ours.step,ours.chat"
+    : "native,raw,upstream,ours,ours.off,ours.step,ours.chat"
+  const allocRows = quick ? "native,raw,ours" : undefined
+  const rows = (fallback: string | undefined) =>
+    argv.has("rows") ? [`--rows=${argv.string("rows", "")}`] : fallback === undefined ? [] : [`--rows=${fallback}`]
+  const withCm = !argv.has("no-context-manager")
+
+  let micro: MicroResult | undefined
+  let microCm: MicroResult | undefined
+  let alloc: AllocResult | undefined
+  let allocCm: AllocResult | undefined
+  let exported: { readonly spans: number; readonly runs: Record<string, ExportRun> } | undefined
+  const microFlags = [...common, ...passThrough(["rounds", "time"])]
+  const allocFlags = [...common, ...passThrough(["heap-spans", "repeats"])]
+  const allocNode = ["--expose-gc", "--min-semi-space-size=256", "--max-semi-space-size=256"]
+  if (sections.includes("micro")) {
+    console.log("— without an OTel context manager (Tracing.make / registerGlobal: false) —")
+    // --quick: only the rows the summary takes from this run.
+    micro = await runSection<MicroResult>(
+      "micro.ts",
+      [...microFlags, ...rows(quick && withCm ? "native,raw,raw.off,ours,ours.off" : undefined)],
+      ["--expose-gc"]
+    )
+    console.log()
+    if (withCm) {
+      console.log("— with an OTel context manager registered, as TracingLive does by default —")
+      microCm = await runSection<MicroResult>("micro.ts", [...microFlags, ...rows(cmRows), "--context-manager"], [
+        "--expose-gc"
+      ])
+      console.log()
+    }
+  }
+  if (sections.includes("alloc")) {
+    console.log("— without an OTel context manager —")
+    alloc = await runSection<AllocResult>("alloc.ts", [...allocFlags, ...rows(allocRows), "--no-heap"], allocNode)
+    console.log()
+    if (withCm) {
+      console.log("— with an OTel context manager registered, as TracingLive does by default —")
+      allocCm = await runSection<AllocResult>(
+        "alloc.ts",
+        [...allocFlags, ...rows(cmAllocRows), "--context-manager"],
+        allocNode
+      )
+      console.log()
+    }
+  }
+  if (sections.includes("profile")) {
+    const code = await exited(
+      start("profile.ts", passThrough(["rows", "seconds", "top", "save", "alloc", "context-manager"]), {
+        nodeFlags: ["--enable-source-maps"]
+      })
+    )
+    if (code !== 0) throw new Error(`bench/profile.ts exited with ${code}`)
+    console.log()
+  }
+  if (sections.includes("export")) {
+    exported = await runSection("export.ts", [
+      `--spans=${spans}`,
+      `--modes=${argv.string("modes", quick ? "otel" : "otel,effect")}`,
+      ...passThrough(["protocols"])
+    ])
+    console.log()
+  }
+
+  if (micro === undefined && alloc === undefined && exported === undefined) return
+  const live = microCm ?? micro
+  const allocLive = allocCm ?? alloc
+  const exportOf = (protocol: string, mode: string) => {
+    const run = exported?.runs[`${protocol} ${mode}`]
+    return run === undefined
+      ? "—"
+      : `${count(run.deliveredPerSecond)}/s, ${count(run.app.dropped)} dropped (app CPU ${
+        ((run.app.cpuUser + run.app.cpuSystem) / 1e6).toFixed(1)
+      } s, sink CPU ${((run.sink.cpuUser + run.sink.cpuSystem) / 1e6).toFixed(1)} s, app peak RSS ${
+        (run.app.maxRssKB / 1024).toFixed(0)
+      } MB)`
+  }
+  const heap = (allocCm ?? alloc)?.heap["ours"]
+  const heapLine = heap === undefined ? "—" : (() => {
+    const marks = heap.marks
+    const tenth = marks[1]!
+    const last = marks[marks.length - 1]!
+    return `${bytes(tenth.heapUsed)} at ${count(tenth.spans)} spans → ${bytes(last.heapUsed)} at ${
+      count(last.spans)
+    } (${last.heapUsed - tenth.heapUsed >= 0 ? "+" : ""}${bytes(last.heapUsed - tenth.heapUsed)})`
+  })()
+  const cm = microCm !== undefined ? "" : " (no context manager run)"
+  const k = `${count(spans / 1000)}k`
+
+  console.log(
+    "summary. TracingLive = the beluga tracer with the OTel context manager that Tracing.layer registers by" +
+      " default. Ratios: the median over rounds of the ratio within a round (min–max over rounds, best =" +
+      ` fastest round ÷ fastest round). Load average ${loadBefore} → ${load()}.`
+  )
+  console.log(table(
+    ["measure", "anchor", "target", "measured"],
+    [
+      [
+        `traced step via TracingLive ÷ raw OTel SDK span${cm}`,
+        "5.8× (@effect/opentelemetry)",
+        "≤ 2×",
+        showRatio("ours/raw", live)
+      ],
+      ["  same, @effect/opentelemetry NodeSdk, same run", "", "", showRatio("upstream/raw", live)],
+      ["  same, beluga without a context manager", "", "", showRatio("ours/raw", micro)],
+      ["  same, Effect's native tracer (no OTel)", "", "", showRatio("native/raw", micro)],
+      ["sampled-out step ÷ raw OTel non-recording span", "≈ 11×", "≤ 2×", showRatio("ours.off/raw.off", live)],
+      ["  same, @effect/opentelemetry NodeSdk, same run", "", "", showRatio("upstream.off/raw.off", live)],
+      ["  same, beluga without a context manager", "", "", showRatio("ours.off/raw.off", micro)],
+      ["Pipeline.step ÷ bare Effect.withSpan, same layer", "—", "≤ 1.15×", showRatio("step/ours", live)],
+      ["GenAI.chat ÷ Effect.withSpan with the same 10 attributes", "—", "≤ 1.15×", showRatio("chat/chat10", live)],
+      ["  GenAI.chat (10 attributes) ÷ bare withSpan (5)", "", "", showRatio("chat/ours", live)],
+      ["bytes allocated per traced step, TracingLive", "≈ 22 KB", "≤ 6 KB", showBytes("ours", allocLive)],
+      ["  same, @effect/opentelemetry NodeSdk", "", "", showBytes("upstream", allocLive)],
+      [
+        "  same, Pipeline.step / GenAI.chat",
+        "",
+        "",
+        `${showBytes("ours.step", allocLive)} / ${showBytes("ours.chat", allocLive)}`
+      ],
+      ["  same, beluga without a context manager", "", "", showBytes("ours", alloc)],
+      [
+        "  same, Effect native tracer / raw OTel span",
+        "",
+        "",
+        `${showBytes("native", alloc)} / ${showBytes("raw", alloc)}`
+      ],
+      ["heap after a full GC, 10% → 100% of the spans", "—", "no growth", heapLine],
+      [
+        `delivered spans/s, http/protobuf, ${k} burst`,
+        "≈ 120k, ~1% dropped",
+        "≥ 120k, 0 dropped",
+        exportOf("http/protobuf", "otel")
+      ],
+      [
+        `delivered spans/s, http/json, ${k} burst`,
+        "≈ 80k, ~30% dropped",
+        "≥ 80k, 0 dropped",
+        exportOf("http/json", "otel")
+      ],
+      [`  same, burst of Effect.withSpan spans, http/protobuf`, "", "", exportOf("http/protobuf", "effect")],
+      [`  same, burst of Effect.withSpan spans, http/json`, "", "", exportOf("http/json", "effect")]
+    ].filter((row) => row[3] !== "—" || row[1] !== "")
+  ))
+  console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(0)} s`)
+}
+
+await main()
