@@ -50,6 +50,8 @@ const retryableNetworkCodes = new Set([
   "ENETUNREACH",
   "EHOSTUNREACH"
 ])
+/** Export requests that may be on the wire at once. */
+const maxInFlight = 2
 const maxRetries = 5
 const initialBackoffMillis = 1000
 const maxBackoffMillis = 5000
@@ -89,20 +91,44 @@ export class OtlpHttpExporter implements SpanExporter {
     this.agent = url.protocol === "https:" ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true })
   }
 
+  /**
+   * The batch processor sends one batch at a time and waits for its callback before the next.
+   * Waiting for the collector's answer would leave the connection idle while the collector
+   * decodes (slow for JSON) and the queue fills, so the callback comes once the batch holds one
+   * of {@link maxInFlight} request slots: up to that many requests overlap, and when all are
+   * busy the processor waits, which bounds memory. The outcome goes to `report`, which is where
+   * delivery is counted; `forceFlush` and `shutdown` wait for every request.
+   */
   export(spans: Array<ReadableSpan>, resultCallback: (result: ExportResult) => void): void {
-    const done = this.send(spans).then((outcome) => {
-      this.report(outcome)
-      resultCallback(
-        outcome._tag === "Delivered"
-          ? { code: ExportResultCode.SUCCESS }
-          : { code: ExportResultCode.FAILED, error: outcome.error }
-      )
-    })
+    const done = this.acquireSlot()
+      .then(() => {
+        resultCallback({ code: ExportResultCode.SUCCESS })
+        return this.send(spans)
+      })
+      .then(this.report)
+      .finally(() => this.releaseSlot())
     this.pending.add(done)
     void done.finally(() => this.pending.delete(done))
   }
 
-  /** Waits for exports already handed to us; the batch processor flushes its own queue first. */
+  private inFlight = 0
+  private readonly slotWaiters: Array<() => void> = []
+
+  private acquireSlot(): Promise<void> {
+    if (this.inFlight < maxInFlight) {
+      this.inFlight++
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => this.slotWaiters.push(resolve))
+  }
+
+  private releaseSlot(): void {
+    const next = this.slotWaiters.shift()
+    if (next !== undefined) next()
+    else this.inFlight--
+  }
+
+  /** Waits for every export handed to us (the batch processor flushes its own queue first). */
   async forceFlush(): Promise<void> {
     await Promise.all(this.pending)
   }

@@ -19,6 +19,20 @@ export interface BatchProcessor {
   readonly queued: () => number
 }
 
+/**
+ * The batch processor's `forceFlush` hands its queue to the exporter but does not wait for the
+ * exporter's own requests; ours answers early (see `OtlpHttpExporter.export`), so wait for it too.
+ */
+class FlushingBatchSpanProcessor extends BatchSpanProcessor {
+  constructor(private readonly options: ConstructorParameters<typeof BatchSpanProcessor>[0]) {
+    super(options)
+  }
+
+  override forceFlush(): Promise<void> {
+    return super.forceFlush().then(() => this.options.exporter.forceFlush?.())
+  }
+}
+
 export const makeBatchProcessor = (
   exporter: SpanExporter,
   batch: BatchSettings,
@@ -52,7 +66,7 @@ export const makeBatchProcessor = (
     } satisfies Partial<Meter>
   )
   const meterProvider: MeterProvider = { getMeter: () => meter }
-  const processor = new BatchSpanProcessor({
+  const processor = new FlushingBatchSpanProcessor({
     exporter,
     scheduledDelayMillis: batch.scheduleDelayMillis,
     exportTimeoutMillis: batch.exportTimeoutMillis,
