@@ -503,7 +503,8 @@ export const server = (options: ServerOptions = {}) =>
     }
     const user = replacedPredicate(fiber.getRef(HttpMiddleware.TracerDisabledWhen))
     // Without `layerServer`, Effect's tracer already made the server span: nothing more to do.
-    if (user === undefined) return handler
+    // A request the user's `TracerDisabledWhen` excludes gets no span and no parent, as in Effect.
+    if (user === undefined || user(request)) return handler
     const parent = remoteParent(caller)
     const hidden = request.modify({ headers: Headers.removeMany(request.headers, effectTraceHeaders) })
     const traced = HttpMiddleware.tracer(Effect.provideService(handler, HttpServerRequest, request)).pipe(

@@ -54,6 +54,8 @@ const build = <E>(options: Tracing.Options, load: Effect.Effect<Config.Settings,
     const exporter = new InMemorySpanExporter()
     // Simple, not batched: a span is readable the moment it ends.
     const tracing = Tracing.make(settings, [new SimpleSpanProcessor(exporter)], {
+      // Off unless asked: tests build many layers, and the global OTel API holds one at a time.
+      registerGlobal: options.registerGlobal === true,
       stats: () => ({
         exportedSpans: exporter.getFinishedSpans().length,
         failedSpans: 0,
@@ -81,7 +83,8 @@ const build = <E>(options: Tracing.Options, load: Effect.Effect<Config.Settings,
 
 /**
  * In-memory tracing for tests, configured only by `options`: the environment is ignored, so a
- * developer's `OTEL_*` variables cannot change a test's outcome.
+ * developer's `OTEL_*` variables cannot change a test's outcome. It does not register with the
+ * global OTel API unless `registerGlobal: true`.
  *
  * @since 0.1.0
  * @category layers

@@ -4,6 +4,7 @@
  * - `Tracing`: the layer that exports every Effect span over OTLP/HTTP (`Tracing.TracingLive`).
  * - `GenAI`: the GenAI semantic conventions and one span combinator per operation.
  * - `Pipeline`: runs, steps, events and visible retries.
+ * - `Propagation`: traceparent/tracestate/baggage across services over Effect's HTTP client and server.
  * - `ChatModel`, `Tool`, `Retriever`, `Embedder`: components whose calls trace themselves.
  * - `Simulated`: offline, deterministic stand-ins for those components.
  * - `Testing`: in-memory spans and span-tree assertions.
@@ -14,6 +15,7 @@ export * as ChatModel from "./ChatModel.ts"
 export * as Embedder from "./Embedder.ts"
 export * as GenAI from "./GenAI.ts"
 export * as Pipeline from "./Pipeline.ts"
+export * as Propagation from "./Propagation.ts"
 export * as Retriever from "./Retriever.ts"
 export * as Simulated from "./Simulated.ts"
 export * as Testing from "./Testing.ts"
