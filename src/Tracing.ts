@@ -171,15 +171,17 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
   Layer.unwrap(
     Effect.map(Config.load(toOverrides(options)), (settings) => {
       const warn = options.onWarning ?? stderrWarning
+      const headers = Redacted.value(settings.headers)
       const reporter: DeliveryReporter = new DeliveryReporter(
         redactUrl(settings.tracesUrl),
         warn,
-        () => exporter.retries
+        () => exporter.retries,
+        Object.values(headers)
       )
       const exporter: OtlpHttpExporter = new OtlpHttpExporter({
         url: settings.tracesUrl,
         protocol: settings.protocol,
-        headers: Redacted.value(settings.headers),
+        headers,
         compression: settings.compression,
         // 0 means "no limit" in the OTLP spec; the largest delay setTimeout takes.
         timeoutMillis: settings.timeoutMillis === 0 ? 2_147_483_647 : settings.timeoutMillis
@@ -198,9 +200,13 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
         registerGlobal: options.registerGlobal ?? true,
         stats: () => reporter.stats(),
         shutdownTimeout: options.shutdownTimeout ?? defaultShutdownTimeout,
-        warn,
+        warn: (message) => warn(reporter.scrub(message)),
         beginShutdown: () => exporter.beginShutdown(),
-        abort: () => exporter.abort()
+        abort: () => {
+          const queued = batch.queued()
+          reporter.abandoned(queued)
+          return exporter.abort() + queued
+        }
       })
     })
   )
@@ -222,8 +228,8 @@ export const make = (
     readonly registerGlobal?: boolean | undefined
     /** Tells the exporter the program is ending, before the final flush. */
     readonly beginShutdown?: (() => void) | undefined
-    /** Ends exports still in flight once the shutdown budget is spent. */
-    readonly abort?: (() => void) | undefined
+    /** Ends exports still in flight once the shutdown budget is spent; returns the spans lost. */
+    readonly abort?: (() => number) | undefined
   }
 ): Layer.Layer<Provides> => {
   // The SDK's default resource names the SDK (telemetry.sdk.*) and the process; ours names the
@@ -282,7 +288,7 @@ const shutdown = (
     readonly warn: (message: string) => void
     readonly stats: () => DeliveryStats
     readonly beginShutdown?: (() => void) | undefined
-    readonly abort?: (() => void) | undefined
+    readonly abort?: (() => number) | undefined
   }
 ) =>
   Effect.promise(() => {
@@ -294,14 +300,14 @@ const shutdown = (
     Effect.flatMap((done) =>
       Effect.sync(() => {
         if (done._tag === "Some") return
-        options.abort?.()
+        const lost = options.abort?.() ?? 0
         const { lastError } = options.stats()
         options.warn(
           `beluga-o11y: gave up flushing spans after ${
             Duration.format(Duration.fromInputUnsafe(options.shutdownTimeout))
           }` +
             (lastError !== undefined ? ` (last export error: ${lastError})` : "") +
-            "; spans still queued were not delivered"
+            `; ${lost} span${lost === 1 ? "" : "s"} in flight or queued were not delivered`
         )
       })
     ),

@@ -9,7 +9,8 @@
  * - `NaN` and ±`Infinity` become strings, which every OTLP encoding and backend accepts;
  * - `BigInt` becomes a number when it is a safe integer, a string otherwise;
  * - arrays of one primitive type stay arrays; anything else (objects, mixed arrays) becomes
- *   bounded JSON text.
+ *   bounded JSON text, binary data a short description;
+ * - a value that cannot even be read (a revoked proxy, a throwing getter) becomes `[unreadable]`.
  */
 import type { AttributeValue } from "@opentelemetry/api"
 import { boundedJson } from "./content.ts"
@@ -17,7 +18,8 @@ import { boundedJson } from "./content.ts"
 /** The longest JSON text an object-valued attribute becomes. */
 const maxStructuredLength = 8192
 
-const wellFormed = (s: string): string => (s.isWellFormed() ? s : s.toWellFormed())
+/** Text without lone surrogates, which cannot be encoded as UTF-8 (JSON escapes them as `\udXXX`). */
+export const wellFormed = (s: string): string => (s.isWellFormed() ? s : s.toWellFormed())
 
 const primitive = (value: unknown): string | number | boolean | undefined => {
   switch (typeof value) {
@@ -37,6 +39,15 @@ const primitive = (value: unknown): string | number | boolean | undefined => {
 }
 
 export const toAttributeValue = (value: unknown): AttributeValue | undefined => {
+  try {
+    return convert(value)
+  } catch {
+    // A revoked proxy, a getter that throws: the value cannot be read, and that is all we record.
+    return "[unreadable]"
+  }
+}
+
+const convert = (value: unknown): AttributeValue | undefined => {
   if (value === undefined || value === null) return undefined
   const type = typeof value
   if (type === "function" || type === "symbol") return undefined

@@ -164,11 +164,18 @@ const endpoint = (name: string) =>
       : Effect.fail(
         new TracingConfigError({
           variable: name,
-          value: value.value,
+          value: redactUrlText(value.value),
           expected: "an absolute http:// or https:// URL such as http://localhost:4318"
         })
       )
   })
+
+/**
+ * An endpoint as text fit for an error message: credentials (`user:password@`) and the query
+ * string (which may carry a key) are replaced, even when the text is not a valid URL.
+ */
+export const redactUrlText = (text: string): string =>
+  text.replace(/\/\/[^/?#\s]*@/, "//<redacted>@").replace(/\?.*$/s, "?<redacted>")
 
 /** Parses an absolute http(s) URL; `undefined` for anything else. */
 export const parseHttpUrl = (value: string): URL | undefined => {
@@ -455,7 +462,11 @@ const optionUrl = (option: string, value: string | undefined) => {
   return url !== undefined
     ? Effect.succeed(url)
     : Effect.fail(
-      new TracingConfigError({ variable: option, value, expected: "an absolute http:// or https:// URL" })
+      new TracingConfigError({
+        variable: option,
+        value: redactUrlText(value),
+        expected: "an absolute http:// or https:// URL"
+      })
     )
 }
 

@@ -10,8 +10,15 @@
 
 const truncatedMark = (dropped: number) => `…[${dropped} chars truncated]`
 
-/** A JSON-safe copy of `value`: cycles, functions, symbols and undefined are replaced or dropped. */
-const toJsonSafe = (value: unknown, seen: WeakSet<object> = new WeakSet()): unknown => {
+/** Deeper than this, a value is summarized: recursion must not overflow the stack. */
+const maxDepth = 64
+
+/**
+ * A JSON-safe copy of `value`: cycles, functions, symbols and undefined are replaced or dropped,
+ * binary data is described, not copied, and no array or object keeps more than `maxItems`
+ * entries (each costs at least a character, so more could never fit the limit anyway).
+ */
+const toJsonSafe = (value: unknown, maxItems: number, seen: WeakSet<object> = new WeakSet(), depth = 0): unknown => {
   switch (typeof value) {
     case "string":
       return value.toWellFormed()
@@ -29,16 +36,27 @@ const toJsonSafe = (value: unknown, seen: WeakSet<object> = new WeakSet()): unkn
   if (value === null) return null
   const object = value as object
   if (seen.has(object)) return "[Circular]"
+  if (depth >= maxDepth) return "[Too deep]"
   seen.add(object)
+  const next = (item: unknown) => toJsonSafe(item, maxItems, seen, depth + 1)
   try {
-    if (Array.isArray(object)) return object.map((item) => toJsonSafe(item, seen) ?? null)
+    if (ArrayBuffer.isView(object)) return `[${object.constructor.name} of ${object.byteLength} bytes]`
+    if (object instanceof ArrayBuffer) return `[ArrayBuffer of ${object.byteLength} bytes]`
+    if (Array.isArray(object)) {
+      const out: Array<unknown> = []
+      for (let i = 0; i < object.length && i < maxItems; i++) out.push(next(object[i]) ?? null)
+      return out
+    }
     if (object instanceof Date) return Number.isNaN(object.getTime()) ? null : object.toISOString()
     if (object instanceof Error) return { name: object.name, message: object.message }
-    if (object instanceof Map) return toJsonSafe(Object.fromEntries(object), seen)
-    if (object instanceof Set) return toJsonSafe([...object], seen)
+    if (object instanceof Map) return next(Object.fromEntries([...object].slice(0, maxItems)))
+    if (object instanceof Set) return next([...object].slice(0, maxItems))
     const out: Record<string, unknown> = {}
-    for (const [key, item] of Object.entries(object)) {
-      const safe = toJsonSafe(item, seen)
+    let count = 0
+    for (const key in object) {
+      if (!Object.hasOwn(object, key)) continue
+      if (count++ >= maxItems) break
+      const safe = next((object as Record<string, unknown>)[key])
       if (safe !== undefined) out[key.toWellFormed()] = safe
     }
     return out
@@ -97,7 +115,7 @@ const halveArrays = (value: unknown): unknown => {
  * Serializes `value` as JSON of at most `maxLength` characters.
  */
 export const boundedJson = (value: unknown, maxLength: number): string => {
-  let safe: unknown = toJsonSafe(value) ?? null
+  let safe: unknown = toJsonSafe(value, maxLength) ?? null
   const full = JSON.stringify(safe)
   if (full.length <= maxLength) return full
   for (let round = 0; round < 32; round++) {

@@ -40,12 +40,25 @@ export class DeliveryReporter {
   /** Reads the export queue's length; set once the batch processor exists. */
   queued: () => number = () => 0
 
+  private readonly warn: (message: string) => void
+
   constructor(
     /** Where spans go, with any credentials removed; used only in messages. */
     private readonly target: string,
-    private readonly warn: (message: string) => void,
-    private readonly retries: () => number
-  ) {}
+    warn: (message: string) => void,
+    private readonly retries: () => number,
+    /** Values never to print (header values: API keys); a collector may echo them back. */
+    private readonly secrets: ReadonlyArray<string> = []
+  ) {
+    this.warn = (message) => warn(this.scrub(message))
+  }
+
+  /** Replaces every configured secret in `text`. */
+  scrub(text: string): string {
+    let out = text
+    for (const secret of this.secrets) if (secret.length >= 4) out = out.split(secret).join("<redacted>")
+    return out
+  }
 
   readonly report = (outcome: Outcome): void => {
     if (outcome._tag === "Delivered") {
@@ -68,7 +81,9 @@ export class DeliveryReporter {
     }
     this.failed += outcome.spans
     this.failedExports++
-    this.lastError = describeError(outcome.error)
+    // An abort at shutdown is not news about the collector: keep the error that led to it.
+    if (outcome.quiet === true) return
+    this.lastError = this.scrub(describeError(outcome.error))
     if (!this.failing) {
       this.failing = true
       this.warn(
@@ -77,6 +92,11 @@ export class DeliveryReporter {
           "Tracing goes on; further failures are counted, not printed."
       )
     }
+  }
+
+  /** Spans still in the batch queue when release gave up: lost, and counted as failed. */
+  readonly abandoned = (count: number): void => {
+    this.failed += count
   }
 
   readonly dropped = (count: number): void => {

@@ -37,7 +37,14 @@ export type Outcome =
     readonly rejected: number
     readonly message: string | undefined
   }
-  | { readonly _tag: "Failed"; readonly spans: number; readonly error: Error; readonly retryable: boolean }
+  | {
+    readonly _tag: "Failed"
+    readonly spans: number
+    readonly error: Error
+    readonly retryable: boolean
+    /** Counted, not announced: the caller says it in its own words. */
+    readonly quiet?: boolean
+  }
 
 const retryableStatus = new Set([429, 502, 503, 504])
 const retryableNetworkCodes = new Set([
@@ -100,16 +107,28 @@ export class OtlpHttpExporter implements SpanExporter {
    * delivery is counted; `forceFlush` and `shutdown` wait for every request.
    */
   export(spans: Array<ReadableSpan>, resultCallback: (result: ExportResult) => void): void {
+    const batch = { spans: spans.length, settled: false }
+    this.unsettled.add(batch)
     const done = this.acquireSlot()
       .then(() => {
         resultCallback({ code: ExportResultCode.SUCCESS })
         return this.send(spans)
       })
-      .then(this.report)
-      .finally(() => this.releaseSlot())
+      .then((outcome) => {
+        // After `abort` the batch was already reported as lost; its late answer changes nothing.
+        if (!batch.settled) this.report(outcome)
+      })
+      .finally(() => {
+        batch.settled = true
+        this.unsettled.delete(batch)
+        this.releaseSlot()
+      })
     this.pending.add(done)
     void done.finally(() => this.pending.delete(done))
   }
+
+  /** Batches handed to us whose outcome is not reported yet (waiting for a slot, or on the wire). */
+  private readonly unsettled = new Set<{ readonly spans: number; settled: boolean }>()
 
   private inFlight = 0
   private readonly slotWaiters: Array<() => void> = []
@@ -149,13 +168,31 @@ export class OtlpHttpExporter implements SpanExporter {
     this.agent.destroy()
   }
 
-  /** Ends everything still in flight: the shutdown budget is spent. */
-  abort(): void {
+  /**
+   * Ends everything still in flight: the shutdown budget is spent. Those batches are reported as
+   * failed here and now, so the counts a program reads on its way out are complete; returns how
+   * many spans that was.
+   */
+  abort(): number {
+    let lost = 0
+    for (const batch of this.unsettled) {
+      batch.settled = true
+      lost += batch.spans
+      this.report({
+        _tag: "Failed",
+        spans: batch.spans,
+        error: new Error("export aborted at shutdown"),
+        retryable: false,
+        quiet: true
+      })
+    }
+    this.unsettled.clear()
     this.shuttingDown = true
     this.aborted = true
     for (const wake of this.sleepers.keys()) wake()
     for (const request of this.requests) request.destroy(new Error("export aborted at shutdown"))
     this.agent.destroy()
+    return lost
   }
 
   private async send(spans: ReadonlyArray<ReadableSpan>): Promise<Outcome> {

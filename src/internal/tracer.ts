@@ -20,7 +20,7 @@ import * as Context from "effect/Context"
 import type * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
-import { toAttributeValue } from "./attributes.ts"
+import { toAttributeValue, wellFormed } from "./attributes.ts"
 import { errorType } from "./errors.ts"
 import { hasContextManager } from "./global.ts"
 
@@ -93,7 +93,7 @@ export class SdkSpan implements Tracer.Span {
     }
     const start = Context.getOrUndefined(options.annotations, StartAttributes)
     this.span = tracer.startSpan(
-      options.name,
+      wellFormed(options.name),
       {
         startTime: hrTime(options.startTime),
         kind: kinds[options.kind],
@@ -136,12 +136,16 @@ export class SdkSpan implements Tracer.Span {
     // A span the sampler dropped records nothing: skip the sanitizing too.
     if (!this.sampled || this.status._tag === "Ended") return
     const attribute = toAttributeValue(value)
-    if (attribute !== undefined) this.span.setAttribute(key, attribute)
+    if (attribute !== undefined) this.span.setAttribute(wellFormed(key), attribute)
   }
 
   event(name: string, startTime: bigint, attributes?: Record<string, unknown>): void {
     if (!this.sampled || this.status._tag === "Ended") return
-    this.span.addEvent(name, attributes !== undefined ? toAttributes(attributes) : undefined, hrTime(startTime))
+    this.span.addEvent(
+      wellFormed(name),
+      attributes !== undefined ? toAttributes(attributes) : undefined,
+      hrTime(startTime)
+    )
   }
 
   addLinks(links: ReadonlyArray<Tracer.SpanLink>): void {
@@ -160,11 +164,17 @@ export class SdkSpan implements Tracer.Span {
         this.span.setAttribute("effect.fiber.interrupted", true)
       } else {
         const errors = Cause.prettyErrors(exit.cause, { includeCauseInStack: true })
-        for (const error of errors) this.span.recordException(error, time)
+        for (const error of errors) {
+          this.span.recordException({
+            name: wellFormed(error.name),
+            message: wellFormed(error.message),
+            ...(error.stack !== undefined ? { stack: wellFormed(error.stack) } : {})
+          }, time)
+        }
         const first = errors[0]
         this.span.setStatus({
           code: Otel.SpanStatusCode.ERROR,
-          ...(first !== undefined ? { message: first.message } : {})
+          ...(first !== undefined ? { message: wellFormed(first.message) } : {})
         })
         const type = errorType(exit.cause)
         if (type !== undefined) this.span.setAttribute("error.type", type)
@@ -178,7 +188,7 @@ export const toAttributes = (record: Record<string, unknown>): Otel.Attributes =
   const attributes: Otel.Attributes = {}
   for (const key in record) {
     const value = toAttributeValue(record[key])
-    if (value !== undefined) attributes[key] = value
+    if (value !== undefined) attributes[wellFormed(key)] = value
   }
   return attributes
 }
