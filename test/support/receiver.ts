@@ -98,6 +98,8 @@ export interface ReceivedRequest {
   readonly spans: ReadonlyArray<ReceivedSpan>
   /** Why the body could not be decoded; `undefined` when it was. */
   readonly decodeError: string | undefined
+  /** When the whole body had arrived, in `performance.now()` milliseconds of the receiving process. */
+  readonly receivedAt: number
 }
 
 // -----------------------------------------------------------------------------
@@ -125,7 +127,7 @@ export type Behaviour =
   | { readonly _tag: "Destroy" }
 
 /** gRPC status codes a collector puts in the `google.rpc.Status` of an error body. */
-const grpcCodeFor = (status: number): number =>
+export const grpcCodeFor = (status: number): number =>
   status === 400 ? 3 : status === 401 ? 16 : status === 403 ? 7 : status === 429 ? 8 : status >= 500 ? 14 : 2
 
 export const Respond = {
@@ -165,6 +167,11 @@ export interface ReceiverOptions {
    * Default: accept everything.
    */
   readonly respond?: ((request: ReceivedRequest) => Behaviour) | undefined
+  /**
+   * The port to listen on (default: a free one). A test that takes a collector down and brings it
+   * back starts the second receiver on the first one's port.
+   */
+  readonly port?: number | undefined
 }
 
 // -----------------------------------------------------------------------------
@@ -194,7 +201,7 @@ export class Receiver {
     server.on("request", (request, response) => receiver.handle(request, response))
     return new Promise((resolve, reject) => {
       server.once("error", reject)
-      server.listen(0, "127.0.0.1", () => {
+      server.listen(options.port ?? 0, "127.0.0.1", () => {
         const address = server.address()
         if (address === null || typeof address === "string") return reject(new Error("receiver has no TCP address"))
         receiver.port = address.port
@@ -371,7 +378,14 @@ export const makeReceiver = (options: ReceiverOptions = {}): Effect.Effect<Recei
 // Request decoding
 // -----------------------------------------------------------------------------
 
-const decodeRequest = (request: http.IncomingMessage, raw: Buffer): ReceivedRequest => {
+/**
+ * Decodes one OTLP/HTTP trace export as {@link Receiver} does (exported for receivers that run in
+ * their own process, such as `test/support/sink.ts`).
+ */
+export const decodeRequest = (
+  request: Pick<http.IncomingMessage, "headers" | "method" | "url">,
+  raw: Buffer
+): ReceivedRequest => {
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value
@@ -389,7 +403,8 @@ const decodeRequest = (request: http.IncomingMessage, raw: Buffer): ReceivedRequ
     headers,
     protocol,
     gzip: encoding === "gzip",
-    bytes: raw.byteLength
+    bytes: raw.byteLength,
+    receivedAt: performance.now()
   } as const
   try {
     if (encoding !== "gzip" && encoding !== "identity") throw new Error(`unsupported Content-Encoding ${encoding}`)
@@ -420,6 +435,16 @@ const readFields = (buffer: Uint8Array): Array<Field> => {
   const fields: Array<Field> = []
   let pos = 0
   const varint = (): bigint => {
+    // Fast path: up to 7 bytes (49 bits) fit a double exactly; longer ones take the BigInt loop.
+    let small = 0
+    for (let i = 0; i < 7 && pos + i < buffer.length; i++) {
+      const byte = buffer[pos + i]!
+      small += (byte & 0x7f) * 2 ** (7 * i)
+      if ((byte & 0x80) === 0) {
+        pos += i + 1
+        return BigInt(small)
+      }
+    }
     let result = 0n
     for (let shift = 0n; shift < 70n; shift += 7n) {
       if (pos >= buffer.length) throw new Error("truncated varint")
@@ -765,13 +790,13 @@ const utf8Bytes = (text: string) => new Uint8Array(Buffer.from(text, "utf8"))
  * `ExportTraceServiceResponse { ExportTracePartialSuccess partial_success = 1; }` with
  * `ExportTracePartialSuccess { int64 rejected_spans = 1; string error_message = 2; }`.
  */
-const encodePartialSuccess = (rejectedSpans: number, errorMessage: string): Uint8Array => {
+export const encodePartialSuccess = (rejectedSpans: number, errorMessage: string): Uint8Array => {
   const inner = new Uint8Array([...varintField(1, BigInt(rejectedSpans)), ...bytesField(2, utf8Bytes(errorMessage))])
   return new Uint8Array(bytesField(1, inner))
 }
 
 /** `google.rpc.Status { int32 code = 1; string message = 2; repeated google.protobuf.Any details = 3; }` */
-const encodeRpcStatus = (code: number, message: string): Uint8Array =>
+export const encodeRpcStatus = (code: number, message: string): Uint8Array =>
   new Uint8Array([...varintField(1, BigInt(code)), ...bytesField(2, utf8Bytes(message))])
 
 // -----------------------------------------------------------------------------
@@ -797,6 +822,10 @@ const jsonArray = (value: Json | undefined, what: string): ReadonlyArray<Json> =
 const jsonString = (value: Json | undefined, what: string): string => {
   if (value === undefined || value === null) return ""
   if (typeof value !== "string") throw new Error(`${what} is not a string`)
+  // A `\ud800` escape with no partner parses in JavaScript but is no Unicode text: protobuf's JSON
+  // mapping requires valid UTF-8, and Go's protojson rejects the whole request ("invalid escape
+  // code"), as the protobuf reader here rejects the same string sent as invalid UTF-8.
+  if (!value.isWellFormed()) throw new Error(`${what} contains a lone surrogate: ${JSON.stringify(value)}`)
   return value
 }
 /** int64/uint64/fixed64: a decimal string per OTLP/JSON, or a JSON number (protobuf JSON parsers accept both). */
