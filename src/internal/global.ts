@@ -42,6 +42,6 @@ export const register = (
     undo.push(() => Otel.propagation.disable())
   }
   return () => {
-    for (const step of undo.reverse()) step()
+    for (const step of undo.toReversed()) step()
   }
 }
