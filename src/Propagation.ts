@@ -64,7 +64,7 @@ import type { HttpServerResponse } from "effect/http/HttpServerResponse"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
-import { SdkSpan } from "./internal/tracer.ts"
+import { spanContextOf } from "./internal/tracer.ts"
 
 // -----------------------------------------------------------------------------
 // Models
@@ -320,25 +320,6 @@ const propagatedSpan = (context: Context.Context<never>): Tracer.AnySpan | undef
     span = span._tag === "Span" && span.parent._tag === "Some" ? span.parent.value : undefined
   }
   return span
-}
-
-/** The OTel span context of an Effect span, with its trace flags and state. */
-const spanContextOf = (span: Tracer.AnySpan): Otel.SpanContext => {
-  if (span instanceof SdkSpan) return span.span.spanContext()
-  // `@effect/opentelemetry`'s own spans keep the OTel span too.
-  const otel = (span as { readonly span?: { readonly spanContext?: unknown } }).span
-  if (otel !== undefined && typeof otel.spanContext === "function") {
-    return (otel as Otel.Span).spanContext()
-  }
-  const traceState = Context.getOrUndefined(span.annotations, OtelTracer.OtelTraceState)
-  return {
-    traceId: span.traceId,
-    spanId: span.spanId,
-    isRemote: span._tag === "ExternalSpan",
-    traceFlags: Context.getOrUndefined(span.annotations, OtelTracer.OtelTraceFlags) ??
-      (span.sampled ? Otel.TraceFlags.SAMPLED : Otel.TraceFlags.NONE),
-    ...(traceState !== undefined ? { traceState } : {})
-  }
 }
 
 /** Compiles the allow-list into a test on a request URL. */

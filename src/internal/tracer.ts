@@ -218,10 +218,15 @@ const withParent = (context: Otel.Context, parent: Tracer.AnySpan): Otel.Context
     : Otel.trace.setSpanContext(context, spanContextOf(parent))
 
 /** The OTel span context of an Effect span, honouring the trace flags and state `OtelTracer` carries. */
-const spanContextOf = (span: Tracer.AnySpan): Otel.SpanContext => {
+export const spanContextOf = (span: Tracer.AnySpan): Otel.SpanContext => {
   if (span instanceof SdkSpan) return span.span.spanContext()
   const otel = Context.getOrUndefined(span.annotations, OtelParentSpanContext)
   if (otel !== undefined) return otel
+  // `@effect/opentelemetry`'s own spans keep the OTel span too.
+  const upstream = (span as { readonly span?: { readonly spanContext?: unknown } }).span
+  if (upstream !== undefined && typeof upstream.spanContext === "function") {
+    return (upstream as Otel.Span).spanContext()
+  }
   const traceState = Context.getOrUndefined(span.annotations, OtelTracer.OtelTraceState)
   return {
     traceId: span.traceId,
