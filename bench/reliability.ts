@@ -449,6 +449,7 @@ const overloadTable = (rows: ReadonlyArray<OverloadRow>) =>
       "drop warnings",
       "most queued",
       "pipeline ms",
+      "exit after release ms",
       "RSS at start MB",
       "peak RSS MB",
       "heap held after GC MB"
@@ -465,6 +466,7 @@ const overloadTable = (rows: ReadonlyArray<OverloadRow>) =>
         String(libraryWarnings(measured.run.stderr).filter((w) => w.includes("export queue is full")).length),
         count(r?.maxQueued),
         ms(pipelineMs(measured)),
+        ms(exitLagMs(measured)),
         mb(r?.startRssBytes),
         mb(r?.maxRssBytes),
         mb(r?.retainedHeapBytes)
@@ -976,7 +978,14 @@ ${
       : `${mb(stalled200k)} MB after 200,000 spans and ${mb(stalled1m)} MB after 1,000,000`
   }
 into a stalled collector: memory is bounded by the queue, not by the overload. Peak RSS is higher for the
-longer run because V8 lets garbage accumulate before collecting it, not because spans are retained.
+longer run because V8 lets garbage accumulate before collecting it, not because spans are retained.${
+    overloadRows.slice(0, 2).some((r) => (exitLagMs(r.measured) ?? 0) >= 1000)
+      ? `
+Into a stalled collector the programs stayed up ${
+        overloadRows.slice(0, 2).map((r) => `${ms(exitLagMs(r.measured))} ms`).join(" and ")
+      } after release had given up (defect F below).`
+      : ""
+  }
 
 ## Shutdown: signals and failures
 
@@ -1035,7 +1044,7 @@ ${table(["value", "outcome", "ms", "on the wire"], badRows.map((r) => [r.value, 
 
 ## Defects found, and where they stand
 
-Found by these scenarios; each has a test in \`test/Reliability.test.ts\` (defects A–E by name). The state
+Found by these scenarios; each has a test in \`test/Reliability.test.ts\` (defects A–F by name). The state
 column is measured by this run, not written by hand.
 
 ${
@@ -1076,6 +1085,15 @@ ${
         "Spans in flight when release gives up not counted when it returns, and not numbered in the warning",
         fixedIf(uncounted === 0),
         `stall scenario: ${count(uncounted)} spans in no count at exit`
+      ],
+      [
+        "F",
+        "After release gives up, batches still waiting for a request slot are sent anyway, so a stalled " +
+        "collector holds the finished program open (up to an export timeout per batch)",
+        fixedIf((exitLagMs(overloadRows[1]!.measured) ?? Infinity) < 1000),
+        `1,000,000 spans into a stalled collector: the process exited ${
+          ms(exitLagMs(overloadRows[1]!.measured))
+        } ms after release`
       ],
       [
         "–",

@@ -42,7 +42,7 @@ import {
   type AttrValue,
   makeReceiver,
   type ReceivedSpan,
-  type Receiver,
+  Receiver,
   type ReceiverOptions,
   Respond
 } from "./support/receiver.ts"
@@ -474,6 +474,35 @@ describe("collector stalls (answers after 30 s)", () => {
         warnings.join("\n")
       )
     }))
+
+  // Defect F (docs/reliability.md): batches still waiting for a request slot when release gives up
+  // are sent anyway once the aborted requests free their slots, so a stalled collector holds the
+  // finished program open for up to one export timeout per waiting batch (40 s measured with the
+  // defaults). Fix: `send` returns at once, failed, once the exporter is aborted.
+  it("after giving up, the program exits at once: no batch waiting for a slot is sent to the stalled collector", async () => {
+    const receiver = await Receiver.start({ respond: () => Respond.stall(300_000) })
+    try {
+      const run = await runFixture("workload", {
+        env: {
+          FIXTURE_WORKLOAD: "burst",
+          FIXTURE_SHAPE: "bare",
+          FIXTURE_SPANS: "20000",
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          // Ten batches at the final flush: two on the wire, eight waiting for a slot.
+          OTEL_BSP_MAX_QUEUE_SIZE: "5000",
+          OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "500",
+          // Far past the test's limit: a request sent after the give-up would hold the process that long.
+          OTEL_EXPORTER_OTLP_TIMEOUT: "300000",
+          FIXTURE_SHUTDOWN_TIMEOUT_MS: "500"
+        },
+        timeoutMs: 12_000
+      })
+      assertExited(run, 0)
+      assert.match(libraryWarnings(run.stderr).at(-1) ?? "", /gave up flushing spans after 500ms/)
+    } finally {
+      await receiver.close()
+    }
+  })
 })
 
 // -----------------------------------------------------------------------------

@@ -196,6 +196,11 @@ export class OtlpHttpExporter implements SpanExporter {
   }
 
   private async send(spans: ReadonlyArray<ReadableSpan>): Promise<Outcome> {
+    // A batch still waiting for a request slot when the shutdown budget ran out: `abort` counted
+    // it; sending it now would hold the process open on a collector we gave up on.
+    if (this.aborted) {
+      return { _tag: "Failed", spans: spans.length, error: new Error("export aborted at shutdown"), retryable: false }
+    }
     let body: Uint8Array | undefined
     try {
       body = this.serializer.serializeRequest(spans as Array<ReadableSpan>)

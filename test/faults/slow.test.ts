@@ -16,7 +16,7 @@ const assertExited = (run: Finished, code: number) => {
 }
 
 // -----------------------------------------------------------------------------
-// The slow scenarios: BELUGA_RELIABILITY_SLOW=1 (npm run test:faults)
+// The slow scenarios (npm run test:faults)
 // -----------------------------------------------------------------------------
 
 describe("at the library's defaults, against a receiver in its own process", () => {

@@ -81,7 +81,10 @@ export const runFixture = (program: string, options: RunOptions = {}): Promise<F
     const child = spawn(command, args, {
       cwd: root,
       env: { ...cleanEnv(), ...options.env },
-      stdio: ["ignore", "pipe", "pipe"]
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so that the time limit can kill tsx and the program it runs: killing
+      // tsx alone would leave the program holding the pipes open, and this promise unresolved.
+      detached: true
     })
     let stdout = ""
     let stderr = ""
@@ -97,7 +100,11 @@ export const runFixture = (program: string, options: RunOptions = {}): Promise<F
     let timedOut = false
     const timer = setTimeout(() => {
       timedOut = true
-      child.kill("SIGKILL")
+      try {
+        process.kill(-child.pid!, "SIGKILL")
+      } catch {
+        child.kill("SIGKILL")
+      }
     }, options.timeoutMs ?? 60_000)
     child.on("error", (error) => {
       clearTimeout(timer)
