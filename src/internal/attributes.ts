@@ -18,7 +18,7 @@ import { boundedJson } from "./content.ts"
 /** The longest JSON text an object-valued attribute becomes. */
 const maxStructuredLength = 8192
 
-/** Text without lone surrogates, which cannot be encoded as UTF-8 (JSON escapes them as `\udXXX`). */
+/** Text without lone surrogates, which cannot be encoded as UTF-8 (JSON writes them as `\ud800`-style escapes). */
 export const wellFormed = (s: string): string => (s.isWellFormed() ? s : s.toWellFormed())
 
 const primitive = (value: unknown): string | number | boolean | undefined => {
