@@ -8,9 +8,9 @@
  * and `tsx` run on the project's Node 24 and never on the machine's own Node.
  */
 import { spawn } from "node:child_process"
-import * as path from "node:path"
+import { cleanEnv, root } from "../../support/processes.ts"
 
-export const root = path.resolve(import.meta.dirname, "../../..")
+export { root }
 
 export interface Finished {
   readonly command: string
@@ -23,19 +23,6 @@ export interface Finished {
 }
 
 const ansi = new RegExp(String.raw`\u001b\[[0-9;]*m`, "g")
-
-/** The environment a child starts from: ours without tracing configuration. */
-export const cleanEnv = (): Record<string, string> => {
-  const env: Record<string, string> = {}
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined || key.startsWith("OTEL_") || key.startsWith("BELUGA_")) continue
-    env[key] = value
-  }
-  env.PATH = [path.join(root, "node_modules", ".bin"), path.dirname(process.execPath), env.PATH ?? ""].join(
-    path.delimiter
-  )
-  return env
-}
 
 /**
  * Runs `command args` in the project root and resolves when it exits; it is killed after
