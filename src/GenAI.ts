@@ -22,7 +22,7 @@ import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Tracer from "effect/Tracer"
-import type { GenAISettings } from "./internal/config.ts"
+import { defaults, type GenAISettings } from "./internal/config.ts"
 import { boundedJson } from "./internal/content.ts"
 import { errorType as internalErrorType } from "./internal/errors.ts"
 import { isSdkTracer, StartAttributes, toAttributes } from "./internal/tracer.ts"
@@ -417,7 +417,11 @@ export interface Workflow {
  * @category settings
  */
 export const Settings = Context.Reference<GenAISettings>("beluga-o11y/GenAI/Settings", {
-  defaultValue: () => ({ captureContent: false, maxContentLength: 16_384, emitLegacyAttributes: false })
+  defaultValue: () => ({
+    captureContent: false,
+    maxContentLength: defaults.maxContentLength,
+    emitLegacyAttributes: false
+  })
 })
 
 // -----------------------------------------------------------------------------
