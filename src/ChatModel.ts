@@ -2,6 +2,11 @@
  * An instrumented chat model: every call is a GenAI `chat {model}` span with request, response
  * and usage attributes, with no tracing code at the call site.
  *
+ * `stream` returns the reply as a `Stream` of {@link GenAI.StreamPart}s under one `chat {model}`
+ * span that ends exactly once however the stream ends; `collect` assembles a streamed reply into a
+ * {@link ChatResponse}. Ready-made providers: `OpenAI` (and every OpenAI-compatible server),
+ * `Anthropic`, and `Simulated`.
+ *
  * Why not `effect/ai`'s `LanguageModel`? Its spans are named `LanguageModel.generateText` rather
  * than `chat {model}`, it runs its own tool-call loop inside that span, and it writes its own set
  * of `gen_ai.*` names; wrapping it would give two spans per call that disagree. This service is
@@ -12,8 +17,9 @@
  */
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 import * as GenAI from "./GenAI.ts"
 
 /**
@@ -63,7 +69,9 @@ export interface ChatResponse {
 
 /**
  * A failed model call. `errorType` becomes the span's `error.type` (a provider error code such
- * as `rate_limit_exceeded`, or `timeout`).
+ * as `rate_limit_exceeded` or `overloaded_error`, or one of the client's own: `timeout`,
+ * `connection_error`, `invalid_response`, `response_too_large`, `incomplete_stream`); `status` is
+ * the HTTP status when the provider answered with one.
  *
  * @since 0.1.0
  * @category errors
@@ -71,6 +79,7 @@ export interface ChatResponse {
 export class ChatError extends Data.TaggedError("ChatError")<{
   readonly errorType: string
   readonly message: string
+  readonly status?: number | undefined
 }> {}
 
 /**
@@ -87,6 +96,8 @@ export interface Provider {
   /** True for a model running in this process (the span is INTERNAL). */
   readonly inProcess?: boolean | undefined
   readonly complete: (request: ChatRequest) => Effect.Effect<ChatResponse, ChatError>
+  /** The reply as it is generated. Without it, `stream` replays `complete`'s reply as parts. */
+  readonly stream?: ((request: ChatRequest) => Stream.Stream<GenAI.StreamPart, ChatError>) | undefined
 }
 
 /**
@@ -98,6 +109,8 @@ export interface Provider {
 export class ChatModel extends Context.Service<ChatModel, {
   readonly model: string
   readonly chat: (request: ChatRequest) => Effect.Effect<ChatResponse, ChatError>
+  /** The reply as a stream of parts, traced as one `chat {model}` span with `gen_ai.request.stream`. */
+  readonly stream: (request: ChatRequest) => Stream.Stream<GenAI.StreamPart, ChatError>
 }>()("beluga-o11y/ChatModel") {}
 
 /**
@@ -131,35 +144,91 @@ const describe = (response: ChatResponse): GenAI.InferenceOutcome => ({
 })
 
 /**
- * Instruments a provider: every `chat` call becomes a `chat {model}` span.
+ * A reply as the parts a stream of it would carry.
+ *
+ * @since 0.2.0
+ * @category streaming
+ */
+export const toStreamParts = (response: ChatResponse): Array<GenAI.StreamPart> => [
+  { type: "response-metadata", id: response.id, model: response.model },
+  ...(response.text !== "" ? [{ type: "text-delta" as const, delta: response.text }] : []),
+  ...response.toolCalls.map((call, index) => ({
+    type: "tool-call-delta" as const,
+    index,
+    id: call.id,
+    name: call.name,
+    argumentsDelta: JSON.stringify(call.arguments)
+  })),
+  { type: "finish", reason: response.finishReason },
+  { type: "usage", usage: response.usage }
+]
+
+/**
+ * Assembles a streamed reply: the text, the tool calls joined from their deltas (arguments parsed
+ * as JSON where they are JSON), the last finish reason, and the usage.
+ *
+ * @example
+ * ```ts
+ * const reply = yield* ChatModel.collect(model.stream(request))
+ * ```
+ *
+ * @since 0.2.0
+ * @category streaming
+ */
+export const collect = <E, R>(stream: Stream.Stream<GenAI.StreamPart, E, R>): Effect.Effect<ChatResponse, E, R> =>
+  Effect.suspend(() => {
+    const reply = new GenAI.StreamAccumulator(true, Number.POSITIVE_INFINITY)
+    return Stream.runForEachArray(stream, (parts) =>
+      Effect.sync(() => {
+        for (const part of parts) reply.add(part)
+      })).pipe(Effect.map(() => ({
+        id: reply.id ?? "",
+        model: reply.model ?? "",
+        text: reply.text,
+        toolCalls: reply.assembledToolCalls().map((call, index) => ({
+          id: call.id ?? `call_${index}`,
+          name: call.name,
+          arguments: call.arguments
+        })),
+        finishReason: reply.finishReasons.at(-1) ?? GenAI.FinishReason.stop,
+        usage: reply.usage ?? {}
+      })))
+  })
+
+const toGenAIRequest = (provider: Provider, request: ChatRequest): GenAI.Request => ({
+  provider: provider.provider,
+  model: provider.model,
+  serverAddress: provider.serverAddress,
+  serverPort: provider.serverPort,
+  inProcess: provider.inProcess,
+  temperature: request.temperature,
+  topP: request.topP,
+  maxTokens: request.maxTokens,
+  stopSequences: request.stopSequences,
+  seed: request.seed,
+  conversationId: request.conversationId,
+  outputType: GenAI.OutputType.text,
+  systemInstructions: request.systemInstructions,
+  messages: request.messages,
+  toolDefinitions: request.tools
+})
+
+/**
+ * Instruments a provider: every `chat` call becomes a `chat {model}` span, and every `stream`
+ * call one `chat {model}` span over the whole stream.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (provider: Provider): ChatModel["Service"] =>
-  ChatModel.of({
+export const make = (provider: Provider): ChatModel["Service"] => {
+  const streamParts = provider.stream ??
+    ((request: ChatRequest) => Stream.fromIterableEffect(Effect.map(provider.complete(request), toStreamParts)))
+  return ChatModel.of({
     model: provider.model,
-    chat: (request) =>
-      provider.complete(request).pipe(
-        GenAI.chat({
-          provider: provider.provider,
-          model: provider.model,
-          serverAddress: provider.serverAddress,
-          serverPort: provider.serverPort,
-          inProcess: provider.inProcess,
-          temperature: request.temperature,
-          topP: request.topP,
-          maxTokens: request.maxTokens,
-          stopSequences: request.stopSequences,
-          seed: request.seed,
-          conversationId: request.conversationId,
-          outputType: GenAI.OutputType.text,
-          systemInstructions: request.systemInstructions,
-          messages: request.messages,
-          toolDefinitions: request.tools
-        }, describe)
-      )
+    chat: (request) => provider.complete(request).pipe(GenAI.chat(toGenAIRequest(provider, request), describe)),
+    stream: (request) => streamParts(request).pipe(GenAI.chatStream(toGenAIRequest(provider, request)))
   })
+}
 
 /**
  * A layer providing the instrumented model.

@@ -19,8 +19,14 @@
  */
 import type * as Otel from "@opentelemetry/api"
 import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as References from "effect/References"
+import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import { defaults, type GenAISettings } from "./internal/config.ts"
 import { boundedJson } from "./internal/content.ts"
@@ -130,6 +136,18 @@ export const ATTR_GEN_AI_TOOL_CALL_RESULT = "gen_ai.tool.call.result"
 export const ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT = "gen_ai.retrieval.query.text"
 /** @since 0.1.0 @category attributes */
 export const ATTR_GEN_AI_RETRIEVAL_DOCUMENTS = "gen_ai.retrieval.documents"
+
+/**
+ * Set on a streamed inference span the consumer stopped reading before the provider finished
+ * (`Stream.take`, interruption, a lost race, a closed scope). The conventions have no name for
+ * it. What was known by then (id, model, usage, content) is still recorded.
+ *
+ * @since 0.2.0
+ * @category attributes
+ */
+export const ATTR_BELUGA_STREAM_ABANDONED = "beluga.stream.abandoned"
+/** Chunks with content (text, reasoning or tool-call deltas) a streamed span saw. @since 0.2.0 @category attributes */
+export const ATTR_BELUGA_STREAM_CONTENT_CHUNKS = "beluga.stream.content_chunks"
 
 /** General semconv attributes the GenAI spans use. @since 0.1.0 @category attributes */
 export const ATTR_ERROR_TYPE = "error.type"
@@ -332,6 +350,29 @@ export interface InferenceOutcome {
   readonly usage?: Usage | undefined
 }
 
+/**
+ * One piece of a streamed inference reply, as every provider's stream is normalised: text,
+ * reasoning and tool-call deltas (a tool call's `id` and `name` arrive with its first delta, its
+ * arguments in fragments, all under one `index`), response metadata, a finish reason per choice,
+ * and usage (possibly in a final chunk of its own, possibly reported more than once, cumulatively).
+ *
+ * @since 0.2.0
+ * @category streaming
+ */
+export type StreamPart =
+  | { readonly type: "text-delta"; readonly delta: string }
+  | { readonly type: "reasoning-delta"; readonly delta: string }
+  | {
+    readonly type: "tool-call-delta"
+    readonly index: number
+    readonly id?: string | undefined
+    readonly name?: string | undefined
+    readonly argumentsDelta?: string | undefined
+  }
+  | { readonly type: "response-metadata"; readonly id?: string | undefined; readonly model?: string | undefined }
+  | { readonly type: "finish"; readonly reason: FinishReasonName }
+  | { readonly type: "usage"; readonly usage: Usage }
+
 /** @since 0.1.0 @category models */
 export interface EmbeddingsRequest extends Server {
   readonly provider: ProviderName
@@ -405,6 +446,133 @@ export interface Workflow {
 }
 
 // -----------------------------------------------------------------------------
+// Streamed replies
+// -----------------------------------------------------------------------------
+
+/** A tool call being assembled from its deltas. */
+interface PendingToolCall {
+  id: string | undefined
+  name: string
+  arguments: string
+}
+
+/** Appends `delta` to `text`, keeping at most `limit` characters; returns the new text. */
+const append = (text: string, delta: string, limit: number): string =>
+  text.length >= limit ? text : text.length + delta.length <= limit ? text + delta : text + delta.slice(0, limit - text.length)
+
+const mergeUsage = (current: Usage | undefined, next: Usage): Usage => {
+  if (current === undefined) return next
+  // Providers report usage cumulatively (Anthropic's message_delta repeats and raises counts),
+  // so a later report wins field by field and fields it omits keep their earlier value.
+  return {
+    inputTokens: next.inputTokens ?? current.inputTokens,
+    outputTokens: next.outputTokens ?? current.outputTokens,
+    cacheReadInputTokens: next.cacheReadInputTokens ?? current.cacheReadInputTokens,
+    cacheCreationInputTokens: next.cacheCreationInputTokens ?? current.cacheCreationInputTokens,
+    reasoningOutputTokens: next.reasoningOutputTokens ?? current.reasoningOutputTokens
+  }
+}
+
+/**
+ * Parses assembled tool-call arguments; text that is not JSON (cut short, or a model's mistake) stays text.
+ *
+ * @since 0.2.0
+ * @category streaming
+ */
+export const parseToolArguments = (text: string): unknown => {
+  if (text === "") return {}
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/**
+ * Assembles a streamed reply from its parts: response id and model, finish reasons, usage (later
+ * reports win field by field), and, when `keepContent`, the text, reasoning and tool calls
+ * (arguments joined from their deltas), each kept up to `limit` characters. The chat stream span
+ * uses one with the content settings; `ChatModel.collect` uses one that keeps everything.
+ *
+ * @since 0.2.0
+ * @category streaming
+ */
+export class StreamAccumulator {
+  id: string | undefined = undefined
+  model: string | undefined = undefined
+  finishReasons: Array<FinishReasonName> = []
+  usage: Usage | undefined = undefined
+  /** Chunks that carried content: text, reasoning or tool-call deltas. */
+  contentChunks = 0
+  text = ""
+  reasoning = ""
+  private readonly toolCalls = new Map<number, PendingToolCall>()
+
+  constructor(private readonly keepContent: boolean, private readonly limit: number) {}
+
+  /** Returns true when `part` carried content (the moment time-to-first-chunk measures). */
+  add(part: StreamPart): boolean {
+    switch (part.type) {
+      case "text-delta":
+        if (this.keepContent) this.text = append(this.text, part.delta, this.limit)
+        this.contentChunks++
+        return true
+      case "reasoning-delta":
+        if (this.keepContent) this.reasoning = append(this.reasoning, part.delta, this.limit)
+        this.contentChunks++
+        return true
+      case "tool-call-delta": {
+        if (this.keepContent) {
+          let call = this.toolCalls.get(part.index)
+          if (call === undefined) {
+            call = { id: undefined, name: "", arguments: "" }
+            this.toolCalls.set(part.index, call)
+          }
+          if (part.id !== undefined) call.id = part.id
+          if (part.name !== undefined) call.name = append(call.name, part.name, this.limit)
+          if (part.argumentsDelta !== undefined) call.arguments = append(call.arguments, part.argumentsDelta, this.limit)
+        }
+        this.contentChunks++
+        return true
+      }
+      case "response-metadata":
+        if (part.id !== undefined) this.id = part.id
+        if (part.model !== undefined) this.model = part.model
+        return false
+      case "finish":
+        this.finishReasons.push(part.reason)
+        return false
+      case "usage":
+        this.usage = mergeUsage(this.usage, part.usage)
+        return false
+    }
+  }
+
+  /** The assembled tool calls, in the order of their indexes. */
+  assembledToolCalls(): Array<{ readonly id: string | undefined; readonly name: string; readonly arguments: unknown }> {
+    return [...this.toolCalls.entries()]
+      .toSorted(([a], [b]) => a - b)
+      .map(([, call]) => ({ id: call.id, name: call.name, arguments: parseToolArguments(call.arguments) }))
+  }
+
+  /** The reply as the conventions' output message; `fallbackReason` when the stream gave none. */
+  outputMessage(fallbackReason: FinishReasonName): OutputMessage {
+    const parts: Array<MessagePart> = []
+    if (this.reasoning !== "") parts.push({ type: "reasoning", content: this.reasoning })
+    if (this.text !== "") parts.push({ type: "text", content: this.text })
+    for (const call of this.assembledToolCalls()) {
+      parts.push({
+        type: "tool_call",
+        name: call.name,
+        ...(call.id !== undefined ? { id: call.id } : {}),
+        arguments: call.arguments
+      })
+    }
+    return { role: "assistant", parts, finish_reason: this.finishReasons.at(-1) ?? fallbackReason }
+  }
+}
+
+// -----------------------------------------------------------------------------
 // Settings
 // -----------------------------------------------------------------------------
 
@@ -449,42 +617,54 @@ interface Spec<A> {
 }
 
 /**
- * Wraps `self` in a GenAI span: named and kinded per the conventions, request attributes set when
- * the span starts, result attributes when it succeeds; the tracer adds `error.type` and the ERROR
- * status when it fails.
+ * What every GenAI span shares, streamed or not: its name, its kind, and its start attributes.
+ * The start attributes depend only on the request and the settings, so they are built once per
+ * settings object, not once per call.
  */
-const traced = <A>(spec: Spec<A>) => {
+const prepare = <A>(spec: Spec<A>) => {
   const name = spec.target !== undefined && spec.target !== "" ? `${spec.operation} ${spec.target}` : spec.operation
-  // The start attributes depend only on the request and the settings: build them once per
-  // settings object, not once per call.
   let cachedFor: GenAISettings | undefined
   let cached: Otel.Attributes = {}
-  const startAttributes = (settings: GenAISettings): Otel.Attributes => {
+  /** The settings in force for this fiber, and the span options that start the span. */
+  const optionsFor = (fiber: Fiber.Fiber<unknown, unknown>) => {
+    const settings = fiber.getRef(Settings)
     if (cachedFor !== settings) {
       const attributes: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: spec.operation }
       spec.start(into(attributes), settings)
       cached = toAttributes(attributes)
       cachedFor = settings
     }
-    return cached
+    // This library's tracer takes them through the annotations and sets them as the span
+    // starts, where a sampler sees them; any other tracer gets them the usual way.
+    const options: Tracer.SpanOptionsNoTrace = isSdkTracer(fiber.getRef(Tracer.Tracer))
+      ? { kind: spec.kind, annotations: Context.make(StartAttributes, cached) }
+      : { kind: spec.kind, attributes: cached }
+    return { settings, options }
   }
+  return { name, optionsFor }
+}
+
+/** Sets attributes on `span`; `undefined` sets nothing. */
+const putOn = (span: Tracer.Span): Put => (key, value) => {
+  if (value !== undefined) span.attribute(key, value)
+}
+
+/**
+ * Wraps `self` in a GenAI span: named and kinded per the conventions, request attributes set when
+ * the span starts, result attributes when it succeeds; the tracer adds `error.type` and the ERROR
+ * status when it fails.
+ */
+const traced = <A>(spec: Spec<A>) => {
+  const { name, optionsFor } = prepare(spec)
   return <E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.withFiber((fiber) => {
-      const settings = fiber.getRef(Settings)
-      const attributes = startAttributes(settings)
-      // This library's tracer takes them through the annotations and sets them as the span
-      // starts, where a sampler sees them; any other tracer gets them the usual way.
-      const options: Tracer.SpanOptionsNoTrace = isSdkTracer(fiber.getRef(Tracer.Tracer))
-        ? { kind: spec.kind, annotations: Context.make(StartAttributes, attributes) }
-        : { kind: spec.kind, attributes }
+      const { options, settings } = optionsFor(fiber)
       return Effect.useSpan(name, options, (span) => {
         const end = spec.end
         const observed = end === undefined || !span.sampled ? self : Effect.map(self, (result) => {
           // An extractor that throws must not fail the call it observes: its attributes are lost.
           try {
-            end(result, (key, value) => {
-              if (value !== undefined) span.attribute(key, value)
-            }, settings)
+            end(result, putOn(span), settings)
           } catch {
             // ignored, see above
           }
@@ -493,6 +673,92 @@ const traced = <A>(spec: Spec<A>) => {
         return Effect.withParentSpan(observed, span, { captureStackTrace: false })
       })
     })
+}
+
+/**
+ * Wraps a stream of reply parts in one GenAI span that starts when the stream is run and ends
+ * exactly once, when the stream completes, fails, or its consumer stops early. The parts pass
+ * through unchanged; the span gets what they report (see {@link StreamAccumulator}), the time to
+ * the first content chunk, and {@link ATTR_BELUGA_STREAM_ABANDONED} when it was cut short.
+ */
+const tracedStream = (spec: Spec<never>) => {
+  const { name, optionsFor } = prepare(spec)
+  return <E, R>(self: Stream.Stream<StreamPart, E, R>): Stream.Stream<StreamPart, E, R> =>
+    Stream.fromChannel(Channel.acquireUseRelease(
+      Effect.withFiber((fiber) => {
+        const { options, settings } = optionsFor(fiber)
+        const timed = fiber.getRef(References.TracerTimingEnabled)
+        return Effect.map(
+          Effect.makeSpan(name, options),
+          (span) => new StreamSpan(span, settings, fiber.getRef(Clock.Clock), timed)
+        )
+      }),
+      (state) => Channel.provideService(state.observe(self).channel, Tracer.ParentSpan, state.span),
+      (state, exit) => Effect.sync(() => state.end(exit))
+    ))
+}
+
+/** One streamed span's state: what the parts reported so far, and whether the stream finished. */
+class StreamSpan {
+  private readonly accumulator: StreamAccumulator
+  private readonly startNanos: bigint
+  private firstChunkNanos: bigint | undefined = undefined
+  private completed = false
+
+  constructor(
+    readonly span: Tracer.Span,
+    private readonly settings: GenAISettings,
+    private readonly clock: Clock.Clock,
+    private readonly timed: boolean
+  ) {
+    this.accumulator = new StreamAccumulator(settings.captureContent, settings.maxContentLength)
+    // Time to first chunk counts from the span's start: the request.
+    this.startNanos = span.status._tag === "Started" && timed ? span.status.startTime : clock.currentTimeNanosUnsafe()
+  }
+
+  observe<E, R>(self: Stream.Stream<StreamPart, E, R>): Stream.Stream<StreamPart, E, R> {
+    // A span the sampler dropped records nothing: the parts pass with no work per chunk.
+    if (!this.span.sampled) return self
+    return self.pipe(
+      Stream.mapArray((parts) => {
+        for (let i = 0; i < parts.length; i++) {
+          if (this.accumulator.add(parts[i]!) && this.firstChunkNanos === undefined) {
+            this.firstChunkNanos = this.clock.currentTimeNanosUnsafe()
+          }
+        }
+        return parts
+      }),
+      Stream.onEnd(Effect.sync(() => {
+        this.completed = true
+      }))
+    )
+  }
+
+  end(exit: Exit.Exit<unknown, unknown>): void {
+    if (this.span.sampled) {
+      const put = putOn(this.span)
+      const failed = exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)
+      const abandoned = !this.completed && !failed
+      const accumulator = this.accumulator
+      if (this.firstChunkNanos !== undefined) {
+        put(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, Number(this.firstChunkNanos - this.startNanos) / 1e9)
+      }
+      putResponse(put, {
+        response: {
+          id: accumulator.id,
+          model: accumulator.model,
+          finishReasons: accumulator.finishReasons.length > 0 ? accumulator.finishReasons : undefined,
+          outputMessages: this.settings.captureContent
+            ? [accumulator.outputMessage(failed ? FinishReason.error : abandoned ? "abandoned" : FinishReason.stop)]
+            : undefined
+        },
+        usage: accumulator.usage
+      }, this.settings)
+      put(ATTR_BELUGA_STREAM_CONTENT_CHUNKS, accumulator.contentChunks)
+      if (abandoned) put(ATTR_BELUGA_STREAM_ABANDONED, true)
+    }
+    this.span.end(this.timed ? this.clock.currentTimeNanosUnsafe() : 0n, exit)
+  }
 }
 
 /**
@@ -621,6 +887,26 @@ const putAgent = (put: Put, agent: Agent, settings: GenAISettings): void => {
  */
 export const chat = <A>(request: Request, describe?: (result: A) => InferenceOutcome) =>
   traced(inference<A>(Operation.chat, request, describe))
+
+/**
+ * A streamed chat completion: one `chat {model}` span over the whole stream, with
+ * `gen_ai.request.stream=true`. The span starts when the stream is run and ends exactly once: when
+ * it completes, fails, or the consumer stops early (then {@link ATTR_BELUGA_STREAM_ABANDONED} is
+ * set). Response id, model, finish reasons and usage come from the parts that carry them;
+ * `gen_ai.response.time_to_first_chunk` is the seconds from the start to the first content part.
+ * With content capture on, the assembled reply is recorded as `gen_ai.output.messages`; with it
+ * off, no content is kept and memory does not grow with the stream.
+ *
+ * @example
+ * ```ts
+ * const parts = provider.streamParts(prompt).pipe(GenAI.chatStream({ provider: "openai", model: "gpt-4o" }))
+ * ```
+ *
+ * @since 0.2.0
+ * @category operations
+ */
+export const chatStream = (request: Request) =>
+  tracedStream(inference<never>(Operation.chat, { ...request, stream: true }, undefined))
 
 /**
  * A text completion: span `text_completion {model}`; otherwise as {@link chat}.

@@ -13,8 +13,10 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 import * as ChatModel from "./ChatModel.ts"
 import * as Embedder from "./Embedder.ts"
+import type * as GenAI from "./GenAI.ts"
 import * as Retriever from "./Retriever.ts"
 
 /**
@@ -65,10 +67,78 @@ const textOf = (parts: ReadonlyArray<{ readonly type: string; readonly [key: str
       : ""
   ).join(" ")
 
+/** The scripted reply to `request`, and how long the simulated model takes to produce it. */
+const reply = (request: ChatModel.ChatRequest): { readonly response: ChatModel.ChatResponse; readonly millis: number } => {
+  const conversation = [
+    textOf(request.systemInstructions ?? []),
+    ...request.messages.map((message) => textOf(message.parts)),
+    JSON.stringify(request.tools ?? [])
+  ].join("\n")
+  const inputTokens = countTokens(conversation)
+  const id = `simcmpl-${hash(conversation).toString(16).padStart(8, "0")}`
+  const lastUser = request.messages.findLast((m) => m.role === "user")
+  const question = lastUser !== undefined ? textOf(lastUser.parts) : ""
+  const hasToolResults = request.messages.some((m) => m.role === "tool")
+  const tools = request.tools ?? []
+
+  if (tools.length > 0 && !hasToolResults) {
+    const toolCalls = tools.map((tool, i) => ({
+      id: `call_${hash(`${id}:${tool.name}:${i}`).toString(36)}`,
+      name: tool.name,
+      arguments: { query: question }
+    }))
+    const outputTokens = countTokens(JSON.stringify(toolCalls))
+    return {
+      millis: 180 + 2 * outputTokens,
+      response: {
+        id,
+        model: "sim-gpt-4o-2024-08-06",
+        text: "",
+        toolCalls,
+        finishReason: "tool_call",
+        usage: { inputTokens, outputTokens, cacheReadInputTokens: 0 }
+      }
+    }
+  }
+
+  const evidence = request.messages
+    .filter((m) => m.role === "tool" || m.role === "system")
+    .map((m) => textOf(m.parts))
+    .join("; ")
+  let text = evidence !== ""
+    ? `Answer to "${question}": based on ${evidence}.`
+    : `Answer to "${question}": I have no further information.`
+  let outputTokens = countTokens(text)
+  let finishReason: ChatModel.ChatResponse["finishReason"] = "stop"
+  if (request.maxTokens !== undefined && outputTokens > request.maxTokens) {
+    text = text.slice(0, request.maxTokens * 4)
+    outputTokens = request.maxTokens
+    finishReason = "length"
+  }
+  return {
+    millis: 220 + 3 * outputTokens,
+    response: {
+      id,
+      model: "sim-gpt-4o-2024-08-06",
+      text,
+      toolCalls: [],
+      finishReason,
+      usage: { inputTokens, outputTokens, cacheReadInputTokens: 0 }
+    }
+  }
+}
+
+/** Splits text into word-sized deltas (each keeps its leading space), as models stream them. */
+const deltas = (text: string): Array<string> => text.match(/\s*\S+/g) ?? []
+
 /**
  * A simulated chat model, `sim-gpt-4o` from provider `simulated`. Given tools and no tool results
  * yet, it calls every offered tool (finish reason `tool_call`); otherwise it answers from the tool
  * results and context in the conversation (`stop`, or `length` when `maxTokens` cuts it short).
+ *
+ * It streams too: after a first-chunk delay, the answer arrives a word at a time, tool calls as an
+ * id-and-name delta followed by argument fragments, then the finish reason and a usage-only chunk,
+ * the way OpenAI's stream ends.
  *
  * @since 0.1.0
  * @category providers
@@ -79,62 +149,37 @@ export const chatProvider = (options: Options = {}): ChatModel.Provider => ({
   serverAddress: "sim.local",
   serverPort: 443,
   complete: (request) =>
-    Effect.suspend((): Effect.Effect<ChatModel.ChatResponse> => {
-      const conversation = [
-        textOf(request.systemInstructions ?? []),
-        ...request.messages.map((message) => textOf(message.parts)),
-        JSON.stringify(request.tools ?? [])
-      ].join("\n")
-      const inputTokens = countTokens(conversation)
-      const id = `simcmpl-${hash(conversation).toString(16).padStart(8, "0")}`
-      const lastUser = request.messages.findLast((m) => m.role === "user")
-      const question = lastUser !== undefined ? textOf(lastUser.parts) : ""
-      const hasToolResults = request.messages.some((m) => m.role === "tool")
-      const tools = request.tools ?? []
-
-      if (tools.length > 0 && !hasToolResults) {
-        const toolCalls = tools.map((tool, i) => ({
-          id: `call_${hash(`${id}:${tool.name}:${i}`).toString(36)}`,
-          name: tool.name,
-          arguments: { query: question }
-        }))
-        const outputTokens = countTokens(JSON.stringify(toolCalls))
-        return delay(options, 180 + 2 * outputTokens).pipe(Effect.as(
-          {
-            id,
-            model: "sim-gpt-4o-2024-08-06",
-            text: "",
-            toolCalls,
-            finishReason: "tool_call",
-            usage: { inputTokens, outputTokens, cacheReadInputTokens: 0 }
-          } satisfies ChatModel.ChatResponse
-        ))
-      }
-
-      const evidence = request.messages
-        .filter((m) => m.role === "tool" || m.role === "system")
-        .map((m) => textOf(m.parts))
-        .join("; ")
-      let text = evidence !== ""
-        ? `Answer to "${question}": based on ${evidence}.`
-        : `Answer to "${question}": I have no further information.`
-      let outputTokens = countTokens(text)
-      let finishReason: ChatModel.ChatResponse["finishReason"] = "stop"
-      if (request.maxTokens !== undefined && outputTokens > request.maxTokens) {
-        text = text.slice(0, request.maxTokens * 4)
-        outputTokens = request.maxTokens
-        finishReason = "length"
-      }
-      return delay(options, 220 + 3 * outputTokens).pipe(Effect.as(
-        {
-          id,
-          model: "sim-gpt-4o-2024-08-06",
-          text,
-          toolCalls: [],
-          finishReason,
-          usage: { inputTokens, outputTokens, cacheReadInputTokens: 0 }
-        } satisfies ChatModel.ChatResponse
-      ))
+    Effect.suspend(() => {
+      const { millis, response } = reply(request)
+      return delay(options, millis).pipe(Effect.as(response))
+    }),
+  stream: (request) =>
+    Stream.suspend(() => {
+      const { millis, response } = reply(request)
+      const words = deltas(response.text)
+      const content: Array<GenAI.StreamPart> = [
+        ...words.map((delta) => ({ type: "text-delta" as const, delta })),
+        ...response.toolCalls.flatMap((call, index) => {
+          const args = JSON.stringify(call.arguments)
+          const half = Math.ceil(args.length / 2)
+          return [
+            { type: "tool-call-delta" as const, index, id: call.id, name: call.name, argumentsDelta: "" },
+            { type: "tool-call-delta" as const, index, argumentsDelta: args.slice(0, half) },
+            { type: "tool-call-delta" as const, index, argumentsDelta: args.slice(half) }
+          ]
+        })
+      ]
+      // The whole call takes as long as `complete`: a third before the first chunk, the rest spread over the chunks.
+      const perChunk = content.length > 0 ? (millis * 2) / 3 / content.length : 0
+      return Stream.concat(
+        Stream.fromEffect(delay(options, millis / 3).pipe(
+          Effect.as<GenAI.StreamPart>({ type: "response-metadata", id: response.id, model: response.model })
+        )),
+        Stream.fromIterable(content).pipe(Stream.tap(() => delay(options, perChunk)))
+      ).pipe(Stream.concat(Stream.fromIterable<GenAI.StreamPart>([
+        { type: "finish", reason: response.finishReason },
+        { type: "usage", usage: response.usage }
+      ])))
     })
 })
 

@@ -119,13 +119,16 @@ const describeSpan = (span: ReadableSpan, paint: (code: string, text: string) =>
     if (key === "gen_ai.response.model" && value === span.attributes["gen_ai.request.model"]) continue
     details.push(`${label}=${Array.isArray(value) ? value.join(",") : String(value)}`)
   }
+  const ttft = span.attributes["gen_ai.response.time_to_first_chunk"]
+  if (typeof ttft === "number") details.push(`ttft=${formatDuration(ttft * 1000)}`)
   if (details.length > 0) parts.push(paint("2", details.join(" ")))
   for (const event of span.events) {
     if (event.name === "exception") continue
     const attrs = Object.entries(event.attributes ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(" ")
     parts.push(paint("35", `⚑ ${event.name}${attrs !== "" ? ` ${attrs}` : ""}`))
   }
-  if (span.attributes["effect.fiber.interrupted"] === true) parts.push(paint("33", "⊘ interrupted"))
+  if (span.attributes["beluga.stream.abandoned"] === true) parts.push(paint("33", "⊘ stream abandoned"))
+  else if (span.attributes["effect.fiber.interrupted"] === true) parts.push(paint("33", "⊘ interrupted"))
   if (span.status.code === SpanStatusCode.ERROR) {
     parts.push(paint("31", `✗ ERROR${span.status.message !== undefined ? ` ${span.status.message}` : ""}`))
   }
