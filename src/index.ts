@@ -6,14 +6,17 @@
  * - `Pipeline`: runs, steps, events and visible retries.
  * - `Propagation`: traceparent/tracestate/baggage across services over Effect's HTTP client and server.
  * - `ChatModel`, `Tool`, `Retriever`, `Embedder`: components whose calls trace themselves.
+ * - `OpenAI`, `Anthropic`: ready-made providers (OpenAI-compatible servers and the Messages API).
  * - `Simulated`: offline, deterministic stand-ins for those components.
  * - `Testing`: in-memory spans and span-tree assertions.
  *
  * @since 0.1.0
  */
+export * as Anthropic from "./Anthropic.ts"
 export * as ChatModel from "./ChatModel.ts"
 export * as Embedder from "./Embedder.ts"
 export * as GenAI from "./GenAI.ts"
+export * as OpenAI from "./OpenAI.ts"
 export * as Pipeline from "./Pipeline.ts"
 export * as Propagation from "./Propagation.ts"
 export * as Retriever from "./Retriever.ts"

@@ -1,0 +1,339 @@
+/**
+ * The Anthropic Messages API as an instrumented `ChatModel` layer: `POST {baseUrl}/v1/messages`,
+ * plain and streamed (`message_start`, `content_block_start`/`_delta`/`_stop`, `message_delta`,
+ * `message_stop`, `ping`, `error`). Anthropic has no embeddings endpoint, so there is no `Embedder`.
+ *
+ * Usage follows the conventions: `gen_ai.usage.input_tokens` is Anthropic's `input_tokens` plus
+ * its cache reads and cache writes, which are also recorded on their own.
+ *
+ * ```ts
+ * const Model = Anthropic.layer({ model: "claude-sonnet-4-5", apiKey: Redacted.make(key) }).pipe(
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ */
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import * as HttpClient from "effect/http/HttpClient"
+import * as ChatModel from "./ChatModel.ts"
+import * as GenAI from "./GenAI.ts"
+import {
+  array,
+  chatError,
+  count,
+  decodeEvents,
+  type Dialect,
+  type Endpoint,
+  endpointOf,
+  type EndpointOptions,
+  eventJson,
+  parseJson,
+  post,
+  readBody,
+  record,
+  serverOf,
+  type StreamDecoder,
+  string
+} from "./internal/provider.ts"
+
+/**
+ * Options for the Messages API.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Options extends EndpointOptions {
+  /** The model, e.g. `claude-sonnet-4-5`. */
+  readonly model: string
+  /** Sent as `x-api-key`; never recorded. */
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  /** Default `https://api.anthropic.com`; `/v1/messages` is appended. */
+  readonly baseUrl?: string | URL | undefined
+  /** The Messages API requires `max_tokens`; used when a request sets none. Default 4096. */
+  readonly defaultMaxTokens?: number | undefined
+  /** `anthropic-version`; default `2023-06-01`. */
+  readonly version?: string | undefined
+}
+
+/**
+ * The default base URL.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const defaultBaseUrl = "https://api.anthropic.com"
+
+const dialect: Dialect = {
+  name: "Anthropic",
+  authHeaders: (apiKey) => ({ "x-api-key": apiKey }),
+  // {"type": "error", "error": {"type": "overloaded_error", "message": …}}
+  errorOf: (body) => {
+    const error = record(record(body)?.["error"])
+    return { errorType: string(error?.["type"]), message: string(error?.["message"]) }
+  }
+}
+
+const finishReasons: Readonly<Record<string, GenAI.FinishReasonName>> = {
+  end_turn: GenAI.FinishReason.stop,
+  stop_sequence: GenAI.FinishReason.stop,
+  max_tokens: GenAI.FinishReason.length,
+  model_context_window_exceeded: GenAI.FinishReason.length,
+  tool_use: GenAI.FinishReason.toolCall,
+  refusal: GenAI.FinishReason.contentFilter
+}
+
+/**
+ * An Anthropic `stop_reason` in the conventions' words (`end_turn` → `stop`, `tool_use` →
+ * `tool_call`, `max_tokens` → `length`, `refusal` → `content_filter`); others as sent.
+ *
+ * @since 0.2.0
+ * @category mapping
+ */
+export const toFinishReason = (reason: string): GenAI.FinishReasonName => finishReasons[reason] ?? reason
+
+/**
+ * Anthropic usage in the conventions' terms: input tokens are the uncached input plus cache reads
+ * plus cache writes. Fields absent from `usage` stay absent (a `message_delta` may carry only
+ * `output_tokens`).
+ *
+ * @since 0.2.0
+ * @category mapping
+ */
+export const toUsage = (usage: unknown): GenAI.Usage | undefined => {
+  const u = record(usage)
+  if (u === undefined) return undefined
+  const input = count(u["input_tokens"])
+  const cacheRead = count(u["cache_read_input_tokens"])
+  const cacheCreation = count(u["cache_creation_input_tokens"])
+  return {
+    inputTokens: input !== undefined ? input + (cacheRead ?? 0) + (cacheCreation ?? 0) : undefined,
+    outputTokens: count(u["output_tokens"]),
+    cacheReadInputTokens: cacheRead,
+    cacheCreationInputTokens: cacheCreation
+  }
+}
+
+const textOf = (parts: ReadonlyArray<GenAI.MessagePart>): string =>
+  parts.flatMap((part) => {
+    const content = (part as { readonly content?: unknown }).content
+    return part.type === "text" && typeof content === "string" ? [content] : []
+  }).join("\n")
+
+/** A conventions message part as a Messages API content block; parts it cannot carry are left out. */
+const toBlock = (part: GenAI.MessagePart): Array<Record<string, unknown>> => {
+  const p = part as Record<string, unknown>
+  switch (part.type) {
+    case "text":
+      return [{ type: "text", text: String(p["content"]) }]
+    case "tool_call":
+      return [{ type: "tool_use", id: p["id"] ?? "", name: p["name"], input: record(p["arguments"]) ?? {} }]
+    case "tool_call_response":
+      return [{
+        type: "tool_result",
+        tool_use_id: p["id"] ?? "",
+        content: typeof p["response"] === "string" ? p["response"] : JSON.stringify(p["response"]) ?? "null"
+      }]
+    default:
+      return []
+  }
+}
+
+const toBody = (options: Options, request: ChatModel.ChatRequest, stream: boolean): Record<string, unknown> => ({
+  model: options.model,
+  max_tokens: request.maxTokens ?? options.defaultMaxTokens ?? 4096,
+  ...(request.systemInstructions !== undefined && request.systemInstructions.length > 0
+    ? { system: textOf(request.systemInstructions) }
+    : {}),
+  // The Messages API has two roles: tool results travel in user messages.
+  messages: request.messages.flatMap((message) =>
+    message.role === "system" ? [] : [{
+      role: message.role === "assistant" ? "assistant" : "user",
+      content: message.parts.flatMap(toBlock)
+    }]
+  ),
+  ...(request.tools !== undefined && request.tools.length > 0
+    ? {
+      tools: request.tools.map((tool) => ({
+        name: tool.name,
+        ...(tool.description !== undefined ? { description: tool.description } : {}),
+        input_schema: tool.parameters ?? { type: "object", properties: {} }
+      }))
+    }
+    : {}),
+  ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+  ...(request.topP !== undefined ? { top_p: request.topP } : {}),
+  ...(request.stopSequences !== undefined ? { stop_sequences: request.stopSequences } : {}),
+  ...(stream ? { stream: true } : {})
+})
+
+/**
+ * A Messages API response body as a reply; undefined when it is not one.
+ *
+ * @since 0.2.0
+ * @category mapping
+ */
+export const toResponse = (body: unknown): ChatModel.ChatResponse | undefined => {
+  const root = record(body)
+  if (root === undefined || !Array.isArray(root["content"])) return undefined
+  const blocks = array(root["content"]).flatMap((item) => {
+    const block = record(item)
+    return block !== undefined ? [block] : []
+  })
+  return {
+    id: string(root["id"]) ?? "",
+    model: string(root["model"]) ?? "",
+    text: blocks.flatMap((block) => block["type"] === "text" ? [string(block["text"]) ?? ""] : []).join(""),
+    toolCalls: blocks.flatMap((block, index) =>
+      block["type"] === "tool_use"
+        ? [{ id: string(block["id"]) ?? `toolu_${index}`, name: string(block["name"]) ?? "", arguments: block["input"] ?? {} }]
+        : []
+    ),
+    finishReason: toFinishReason(string(root["stop_reason"]) ?? "end_turn"),
+    usage: toUsage(root["usage"]) ?? {}
+  }
+}
+
+/**
+ * Reads a Messages API stream. Unknown event types and `ping` are skipped, as Anthropic asks of
+ * clients; `error` fails the stream with its error type; the stream is complete at `message_stop`.
+ *
+ * @since 0.2.0
+ * @category mapping
+ */
+export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
+  let done = false
+  return {
+    finished: () => done,
+    onEvent: (event) => {
+      if (event.event === "ping") return []
+      const data = eventJson(event, endpoint)
+      if (data instanceof ChatModel.ChatError) return data
+      const root = record(data)
+      if (root === undefined) return []
+      // The event's type is in its data too; the data's wins when the SSE name is absent.
+      const type = event.event !== "message" ? event.event : string(root["type"])
+      switch (type) {
+        case "message_start": {
+          const message = record(root["message"])
+          const usage = toUsage(message?.["usage"])
+          return [
+            { type: "response-metadata", id: string(message?.["id"]), model: string(message?.["model"]) },
+            ...(usage !== undefined ? [{ type: "usage" as const, usage }] : [])
+          ]
+        }
+        case "content_block_start": {
+          const block = record(root["content_block"])
+          const index = count(root["index"]) ?? 0
+          if (block?.["type"] === "tool_use") {
+            return [{ type: "tool-call-delta", index, id: string(block["id"]), name: string(block["name"]), argumentsDelta: "" }]
+          }
+          const text = string(block?.["text"])
+          return text !== undefined && text !== "" ? [{ type: "text-delta", delta: text }] : []
+        }
+        case "content_block_delta": {
+          const delta = record(root["delta"])
+          const index = count(root["index"]) ?? 0
+          switch (delta?.["type"]) {
+            case "text_delta": {
+              const text = string(delta["text"])
+              return text !== undefined && text !== "" ? [{ type: "text-delta", delta: text }] : []
+            }
+            case "input_json_delta":
+              return [{ type: "tool-call-delta", index, argumentsDelta: string(delta["partial_json"]) ?? "" }]
+            case "thinking_delta": {
+              const thinking = string(delta["thinking"])
+              return thinking !== undefined && thinking !== "" ? [{ type: "reasoning-delta", delta: thinking }] : []
+            }
+            default:
+              return []
+          }
+        }
+        case "message_delta": {
+          const reason = string(record(root["delta"])?.["stop_reason"])
+          const usage = toUsage(root["usage"])
+          return [
+            ...(reason !== undefined ? [{ type: "finish" as const, reason: toFinishReason(reason) }] : []),
+            ...(usage !== undefined ? [{ type: "usage" as const, usage }] : [])
+          ]
+        }
+        case "message_stop":
+          done = true
+          return []
+        case "error": {
+          const info = dialect.errorOf(root)
+          return chatError(endpoint, info.errorType ?? "_OTHER", `stream error: ${info.message ?? "unknown"}`)
+        }
+        default:
+          return []
+      }
+    }
+  }
+}
+
+/**
+ * The chat provider for the Messages API (plain and streamed calls).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const chatProvider = (options: Options): Effect.Effect<ChatModel.Provider, never, HttpClient.HttpClient> =>
+  Effect.map(Effect.service(HttpClient.HttpClient), (client) => {
+    const endpoint = endpointOf({
+      ...options,
+      headers: { "anthropic-version": options.version ?? "2023-06-01", ...options.headers }
+    }, defaultBaseUrl)
+    const decoder = streamDecoder(endpoint)
+    return {
+      provider: GenAI.Provider.anthropic,
+      model: options.model,
+      ...serverOf(endpoint.baseUrl),
+      complete: (request) =>
+        post(client, endpoint, dialect, "/v1/messages", toBody(options, request, false)).pipe(
+          Effect.flatMap((response) => readBody(response, endpoint)),
+          Effect.flatMap((text) => parseJson(text, endpoint, "the response")),
+          Effect.flatMap((body) => {
+            const reply = toResponse(body)
+            return reply !== undefined
+              ? Effect.succeed(reply)
+              : Effect.fail(chatError(endpoint, "invalid_response", "the response has no content"))
+          })
+        ),
+      stream: (request) =>
+        Stream.unwrap(Effect.map(
+          post(client, endpoint, dialect, "/v1/messages", toBody(options, request, true)),
+          (response) => decodeEvents(response.stream, endpoint, decoder)
+        ))
+    }
+  })
+
+/**
+ * `ChatModel` for the Messages API. Needs an `HttpClient`.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<ChatModel.ChatModel, never, HttpClient.HttpClient> =>
+  Layer.effect(ChatModel.ChatModel, Effect.map(chatProvider(options), ChatModel.make))
+
+/**
+ * {@link layer} from the environment: `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL` (default the
+ * Anthropic API), `ANTHROPIC_MODEL` (default `claude-sonnet-4-5`). Options override them.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerFromConfig = (
+  options: Partial<Options> = {}
+): Layer.Layer<ChatModel.ChatModel, Config.ConfigError, HttpClient.HttpClient> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const apiKey = yield* Config.option(Config.Redacted("ANTHROPIC_API_KEY"))
+    const baseUrl = yield* Config.URL("ANTHROPIC_BASE_URL").pipe(Config.withDefault(new URL(defaultBaseUrl)))
+    const model = yield* Config.String("ANTHROPIC_MODEL").pipe(Config.withDefault("claude-sonnet-4-5"))
+    return layer({ model, apiKey: Option.getOrUndefined(apiKey), baseUrl, ...options })
+  }))

@@ -1,0 +1,344 @@
+/**
+ * What the OpenAI-compatible and Anthropic providers share: sending a JSON request with retries
+ * that honour `retry-after`, reading a bounded body, and decoding a server-sent-event stream into
+ * reply parts. Provider responses are untrusted input, so every read here is bounded in size and
+ * in time, and every failure becomes a `ChatError` with an `error.type` and no secret in it.
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Sse from "effect/encoding/Sse"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import { ChatError } from "../ChatModel.ts"
+import type { StreamPart } from "../GenAI.ts"
+
+/** How a provider's endpoint is reached, and how much of its answers is believed. */
+export interface Endpoint {
+  readonly baseUrl: URL
+  readonly apiKey: Redacted.Redacted<string> | undefined
+  /** Extra headers (an organisation, a beta flag); never recorded. */
+  readonly headers: Readonly<Record<string, string>>
+  /** How long to wait for response headers, and for a whole non-streamed body. */
+  readonly timeout: Duration.Duration
+  /** How long a stream may go without a byte before it is given up. */
+  readonly idleTimeout: Duration.Duration
+  /** Retries after 408, 409, 429, 5xx or a failed connection; 0 turns them off. */
+  readonly maxRetries: number
+  /** The longest wait a `retry-after` may ask for; a longer one fails at once. */
+  readonly maxRetryDelay: Duration.Duration
+  /** The largest non-streamed body read, and the largest single stream event. */
+  readonly maxResponseBytes: number
+}
+
+export const defaultLimits = {
+  timeout: Duration.seconds(600),
+  idleTimeout: Duration.seconds(120),
+  maxRetries: 2,
+  maxRetryDelay: Duration.seconds(60),
+  maxResponseBytes: 32 * 1024 * 1024
+} as const
+
+/** What a user may set about an endpoint; the rest of {@link Endpoint} has defaults. */
+export interface EndpointOptions {
+  readonly baseUrl?: string | URL | undefined
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  /** Extra request headers (organisation, project, beta flags); never recorded. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** Wait for response headers and whole plain bodies; default 10 minutes. */
+  readonly timeout?: Duration.Input | undefined
+  /** A stream silent this long fails with `timeout`; default 2 minutes. */
+  readonly idleTimeout?: Duration.Input | undefined
+  /** Retries after 408/409/429/5xx or a failed connection, honouring `retry-after`; default 2. */
+  readonly maxRetries?: number | undefined
+  /** The longest `retry-after` honoured; a longer one fails at once. Default 60 s. */
+  readonly maxRetryDelay?: Duration.Input | undefined
+  /** The largest body (or single stream event) believed; default 32 MiB. */
+  readonly maxResponseBytes?: number | undefined
+}
+
+/** The endpoint `options` describe, with the defaults filled in. */
+export const endpointOf = (options: EndpointOptions, defaultBaseUrl: string): Endpoint => ({
+  baseUrl: new URL(options.baseUrl ?? defaultBaseUrl),
+  apiKey: options.apiKey,
+  headers: options.headers ?? {},
+  timeout: options.timeout !== undefined ? Duration.fromInputUnsafe(options.timeout) : defaultLimits.timeout,
+  idleTimeout: options.idleTimeout !== undefined ? Duration.fromInputUnsafe(options.idleTimeout) : defaultLimits.idleTimeout,
+  maxRetries: options.maxRetries ?? defaultLimits.maxRetries,
+  maxRetryDelay: options.maxRetryDelay !== undefined
+    ? Duration.fromInputUnsafe(options.maxRetryDelay)
+    : defaultLimits.maxRetryDelay,
+  maxResponseBytes: options.maxResponseBytes ?? defaultLimits.maxResponseBytes
+})
+
+/** `server.address` and `server.port` from a base URL, the port defaulting by scheme. */
+export const serverOf = (url: URL): { readonly serverAddress: string; readonly serverPort: number } => ({
+  serverAddress: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+  serverPort: url.port !== "" ? Number(url.port) : url.protocol === "https:" ? 443 : 80
+})
+
+/** `base` + `path`, keeping the base's own path (`…/v1` + `/chat/completions`). */
+export const joinUrl = (base: URL, path: string): string => `${base.href.replace(/\/+$/, "")}${path}`
+
+/** What a provider makes of an error body. */
+export interface ErrorInfo {
+  readonly errorType: string | undefined
+  readonly message: string | undefined
+}
+
+/** A provider's wire dialect: how it authenticates and how it reports errors. */
+export interface Dialect {
+  readonly name: string
+  readonly authHeaders: (apiKey: string) => Record<string, string>
+  readonly errorOf: (body: unknown) => ErrorInfo
+}
+
+const maxMessageLength = 500
+
+/**
+ * A message safe to put on a span or in a log: the API key removed wherever the provider echoed
+ * it, lone surrogates replaced, and the length bounded.
+ */
+export const safeMessage = (text: string, endpoint: Endpoint): string => {
+  let out = text.toWellFormed()
+  const key = endpoint.apiKey !== undefined ? Redacted.value(endpoint.apiKey) : ""
+  if (key.length >= 4) out = out.split(key).join("<redacted>")
+  return out.length > maxMessageLength ? `${out.slice(0, maxMessageLength)}…` : out
+}
+
+/** A `ChatError` whose message is safe to record (see {@link safeMessage}). */
+export const chatError = (endpoint: Endpoint, errorType: string, message: string, status?: number): ChatError =>
+  new ChatError({ errorType, message: safeMessage(message, endpoint), ...(status !== undefined ? { status } : {}) })
+
+/** A transport failure as a `ChatError`: the connection broke, or the request never left. */
+const transportError = (endpoint: Endpoint, error: unknown): ChatError =>
+  chatError(endpoint, "connection_error", `${endpoint.baseUrl.host}: ${error instanceof Error ? error.message : String(error)}`)
+
+/** Reads a whole body, failing once it passes `limit` bytes or goes quiet for the idle timeout. */
+export const readBody = (
+  response: HttpClientResponse.HttpClientResponse,
+  endpoint: Endpoint,
+  limit: number = endpoint.maxResponseBytes
+): Effect.Effect<string, ChatError> =>
+  Effect.suspend(() => {
+    const decoder = new TextDecoder()
+    let text = ""
+    let bytes = 0
+    return response.stream.pipe(
+      Stream.mapError((error) => transportError(endpoint, error)),
+      idleTimeout(endpoint),
+      Stream.runForEachArray((chunks) =>
+        Effect.suspend(() => {
+          for (const chunk of chunks) {
+            bytes += chunk.byteLength
+            if (bytes > limit) {
+              return Effect.fail(chatError(endpoint, "response_too_large", `response body over ${limit} bytes`, response.status))
+            }
+            text += decoder.decode(chunk, { stream: true })
+          }
+          return Effect.void
+        })
+      ),
+      Effect.map(() => text + decoder.decode())
+    )
+  })
+
+/** Fails a stream with `timeout` when no element arrives for the endpoint's idle timeout. */
+const idleTimeout = (endpoint: Endpoint) => <A, R>(self: Stream.Stream<A, ChatError, R>): Stream.Stream<A, ChatError, R> =>
+  Stream.transformPull(self, (pull) =>
+    Effect.succeed(pull.pipe(Effect.timeoutOrElse({
+      duration: endpoint.idleTimeout,
+      orElse: () =>
+        Effect.fail(chatError(endpoint, "timeout", `no data from ${endpoint.baseUrl.host} for ${Duration.format(endpoint.idleTimeout)}`))
+    }))))
+
+/** Parses JSON, or fails with `invalid_response`. */
+export const parseJson = (text: string, endpoint: Endpoint, what: string): Effect.Effect<unknown, ChatError> =>
+  Effect.try({
+    try: () => JSON.parse(text) as unknown,
+    catch: () => chatError(endpoint, "invalid_response", `${what} is not valid JSON (${text.length} characters)`)
+  })
+
+const retryable = (status: number) => status === 408 || status === 409 || status === 429 || status >= 500
+
+/**
+ * How long the provider asked to wait: `retry-after-ms` (OpenAI), `retry-after` in seconds or as
+ * an HTTP date. Undefined when absent or unreadable.
+ */
+export const retryAfter = (headers: Readonly<Record<string, string | undefined>>, now: number): number | undefined => {
+  const ms = Number(headers["retry-after-ms"])
+  if (headers["retry-after-ms"] !== undefined && Number.isFinite(ms) && ms >= 0) return ms
+  const value = headers["retry-after"]
+  if (value === undefined || value.trim() === "") return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+/** Exponential backoff with jitter when the provider names no delay: 0.5 s, 1 s, 2 s … up to 8 s. */
+const backoff = (attempt: number) => Math.min(8000, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.25)
+
+/** A failed response as a `ChatError`, from its (bounded) error body. */
+const statusError = (
+  response: HttpClientResponse.HttpClientResponse,
+  endpoint: Endpoint,
+  dialect: Dialect
+): Effect.Effect<ChatError> =>
+  readBody(response, endpoint, 64 * 1024).pipe(
+    Effect.map((text) => {
+      let body: unknown
+      try {
+        body = JSON.parse(text)
+      } catch {
+        body = undefined
+      }
+      const info = dialect.errorOf(body)
+      return chatError(
+        endpoint,
+        info.errorType ?? String(response.status),
+        `${dialect.name} answered ${response.status}${info.message !== undefined ? `: ${info.message}` : ""}`,
+        response.status
+      )
+    }),
+    Effect.catch((error) => Effect.succeed(new ChatError({ ...error, status: response.status })))
+  )
+
+/**
+ * POSTs `body` as JSON and returns the successful response, retrying retryable failures. Each
+ * attempt is its own HTTP client span under the caller's span; each retry is an event on the
+ * caller's span, with the status and the delay.
+ */
+export const post = (
+  client: HttpClient.HttpClient,
+  endpoint: Endpoint,
+  dialect: Dialect,
+  path: string,
+  body: unknown
+): Effect.Effect<HttpClientResponse.HttpClientResponse, ChatError> => {
+  const request = HttpClientRequest.post(joinUrl(endpoint.baseUrl, path)).pipe(
+    HttpClientRequest.setHeaders({
+      ...endpoint.headers,
+      ...(endpoint.apiKey !== undefined ? dialect.authHeaders(Redacted.value(endpoint.apiKey)) : {})
+    }),
+    HttpClientRequest.bodyJsonUnsafe(body)
+  )
+  const attempt = (n: number): Effect.Effect<HttpClientResponse.HttpClientResponse, ChatError> =>
+    client.execute(request).pipe(
+      Effect.mapError((error) => transportError(endpoint, error.reason)),
+      Effect.timeoutOrElse({
+        duration: endpoint.timeout,
+        orElse: () =>
+          Effect.fail(
+            chatError(endpoint, "timeout", `no response from ${endpoint.baseUrl.host} in ${Duration.format(endpoint.timeout)}`)
+          )
+      }),
+      Effect.flatMap((response) =>
+        response.status >= 200 && response.status < 300
+          ? Effect.succeed(response)
+          : Effect.flatMap(statusError(response, endpoint, dialect), (error) =>
+            Effect.fail(Object.assign(error, { retryAfter: retryAfter(response.headers, Date.now()) })))
+      ),
+      Effect.catch((error: ChatError & { retryAfter?: number | undefined }) => {
+        const canRetry = error.status === undefined ? error.errorType === "connection_error" : retryable(error.status)
+        if (!canRetry || n >= endpoint.maxRetries) return Effect.fail(error)
+        const wait = error.retryAfter ?? backoff(n)
+        if (wait > Duration.toMillis(endpoint.maxRetryDelay)) return Effect.fail(error)
+        return Effect.gen(function*() {
+          const span = yield* Effect.currentSpan.pipe(Effect.orElseSucceed(() => undefined))
+          span?.event("beluga.provider.retry", BigInt(Date.now()) * 1_000_000n, {
+            "http.request.resend_count": n + 1,
+            ...(error.status !== undefined ? { "http.response.status_code": error.status } : {}),
+            "error.type": error.errorType,
+            "beluga.retry.delay_ms": Math.round(wait)
+          })
+          yield* Effect.sleep(Duration.millis(wait))
+          return yield* attempt(n + 1)
+        })
+      })
+    )
+  return attempt(0)
+}
+
+/** One server-sent event: its name (`message` when unnamed) and its data. */
+export interface StreamEvent {
+  readonly event: string
+  readonly data: string
+}
+
+/** A provider's reading of its stream: one SSE event to parts, and whether the stream ended properly. */
+export interface StreamDecoder {
+  /** Parts for one event (possibly none), or the error the event reports. */
+  readonly onEvent: (event: StreamEvent) => ReadonlyArray<StreamPart> | ChatError
+  /** True once the provider's end-of-stream marker was seen. */
+  readonly finished: () => boolean
+}
+
+/**
+ * Bytes of a server-sent-event stream to reply parts. The SSE parser bounds every pending event
+ * to the endpoint's byte limit; a stream that goes quiet fails with `timeout`; one that ends
+ * before the provider's end marker fails with `incomplete_stream`; `retry:` directives, comments
+ * and empty events are ignored.
+ */
+export const decodeEvents = <R>(
+  bytes: Stream.Stream<Uint8Array, unknown, R>,
+  endpoint: Endpoint,
+  makeDecoder: () => StreamDecoder
+): Stream.Stream<StreamPart, ChatError, R> =>
+  Stream.suspend(() => {
+    const decoder = makeDecoder()
+    const text = new TextDecoder()
+    let failure: ChatError | undefined
+    let parts: Array<StreamPart> = []
+    const parser = Sse.makeParser((event) => {
+      if (event._tag !== "Event" || failure !== undefined) return
+      const out = decoder.onEvent(event)
+      if (out instanceof ChatError) failure = out
+      else for (const part of out) parts.push(part)
+    }, { maxEventSize: endpoint.maxResponseBytes })
+    const feed = (chunk: string): Effect.Effect<ReadonlyArray<StreamPart>, ChatError> => {
+      const tooLarge = parser.feed(chunk)
+      if (tooLarge !== undefined) {
+        return Effect.fail(chatError(endpoint, "response_too_large", `a stream event over ${endpoint.maxResponseBytes} bytes`))
+      }
+      if (failure !== undefined) return Effect.fail(failure)
+      const out = parts
+      parts = []
+      return Effect.succeed(out)
+    }
+    const end = Effect.suspend(() => {
+      const rest = text.decode()
+      // A final event needs its blank line: an unterminated one is a truncated stream.
+      return Effect.flatMap(rest !== "" ? feed(rest) : Effect.succeed([]), (out) =>
+        decoder.finished()
+          ? Effect.succeed(out)
+          : Effect.fail(chatError(endpoint, "incomplete_stream", `${endpoint.baseUrl.host} ended the stream before its end marker`)))
+    })
+    return bytes.pipe(
+      Stream.mapError((error) => transportError(endpoint, error instanceof Error ? error : (error as { reason?: unknown }).reason ?? error)),
+      idleTimeout(endpoint),
+      Stream.mapEffect((chunk) => feed(text.decode(chunk, { stream: true }))),
+      Stream.concat(Stream.fromEffect(end)),
+      Stream.flattenIterable
+    )
+  })
+
+/** Parses an SSE event's data as JSON, or gives an `invalid_response` error. */
+export const eventJson = (event: StreamEvent, endpoint: Endpoint): unknown => {
+  try {
+    return JSON.parse(event.data) as unknown
+  } catch {
+    return chatError(endpoint, "invalid_response", `a stream event (${event.event.slice(0, 64)}) is not valid JSON`)
+  }
+}
+
+// Readers for untrusted JSON: a field of the wrong type reads as absent.
+
+export const record = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined
+export const string = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
+export const count = (value: unknown): number | undefined =>
+  typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined
+export const array = (value: unknown): ReadonlyArray<unknown> => Array.isArray(value) ? value : []
