@@ -16,11 +16,11 @@
  */
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import * as HttpClient from "effect/http/HttpClient"
 import * as ChatModel from "./ChatModel.ts"
 import * as GenAI from "./GenAI.ts"
 import {
@@ -191,7 +191,11 @@ export const toResponse = (body: unknown): ChatModel.ChatResponse | undefined =>
     text: blocks.flatMap((block) => block["type"] === "text" ? [string(block["text"]) ?? ""] : []).join(""),
     toolCalls: blocks.flatMap((block, index) =>
       block["type"] === "tool_use"
-        ? [{ id: string(block["id"]) ?? `toolu_${index}`, name: string(block["name"]) ?? "", arguments: block["input"] ?? {} }]
+        ? [{
+          id: string(block["id"]) ?? `toolu_${index}`,
+          name: string(block["name"]) ?? "",
+          arguments: block["input"] ?? {}
+        }]
         : []
     ),
     finishReason: toFinishReason(string(root["stop_reason"]) ?? "end_turn"),
@@ -231,7 +235,13 @@ export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
           const block = record(root["content_block"])
           const index = count(root["index"]) ?? 0
           if (block?.["type"] === "tool_use") {
-            return [{ type: "tool-call-delta", index, id: string(block["id"]), name: string(block["name"]), argumentsDelta: "" }]
+            return [{
+              type: "tool-call-delta",
+              index,
+              id: string(block["id"]),
+              name: string(block["name"]),
+              argumentsDelta: ""
+            }]
           }
           const text = string(block?.["text"])
           return text !== undefined && text !== "" ? [{ type: "text-delta", delta: text }] : []

@@ -458,7 +458,11 @@ interface PendingToolCall {
 
 /** Appends `delta` to `text`, keeping at most `limit` characters; returns the new text. */
 const append = (text: string, delta: string, limit: number): string =>
-  text.length >= limit ? text : text.length + delta.length <= limit ? text + delta : text + delta.slice(0, limit - text.length)
+  text.length >= limit
+    ? text
+    : text.length + delta.length <= limit
+    ? text + delta
+    : text + delta.slice(0, limit - text.length)
 
 const mergeUsage = (current: Usage | undefined, next: Usage): Usage => {
   if (current === undefined) return next
@@ -530,7 +534,9 @@ export class StreamAccumulator {
           }
           if (part.id !== undefined) call.id = part.id
           if (part.name !== undefined) call.name = append(call.name, part.name, this.limit)
-          if (part.argumentsDelta !== undefined) call.arguments = append(call.arguments, part.argumentsDelta, this.limit)
+          if (part.argumentsDelta !== undefined) {
+            call.arguments = append(call.arguments, part.argumentsDelta, this.limit)
+          }
         }
         this.contentChunks++
         return true

@@ -17,11 +17,11 @@
  */
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import * as HttpClient from "effect/http/HttpClient"
 import * as ChatModel from "./ChatModel.ts"
 import * as Embedder from "./Embedder.ts"
 import * as GenAI from "./GenAI.ts"
@@ -131,12 +131,16 @@ const toMessages = (request: ChatModel.ChatRequest): Array<Record<string, unknow
     out.push({ role: "system", content: textOf(request.systemInstructions) })
   }
   for (const message of request.messages) {
-    const calls = message.parts.flatMap((part) => part.type === "tool_call" ? [part as GenAI.MessagePart & { type: "tool_call" }] : [])
+    const calls = message.parts.flatMap((part) =>
+      part.type === "tool_call" ? [part as GenAI.MessagePart & { type: "tool_call" }] : []
+    )
     const results = message.parts.flatMap((part) =>
       part.type === "tool_call_response" ? [part as GenAI.MessagePart & { type: "tool_call_response" }] : []
     )
     if (results.length > 0) {
-      for (const result of results) out.push({ role: "tool", tool_call_id: result.id ?? "", content: json(result.response) })
+      for (const result of results) {
+        out.push({ role: "tool", tool_call_id: result.id ?? "", content: json(result.response) })
+      }
       continue
     }
     const text = textOf(message.parts)
@@ -301,7 +305,9 @@ export const chatProvider = (options: Options): Effect.Effect<ChatModel.Provider
             const reply = toResponse(body)
             return reply !== undefined
               ? Effect.succeed(reply)
-              : Effect.fail(new ChatModel.ChatError({ errorType: "invalid_response", message: "the response has no choices" }))
+              : Effect.fail(
+                new ChatModel.ChatError({ errorType: "invalid_response", message: "the response has no choices" })
+              )
           })
         ),
       stream: (request) =>

@@ -68,7 +68,9 @@ const textOf = (parts: ReadonlyArray<{ readonly type: string; readonly [key: str
   ).join(" ")
 
 /** The scripted reply to `request`, and how long the simulated model takes to produce it. */
-const reply = (request: ChatModel.ChatRequest): { readonly response: ChatModel.ChatResponse; readonly millis: number } => {
+const reply = (
+  request: ChatModel.ChatRequest
+): { readonly response: ChatModel.ChatResponse; readonly millis: number } => {
   const conversation = [
     textOf(request.systemInstructions ?? []),
     ...request.messages.map((message) => textOf(message.parts)),
@@ -172,9 +174,11 @@ export const chatProvider = (options: Options = {}): ChatModel.Provider => ({
       // The whole call takes as long as `complete`: a third before the first chunk, the rest spread over the chunks.
       const perChunk = content.length > 0 ? (millis * 2) / 3 / content.length : 0
       return Stream.concat(
-        Stream.fromEffect(delay(options, millis / 3).pipe(
-          Effect.as<GenAI.StreamPart>({ type: "response-metadata", id: response.id, model: response.model })
-        )),
+        Stream.fromEffect(
+          delay(options, millis / 3).pipe(
+            Effect.as<GenAI.StreamPart>({ type: "response-metadata", id: response.id, model: response.model })
+          )
+        ),
         Stream.fromIterable(content).pipe(Stream.tap(() => delay(options, perChunk)))
       ).pipe(Stream.concat(Stream.fromIterable<GenAI.StreamPart>([
         { type: "finish", reason: response.finishReason },

@@ -7,11 +7,11 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Sse from "effect/encoding/Sse"
-import * as Redacted from "effect/Redacted"
-import * as Stream from "effect/Stream"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 import { ChatError } from "../ChatModel.ts"
 import type { StreamPart } from "../GenAI.ts"
 
@@ -65,7 +65,9 @@ export const endpointOf = (options: EndpointOptions, defaultBaseUrl: string): En
   apiKey: options.apiKey,
   headers: options.headers ?? {},
   timeout: options.timeout !== undefined ? Duration.fromInputUnsafe(options.timeout) : defaultLimits.timeout,
-  idleTimeout: options.idleTimeout !== undefined ? Duration.fromInputUnsafe(options.idleTimeout) : defaultLimits.idleTimeout,
+  idleTimeout: options.idleTimeout !== undefined
+    ? Duration.fromInputUnsafe(options.idleTimeout)
+    : defaultLimits.idleTimeout,
   maxRetries: options.maxRetries ?? defaultLimits.maxRetries,
   maxRetryDelay: options.maxRetryDelay !== undefined
     ? Duration.fromInputUnsafe(options.maxRetryDelay)
@@ -114,7 +116,11 @@ export const chatError = (endpoint: Endpoint, errorType: string, message: string
 
 /** A transport failure as a `ChatError`: the connection broke, or the request never left. */
 const transportError = (endpoint: Endpoint, error: unknown): ChatError =>
-  chatError(endpoint, "connection_error", `${endpoint.baseUrl.host}: ${error instanceof Error ? error.message : String(error)}`)
+  chatError(
+    endpoint,
+    "connection_error",
+    `${endpoint.baseUrl.host}: ${error instanceof Error ? error.message : String(error)}`
+  )
 
 /** Reads a whole body, failing once it passes `limit` bytes or goes quiet for the idle timeout. */
 export const readBody = (
@@ -134,7 +140,9 @@ export const readBody = (
           for (const chunk of chunks) {
             bytes += chunk.byteLength
             if (bytes > limit) {
-              return Effect.fail(chatError(endpoint, "response_too_large", `response body over ${limit} bytes`, response.status))
+              return Effect.fail(
+                chatError(endpoint, "response_too_large", `response body over ${limit} bytes`, response.status)
+              )
             }
             text += decoder.decode(chunk, { stream: true })
           }
@@ -146,13 +154,20 @@ export const readBody = (
   })
 
 /** Fails a stream with `timeout` when no element arrives for the endpoint's idle timeout. */
-const idleTimeout = (endpoint: Endpoint) => <A, R>(self: Stream.Stream<A, ChatError, R>): Stream.Stream<A, ChatError, R> =>
-  Stream.transformPull(self, (pull) =>
-    Effect.succeed(pull.pipe(Effect.timeoutOrElse({
-      duration: endpoint.idleTimeout,
-      orElse: () =>
-        Effect.fail(chatError(endpoint, "timeout", `no data from ${endpoint.baseUrl.host} for ${Duration.format(endpoint.idleTimeout)}`))
-    }))))
+const idleTimeout =
+  (endpoint: Endpoint) => <A, R>(self: Stream.Stream<A, ChatError, R>): Stream.Stream<A, ChatError, R> =>
+    Stream.transformPull(self, (pull) =>
+      Effect.succeed(pull.pipe(Effect.timeoutOrElse({
+        duration: endpoint.idleTimeout,
+        orElse: () =>
+          Effect.fail(
+            chatError(
+              endpoint,
+              "timeout",
+              `no data from ${endpoint.baseUrl.host} for ${Duration.format(endpoint.idleTimeout)}`
+            )
+          )
+      }))))
 
 /** Parses JSON, or fails with `invalid_response`. */
 export const parseJson = (text: string, endpoint: Endpoint, what: string): Effect.Effect<unknown, ChatError> =>
@@ -232,7 +247,11 @@ export const post = (
         duration: endpoint.timeout,
         orElse: () =>
           Effect.fail(
-            chatError(endpoint, "timeout", `no response from ${endpoint.baseUrl.host} in ${Duration.format(endpoint.timeout)}`)
+            chatError(
+              endpoint,
+              "timeout",
+              `no response from ${endpoint.baseUrl.host} in ${Duration.format(endpoint.timeout)}`
+            )
           )
       }),
       Effect.flatMap((response) =>
@@ -301,7 +320,9 @@ export const decodeEvents = <R>(
     const feed = (chunk: string): Effect.Effect<ReadonlyArray<StreamPart>, ChatError> => {
       const tooLarge = parser.feed(chunk)
       if (tooLarge !== undefined) {
-        return Effect.fail(chatError(endpoint, "response_too_large", `a stream event over ${endpoint.maxResponseBytes} bytes`))
+        return Effect.fail(
+          chatError(endpoint, "response_too_large", `a stream event over ${endpoint.maxResponseBytes} bytes`)
+        )
       }
       if (failure !== undefined) return Effect.fail(failure)
       const out = parts
@@ -314,10 +335,14 @@ export const decodeEvents = <R>(
       return Effect.flatMap(rest !== "" ? feed(rest) : Effect.succeed([]), (out) =>
         decoder.finished()
           ? Effect.succeed(out)
-          : Effect.fail(chatError(endpoint, "incomplete_stream", `${endpoint.baseUrl.host} ended the stream before its end marker`)))
+          : Effect.fail(
+            chatError(endpoint, "incomplete_stream", `${endpoint.baseUrl.host} ended the stream before its end marker`)
+          ))
     })
     return bytes.pipe(
-      Stream.mapError((error) => transportError(endpoint, error instanceof Error ? error : (error as { reason?: unknown }).reason ?? error)),
+      Stream.mapError((error) =>
+        transportError(endpoint, error instanceof Error ? error : (error as { reason?: unknown }).reason ?? error)
+      ),
       idleTimeout(endpoint),
       Stream.mapEffect((chunk) => feed(text.decode(chunk, { stream: true }))),
       Stream.concat(Stream.fromEffect(end)),
