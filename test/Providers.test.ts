@@ -669,13 +669,13 @@ describe("provider responses are untrusted", () => {
     },
     {
       name: "a connection cut mid-stream",
-      reply: { kind: "sse", chunks: openaiTextStream(5).slice(0, 3), then: "cut" },
+      reply: { kind: "sse", chunks: openaiTextStream(5).slice(0, 3), ending: "cut" },
       streamed: true,
       errorType: "connection_error"
     },
     {
       name: "a stream that stalls",
-      reply: { kind: "sse", chunks: openaiTextStream(5).slice(0, 3), then: "stall" },
+      reply: { kind: "sse", chunks: openaiTextStream(5).slice(0, 3), ending: "stall" },
       streamed: true,
       errorType: "timeout"
     },

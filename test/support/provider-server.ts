@@ -25,7 +25,7 @@ export type Reply =
     readonly kind: "sse"
     readonly chunks: ReadonlyArray<string>
     readonly delayMs?: number
-    readonly then?: "end" | "cut" | "stall"
+    readonly ending?: "end" | "cut" | "stall"
   }
   /** Writes `bytes` bytes of `fill` as the body, in 64 KiB chunks. */
   | { readonly kind: "huge"; readonly bytes: number; readonly contentType: string; readonly fill?: string }
@@ -138,8 +138,8 @@ export class ProviderServer {
             this.later(delay, () => write(i + 1))
             return
           }
-          if (reply.then === "cut") res.socket?.destroy()
-          else if (reply.then !== "stall") res.end()
+          if (reply.ending === "cut") res.socket?.destroy()
+          else if (reply.ending !== "stall") res.end()
         }
         this.later(delay, () => write(0))
         return
