@@ -218,8 +218,7 @@ export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
       if (event.event === "ping") return []
       const data = eventJson(event, endpoint)
       if (data instanceof ChatModel.ChatError) return data
-      const root = record(data)
-      if (root === undefined) return []
+      const root = record(data) ?? {}
       // The event's type is in its data too; the data's wins when the SSE name is absent.
       const type = event.event !== "message" ? event.event : string(root["type"])
       switch (type) {

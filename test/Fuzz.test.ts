@@ -1,0 +1,221 @@
+/**
+ * Generated inputs (fast-check) against the code that reads provider responses: the SSE stream
+ * decoders of both providers, their JSON readers, and the stream accumulator. Properties:
+ * - chunk boundaries never change what a stream decodes to, even inside a UTF-8 character;
+ * - any bytes at all end in parts or a typed `ChatError` with a known `error.type`, never a
+ *   defect and never a hang;
+ * - any JSON value as an event or a response body is read without throwing, into well-formed parts;
+ * - recorded content stays within its limit and is valid JSON.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import fc from "fast-check"
+import { Anthropic, ChatModel, GenAI, OpenAI } from "../src/index.ts"
+import { boundedJson } from "../src/internal/content.ts"
+import { decodeEvents, endpointOf, type StreamDecoder } from "../src/internal/provider.ts"
+import { anthropicToolStream, openaiToolStream } from "./fixtures/wire.ts"
+import { data } from "./support/provider-server.ts"
+
+/** `FUZZ_RUNS_SCALE=100 npx vitest run test/Fuzz.test.ts` searches longer than the suite does. */
+const runs = (n: number) => n * Number(process.env["FUZZ_RUNS_SCALE"] ?? 1)
+
+const endpoint = endpointOf({
+  apiKey: Redacted.make("sk-fuzz-key-0000"),
+  idleTimeout: "5 seconds",
+  maxResponseBytes: 64 * 1024
+}, "http://127.0.0.1:1")
+
+const decoders: ReadonlyArray<readonly [string, () => StreamDecoder, ReadonlyArray<string>]> = [
+  ["OpenAI", OpenAI.streamDecoder(endpoint), [
+    // Non-ASCII text, so that byte splits land inside multi-byte characters.
+    data({
+      id: "c1",
+      model: "m",
+      choices: [{ index: 0, delta: { content: "Lisboa é amena ☀️ 日本" }, finish_reason: null }]
+    }),
+    ...openaiToolStream
+  ]],
+  ["Anthropic", Anthropic.streamDecoder(endpoint), anthropicToolStream]
+]
+
+const knownErrorTypes = new Set([
+  "invalid_response",
+  "incomplete_stream",
+  "response_too_large",
+  "connection_error",
+  "timeout",
+  "_OTHER"
+])
+
+const decode = (makeDecoder: () => StreamDecoder, chunks: ReadonlyArray<Uint8Array>) =>
+  decodeEvents(Stream.fromIterable(chunks), endpoint, makeDecoder).pipe(
+    Stream.runCollect,
+    Effect.exit,
+    Effect.runPromise
+  )
+
+const chunksMention = (chunks: ReadonlyArray<Uint8Array>, word: string) =>
+  chunks.some((chunk) => new TextDecoder().decode(chunk).includes(word))
+
+/** Splits `bytes` at the given cut points. */
+const split = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].toSorted((a, b) => a - b)
+  const out: Array<Uint8Array> = []
+  let from = 0
+  for (const point of [...points, bytes.length]) {
+    out.push(bytes.subarray(from, point))
+    from = point
+  }
+  return out
+}
+
+/** Fragments that SSE streams are made of, for inputs near the grammar rather than random noise. */
+const fragment = fc.oneof(
+  fc.constantFrom("data: ", "event: ", "id: 7", "retry: 10", ": comment", "\n", "\r\n", "\r", "\n\n", "[DONE]"),
+  fc.constantFrom("message_start", "content_block_delta", "message_stop", "error", "ping"),
+  fc.json().map((json) => json),
+  fc.string({ maxLength: 12 })
+)
+
+describe("stream decoding under generated input", () => {
+  for (const [name, makeDecoder, transcript] of decoders) {
+    it.live(`${name}: any split of a valid stream decodes to the same parts as the whole`, () =>
+      Effect.promise(async () => {
+        const bytes = new TextEncoder().encode(transcript.join(""))
+        const whole = await decode(makeDecoder, [bytes])
+        assert.isTrue(Exit.isSuccess(whole))
+        await fc.assert(
+          fc.asyncProperty(fc.array(fc.nat(), { maxLength: 40 }), async (cuts) => {
+            const parts = await decode(makeDecoder, split(bytes, cuts))
+            assert.deepStrictEqual(parts, whole)
+          }),
+          { numRuns: runs(150) }
+        )
+      }))
+
+    it.live(`${name}: any bytes end in parts or a typed error, never a defect`, () =>
+      Effect.promise(() =>
+        fc.assert(
+          fc.asyncProperty(
+            fc.oneof(
+              fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 8 }),
+              fc.array(fragment, { maxLength: 40 }).map((pieces) => [new TextEncoder().encode(pieces.join(""))])
+            ),
+            async (chunks) => {
+              const exit = await decode(makeDecoder, chunks)
+              if (Exit.isSuccess(exit)) return
+              const failure = exit.cause.reasons.find(Cause.isFailReason)
+              assert.isDefined(failure, `a typed failure, not ${String(exit.cause)}`)
+              const error = failure!.error
+              assert.instanceOf(error, ChatModel.ChatError)
+              // The client's own failures come from a known set; an error event carries the provider's type.
+              assert.isTrue(knownErrorTypes.has(error.errorType) || chunksMention(chunks, "error"), error.errorType)
+              assert.notInclude(error.message, "sk-fuzz-key-0000")
+            }
+          ),
+          { numRuns: runs(300) }
+        )
+      ))
+
+    it(`${name}: any JSON value as an event is read into well-formed parts or a ChatError`, () =>
+      fc.assert(
+        fc.property(
+          fc.jsonValue(),
+          fc.constantFrom("message", "message_start", "content_block_delta", "message_delta", "error"),
+          (value, event) => {
+            const out = makeDecoder().onEvent({ event, data: JSON.stringify(value) })
+            // Anthropic's `error` event fails the stream whatever its data holds.
+            if (name === "Anthropic" && event === "error") assert.instanceOf(out, ChatModel.ChatError)
+            if (out instanceof ChatModel.ChatError) return
+            for (const part of out) assertWellFormed(part)
+          }
+        ),
+        { numRuns: runs(500) }
+      ))
+  }
+
+  it("any JSON value as a response body is read without throwing", () =>
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        for (const reply of [OpenAI.toResponse(value), Anthropic.toResponse(value)]) {
+          if (reply === undefined) continue
+          assert.isString(reply.text)
+          assert.isString(reply.finishReason)
+          for (const call of reply.toolCalls) assert.isString(call.name)
+        }
+      }),
+      { numRuns: runs(500) }
+    ))
+})
+
+const assertWellFormed = (part: GenAI.StreamPart): void => {
+  switch (part.type) {
+    case "text-delta":
+    case "reasoning-delta":
+      assert.isString(part.delta)
+      return
+    case "tool-call-delta":
+      assert.isTrue(Number.isSafeInteger(part.index) && part.index >= 0)
+      for (const field of [part.id, part.name, part.argumentsDelta]) {
+        assert.isTrue(field === undefined || typeof field === "string")
+      }
+      return
+    case "usage":
+      for (const n of Object.values(part.usage)) assert.isTrue(n === undefined || (Number.isSafeInteger(n) && n >= 0))
+      return
+    case "finish":
+      assert.isString(part.reason)
+      return
+    case "response-metadata":
+      return
+  }
+}
+
+describe("the stream accumulator under generated input", () => {
+  const partArb: fc.Arbitrary<GenAI.StreamPart> = fc.oneof(
+    fc.string().map((delta) => ({ type: "text-delta" as const, delta })),
+    fc.string().map((delta) => ({ type: "reasoning-delta" as const, delta })),
+    fc.record({
+      index: fc.nat({ max: 4 }),
+      id: fc.option(fc.string(), { nil: undefined }),
+      name: fc.option(fc.string(), { nil: undefined }),
+      argumentsDelta: fc.option(fc.string(), { nil: undefined })
+    }).map((r) => ({ type: "tool-call-delta" as const, ...r })),
+    fc.constantFrom("stop", "length", "tool_call").map((reason) => ({ type: "finish" as const, reason })),
+    fc.record({ inputTokens: fc.option(fc.nat(), { nil: undefined }) }).map((usage) => ({
+      type: "usage" as const,
+      usage
+    }))
+  )
+
+  it("content kept stays within the limit, and the recorded message is valid JSON within it", () =>
+    fc.assert(
+      fc.property(fc.array(partArb, { maxLength: 60 }), fc.integer({ min: 16, max: 400 }), (parts, limit) => {
+        const accumulator = new GenAI.StreamAccumulator(true, limit)
+        for (const part of parts) accumulator.add(part)
+        assert.isAtMost(accumulator.text.length, limit)
+        assert.isAtMost(accumulator.reasoning.length, limit)
+        const recorded = boundedJson([accumulator.outputMessage("stop")], limit)
+        assert.isAtMost(recorded.length, limit)
+        JSON.parse(recorded)
+      }),
+      { numRuns: runs(500) }
+    ))
+
+  it("with content off, nothing of the content is kept, however long the stream", () =>
+    fc.assert(
+      fc.property(fc.array(partArb, { maxLength: 60 }), (parts) => {
+        const accumulator = new GenAI.StreamAccumulator(false, 1000)
+        for (const part of parts) accumulator.add(part)
+        assert.strictEqual(accumulator.text, "")
+        assert.strictEqual(accumulator.reasoning, "")
+        assert.deepStrictEqual(accumulator.assembledToolCalls(), [])
+        assert.strictEqual(accumulator.contentChunks, parts.filter((p) => p.type.endsWith("-delta")).length)
+      }),
+      { numRuns: runs(300) }
+    ))
+})
