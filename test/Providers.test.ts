@@ -14,7 +14,7 @@ import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { Anthropic, ChatModel, Embedder, type GenAI, OpenAI, Testing } from "../src/index.ts"
+import { Anthropic, ChatModel, Embedder, type GenAI, OpenAI, Pipeline, Testing, Tracing } from "../src/index.ts"
 import {
   anthropicMessage,
   anthropicTextStream,
@@ -24,6 +24,7 @@ import {
   openaiToolStream
 } from "./fixtures/wire.ts"
 import { data, event, makeProviderServer, type ProviderServer, type Reply } from "./support/provider-server.ts"
+import { makeReceiver } from "./support/receiver.ts"
 
 const KEY = "sk-test-0123456789-SECRET-abcdef"
 const question = { role: "user", parts: [{ type: "text" as const, content: "What is the weather in Lisbon?" }] }
@@ -713,4 +714,43 @@ describe("provider responses are untrusted", () => {
         events: [{ name: "beluga.provider.retry", attributes: { "error.type": "connection_error" } }]
       })
     }).pipe(Effect.provide(Testing.layer())))
+})
+
+describe("API keys on the wire", () => {
+  it.live("exported over OTLP with content capture on, no span carries the key, even where a provider echoed it", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      const server = (yield* makeProviderServer).reply(
+        { kind: "sse", chunks: openaiToolStream },
+        { kind: "json", status: 401, body: { error: { message: `Incorrect API key provided: ${KEY}`, type: "invalid_request_error", code: "invalid_api_key" } } },
+        { kind: "sse", chunks: anthropicToolStream },
+        { kind: "json", status: 400, body: { type: "error", error: { type: "invalid_request_error", message: `bad key ${KEY}` } } }
+      )
+      const program = Effect.gen(function*() {
+        yield* stream({ messages: [question], tools }).pipe(Stream.runDrain, Effect.provide(openai(server)))
+        yield* chat({ messages: [question] }).pipe(Effect.provide(openai(server)), Effect.ignore)
+        yield* stream({ messages: [question], tools }).pipe(Stream.runDrain, Effect.provide(anthropic(server)))
+        yield* chat({ messages: [question] }).pipe(Effect.provide(anthropic(server)), Effect.ignore)
+      }).pipe(Pipeline.run("agent-workflow"))
+      yield* program.pipe(Effect.provide(Tracing.layer({ endpoint: receiver.url, protocol: "http/json", captureContent: true })))
+      receiver.assertDecoded()
+      const spans = receiver.requests.flatMap((request) => request.spans)
+      assert.sameMembers(spans.map((span) => span.name), [
+        "agent-workflow",
+        "chat gpt-4o-mini",
+        "chat gpt-4o-mini",
+        "chat claude-sonnet-4-5",
+        "chat claude-sonnet-4-5",
+        "POST",
+        "POST",
+        "POST",
+        "POST"
+      ])
+      const exported = JSON.stringify(spans, (_, value) => typeof value === "bigint" ? String(value) : value)
+      // Content capture is on, so the prompt is there; the key is not, in any form.
+      assert.include(exported, "What is the weather in Lisbon?")
+      assert.notInclude(exported, KEY)
+      assert.notInclude(exported, KEY.slice(3))
+      assert.include(exported, "<redacted>")
+    }))
 })
