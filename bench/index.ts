@@ -21,7 +21,7 @@ import type { AllocResult } from "./alloc.ts"
 import type { ExportRun } from "./export.ts"
 import type { MicroResult } from "./micro.ts"
 import { exited, runSection, start } from "./spawn.ts"
-import { args, bytes, count, ratio, table } from "./stats.ts"
+import { args, bytes, count, ns, ratio, table } from "./stats.ts"
 
 const argv = args()
 const quick = argv.has("quick")
@@ -37,6 +37,11 @@ const showRatio = (id: string, result: MicroResult | undefined) => {
   return value === undefined
     ? "—"
     : `${ratio(value.median)} (${ratio(value.min)}–${ratio(value.max)}, best ${ratio(value.best)})`
+}
+
+const showDifference = (id: string, result: MicroResult | undefined) => {
+  const value = result?.differences[id]
+  return value === undefined ? "—" : `${ns(value.median)} (${ns(value.min)}–${ns(value.max)})`
 }
 
 const showBytes = (id: string, result: AllocResult | undefined) => {
@@ -57,7 +62,8 @@ const main = async () => {
   // the tracer makes the Effect span the active OTel span around user code. That is global state,
   // so each section runs twice: without a context manager (all rows) and with one installed before
   // any row is built (the rows the summary needs; upstream pays for it too, as with `NodeSDK`).
-  const cmRows = "untraced,native,raw,raw.off,upstream,upstream.off,ours,ours.off,ours.step,ours.chat,ours.chat10"
+  const cmRows =
+    "untraced,native,raw,raw.off,upstream,upstream.off,ours,ours.off,ours.step,ours.chat,ours.chat10,stream.bare,stream.ours,stream.content"
   const cmAllocRows = quick
     ? "upstream,ours,ours.step,ours.chat"
     : "native,raw,upstream,ours,ours.off,ours.step,ours.chat"
@@ -171,6 +177,13 @@ const main = async () => {
       ["Pipeline.step ÷ bare Effect.withSpan, same layer", "—", "≤ 1.15×", showRatio("step/ours", live)],
       ["GenAI.chat ÷ Effect.withSpan with the same 10 attributes", "—", "≤ 1.15×", showRatio("chat/chat10", live)],
       ["  GenAI.chat (10 attributes) ÷ bare withSpan (5)", "", "", showRatio("chat/ours", live)],
+      [
+        "streamed chat span: added cost per chunk, capture off",
+        "—",
+        "≤ 1 µs",
+        showDifference("stream.ours-bare", live)
+      ],
+      ["  same, capture on (text kept up to the content limit)", "", "", showDifference("stream.content-bare", live)],
       ["bytes allocated per traced step, TracingLive", "≈ 22 KB", "≤ 6 KB", showBytes("ours", allocLive)],
       ["  same, @effect/opentelemetry NodeSdk", "", "", showBytes("upstream", allocLive)],
       [

@@ -119,6 +119,29 @@ export const ratioSpecs: ReadonlyArray<RatioSpec> = [
   }
 ]
 
+/** A difference of two rows' per-step times, computed within each round: the added cost per step. */
+export interface DifferenceSpec {
+  readonly id: string
+  readonly label: string
+  readonly minuend: RowId
+  readonly subtrahend: RowId
+}
+
+export const differenceSpecs: ReadonlyArray<DifferenceSpec> = [
+  {
+    id: "stream.ours-bare",
+    label: "streamed chat span, added cost per chunk, capture off",
+    minuend: "stream.ours",
+    subtrahend: "stream.bare"
+  },
+  {
+    id: "stream.content-bare",
+    label: "streamed chat span, added cost per chunk, capture on",
+    minuend: "stream.content",
+    subtrahend: "stream.bare"
+  }
+]
+
 export interface MicroResult {
   readonly steps: number
   readonly rounds: number
@@ -132,6 +155,8 @@ export interface MicroResult {
    * rows' fastest rounds, a cross-check that is insensitive to rounds slowed by other processes.
    */
   readonly ratios: Record<string, Summary & { readonly label: string; readonly best: number }>
+  /** Each difference within each round (ns per step: median, min–max over rounds). */
+  readonly differences: Record<string, Summary & { readonly label: string }>
   readonly dropped: Record<string, number>
 }
 
@@ -208,6 +233,15 @@ const main = async () => {
           }]
         })
     ),
+    differences: Object.fromEntries(
+      differenceSpecs
+        .filter((spec) => ids.includes(spec.minuend) && ids.includes(spec.subtrahend))
+        .map((spec) => {
+          const a = perRound.get(spec.minuend)!
+          const b = perRound.get(spec.subtrahend)!
+          return [spec.id, { label: spec.label, ...summarize(a.map((x, i) => x - b[i]!)) }]
+        })
+    ),
     dropped: Object.fromEntries(rows.map((row) => [row.id, row.dropped()]))
   }
   for (const row of rows) await row.dispose()
@@ -227,6 +261,13 @@ const main = async () => {
       r
     ) => [r.label, ratio(r.median), `${ratio(r.min)} – ${ratio(r.max)}`, ratio(r.best)])
   ))
+  if (Object.keys(result.differences).length > 0) {
+    console.log()
+    console.log(table(
+      ["difference (within each round)", "median", "rounds min–max"],
+      Object.values(result.differences).map((d) => [d.label, ns(d.median), `${ns(d.min)} – ${ns(d.max)}`])
+    ))
+  }
   const drops = Object.entries(result.dropped).filter(([, n]) => n > 0)
   console.log(
     drops.length === 0

@@ -21,6 +21,7 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Stream from "effect/Stream"
 import * as GenAI from "../src/GenAI.ts"
 import * as Config from "../src/internal/config.ts"
 import { makeBatchProcessor } from "../src/internal/processor.ts"
@@ -85,6 +86,9 @@ export type RowId =
   | "ours.chat"
   | "ours.chat.off"
   | "ours.chat10"
+  | "stream.bare"
+  | "stream.ours"
+  | "stream.content"
 
 export const labels: Record<RowId, string> = {
   "untraced": "untraced Effect step (Effect.succeed)",
@@ -101,7 +105,10 @@ export const labels: Record<RowId, string> = {
   "ours.step.off": "Pipeline.step, beluga tracer, always_off",
   "ours.chat": "GenAI.chat (10 attrs), beluga tracer",
   "ours.chat.off": "GenAI.chat, beluga tracer, always_off",
-  "ours.chat10": "Effect.withSpan, same 10 attrs as chat, beluga"
+  "ours.chat10": "Effect.withSpan, same 10 attrs as chat, beluga",
+  "stream.bare": "a stream of text deltas, one per pull, no span (per chunk)",
+  "stream.ours": "the same through GenAI.chatStream, capture off (per chunk)",
+  "stream.content": "the same through GenAI.chatStream, capture on (per chunk)"
 }
 
 export const allRows: ReadonlyArray<RowId> = Object.keys(labels) as Array<RowId>
@@ -149,11 +156,11 @@ const loop = (steps: number, step: Step) =>
 const effectRow = async (
   layer: Layer.Layer<any> | undefined,
   steps: number,
-  step: Step,
+  step: Step | Effect.Effect<unknown>,
   parent: { readonly traced: boolean; readonly sampled?: boolean },
   dropped: () => number
 ): Promise<Omit<Row, "id" | "label">> => {
-  const body = loop(steps, step)
+  const body = Effect.isEffect(step) ? step : loop(steps, step)
   const program = parent.traced
     ? body.pipe(Effect.withSpan("parent", parent.sampled === false ? { sampled: false } : {}))
     : body
@@ -165,8 +172,8 @@ const effectRow = async (
   return { run: () => runtime.runSync(program), dropped, dispose: () => runtime.dispose() }
 }
 
-const oursLayer = (sampler: Config.SamplerName | undefined) => {
-  const settings = loadSettings({ serviceName: "beluga-bench", sampler })
+const oursLayer = (sampler: Config.SamplerName | undefined, captureContent = false) => {
+  const settings = loadSettings({ serviceName: "beluga-bench", sampler, captureContent })
   const p = processor()
   const layer = Tracing.make(settings, [p.processor], {
     stats: () => ({
@@ -229,6 +236,24 @@ const chatCall = Effect.succeed(chatResult)
 const chatStep: Step = () => GenAI.chat(chatRequest, describeChat)(chatCall)
 const chat10Step: Step = () => Effect.withSpan(chatCall, "chat gpt-4o", { kind: "client", attributes: chatAttributes })
 
+/**
+ * One streamed chat reply of `chunks` text deltas (plus metadata, finish and usage), delivered one
+ * part per pull as a provider's stream delivers them; with `traced`, under one `GenAI.chatStream` span.
+ */
+const streamedReply = (chunks: number, traced: boolean): Effect.Effect<unknown> => {
+  const parts: Array<GenAI.StreamPart> = [
+    { type: "response-metadata", id: chatResult.id, model: chatResult.model },
+    ...Array.from(
+      { length: chunks },
+      (_, i) => ({ type: "text-delta" as const, delta: i % 2 === 0 ? " the" : " answer" })
+    ),
+    { type: "finish", reason: "stop" },
+    { type: "usage", usage: { inputTokens: chatResult.input, outputTokens: chunks } }
+  ]
+  const stream = Stream.fromArray(parts).pipe(Stream.rechunk(1))
+  return Effect.suspend(() => Stream.runDrain(traced ? stream.pipe(GenAI.chatStream(chatRequest)) : stream))
+}
+
 /** Builds one row; `steps` children per sample. */
 export const makeRow = async (id: RowId, steps: number): Promise<Row> => {
   const build = async (): Promise<Omit<Row, "id" | "label">> => {
@@ -248,6 +273,12 @@ export const makeRow = async (id: RowId, steps: number): Promise<Row> => {
         return rawRow(steps, false)
       case "raw.off":
         return rawRow(steps, true)
+      case "stream.bare":
+      case "stream.ours":
+      case "stream.content": {
+        const { dropped, layer } = oursLayer(undefined, id === "stream.content")
+        return effectRow(layer, steps, streamedReply(steps, id !== "stream.bare"), { traced: true }, dropped)
+      }
       default: {
         const off = id.endsWith(".off")
         const { dropped, layer } = oursLayer(off ? "always_off" : undefined)

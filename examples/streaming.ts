@@ -26,7 +26,9 @@ const TracingLive = Tracing.layer({ serviceName: "beluga-agent", serviceVersion:
 
 /** The model the environment names, else the simulated one. */
 const ModelLive = Layer.unwrap(Effect.gen(function*() {
-  const openai = yield* Config.option(Config.String("OPENAI_BASE_URL").pipe(Config.orElse(() => Config.String("OPENAI_API_KEY"))))
+  const openai = yield* Config.option(
+    Config.String("OPENAI_BASE_URL").pipe(Config.orElse(() => Config.String("OPENAI_API_KEY")))
+  )
   const anthropic = yield* Config.option(Config.String("ANTHROPIC_API_KEY"))
   if (Option.isSome(openai)) return OpenAI.layerFromConfig().pipe(Layer.provide(FetchHttpClient.layer))
   if (Option.isSome(anthropic)) return Anthropic.layerFromConfig().pipe(Layer.provide(FetchHttpClient.layer))
@@ -44,7 +46,9 @@ const program = Effect.gen(function*() {
 
   // The whole answer, written as it arrives.
   yield* model.stream(ask("Why does a trace show where an agent spent its time?")).pipe(
-    Stream.runForEach((part) => part.type === "text-delta" ? Effect.sync(() => process.stdout.write(part.delta)) : Effect.void)
+    Stream.runForEach((part) =>
+      part.type === "text-delta" ? Effect.sync(() => process.stdout.write(part.delta)) : Effect.void
+    )
   )
   process.stdout.write("\n")
 

@@ -25,6 +25,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
+import * as Pull from "effect/Pull"
 import * as References from "effect/References"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
@@ -699,7 +700,10 @@ const tracedStream = (spec: Spec<never>) => {
           (span) => new StreamSpan(span, settings, fiber.getRef(Clock.Clock), timed)
         )
       }),
-      (state) => Channel.provideService(state.observe(self).channel, Tracer.ParentSpan, state.span),
+      (state) =>
+        Channel.fromTransform((upstream, scope) =>
+          state.asParent(Effect.map(Channel.toTransform(self.channel)(upstream, scope), (pull) => state.observe(pull)))
+        ),
       (state, exit) => Effect.sync(() => state.end(exit))
     ))
 }
@@ -722,21 +726,40 @@ class StreamSpan {
     this.startNanos = span.status._tag === "Started" && timed ? span.status.startTime : clock.currentTimeNanosUnsafe()
   }
 
-  observe<E, R>(self: Stream.Stream<StreamPart, E, R>): Stream.Stream<StreamPart, E, R> {
+  // The context with this span as the parent, built once per context it is run in: Effect's own
+  // `provideService` copies the context on every pull, which cost more than all the rest per chunk.
+  private base: Context.Context<any> | undefined = undefined
+  private withSpan: Context.Context<any> | undefined = undefined
+
+  /** Runs `effect` with this span as the parent, so work done while the stream runs nests under it. */
+  asParent<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return Effect.updateContext(effect, (context: Context.Context<R>) => {
+      if (context !== this.base || this.withSpan === undefined) {
+        this.base = context
+        this.withSpan = Context.add(context, Tracer.ParentSpan, this.span)
+      }
+      return this.withSpan as Context.Context<R>
+    })
+  }
+
+  /** Each pull: what it brings is observed, and the end of the stream is noted when it comes. */
+  observe<A extends ReadonlyArray<StreamPart>, E, Done, R>(pull: Pull.Pull<A, E, Done, R>): Pull.Pull<A, E, Done, R> {
     // A span the sampler dropped records nothing: the parts pass with no work per chunk.
-    if (!this.span.sampled) return self
-    return self.pipe(
-      Stream.mapArray((parts) => {
+    if (!this.span.sampled) return this.asParent(pull)
+    return this.asParent(pull).pipe(
+      // The end of the stream, not of the consumer's interest: after `take`, no pull says Done.
+      Effect.tapCause((cause) => {
+        if (Pull.isDoneCause(cause)) this.completed = true
+        return Effect.void
+      }),
+      Effect.map((parts) => {
         for (let i = 0; i < parts.length; i++) {
           if (this.accumulator.add(parts[i]!) && this.firstChunkNanos === undefined) {
             this.firstChunkNanos = this.clock.currentTimeNanosUnsafe()
           }
         }
         return parts
-      }),
-      Stream.onEnd(Effect.sync(() => {
-        this.completed = true
-      }))
+      })
     )
   }
 

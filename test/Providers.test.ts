@@ -722,9 +722,23 @@ describe("API keys on the wire", () => {
       const receiver = yield* makeReceiver()
       const server = (yield* makeProviderServer).reply(
         { kind: "sse", chunks: openaiToolStream },
-        { kind: "json", status: 401, body: { error: { message: `Incorrect API key provided: ${KEY}`, type: "invalid_request_error", code: "invalid_api_key" } } },
+        {
+          kind: "json",
+          status: 401,
+          body: {
+            error: {
+              message: `Incorrect API key provided: ${KEY}`,
+              type: "invalid_request_error",
+              code: "invalid_api_key"
+            }
+          }
+        },
         { kind: "sse", chunks: anthropicToolStream },
-        { kind: "json", status: 400, body: { type: "error", error: { type: "invalid_request_error", message: `bad key ${KEY}` } } }
+        {
+          kind: "json",
+          status: 400,
+          body: { type: "error", error: { type: "invalid_request_error", message: `bad key ${KEY}` } }
+        }
       )
       const program = Effect.gen(function*() {
         yield* stream({ messages: [question], tools }).pipe(Stream.runDrain, Effect.provide(openai(server)))
@@ -732,7 +746,9 @@ describe("API keys on the wire", () => {
         yield* stream({ messages: [question], tools }).pipe(Stream.runDrain, Effect.provide(anthropic(server)))
         yield* chat({ messages: [question] }).pipe(Effect.provide(anthropic(server)), Effect.ignore)
       }).pipe(Pipeline.run("agent-workflow"))
-      yield* program.pipe(Effect.provide(Tracing.layer({ endpoint: receiver.url, protocol: "http/json", captureContent: true })))
+      yield* program.pipe(
+        Effect.provide(Tracing.layer({ endpoint: receiver.url, protocol: "http/json", captureContent: true }))
+      )
       receiver.assertDecoded()
       const spans = receiver.requests.flatMap((request) => request.spans)
       assert.sameMembers(spans.map((span) => span.name), [
