@@ -260,4 +260,35 @@ agent-workflow (INTERNAL)
       await proxy.close()
     }
   })
+
+  it("streaming: two chat spans with a double TTFT; the one stopped early is marked abandoned, not an error", async () => {
+    const { run, spans, traceId } = await runAndFetch("examples/streaming.ts", 3)
+    assertPrintedTreeMatches(run, traceId, spans)
+    explainTrace(spans, () => {
+      assertNoErrors(spans)
+      assert.strictEqual(
+        outline(spans),
+        `
+agent-workflow (INTERNAL)
+  chat sim-gpt-4o (CLIENT)
+  chat sim-gpt-4o (CLIENT)
+`.trim()
+      )
+      const [whole, stopped] = named(spans, "chat sim-gpt-4o")
+      for (const chat of [whole!, stopped!]) {
+        assertAttr(chat, "gen_ai.request.stream", { boolValue: true })
+        const value = chat.attributes["gen_ai.response.time_to_first_chunk"]
+        const ttft = value !== undefined && "doubleValue" in value ? value.doubleValue : undefined
+        assert.isNumber(ttft, "TTFT is sent as a double")
+        assert.isAbove(ttft!, 0)
+        assert.isAtMost(ttft! * 1e9, Number(chat.end - chat.start), "TTFT within the span")
+      }
+      assertAttr(whole!, "gen_ai.response.finish_reasons", { arrayValue: { values: [{ stringValue: "stop" }] } })
+      assertPositiveInt(whole!, "gen_ai.usage.output_tokens")
+      assert.isUndefined(whole!.attributes["beluga.stream.abandoned"])
+      assertAttr(stopped!, "beluga.stream.abandoned", { boolValue: true })
+      assertAttr(stopped!, "beluga.stream.content_chunks", { intValue: "5" })
+      assert.isUndefined(stopped!.attributes["gen_ai.response.finish_reasons"])
+    })
+  })
 })
