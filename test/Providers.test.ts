@@ -23,6 +23,7 @@ import {
   openaiTextStream,
   openaiToolStream
 } from "./fixtures/wire.ts"
+import { libraryWarnings, runFixture, showRun } from "./support/processes.ts"
 import { data, event, makeProviderServer, type ProviderServer, type Reply } from "./support/provider-server.ts"
 import { makeReceiver } from "./support/receiver.ts"
 
@@ -768,5 +769,37 @@ describe("API keys on the wire", () => {
       assert.notInclude(exported, KEY)
       assert.notInclude(exported, KEY.slice(3))
       assert.include(exported, "<redacted>")
+    }))
+})
+
+describe("a stalled stream and the program's exit", () => {
+  it.live("SIGTERM while the answer hangs: the request is aborted, the chat span flushed as abandoned, exit 130 at once", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      const server = (yield* makeProviderServer).reply({
+        kind: "sse",
+        chunks: openaiTextStream(5).slice(0, 3),
+        ending: "stall"
+      })
+      const run = yield* Effect.promise(() =>
+        runFixture("stalled-stream", {
+          runner: "node",
+          env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, PROVIDER_URL: server.url },
+          signal: { when: /^FIRST_CHUNK$/, signal: "SIGTERM" },
+          timeoutMs: 30_000
+        })
+      )
+      assert.strictEqual(run.code, 130, showRun(run))
+      assert.isFalse(run.timedOut)
+      assert.deepStrictEqual(libraryWarnings(run.stderr), [], showRun(run))
+      assert.strictEqual(server.clientHangups, 1, "the stalled HTTP response was aborted")
+      receiver.assertDecoded()
+      const spans = receiver.requests.flatMap((request) => request.spans)
+      assert.sameMembers(spans.map((span) => span.name), ["agent-workflow", "chat gpt-4o-mini", "POST"])
+      const chat = spans.find((span) => span.name === "chat gpt-4o-mini")!
+      assert.deepStrictEqual(chat.attributes["beluga.stream.abandoned"], { type: "bool", value: true })
+      assert.deepStrictEqual(chat.attributes["effect.fiber.interrupted"], { type: "bool", value: true })
+      assert.deepStrictEqual(chat.attributes["gen_ai.response.id"], { type: "string", value: "chatcmpl-stream-1" })
+      assert.strictEqual(chat.status.code, 0, "an interruption is not an error")
     }))
 })
