@@ -23,7 +23,7 @@ import {
   openaiTextStream,
   openaiToolStream
 } from "./fixtures/wire.ts"
-import { libraryWarnings, runFixture, showRun } from "./support/processes.ts"
+import { closedPort, libraryWarnings, runFixture, showRun } from "./support/processes.ts"
 import { data, event, makeProviderServer, type ProviderServer, type Reply } from "./support/provider-server.ts"
 import { makeReceiver } from "./support/receiver.ts"
 
@@ -702,16 +702,21 @@ describe("provider responses are untrusted", () => {
 
   it.live("a refused connection is retried, then fails with connection_error", () =>
     Effect.gen(function*() {
-      const layer = OpenAI.layer({ model: "gpt-4o-mini", baseUrl: "http://127.0.0.1:9/v1", ...limits, maxRetries: 1 })
-        .pipe(
-          Layer.provide(FetchHttpClient.layer)
-        )
+      const port = yield* Effect.promise(() => closedPort())
+      const layer = OpenAI.layer({
+        model: "gpt-4o-mini",
+        baseUrl: `http://127.0.0.1:${port}/v1`,
+        ...limits,
+        maxRetries: 1
+      })
+        .pipe(Layer.provide(FetchHttpClient.layer))
       const error = failureOf(yield* chat({ messages: [question] }).pipe(Effect.provide(layer), Effect.exit))
       assert.strictEqual(error.errorType, "connection_error")
+      assert.include(error.message, "ECONNREFUSED")
       Testing.expectTree(yield* Testing.finishedSpans, {
         name: "chat gpt-4o-mini",
         status: "error",
-        attributes: { "error.type": "connection_error", "server.port": 9 },
+        attributes: { "error.type": "connection_error", "server.port": port },
         events: [{ name: "beluga.provider.retry", attributes: { "error.type": "connection_error" } }]
       })
     }).pipe(Effect.provide(Testing.layer())))

@@ -4,6 +4,7 @@
  * reply parts. Provider responses are untrusted input, so every read here is bounded in size and
  * in time, and every failure becomes a `ChatError` with an `error.type` and no secret in it.
  */
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Sse from "effect/encoding/Sse"
@@ -114,13 +115,17 @@ export const safeMessage = (text: string, endpoint: Endpoint): string => {
 export const chatError = (endpoint: Endpoint, errorType: string, message: string, status?: number): ChatError =>
   new ChatError({ errorType, message: safeMessage(message, endpoint), ...(status !== undefined ? { status } : {}) })
 
+/** The messages of an error and its causes (`fetch failed: connect ECONNREFUSED …`), a few levels deep. */
+const describeError = (error: unknown, depth = 0): string => {
+  if (!(error instanceof Error) || depth > 3) return error === undefined ? "" : String(error)
+  const cause = (error as { cause?: unknown }).cause
+  const inner = cause !== undefined ? describeError(cause, depth + 1) : ""
+  return inner !== "" && inner !== error.message ? `${error.message}: ${inner}` : error.message
+}
+
 /** A transport failure as a `ChatError`: the connection broke, or the request never left. */
 const transportError = (endpoint: Endpoint, error: unknown): ChatError =>
-  chatError(
-    endpoint,
-    "connection_error",
-    `${endpoint.baseUrl.host}: ${error instanceof Error ? error.message : String(error)}`
-  )
+  chatError(endpoint, "connection_error", `${endpoint.baseUrl.host}: ${describeError(error)}`)
 
 /** Reads a whole body, failing once it passes `limit` bytes or goes quiet for the idle timeout. */
 export const readBody = (
@@ -218,8 +223,16 @@ const statusError = (
         response.status
       )
     }),
-    Effect.catch((error) => Effect.succeed(new ChatError({ ...error, status: response.status })))
+    // An unreadable error body still reports the status.
+    Effect.catch((error) =>
+      Effect.succeed(new ChatError({ errorType: error.errorType, message: error.message, status: response.status }))
+    )
   )
+
+interface AttemptFailure {
+  readonly error: ChatError
+  readonly retryAfter?: number
+}
 
 /**
  * POSTs `body` as JSON and returns the successful response, retrying retryable failures. Each
@@ -240,34 +253,38 @@ export const post = (
     }),
     HttpClientRequest.bodyJsonUnsafe(body)
   )
-  const attempt = (n: number): Effect.Effect<HttpClientResponse.HttpClientResponse, ChatError> =>
+  /** One attempt; a failure carries how long the provider asked to wait before the next. */
+  const attempt = (n: number): Effect.Effect<HttpClientResponse.HttpClientResponse, AttemptFailure> =>
     client.execute(request).pipe(
-      Effect.mapError((error) => transportError(endpoint, error.reason)),
+      Effect.mapError((error): AttemptFailure => ({ error: transportError(endpoint, error.reason) })),
       Effect.timeoutOrElse({
         duration: endpoint.timeout,
         orElse: () =>
-          Effect.fail(
-            chatError(
+          Effect.fail<AttemptFailure>({
+            error: chatError(
               endpoint,
               "timeout",
               `no response from ${endpoint.baseUrl.host} in ${Duration.format(endpoint.timeout)}`
             )
-          )
+          })
       }),
       Effect.flatMap((response) =>
         response.status >= 200 && response.status < 300
           ? Effect.succeed(response)
-          : Effect.flatMap(statusError(response, endpoint, dialect), (error) =>
-            Effect.fail(Object.assign(error, { retryAfter: retryAfter(response.headers, Date.now()) })))
+          : Effect.flatMap(statusError(response, endpoint, dialect), (error) => {
+            const wait = retryAfter(response.headers, Date.now())
+            return Effect.fail<AttemptFailure>(wait !== undefined ? { error, retryAfter: wait } : { error })
+          })
       ),
-      Effect.catch((error: ChatError & { retryAfter?: number | undefined }) => {
+      Effect.catch((failure: AttemptFailure) => {
+        const { error } = failure
         const canRetry = error.status === undefined ? error.errorType === "connection_error" : retryable(error.status)
-        if (!canRetry || n >= endpoint.maxRetries) return Effect.fail(error)
-        const wait = error.retryAfter ?? backoff(n)
-        if (wait > Duration.toMillis(endpoint.maxRetryDelay)) return Effect.fail(error)
+        if (!canRetry || n >= endpoint.maxRetries) return Effect.fail(failure)
+        const wait = failure.retryAfter ?? backoff(n)
+        if (wait > Duration.toMillis(endpoint.maxRetryDelay)) return Effect.fail(failure)
         return Effect.gen(function*() {
           const span = yield* Effect.currentSpan.pipe(Effect.orElseSucceed(() => undefined))
-          span?.event("beluga.provider.retry", BigInt(Date.now()) * 1_000_000n, {
+          span?.event("beluga.provider.retry", yield* Clock.currentTimeNanos, {
             "http.request.resend_count": n + 1,
             ...(error.status !== undefined ? { "http.response.status_code": error.status } : {}),
             "error.type": error.errorType,
@@ -278,7 +295,7 @@ export const post = (
         })
       })
     )
-  return attempt(0)
+  return Effect.mapError(attempt(0), (failure) => failure.error)
 }
 
 /** One server-sent event: its name (`message` when unnamed) and its data. */
@@ -340,9 +357,7 @@ export const decodeEvents = <R>(
           ))
     })
     return bytes.pipe(
-      Stream.mapError((error) =>
-        transportError(endpoint, error instanceof Error ? error : (error as { reason?: unknown }).reason ?? error)
-      ),
+      Stream.mapError((error) => transportError(endpoint, (error as { reason?: unknown }).reason ?? error)),
       idleTimeout(endpoint),
       Stream.mapEffect((chunk) => feed(text.decode(chunk, { stream: true }))),
       Stream.concat(Stream.fromEffect(end)),
