@@ -801,10 +801,10 @@ describe("a stalled stream and the program's exit", () => {
       receiver.assertDecoded()
       const spans = receiver.requests.flatMap((request) => request.spans)
       assert.sameMembers(spans.map((span) => span.name), ["agent-workflow", "chat gpt-4o-mini", "POST"])
-      const chat = spans.find((span) => span.name === "chat gpt-4o-mini")!
-      assert.deepStrictEqual(chat.attributes["beluga.stream.abandoned"], { type: "bool", value: true })
-      assert.deepStrictEqual(chat.attributes["effect.fiber.interrupted"], { type: "bool", value: true })
-      assert.deepStrictEqual(chat.attributes["gen_ai.response.id"], { type: "string", value: "chatcmpl-stream-1" })
-      assert.strictEqual(chat.status.code, 0, "an interruption is not an error")
+      const chatSpan = spans.find((span) => span.name === "chat gpt-4o-mini")!
+      assert.deepStrictEqual(chatSpan.attributes["beluga.stream.abandoned"], { type: "bool", value: true })
+      assert.deepStrictEqual(chatSpan.attributes["effect.fiber.interrupted"], { type: "bool", value: true })
+      assert.deepStrictEqual(chatSpan.attributes["gen_ai.response.id"], { type: "string", value: "chatcmpl-stream-1" })
+      assert.strictEqual(chatSpan.status.code, 0, "an interruption is not an error")
     }))
 })

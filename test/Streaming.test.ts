@@ -30,6 +30,10 @@ const reply: ReadonlyArray<GenAI.StreamPart> = [
 
 class Boom extends Data.TaggedError("Boom")<{ readonly errorType: string }> {}
 
+/** Two parts, then nothing more until the consumer gives up. */
+const endless = () =>
+  Stream.fromIterable(reply.slice(0, 2)).pipe(Stream.concat(Stream.never), GenAI.chatStream(request))
+
 const chatSpans = Effect.map(Testing.finishedSpans, (spans) => spans.filter((s) => s.name.startsWith("chat ")))
 
 describe("GenAI.chatStream", () => {
@@ -81,21 +85,18 @@ describe("GenAI.chatStream", () => {
 
   it.effect("every way of stopping early ends the span once, marked abandoned", () =>
     Effect.gen(function*() {
-      // Two parts, then nothing more until the consumer gives up.
-      const source = () =>
-        Stream.fromIterable(reply.slice(0, 2)).pipe(Stream.concat(Stream.never), GenAI.chatStream(request))
-      yield* source().pipe(Stream.take(1), Stream.runDrain)
-      yield* Stream.runHead(source())
+      yield* endless().pipe(Stream.take(1), Stream.runDrain)
+      yield* Stream.runHead(endless())
       const timedOut = yield* Effect.forkChild(
-        source().pipe(Stream.runDrain, Effect.timeout("15 millis"), Effect.ignore)
+        endless().pipe(Stream.runDrain, Effect.timeout("15 millis"), Effect.ignore)
       )
       yield* TestClock.adjust("1 second")
       yield* Fiber.join(timedOut)
-      const fiber = yield* Effect.forkChild(Effect.race(source().pipe(Stream.runDrain), Effect.sleep("25 millis")))
+      const fiber = yield* Effect.forkChild(Effect.race(endless().pipe(Stream.runDrain), Effect.sleep("25 millis")))
       yield* TestClock.adjust("1 second")
       yield* Fiber.join(fiber)
       yield* Effect.scoped(Effect.gen(function*() {
-        const pull = yield* Stream.toPull(source())
+        const pull = yield* Stream.toPull(endless())
         const f = yield* Effect.forkChild(pull)
         yield* TestClock.adjust("1 second")
         yield* Fiber.join(f)
@@ -182,8 +183,8 @@ describe("ChatModel.stream", () => {
             usage: { inputTokens: 2, outputTokens: 1 }
           })
       })
-      const reply = yield* ChatModel.collect(model.stream({ messages: [question] }))
-      assert.deepStrictEqual(reply.toolCalls, [{ id: "c1", name: "lookup", arguments: { q: 1 } }])
+      const collected = yield* ChatModel.collect(model.stream({ messages: [question] }))
+      assert.deepStrictEqual(collected.toolCalls, [{ id: "c1", name: "lookup", arguments: { q: 1 } }])
       Testing.expectTree(yield* Testing.finishedSpans, {
         name: "chat m-1",
         attributes: {
