@@ -289,7 +289,12 @@ export class OtlpHttpExporter implements SpanExporter {
         clearTimeout(timer)
         resolve(attempt)
       }
-      const timer = setTimeout(() => request.destroy(new TimeoutError(timeoutMillis)), Math.max(timeoutMillis, 1))
+      // The attempt waits for what is left of the export timeout, but the message names the
+      // configured timeout: a computed remainder (999 ms) reads like a different setting.
+      const timer = setTimeout(
+        () => request.destroy(new TimeoutError(this.options.timeoutMillis)),
+        Math.max(timeoutMillis, 1)
+      )
       timer.unref()
       request.on("response", (response) => {
         const chunks: Array<Buffer> = []
@@ -339,7 +344,7 @@ export class CollectorError extends Error {
 
 class TimeoutError extends Error {
   constructor(millis: number) {
-    super(`no response within ${millis} ms`)
+    super(`no response within ${millis} ms (the export timeout)`)
     this.name = "TimeoutError"
   }
 }
