@@ -253,7 +253,9 @@ export const make = (
             ? { spanLimits: { attributeValueLengthLimit: settings.attributeValueLengthLimit } }
             : {})
         })
-        const unregister = options.registerGlobal === true ? register(provider, settings.propagators) : () => {}
+        const unregister = options.registerGlobal === true
+          ? register(provider, settings.propagators, options.warn)
+          : () => {}
         return { provider, unregister }
       }),
       ({ provider, unregister }) => Effect.ensuring(shutdown(provider, options), Effect.sync(unregister))

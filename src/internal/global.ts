@@ -10,6 +10,9 @@
 import * as Otel from "@opentelemetry/api"
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core"
+import * as fs from "node:fs"
+import { createRequire } from "node:module"
+import * as path from "node:path"
 import type { PropagatorName } from "./config.ts"
 
 /** Whether an OTel context manager is installed; without one, `context.with` does nothing. */
@@ -26,11 +29,56 @@ export const makePropagator = (names: ReadonlyArray<PropagatorName>): Otel.TextM
     propagators: names.map((name) => name === "baggage" ? new W3CBaggagePropagator() : new W3CTraceContextPropagator())
   })
 
-/** Registers what is missing; returns the function that undoes exactly that. */
+/** The version of the `@opentelemetry/api` copy this library loaded, from its package.json. */
+const ownApiVersion = (): string | undefined => {
+  try {
+    let dir = path.dirname(createRequire(import.meta.url).resolve("@opentelemetry/api"))
+    for (let i = 0; i < 5; i++, dir = path.dirname(dir)) {
+      const file = path.join(dir, "package.json")
+      if (!fs.existsSync(file)) continue
+      const pkg = JSON.parse(fs.readFileSync(file, "utf8")) as { name?: unknown; version?: unknown }
+      if (pkg.name === "@opentelemetry/api" && typeof pkg.version === "string") return pkg.version
+    }
+  } catch {
+    // Unknown: no warning is better than a wrong one.
+  }
+  return undefined
+}
+
+/**
+ * The version of the `@opentelemetry/api` registered globally, when it is not this library's own
+ * copy. Copies of the API share one global registry, keyed by major version, that only accepts
+ * registrations from the version that created it; a second copy's registrations fail (silently,
+ * to `diag`), and instrumentations bound to the other copy lose their spans.
+ */
+export const foreignApiVersion = (): { readonly registered: string; readonly own: string } | undefined => {
+  const own = ownApiVersion()
+  if (own === undefined) return undefined
+  const registry = (globalThis as Record<symbol, { readonly version?: unknown } | undefined>)[
+    Symbol.for(`opentelemetry.js.api.${own.split(".")[0]}`)
+  ]
+  const registered = registry?.version
+  return typeof registered === "string" && registered !== own ? { registered, own } : undefined
+}
+
+/** The one warning a second copy of the API deserves. */
+export const foreignApiWarning = (versions: { readonly registered: string; readonly own: string }): string =>
+  `@opentelemetry/api ${versions.registered} is registered globally, but beluga-o11y loaded its own copy, ` +
+  `${versions.own}: registrations across copies fail, so spans of OTel-instrumented libraries bound to the ` +
+  `other copy will not join these traces. Install one copy (\`npm ls @opentelemetry/api\`; it is a peer ` +
+  `dependency of beluga-o11y).`
+
+/**
+ * Registers what is missing; returns the function that undoes exactly that. A second copy of the
+ * OTel API already registered is reported through `warn`.
+ */
 export const register = (
   provider: Otel.TracerProvider,
-  propagators: ReadonlyArray<PropagatorName>
+  propagators: ReadonlyArray<PropagatorName>,
+  warn: (message: string) => void = () => {}
 ): () => void => {
+  const foreign = foreignApiVersion()
+  if (foreign !== undefined) warn(foreignApiWarning(foreign))
   const undo: Array<() => void> = []
   // setGlobal* refuse (returning false) when something is registered already.
   if (Otel.trace.setGlobalTracerProvider(provider)) undo.push(() => Otel.trace.disable())
