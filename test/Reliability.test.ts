@@ -16,7 +16,7 @@
  * No assertion here depends on how fast the machine is: the tests assert what happened and in what
  * order ("the pipeline finished while the collector had answered nothing"), never how long it took,
  * except for one lower bound that only a sleep can satisfy (Retry-After). Measured times are in
- * `docs/reliability.md`, produced by `bench/reliability.ts`.
+ * `docs/reliability.md`, produced by `test/faults/report.ts`.
  *
  * The tests named after defects A–E (docs/reliability.md) were written against the defects first
  * (marked `.fails`) and now guard the fixes of 9714bda.
