@@ -108,7 +108,7 @@ const reply = (
     .map((m) => textOf(m.parts))
     .join("; ")
   let text = evidence !== ""
-    ? `Answer to "${question}": based on ${evidence}.`
+    ? `Answer to "${question}": based on ${evidence.replace(/\.$/, "")}.`
     : `Answer to "${question}": I have no further information.`
   let outputTokens = countTokens(text)
   let finishReason: ChatModel.ChatResponse["finishReason"] = "stop"
