@@ -144,12 +144,21 @@ const toBlock = (part: GenAI.MessagePart): Array<Record<string, unknown>> => {
   }
 }
 
+const systemOf = (request: ChatModel.ChatRequest): string =>
+  [
+    textOf(request.systemInstructions ?? []),
+    request.responseFormat !== undefined
+      ? `Answer with one JSON object named ${request.responseFormat.name} that matches this JSON Schema, and nothing else: ${
+        JSON.stringify(request.responseFormat.schema)
+      }`
+      : ""
+  ].filter((text) => text !== "").join("\n\n")
+
 const toBody = (options: Options, request: ChatModel.ChatRequest, stream: boolean): Record<string, unknown> => ({
   model: options.model,
   max_tokens: request.maxTokens ?? options.defaultMaxTokens ?? 4096,
-  ...(request.systemInstructions !== undefined && request.systemInstructions.length > 0
-    ? { system: textOf(request.systemInstructions) }
-    : {}),
+  // The Messages API has no JSON response mode: a structured answer is asked for in the system prompt.
+  ...(systemOf(request) !== "" ? { system: systemOf(request) } : {}),
   // The Messages API has two roles: tool results travel in user messages.
   messages: request.messages.flatMap((message) =>
     message.role === "system" ? [] : [{

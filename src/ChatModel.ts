@@ -38,6 +38,8 @@ export interface ChatRequest {
   readonly stopSequences?: ReadonlyArray<string> | undefined
   readonly seed?: number | undefined
   readonly conversationId?: string | undefined
+  /** Ask for a JSON object matching `schema` (a JSON Schema); `gen_ai.output.type` is then `json`. */
+  readonly responseFormat?: { readonly type: "json"; readonly name: string; readonly schema: unknown } | undefined
 }
 
 /**
@@ -133,7 +135,14 @@ export const toOutputMessage = (response: ChatResponse): GenAI.OutputMessage => 
   finish_reason: response.finishReason
 })
 
-const describe = (response: ChatResponse): GenAI.InferenceOutcome => ({
+/**
+ * What a reply says about itself, in the conventions' terms: response id, model, finish reason,
+ * usage, and the output message (recorded only when content capture is on).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const toOutcome = (response: ChatResponse): GenAI.InferenceOutcome => ({
   response: {
     id: response.id,
     model: response.model,
@@ -195,7 +204,13 @@ export const collect = <E, R>(stream: Stream.Stream<GenAI.StreamPart, E, R>): Ef
       })))
   })
 
-const toGenAIRequest = (provider: Provider, request: ChatRequest): GenAI.Request => ({
+/**
+ * The conventions' view of a request to `provider`: what `chat` and `stream` spans record.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const toGenAIRequest = (provider: Provider, request: ChatRequest): GenAI.Request => ({
   provider: provider.provider,
   model: provider.model,
   serverAddress: provider.serverAddress,
@@ -207,7 +222,7 @@ const toGenAIRequest = (provider: Provider, request: ChatRequest): GenAI.Request
   stopSequences: request.stopSequences,
   seed: request.seed,
   conversationId: request.conversationId,
-  outputType: GenAI.OutputType.text,
+  outputType: request.responseFormat !== undefined ? GenAI.OutputType.json : GenAI.OutputType.text,
   systemInstructions: request.systemInstructions,
   messages: request.messages,
   toolDefinitions: request.tools
@@ -225,7 +240,7 @@ export const make = (provider: Provider): ChatModel["Service"] => {
     ((request: ChatRequest) => Stream.fromIterableEffect(Effect.map(provider.complete(request), toStreamParts)))
   return ChatModel.of({
     model: provider.model,
-    chat: (request) => provider.complete(request).pipe(GenAI.chat(toGenAIRequest(provider, request), describe)),
+    chat: (request) => provider.complete(request).pipe(GenAI.chat(toGenAIRequest(provider, request), toOutcome)),
     stream: (request) => streamParts(request).pipe(GenAI.chatStream(toGenAIRequest(provider, request)))
   })
 }

@@ -714,6 +714,7 @@ class StreamSpan {
   private readonly startNanos: bigint
   private firstChunkNanos: bigint | undefined = undefined
   private completed = false
+  private recorded = false
 
   constructor(
     readonly span: Tracer.Span,
@@ -764,6 +765,14 @@ class StreamSpan {
   }
 
   end(exit: Exit.Exit<unknown, unknown>): void {
+    this.record(exit)
+    this.span.end(this.timed ? this.clock.currentTimeNanosUnsafe() : 0n, exit)
+  }
+
+  /** Writes what the stream reported, and how it ended, on the span (which it does not end). */
+  record(exit: Exit.Exit<unknown, unknown>): void {
+    if (this.recorded) return
+    this.recorded = true
     if (this.span.sampled) {
       const put = putOn(this.span)
       const failed = exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)
@@ -786,9 +795,42 @@ class StreamSpan {
       put(ATTR_BELUGA_STREAM_CONTENT_CHUNKS, accumulator.contentChunks)
       if (abandoned) put(ATTR_BELUGA_STREAM_ABANDONED, true)
     }
-    this.span.end(this.timed ? this.clock.currentTimeNanosUnsafe() : 0n, exit)
   }
 }
+
+/**
+ * For an inference span someone else made and ends (effect/ai's `LanguageModel` spans): writes the
+ * request's attributes on it now, and, for a stream, everything {@link chatStream} records, when
+ * the stream ends. Used by the `EffectAi` providers.
+ *
+ * @internal
+ */
+export const annotateInference = (span: Tracer.Span, request: Request, operation: "chat" = Operation.chat) =>
+  Effect.withFiber((fiber) => {
+    const settings = fiber.getRef(Settings)
+    if (span.sampled) inference<never>(operation, request, undefined).start(putOn(span), settings)
+    return Effect.succeed({
+      /** The reply's attributes, from a whole response. */
+      outcome: (outcome: InferenceOutcome) => {
+        if (span.sampled) putResponse(putOn(span), outcome, settings)
+      },
+      /** The reply's attributes, from the parts of a stream, written when it ends. */
+      stream: <E, R>(self: Stream.Stream<StreamPart, E, R>): Stream.Stream<StreamPart, E, R> =>
+        Stream.suspend(() => {
+          const state = new StreamSpan(
+            span,
+            settings,
+            fiber.getRef(Clock.Clock),
+            fiber.getRef(References.TracerTimingEnabled)
+          )
+          return Stream.fromChannel(Channel.fromTransform((upstream, scope) =>
+            Effect.map(Channel.toTransform(self.channel)(upstream, scope), (pull) => state.observe(pull))
+          )).pipe(Stream.onExit((exit) =>
+            Effect.sync(() => state.record(exit))
+          ))
+        })
+    })
+  })
 
 /**
  * `error.type` for a failed span: the error's own `errorType` string if it has one (a provider's
@@ -967,22 +1009,40 @@ export const generateContent = <A>(request: Request, describe?: (result: A) => I
  * @category operations
  */
 export const embeddings = <A>(request: EmbeddingsRequest, describe?: (result: A) => EmbeddingsOutcome) =>
-  traced<A>({
-    operation: Operation.embeddings,
-    target: request.model,
-    kind: "client",
-    start: (put, settings) => {
-      putProvider(put, request.provider, settings)
-      put(ATTR_GEN_AI_REQUEST_MODEL, request.model)
-      putServer(put, request)
-      put(ATTR_GEN_AI_REQUEST_ENCODING_FORMATS, request.encodingFormats)
-      put(ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT, request.dimensions)
-    },
-    end: describe && ((result, put, settings) => {
-      const outcome = describe(result)
-      put(ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT, outcome.dimensions)
-      put(ATTR_GEN_AI_RESPONSE_MODEL, outcome.responseModel)
-      putUsage(put, outcome.usage, settings)
+  traced<A>(embeddingsSpec(request, describe))
+
+const embeddingsSpec = <A>(request: EmbeddingsRequest, describe?: (result: A) => EmbeddingsOutcome): Spec<A> => ({
+  operation: Operation.embeddings,
+  target: request.model,
+  kind: "client",
+  start: (put, settings) => {
+    putProvider(put, request.provider, settings)
+    put(ATTR_GEN_AI_REQUEST_MODEL, request.model)
+    putServer(put, request)
+    put(ATTR_GEN_AI_REQUEST_ENCODING_FORMATS, request.encodingFormats)
+    put(ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT, request.dimensions)
+  },
+  end: describe && ((result, put, settings) => {
+    const outcome = describe(result)
+    put(ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT, outcome.dimensions)
+    put(ATTR_GEN_AI_RESPONSE_MODEL, outcome.responseModel)
+    putUsage(put, outcome.usage, settings)
+  })
+})
+
+/**
+ * For an embeddings span someone else made and ends (effect/ai's `EmbeddingModel` spans): writes
+ * the request's attributes now, and returns the function that writes the outcome's.
+ *
+ * @internal
+ */
+export const annotateEmbeddings = (span: Tracer.Span, request: EmbeddingsRequest) =>
+  Effect.withFiber((fiber) => {
+    const settings = fiber.getRef(Settings)
+    const spec = embeddingsSpec<EmbeddingsOutcome>(request, (outcome) => outcome)
+    if (span.sampled) spec.start(putOn(span), settings)
+    return Effect.succeed((outcome: EmbeddingsOutcome) => {
+      if (span.sampled) spec.end?.(outcome, putOn(span), settings)
     })
   })
 

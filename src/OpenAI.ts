@@ -182,6 +182,14 @@ const toBody = (model: string, request: ChatModel.ChatRequest, stream: boolean):
   ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
   ...(request.stopSequences !== undefined ? { stop: request.stopSequences } : {}),
   ...(request.seed !== undefined ? { seed: request.seed } : {}),
+  ...(request.responseFormat !== undefined
+    ? {
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: request.responseFormat.name, schema: request.responseFormat.schema }
+      }
+    }
+    : {}),
   // The usage of a streamed call comes in a final chunk of its own, only when asked for.
   ...(stream ? { stream: true, stream_options: { include_usage: true } } : {})
 })

@@ -67,6 +67,40 @@ const textOf = (parts: ReadonlyArray<{ readonly type: string; readonly [key: str
       : ""
   ).join(" ")
 
+/**
+ * A value matching a JSON Schema, for structured answers: each required property filled (strings
+ * with `text`, numbers 0, booleans false, arrays empty, `enum`/`const` with their first value).
+ */
+const instanceOf = (schema: unknown, text: string, depth = 0): unknown => {
+  const s = (typeof schema === "object" && schema !== null ? schema : {}) as Record<string, unknown>
+  if (depth > 16) return null
+  if (Array.isArray(s["enum"]) && s["enum"].length > 0) return s["enum"][0]
+  if ("const" in s) return s["const"]
+  for (const key of ["anyOf", "oneOf", "allOf"]) {
+    const options = s[key]
+    if (Array.isArray(options) && options.length > 0) return instanceOf(options[0], text, depth + 1)
+  }
+  const type = Array.isArray(s["type"]) ? s["type"][0] : s["type"]
+  switch (type) {
+    case "string":
+      return text
+    case "number":
+    case "integer":
+      return typeof s["minimum"] === "number" ? s["minimum"] : 0
+    case "boolean":
+      return false
+    case "array":
+      return []
+    case "null":
+      return null
+    default: {
+      const properties = (s["properties"] ?? {}) as Record<string, unknown>
+      const required = Array.isArray(s["required"]) ? s["required"] as Array<string> : Object.keys(properties)
+      return Object.fromEntries(required.map((key) => [key, instanceOf(properties[key], text, depth + 1)]))
+    }
+  }
+}
+
 /** The scripted reply to `request`, and how long the simulated model takes to produce it. */
 const reply = (
   request: ChatModel.ChatRequest
@@ -83,8 +117,20 @@ const reply = (
   const hasToolResults = request.messages.some((m) => m.role === "tool")
   const tools = request.tools ?? []
 
-  if (tools.length > 0 && !hasToolResults) {
-    const toolCalls = tools.map((tool, i) => ({
+  // A tool whose last result was an error (`{ error: … }`) is called again.
+  const lastResults = request.messages.findLast((m) => m.role === "tool")?.parts ?? []
+  const failed = lastResults.flatMap((part) => {
+    const response = (part as { readonly response?: unknown }).response
+    const call = request.messages.flatMap((m) => m.parts).find((p) =>
+      p.type === "tool_call" && (p as { readonly id?: unknown }).id === (part as { readonly id?: unknown }).id
+    ) as { readonly name?: unknown } | undefined
+    return isError(response) && typeof call?.name === "string"
+      ? tools.filter((tool) => tool.name === call.name)
+      : []
+  })
+  const retrying = failed.length > 0
+  if (tools.length > 0 && (!hasToolResults || retrying)) {
+    const toolCalls = (retrying ? failed : tools).map((tool, i) => ({
       id: `call_${hash(`${id}:${tool.name}:${i}`).toString(36)}`,
       name: tool.name,
       arguments: { query: question }
@@ -103,9 +149,27 @@ const reply = (
     }
   }
 
+  if (request.responseFormat !== undefined) {
+    const text = JSON.stringify(instanceOf(request.responseFormat.schema, question))
+    const outputTokens = countTokens(text)
+    return {
+      millis: 220 + 3 * outputTokens,
+      response: {
+        id,
+        model: "sim-gpt-4o-2024-08-06",
+        text,
+        toolCalls: [],
+        finishReason: "stop",
+        usage: { inputTokens, outputTokens, cacheReadInputTokens: 0 }
+      }
+    }
+  }
+
+  // What the tools and the system said; a tool's error is no evidence.
   const evidence = request.messages
     .filter((m) => m.role === "tool" || m.role === "system")
-    .map((m) => textOf(m.parts))
+    .map((m) => textOf(m.parts.filter((part) => !isError((part as { readonly response?: unknown }).response))))
+    .filter((text) => text.trim() !== "")
     .join("; ")
   let text = evidence !== ""
     ? `Answer to "${question}": based on ${evidence.replace(/\.$/, "")}.`
@@ -130,13 +194,17 @@ const reply = (
   }
 }
 
+const isError = (response: unknown): boolean => typeof response === "object" && response !== null && "error" in response
+
 /** Splits text into word-sized deltas (each keeps its leading space), as models stream them. */
 const deltas = (text: string): Array<string> => text.match(/\s*\S+/g) ?? []
 
 /**
  * A simulated chat model, `sim-gpt-4o` from provider `simulated`. Given tools and no tool results
- * yet, it calls every offered tool (finish reason `tool_call`); otherwise it answers from the tool
- * results and context in the conversation (`stop`, or `length` when `maxTokens` cuts it short).
+ * yet, it calls every offered tool (finish reason `tool_call`); a tool whose last result was an
+ * error (`{ error: … }`) it calls again; otherwise it answers from the tool results and context
+ * in the conversation (`stop`, or `length` when `maxTokens` cuts it short). Asked for JSON
+ * (`responseFormat`), it answers with an object that fits the schema.
  *
  * It streams too: after a first-chunk delay, the answer arrives a word at a time, tool calls as an
  * id-and-name delta followed by argument fragments, then the finish reason and a usage-only chunk,

@@ -7,6 +7,7 @@
  * - `Propagation`: traceparent/tracestate/baggage across services over Effect's HTTP client and server.
  * - `ChatModel`, `Tool`, `Retriever`, `Embedder`: components whose calls trace themselves.
  * - `OpenAI`, `Anthropic`: ready-made providers (OpenAI-compatible servers and the Messages API).
+ * - `EffectAi`: `effect/ai` on these providers, tool calls as spans, conversations.
  * - `Simulated`: offline, deterministic stand-ins for those components.
  * - `Testing`: in-memory spans and span-tree assertions.
  *
@@ -14,6 +15,7 @@
  */
 export * as Anthropic from "./Anthropic.ts"
 export * as ChatModel from "./ChatModel.ts"
+export * as EffectAi from "./EffectAi.ts"
 export * as Embedder from "./Embedder.ts"
 export * as GenAI from "./GenAI.ts"
 export * as OpenAI from "./OpenAI.ts"

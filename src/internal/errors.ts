@@ -17,6 +17,9 @@ export const errorType = (cause: Cause.Cause<unknown>): string | undefined => {
     const code = (error as { errorType?: unknown }).errorType
     if (typeof code === "string" && code !== "") return code
     const tag = (error as { _tag?: unknown })._tag
+    // effect/ai wraps every failure in an `AiError`; its reason says what went wrong.
+    const reason = (error as { reason?: { _tag?: unknown } }).reason?._tag
+    if (tag === "AiError" && typeof reason === "string" && reason !== "") return reason
     if (typeof tag === "string" && tag !== "") return tag
     if (error instanceof Error) return error.name !== "Error" ? error.name : error.constructor.name
   }

@@ -21,6 +21,7 @@ import type * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import { toAttributeValue, wellFormed } from "./attributes.ts"
+import * as EffectAi from "./effectAi.ts"
 import { errorType } from "./errors.ts"
 import { hasContextManager } from "./global.ts"
 
@@ -70,13 +71,24 @@ export class SdkSpan implements Tracer.Span {
   private effectContext: Otel.Context | undefined = undefined
   private effectContextBase: Otel.Context | undefined = undefined
 
-  constructor(tracer: Otel.Tracer, options: Parameters<Tracer.Tracer["span"]>[0]) {
+  /** Set for a model span of effect/ai's, which this tracer writes by the conventions (see `effectAi.ts`). */
+  private readonly ai: EffectAi.InferenceRule | undefined
+
+  constructor(
+    tracer: Otel.Tracer,
+    options: Parameters<Tracer.Tracer["span"]>[0],
+    ai?: EffectAi.InferenceRule | undefined
+  ) {
     this.name = options.name
-    this.kind = options.kind
+    this.kind = ai?.kind ?? options.kind
+    this.ai = ai
     this.annotations = options.annotations
     this.links = options.links
     const active = Otel.context.active()
-    const parent = options.parent
+    // A transparent span's children belong to its nearest real ancestor.
+    const parent = options.parent._tag === "Some" && options.parent.value instanceof TransparentSpan
+      ? Option.fromNullishOr(options.parent.value.target)
+      : options.parent
     let context: Otel.Context
     if (parent._tag === "Some") {
       this.parent = parent
@@ -96,7 +108,7 @@ export class SdkSpan implements Tracer.Span {
       wellFormed(options.name),
       {
         startTime: hrTime(options.startTime),
-        kind: kinds[options.kind],
+        kind: kinds[this.kind],
         ...(start !== undefined ? { attributes: start } : {}),
         ...(options.links.length > 0 ? { links: options.links.map(toOtelLink) } : {})
       },
@@ -135,6 +147,7 @@ export class SdkSpan implements Tracer.Span {
   attribute(key: string, value: unknown): void {
     // A span the sampler dropped records nothing: skip the sanitizing too.
     if (!this.sampled || this.status._tag === "Ended") return
+    if (this.ai !== undefined && EffectAi.droppedAttributes.has(key)) return
     const attribute = toAttributeValue(value)
     if (attribute !== undefined) this.span.setAttribute(wellFormed(key), attribute)
   }
@@ -154,10 +167,20 @@ export class SdkSpan implements Tracer.Span {
     this.span.addLinks(links.map(toOtelLink))
   }
 
+  /** An effect/ai model span's name and operation, from what its provider annotated. */
+  private nameByConventions(rule: EffectAi.InferenceRule): void {
+    const attributes = (this.span as { attributes?: Otel.Attributes }).attributes ?? {}
+    this.span.updateName(wellFormed(EffectAi.spanName(rule, attributes)))
+    if (attributes["gen_ai.operation.name"] === undefined) {
+      this.span.setAttribute("gen_ai.operation.name", rule.operation)
+    }
+  }
+
   end(endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
     if (this.status._tag === "Ended") return
     this.status = { _tag: "Ended", startTime: this.status.startTime, endTime, exit }
     const time = hrTime(endTime)
+    if (this.ai !== undefined && this.sampled) this.nameByConventions(this.ai)
     // Success leaves the status unset, as the OTel spec asks of instrumentation.
     if (exit._tag === "Failure" && this.sampled) {
       if (Cause.hasInterruptsOnly(exit.cause)) {
@@ -176,11 +199,56 @@ export class SdkSpan implements Tracer.Span {
           code: Otel.SpanStatusCode.ERROR,
           ...(first !== undefined ? { message: wellFormed(first.message) } : {})
         })
+        // An error type the instrumentation set already (a provider's code) is more specific.
         const type = errorType(exit.cause)
-        if (type !== undefined) this.span.setAttribute("error.type", type)
+        const set = (this.span as { attributes?: Otel.Attributes }).attributes?.["error.type"]
+        if (type !== undefined && set === undefined) this.span.setAttribute("error.type", type)
       }
     }
     this.span.end(time)
+  }
+}
+
+/**
+ * A span that is not recorded: effect/ai's wrappers around a model call (`Chat.generateText`, …).
+ * It stands for its nearest real ancestor, `target`: children are parented by it, and propagation
+ * sends its context.
+ */
+export class TransparentSpan implements Tracer.Span {
+  readonly _tag = "Span"
+  readonly name: string
+  readonly kind: Tracer.SpanKind
+  readonly annotations: Context.Context<never>
+  readonly links: Array<Tracer.SpanLink>
+  readonly parent: Option.Option<Tracer.AnySpan>
+  readonly target: Tracer.AnySpan | undefined
+  readonly spanId: string
+  readonly traceId: string
+  readonly sampled: boolean
+  status: Tracer.SpanStatus
+
+  constructor(options: Parameters<Tracer.Tracer["span"]>[0]) {
+    this.name = options.name
+    this.kind = options.kind
+    this.annotations = options.annotations
+    this.links = options.links
+    this.parent = options.parent
+    const parent = Option.getOrUndefined(options.parent)
+    this.target = parent instanceof TransparentSpan ? parent.target : parent
+    this.spanId = this.target?.spanId ?? Otel.INVALID_SPANID
+    this.traceId = this.target?.traceId ?? Otel.INVALID_TRACEID
+    this.sampled = this.target?.sampled ?? options.sampled
+    this.status = { _tag: "Started", startTime: options.startTime }
+  }
+
+  get attributes(): ReadonlyMap<string, unknown> {
+    return new Map()
+  }
+  attribute(): void {}
+  event(): void {}
+  addLinks(): void {}
+  end(endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
+    if (this.status._tag === "Started") this.status = { _tag: "Ended", startTime: this.status.startTime, endTime, exit }
   }
 }
 
@@ -212,14 +280,20 @@ const otelParent = (active: Otel.Context, annotations: Context.Context<never>): 
   }))
 }
 
-const withParent = (context: Otel.Context, parent: Tracer.AnySpan): Otel.Context =>
-  parent instanceof SdkSpan
+const withParent = (context: Otel.Context, span: Tracer.AnySpan): Otel.Context => {
+  const parent = span instanceof TransparentSpan ? span.target : span
+  if (parent === undefined) return Otel.trace.deleteSpan(context)
+  return parent instanceof SdkSpan
     ? Otel.trace.setSpan(context, parent.span)
     : Otel.trace.setSpanContext(context, spanContextOf(parent))
+}
 
 /** The OTel span context of an Effect span, honouring the trace flags and state `OtelTracer` carries. */
 export const spanContextOf = (span: Tracer.AnySpan): Otel.SpanContext => {
   if (span instanceof SdkSpan) return span.span.spanContext()
+  if (span instanceof TransparentSpan) {
+    return span.target !== undefined ? spanContextOf(span.target) : Otel.INVALID_SPAN_CONTEXT
+  }
   const otel = Context.getOrUndefined(span.annotations, OtelParentSpanContext)
   if (otel !== undefined) return otel
   // `@effect/opentelemetry`'s own spans keep the OTel span too.
@@ -251,7 +325,11 @@ const propagated = (span: Tracer.AnySpan | undefined): Tracer.AnySpan | undefine
  * inside an Effect span create their spans as its children. Without one that work is skipped.
  */
 export const make = (tracer: Otel.Tracer): Tracer.Tracer => {
-  const span: Tracer.Tracer["span"] = (options) => new SdkSpan(tracer, options)
+  const span: Tracer.Tracer["span"] = (options) => {
+    const rule = EffectAi.rules.get(options.name)
+    if (rule === undefined) return new SdkSpan(tracer, options)
+    return rule._tag === "Transparent" ? new TransparentSpan(options) : new SdkSpan(tracer, options, rule)
+  }
   if (!hasContextManager()) return mark(Tracer.make({ span }))
   return mark(Tracer.make({
     span,
