@@ -325,16 +325,19 @@ export const languageModel = (
   const streamParts = provider.stream ??
     ((request: ChatModel.ChatRequest) =>
       Stream.fromIterableEffect(Effect.map(provider.complete(request), ChatModel.toStreamParts)))
-  const prepare = (providerOptions: LanguageModel.ProviderOptions) =>
+  const prepare = (providerOptions: LanguageModel.ProviderOptions, stream: boolean) =>
     Effect.gen(function*() {
       const request = toChatRequest(providerOptions, options, yield* ConversationId)
-      const annotate = yield* GenAI.annotateInference(providerOptions.span, ChatModel.toGenAIRequest(provider, request))
+      const annotate = yield* GenAI.annotateInference(providerOptions.span, {
+        ...ChatModel.toGenAIRequest(provider, request),
+        ...(stream ? { stream: true } : {})
+      })
       return { request, annotate }
     })
   return LanguageModel.make({
     generateText: (providerOptions) =>
       Effect.gen(function*() {
-        const { annotate, request } = yield* prepare(providerOptions)
+        const { annotate, request } = yield* prepare(providerOptions, false)
         const response = yield* provider.complete(request).pipe(
           Effect.catch(failOn(providerOptions.span, "generateText"))
         )
@@ -342,7 +345,7 @@ export const languageModel = (
         return toResponseParts(response)
       }),
     streamText: (providerOptions) =>
-      Stream.unwrap(Effect.map(prepare(providerOptions), ({ annotate, request }) =>
+      Stream.unwrap(Effect.map(prepare(providerOptions, true), ({ annotate, request }) =>
         streamParts(request).pipe(
           annotate.stream,
           Stream.catch((error) => Stream.fromEffect(failOn(providerOptions.span, "streamText")(error))),

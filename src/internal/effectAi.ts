@@ -10,7 +10,7 @@
  *   of their own; what runs inside them is parented by their parent), so one call is one span.
  * - The annotations effect/ai writes outside the conventions are dropped: `Toolkit` puts every tool
  *   call's name and arguments (`tool`, `parameters`) on the model span whatever the content
- *   settings, and `effect.ai.*` repeats the request options. Tool calls become `execute_tool`
+ *   settings, `effect.ai.*` repeats the request options, `batchSize` counts a resolver's batch. Tool calls become `execute_tool`
  *   spans of their own instead (see `EffectAi.toolkitLayer`), where arguments follow the content
  *   settings.
  *
@@ -56,7 +56,9 @@ export const droppedAttributes: ReadonlySet<string> = new Set([
   "parameters",
   "effect.ai.tool_choice",
   "effect.ai.concurrency",
-  "effect.ai.object_name"
+  "effect.ai.object_name",
+  // The embedding resolver's batch size.
+  "batchSize"
 ])
 
 /** The conventions' name for an effect/ai model span, from what its provider annotated. */

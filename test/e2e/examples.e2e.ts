@@ -291,4 +291,37 @@ agent-workflow (INTERNAL)
       assert.isUndefined(stopped!.attributes["gen_ai.response.finish_reasons"])
     })
   })
+
+  it("effect-ai: an effect/ai agent reads like the ChatModel one: chat and execute_tool spans, the failed tool retried", async () => {
+    const { run, spans, traceId } = await runAndFetch("examples/effect-ai.ts", 7)
+    assertPrintedTreeMatches(run, traceId, spans)
+    explainTrace(spans, () => {
+      assertResource(spans)
+      assert.strictEqual(
+        outline(spans),
+        `
+agent-workflow (INTERNAL)
+  chat sim-gpt-4o (CLIENT)
+  chat sim-gpt-4o (CLIENT)
+  chat sim-gpt-4o (CLIENT)
+  execute_tool GetWeather (INTERNAL)
+  execute_tool GetWeather (INTERNAL)
+  execute_tool SearchTrains (INTERNAL)
+`.trim()
+      )
+      const chats = named(spans, "chat sim-gpt-4o")
+      for (const chat of chats) {
+        assertAttr(chat, "gen_ai.operation.name", { stringValue: "chat" })
+        assertAttr(chat, "gen_ai.provider.name", { stringValue: "simulated" })
+        assertPositiveInt(chat, "gen_ai.usage.output_tokens")
+        assert.isUndefined(chat.attributes["parameters"], "no tool arguments on the model span")
+      }
+      assertAttr(chats[2]!, "gen_ai.request.stream", { boolValue: true })
+      const [failed, retried] = named(spans, "execute_tool GetWeather")
+      assert.strictEqual(failed!.statusCode, StatusCode.error)
+      assertAttr(failed!, "error.type", { stringValue: "WeatherUnavailable" })
+      assert.notStrictEqual(retried!.statusCode, StatusCode.error)
+      assertAttr(retried!, "gen_ai.tool.type", { stringValue: "function" })
+    })
+  })
 })
