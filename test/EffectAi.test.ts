@@ -149,6 +149,18 @@ const strings = (spans: ReadonlyArray<ReadableSpan>): string =>
     ...span.events.flatMap((e) => [e.name, JSON.stringify(e.attributes ?? {})])
   ]).join("\n")
 
+/** What the model and the tools decided, per span. */
+const values = (spans: ReadonlyArray<ReadableSpan>) =>
+  spans.map((span) =>
+    [
+      span.name,
+      span.attributes["gen_ai.response.finish_reasons"],
+      span.attributes["gen_ai.usage.output_tokens"],
+      span.attributes["gen_ai.tool.call.result"],
+      span.attributes["error.type"]
+    ].map((v) => JSON.stringify(v) ?? "").join(" ")
+  ).toSorted()
+
 /** A span's shape for comparison: name, kind, parent's name, status, attribute keys. */
 const shape = (spans: ReadonlyArray<ReadableSpan>) =>
   spans.map((span) =>
@@ -464,16 +476,6 @@ describe("an effect/ai agent and the same agent with ChatModel and Tool", () => 
       assert.strictEqual(viaEffectAi.spans.length, 7, Testing.render(viaEffectAi.spans))
       assert.deepStrictEqual(shape(viaEffectAi.spans), shape(viaChatModel.spans))
       // And the same values where the model and the tools decide them.
-      const values = (spans: ReadonlyArray<ReadableSpan>) =>
-        spans.map((span) =>
-          [
-            span.name,
-            span.attributes["gen_ai.response.finish_reasons"],
-            span.attributes["gen_ai.usage.output_tokens"],
-            span.attributes["gen_ai.tool.call.result"],
-            span.attributes["error.type"]
-          ].map((v) => JSON.stringify(v) ?? "").join(" ")
-        ).toSorted()
       assert.deepStrictEqual(values(viaEffectAi.spans), values(viaChatModel.spans))
     }))
 })
