@@ -31,12 +31,12 @@ import type * as Prompt from "effect/ai/Prompt"
 import type * as Response from "effect/ai/Response"
 import * as Tool from "effect/ai/Tool"
 import type * as Toolkit from "effect/ai/Toolkit"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as Agent from "./Agent.ts"
 import * as ChatModel from "./ChatModel.ts"
 import type * as Embedder from "./Embedder.ts"
 import * as GenAI from "./GenAI.ts"
@@ -57,18 +57,8 @@ export interface Options {
 }
 
 /**
- * The conversation the model calls inside belong to, recorded as `gen_ai.conversation.id`.
- *
- * @since 0.2.0
- * @category conversations
- */
-export const ConversationId = Context.Reference<string | undefined>("beluga-o11y/EffectAi/ConversationId", {
-  defaultValue: () => undefined
-})
-
-/**
- * Runs `self` as part of conversation `id`: every model call inside (a `Chat`'s turns, say) carries
- * `gen_ai.conversation.id`.
+ * Runs `self` as part of conversation `id`: every span inside (a `Chat`'s turns, say) carries
+ * `gen_ai.conversation.id`. The same as `Agent.withConversation`.
  *
  * @example
  * ```ts
@@ -79,8 +69,8 @@ export const ConversationId = Context.Reference<string | undefined>("beluga-o11y
  * @since 0.2.0
  * @category conversations
  */
-export const withConversation = (id: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.provideService(self, ConversationId, id)
+export const withConversation: (id: string) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =
+  Agent.withConversation
 
 // -----------------------------------------------------------------------------
 // effect/ai prompts to this library's requests
@@ -142,11 +132,7 @@ const toInputMessage = (message: Prompt.Message): GenAI.InputMessage | undefined
   }
 }
 
-const toChatRequest = (
-  options: LanguageModel.ProviderOptions,
-  defaults: Options,
-  conversationId: string | undefined
-): ChatModel.ChatRequest => {
+const toChatRequest = (options: LanguageModel.ProviderOptions, defaults: Options): ChatModel.ChatRequest => {
   const system = options.prompt.content.flatMap((message) => message.role === "system" ? [text(message.content)] : [])
   return {
     ...defaults,
@@ -164,7 +150,6 @@ const toChatRequest = (
         parameters: Tool.getJsonSchema(tool)
       }
     }),
-    conversationId,
     responseFormat: options.responseFormat.type === "json"
       ? {
         type: "json",
@@ -327,7 +312,7 @@ export const languageModel = (
       Stream.fromIterableEffect(Effect.map(provider.complete(request), ChatModel.toStreamParts)))
   const prepare = (providerOptions: LanguageModel.ProviderOptions, stream: boolean) =>
     Effect.gen(function*() {
-      const request = toChatRequest(providerOptions, options, yield* ConversationId)
+      const request = toChatRequest(providerOptions, options)
       const annotate = yield* GenAI.annotateInference(providerOptions.span, {
         ...ChatModel.toGenAIRequest(provider, request),
         ...(stream ? { stream: true } : {})

@@ -114,7 +114,9 @@ const reply = (
   const id = `simcmpl-${hash(conversation).toString(16).padStart(8, "0")}`
   const lastUser = request.messages.findLast((m) => m.role === "user")
   const question = lastUser !== undefined ? textOf(lastUser.parts) : ""
-  const hasToolResults = request.messages.some((m) => m.role === "tool")
+  // Tool results count for the current question only: a new question gets new tool calls.
+  const lastQuestion = request.messages.findLastIndex((m) => m.role === "user")
+  const hasToolResults = request.messages.some((m, i) => m.role === "tool" && i > lastQuestion)
   const tools = request.tools ?? []
 
   // A tool whose last result was an error (`{ error: … }`) is called again.
@@ -201,7 +203,7 @@ const deltas = (text: string): Array<string> => text.match(/\s*\S+/g) ?? []
 
 /**
  * A simulated chat model, `sim-gpt-4o` from provider `simulated`. Given tools and no tool results
- * yet, it calls every offered tool (finish reason `tool_call`); a tool whose last result was an
+ * since the last user message, it calls every offered tool (finish reason `tool_call`); a tool whose last result was an
  * error (`{ error: … }`) it calls again; otherwise it answers from the tool results and context
  * in the conversation (`stop`, or `length` when `maxTokens` cuts it short). Asked for JSON
  * (`responseFormat`), it answers with an object that fits the schema.

@@ -54,6 +54,8 @@ const build = <E>(options: Tracing.Options, load: Effect.Effect<Config.Settings,
     const exporter = new InMemorySpanExporter()
     // Simple, not batched: a span is readable the moment it ends.
     const tracing = Tracing.make(settings, [new SimpleSpanProcessor(exporter)], {
+      prices: options.prices,
+      redact: options.redact,
       // Off unless asked: tests build many layers, and the global OTel API holds one at a time.
       registerGlobal: options.registerGlobal === true,
       stats: () => ({

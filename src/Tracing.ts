@@ -36,11 +36,13 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Tracer from "effect/Tracer"
 import * as GenAI from "./GenAI.ts"
+import { AgentProcessor, type PriceTable } from "./internal/agentProcessor.ts"
 import * as Config from "./internal/config.ts"
 import { DeliveryReporter, type DeliveryStats, redactUrl } from "./internal/exporter.ts"
 import { register } from "./internal/global.ts"
 import { OtlpHttpExporter } from "./internal/otlp.ts"
 import { makeBatchProcessor } from "./internal/processor.ts"
+import { type Redact, RedactionProcessor } from "./internal/redaction.ts"
 import { TerminalExporter, type TerminalOptions } from "./internal/terminal.ts"
 import * as SdkTracer from "./internal/tracer.ts"
 import { version } from "./internal/version.ts"
@@ -130,6 +132,17 @@ export interface Options {
   readonly shutdownTimeout?: Duration.Input | undefined
   /** Where the one-line export warnings go. Default: standard error. */
   readonly onWarning?: ((message: string) => void) | undefined
+  /**
+   * Prices per provider and model (build one with `Agent.prices`): inference spans get
+   * `gen_ai.usage.cost`, agent and run spans roll it up. Models not in the table get no cost.
+   */
+  readonly prices?: PriceTable | undefined
+  /**
+   * Applied to every attribute value of every span (content included) just before it ends: return
+   * the value to record, or undefined to drop the attribute (see `Agent.redactMatching`,
+   * `Agent.redactFields`). Nothing it removes reaches an exporter.
+   */
+  readonly redact?: Redact | undefined
 }
 
 /**
@@ -197,6 +210,8 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
         }
       }
       return make(settings, processors, {
+        prices: options.prices,
+        redact: options.redact,
         registerGlobal: options.registerGlobal ?? true,
         stats: () => reporter.stats(),
         shutdownTimeout: options.shutdownTimeout ?? defaultShutdownTimeout,
@@ -224,6 +239,9 @@ export const make = (
     readonly stats: () => DeliveryStats
     readonly shutdownTimeout: Duration.Input
     readonly warn: (message: string) => void
+    /** See `Options.prices` and `Options.redact`. */
+    readonly prices?: PriceTable | undefined
+    readonly redact?: Redact | undefined
     /** Register with the global OTel API (see `Options.registerGlobal`). */
     readonly registerGlobal?: boolean | undefined
     /** Tells the exporter the program is ending, before the final flush. */
@@ -248,7 +266,12 @@ export const make = (
         const provider = new NodeTracerProvider({
           resource,
           sampler: settings.disabled ? new AlwaysOffSampler() : makeSampler(settings),
-          spanProcessors: [...processors],
+          // Agent roll-ups and cost, then redaction, then the exporters: each sees the one before done.
+          spanProcessors: [
+            new AgentProcessor(options.prices),
+            ...(options.redact !== undefined ? [new RedactionProcessor(options.redact)] : []),
+            ...processors
+          ],
           ...(settings.attributeValueLengthLimit !== undefined
             ? { spanLimits: { attributeValueLengthLimit: settings.attributeValueLengthLimit } }
             : {})

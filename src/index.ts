@@ -1,6 +1,7 @@
 /**
  * beluga-o11y: Effect-native OpenTelemetry tracing for AI agents and LLM pipelines.
  *
+ * - `Agent`: conversations and identity, agent runs, cost, evaluations, redaction.
  * - `Tracing`: the layer that exports every Effect span over OTLP/HTTP (`Tracing.TracingLive`).
  * - `GenAI`: the GenAI semantic conventions and one span combinator per operation.
  * - `Pipeline`: runs, steps, events and visible retries.
@@ -13,6 +14,7 @@
  *
  * @since 0.1.0
  */
+export * as Agent from "./Agent.ts"
 export * as Anthropic from "./Anthropic.ts"
 export * as ChatModel from "./ChatModel.ts"
 export * as EffectAi from "./EffectAi.ts"

@@ -36,7 +36,7 @@ describe("terminal view", () => {
       assert.lengthOf(lines, 1)
       const text = lines[0]!
       assert.match(text, /^trace [0-9a-f]{32} · beluga-agent\n/)
-      assert.match(text, /\nagent-workflow {2}\S+ {2}⚑ embedding-complete dimensions=1536\n/)
+      assert.match(text, /\nagent-workflow {2}\S+ {2}Σin=12 Σout=3 {2}⚑ embedding-complete dimensions=1536\n/)
       assert.match(text, /\n├─ chat gpt-4o {2}\S+ {2}provider=openai model=gpt-4o in=12 out=3 finish=stop\n/)
       assert.match(text, /\n└─ flaky {2}\S+ {2}error\.type=Nope {2}✗ ERROR/)
     }))

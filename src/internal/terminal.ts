@@ -119,6 +119,17 @@ const describeSpan = (span: ReadableSpan, paint: (code: string, text: string) =>
     if (key === "gen_ai.response.model" && value === span.attributes["gen_ai.request.model"]) continue
     details.push(`${label}=${Array.isArray(value) ? value.join(",") : String(value)}`)
   }
+  const cost = span.attributes["gen_ai.usage.cost"] ?? span.attributes["beluga.rollup.cost"]
+  const rolledIn = span.attributes["beluga.rollup.input_tokens"]
+  if (rolledIn !== undefined) {
+    details.push(`Σin=${String(rolledIn)} Σout=${String(span.attributes["beluga.rollup.output_tokens"])}`)
+  }
+  if (typeof cost === "number") {
+    const rolled = span.attributes["gen_ai.usage.cost"] === undefined ? "Σ" : ""
+    details.push(
+      `${rolled}cost=${cost.toPrecision(3)} ${String(span.attributes["beluga.cost.currency"] ?? "")}`.trimEnd()
+    )
+  }
   const ttft = span.attributes["gen_ai.response.time_to_first_chunk"]
   if (typeof ttft === "number") details.push(`ttft=${formatDuration(ttft * 1000)}`)
   if (details.length > 0) parts.push(paint("2", details.join(" ")))

@@ -1,0 +1,197 @@
+/**
+ * A span processor for what an agent run adds up to, ahead of the exporting processors:
+ *
+ * - **Identity.** A span started under a span that carries `gen_ai.conversation.id`, `session.id` or
+ *   `user.id` carries them too. This reaches spans that Effect's span annotations do not: those of
+ *   OTel-instrumented libraries (an instrumented `fetch`), and the descendants of a server span that
+ *   recorded them from baggage.
+ * - **Cost.** An inference span whose provider and model are in the price table gets
+ *   `gen_ai.usage.cost` (the name Langfuse reads as the generation's cost) and `beluga.cost.currency`.
+ *   A model not in the table gets no cost, not a zero.
+ * - **Roll-ups.** Agent, workflow and run spans (`invoke_agent`, `invoke_workflow`, and every span
+ *   with no parent in this process) get the usage and cost of every inference span beneath them as
+ *   `beluga.rollup.*`: each inference is added once to each such ancestor, so nested agents do not
+ *   double count; a failed or interrupted inference counts what it reported; an inference span of
+ *   an OTel-instrumented library counts like the library's own. The totals are not written as
+ *   `gen_ai.usage.*`: Phoenix and Langfuse sum those over a trace themselves, and would count twice.
+ *
+ * Everything happens in `onStart` and `onEnding` (the span is still writable there), on one thread,
+ * so parallel children add up without coordination. The per-span state lives in a WeakMap and goes
+ * with the span.
+ */
+import type { Context } from "@opentelemetry/api"
+import * as Otel from "@opentelemetry/api"
+import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace-base"
+
+/** The attributes a run's identity is made of, inherited by every span beneath. */
+export const identityKeys = ["gen_ai.conversation.id", "session.id", "user.id"] as const
+
+/** Prices per million tokens, in `currency`. */
+export interface Price {
+  readonly input: number
+  readonly output: number
+  readonly cacheRead?: number | undefined
+  readonly cacheWrite?: number | undefined
+}
+
+export interface PriceTable {
+  readonly currency: string
+  /** `provider/model` → price; a model is looked up by response model, then request model. */
+  readonly prices: ReadonlyMap<string, Price>
+}
+
+const inferenceOperations = new Set(["chat", "text_completion", "generate_content", "embeddings"])
+const rollupOperations = new Set(["invoke_agent", "invoke_workflow"])
+
+/** Usage and cost, summed. */
+class Totals {
+  inputTokens = 0
+  outputTokens = 0
+  cacheReadInputTokens = 0
+  cacheCreationInputTokens = 0
+  reasoningOutputTokens = 0
+  cost = 0
+  costed = 0
+  inferences = 0
+
+  constructor(readonly parent: Totals | undefined) {}
+}
+
+/** What the processor keeps per span: its own totals if it rolls up, and the nearest that does. */
+interface State {
+  readonly own: Totals | undefined
+  readonly nearest: Totals | undefined
+}
+
+const number = (value: unknown): number => (typeof value === "number" && Number.isFinite(value) ? value : 0)
+
+const isReadable = (span: Otel.Span | undefined): span is Otel.Span & ReadableSpan =>
+  span !== undefined && typeof (span as Partial<ReadableSpan>).attributes === "object"
+
+/** The cost of one inference: uncached input, cache reads and writes, and output at their prices. */
+export const costOf = (price: Price, usage: {
+  readonly input: number
+  readonly output: number
+  readonly cacheRead: number
+  readonly cacheWrite: number
+}): number => {
+  const cacheRead = usage.cacheRead
+  const cacheWrite = usage.cacheWrite
+  // `gen_ai.usage.input_tokens` includes the cached tokens (the conventions say so for Anthropic,
+  // and OpenAI's prompt_tokens already do); each kind is priced once.
+  const uncached = Math.max(0, usage.input - cacheRead - cacheWrite)
+  return (uncached * price.input + cacheRead * (price.cacheRead ?? price.input) +
+    cacheWrite * (price.cacheWrite ?? price.input) + usage.output * price.output) / 1_000_000
+}
+
+export class AgentProcessor implements SpanProcessor {
+  private readonly states = new WeakMap<object, State>()
+
+  constructor(private readonly priceTable: PriceTable | undefined) {}
+
+  onStart(span: Span, parentContext: Context): void {
+    const parent = Otel.trace.getSpan(parentContext)
+    const readableParent = isReadable(parent) ? parent : undefined
+    if (readableParent !== undefined) {
+      for (const key of identityKeys) {
+        const value = readableParent.attributes[key]
+        if (value !== undefined && span.attributes[key] === undefined) span.setAttribute(key, value)
+      }
+    }
+    const parentState = readableParent !== undefined ? this.states.get(readableParent) : undefined
+    const operation = span.attributes["gen_ai.operation.name"]
+    // A span with no parent in this process (a run, a request a server handles) rolls up too.
+    const rollsUp = (typeof operation === "string" && rollupOperations.has(operation)) || parentState === undefined
+    if (rollsUp) {
+      const own = new Totals(parentState?.nearest)
+      this.states.set(span, { own, nearest: own })
+    } else if (parentState !== undefined) {
+      this.states.set(
+        span,
+        parentState.own === undefined ? parentState : { own: undefined, nearest: parentState.nearest }
+      )
+    }
+  }
+
+  onEnding(span: Span): void {
+    const state = this.states.get(span)
+    const attributes = span.attributes
+    const operation = attributes["gen_ai.operation.name"]
+    if (typeof operation === "string" && inferenceOperations.has(operation)) this.inference(span, state)
+    const own = state?.own
+    if (own !== undefined && own.inferences > 0) {
+      span.setAttribute("beluga.rollup.inferences", own.inferences)
+      span.setAttribute("beluga.rollup.input_tokens", own.inputTokens)
+      span.setAttribute("beluga.rollup.output_tokens", own.outputTokens)
+      if (own.cacheReadInputTokens > 0) {
+        span.setAttribute("beluga.rollup.cache_read.input_tokens", own.cacheReadInputTokens)
+      }
+      if (own.cacheCreationInputTokens > 0) {
+        span.setAttribute("beluga.rollup.cache_creation.input_tokens", own.cacheCreationInputTokens)
+      }
+      if (own.reasoningOutputTokens > 0) {
+        span.setAttribute("beluga.rollup.reasoning.output_tokens", own.reasoningOutputTokens)
+      }
+      if (own.costed > 0 && this.priceTable !== undefined) {
+        span.setAttribute("beluga.rollup.cost", own.cost)
+        span.setAttribute("beluga.cost.currency", this.priceTable.currency)
+      }
+    }
+  }
+
+  private inference(span: Span, state: State | undefined): void {
+    const attributes = span.attributes
+    const usage = {
+      input: number(attributes["gen_ai.usage.input_tokens"]),
+      output: number(attributes["gen_ai.usage.output_tokens"]),
+      cacheRead: number(attributes["gen_ai.usage.cache_read.input_tokens"]),
+      cacheWrite: number(attributes["gen_ai.usage.cache_creation.input_tokens"])
+    }
+    const reasoning = number(attributes["gen_ai.usage.reasoning.output_tokens"])
+    if (usage.input === 0 && usage.output === 0) return
+    let cost: number | undefined
+    const price = this.priceOf(attributes)
+    if (price !== undefined && attributes["gen_ai.usage.cost"] === undefined) {
+      cost = costOf(price, usage)
+      span.setAttribute("gen_ai.usage.cost", cost)
+      span.setAttribute("beluga.cost.currency", this.priceTable!.currency)
+    }
+    // An inference that is itself a run (no parent here) counts for itself only through its own attributes.
+    for (
+      let totals = state?.own !== undefined ? state.own.parent : state?.nearest;
+      totals !== undefined;
+      totals = totals.parent
+    ) {
+      totals.inferences++
+      totals.inputTokens += usage.input
+      totals.outputTokens += usage.output
+      totals.cacheReadInputTokens += usage.cacheRead
+      totals.cacheCreationInputTokens += usage.cacheWrite
+      totals.reasoningOutputTokens += reasoning
+      if (cost !== undefined) {
+        totals.cost += cost
+        totals.costed++
+      }
+    }
+  }
+
+  private priceOf(attributes: ReadableSpan["attributes"]): Price | undefined {
+    const table = this.priceTable
+    if (table === undefined) return undefined
+    const provider = attributes["gen_ai.provider.name"] ?? attributes["gen_ai.system"]
+    for (const model of [attributes["gen_ai.response.model"], attributes["gen_ai.request.model"]]) {
+      if (typeof model !== "string") continue
+      const price = table.prices.get(`${String(provider)}/${model}`) ?? table.prices.get(model)
+      if (price !== undefined) return price
+    }
+    return undefined
+  }
+
+  onEnd(): void {}
+  forceFlush(): Promise<void> {
+    return Promise.resolve()
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve()
+  }
+}
