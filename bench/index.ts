@@ -63,7 +63,7 @@ const main = async () => {
   // so each section runs twice: without a context manager (all rows) and with one installed before
   // any row is built (the rows the summary needs; upstream pays for it too, as with `NodeSDK`).
   const cmRows =
-    "untraced,native,raw,raw.off,upstream,upstream.off,ours,ours.off,ours.step,ours.chat,ours.chat10,stream.bare,stream.ours,stream.content"
+    "untraced,native,raw,raw.off,upstream,upstream.off,ours,ours.off,ours.step,ours.chat,ours.chat10,ours.step.noagent,stream.bare,stream.ours,stream.content"
   const cmAllocRows = quick
     ? "upstream,ours,ours.step,ours.chat"
     : "native,raw,upstream,ours,ours.off,ours.step,ours.chat"
@@ -175,6 +175,12 @@ const main = async () => {
       ["  same, @effect/opentelemetry NodeSdk, same run", "", "", showRatio("upstream.off/raw.off", live)],
       ["  same, beluga without a context manager", "", "", showRatio("ours.off/raw.off", micro)],
       ["Pipeline.step ÷ bare Effect.withSpan, same layer", "—", "≤ 1.15×", showRatio("step/ours", live)],
+      [
+        "Pipeline.step with ÷ without the agent processor (identity, roll-ups, cost)",
+        "—",
+        "≤ 1.10×",
+        showRatio("step/step.noagent", live)
+      ],
       ["GenAI.chat ÷ Effect.withSpan with the same 10 attributes", "—", "≤ 1.15×", showRatio("chat/chat10", live)],
       ["  GenAI.chat (10 attributes) ÷ bare withSpan (5)", "", "", showRatio("chat/ours", live)],
       [

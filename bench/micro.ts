@@ -94,6 +94,12 @@ export const ratioSpecs: ReadonlyArray<RatioSpec> = [
     denominator: "ours"
   },
   {
+    id: "step/step.noagent",
+    label: "Pipeline.step with ÷ without the agent processor, beluga",
+    numerator: "ours.step",
+    denominator: "ours.step.noagent"
+  },
+  {
     id: "chat/chat10",
     label: "GenAI.chat ÷ withSpan with the same 10 attrs, beluga",
     numerator: "ours.chat",

@@ -83,6 +83,7 @@ export type RowId =
   | "ours.nostack"
   | "ours.step"
   | "ours.step.off"
+  | "ours.step.noagent"
   | "ours.chat"
   | "ours.chat.off"
   | "ours.chat10"
@@ -103,6 +104,7 @@ export const labels: Record<RowId, string> = {
   "ours.nostack": "Effect.withSpan captureStackTrace:false, beluga (diagnostic)",
   "ours.step": "Pipeline.step, beluga tracer",
   "ours.step.off": "Pipeline.step, beluga tracer, always_off",
+  "ours.step.noagent": "Pipeline.step, beluga tracer without the agent processor (identity, roll-ups, cost)",
   "ours.chat": "GenAI.chat (10 attrs), beluga tracer",
   "ours.chat.off": "GenAI.chat, beluga tracer, always_off",
   "ours.chat10": "Effect.withSpan, same 10 attrs as chat, beluga",
@@ -172,10 +174,11 @@ const effectRow = async (
   return { run: () => runtime.runSync(program), dropped, dispose: () => runtime.dispose() }
 }
 
-const oursLayer = (sampler: Config.SamplerName | undefined, captureContent = false) => {
+const oursLayer = (sampler: Config.SamplerName | undefined, captureContent = false, withoutAgentProcessor = false) => {
   const settings = loadSettings({ serviceName: "beluga-bench", sampler, captureContent })
   const p = processor()
   const layer = Tracing.make(settings, [p.processor], {
+    withoutAgentProcessor,
     stats: () => ({
       exportedSpans: 0,
       failedSpans: 0,
@@ -281,7 +284,7 @@ export const makeRow = async (id: RowId, steps: number): Promise<Row> => {
       }
       default: {
         const off = id.endsWith(".off")
-        const { dropped, layer } = oursLayer(off ? "always_off" : undefined)
+        const { dropped, layer } = oursLayer(off ? "always_off" : undefined, false, id === "ours.step.noagent")
         const step = id.startsWith("ours.step")
           ? pipelineStep
           : id === "ours.chat10"

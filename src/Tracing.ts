@@ -242,6 +242,8 @@ export const make = (
     /** See `Options.prices` and `Options.redact`. */
     readonly prices?: PriceTable | undefined
     readonly redact?: Redact | undefined
+    /** Leave out the agent processor (identity, roll-ups, cost): for the benchmark that measures it. */
+    readonly withoutAgentProcessor?: boolean | undefined
     /** Register with the global OTel API (see `Options.registerGlobal`). */
     readonly registerGlobal?: boolean | undefined
     /** Tells the exporter the program is ending, before the final flush. */
@@ -268,7 +270,7 @@ export const make = (
           sampler: settings.disabled ? new AlwaysOffSampler() : makeSampler(settings),
           // Agent roll-ups and cost, then redaction, then the exporters: each sees the one before done.
           spanProcessors: [
-            new AgentProcessor(options.prices),
+            ...(options.withoutAgentProcessor === true ? [] : [new AgentProcessor(options.prices)]),
             ...(options.redact !== undefined ? [new RedactionProcessor(options.redact)] : []),
             ...processors
           ],
