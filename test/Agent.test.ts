@@ -26,6 +26,14 @@ const rollup = (span: ReadableSpan) => ({
   output: span.attributes["beluga.rollup.output_tokens"]
 })
 
+/** Every name, attribute and event attribute of every span, as text. */
+const everything = (spans: ReadonlyArray<ReadableSpan>) =>
+  spans.flatMap((span) => [
+    span.name,
+    ...Object.entries(span.attributes).map(([k, v]) => `${k}=${JSON.stringify(v)}`),
+    ...span.events.flatMap((e) => Object.entries(e.attributes ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`))
+  ]).join("\n")
+
 const identity = { conversationId: "conv-1", sessionId: "sess-1", userId: "user-1" }
 
 describe("identity", () => {
@@ -261,12 +269,6 @@ describe("evaluations", () => {
 
 describe("redaction", () => {
   const secrets = ["ana@example.com", "sk-live-0123456789abcdef", "4111 1111 1111 1111"]
-  const everything = (spans: ReadonlyArray<ReadableSpan>) =>
-    spans.flatMap((span) => [
-      span.name,
-      ...Object.entries(span.attributes).map(([k, v]) => `${k}=${JSON.stringify(v)}`),
-      ...span.events.flatMap((e) => Object.entries(e.attributes ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`))
-    ]).join("\n")
 
   const agent = Effect.gen(function*() {
     const model = yield* ChatModel.ChatModel
