@@ -1,5 +1,5 @@
 /**
- * Starts the real Jaeger the e2e suite exports to, and stops it afterwards.
+ * Starts the real Jaeger and the real Phoenix the e2e suite exports to, and stops them afterwards.
  *
  * Jaeger comes from `scripts/jaeger.sh` (built once with the Go toolchain from the Go module proxy
  * and cached). It must listen on the default ports: the examples export to the default endpoint
@@ -21,6 +21,7 @@ import * as path from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
 import { root } from "./support/child.ts"
 import { ports } from "./support/jaeger.ts"
+import { phoenixSh } from "./support/phoenix.ts"
 
 const script = path.join(root, "scripts", "jaeger.sh")
 
@@ -144,28 +145,48 @@ const startJaeger = async (stateDir: string): Promise<number> => {
   return pid
 }
 
+/** Installs (if needed) and starts Phoenix with its data in `stateDir`. */
+const startPhoenix = async (stateDir: string): Promise<void> => {
+  const start = await phoenixSh("start", stateDir)
+  if (start.code !== 0) {
+    throw new Error(
+      `e2e: \`scripts/phoenix.sh start\` failed (Phoenix comes from PyPI and needs python3 with venv):\n${start.output}`
+    )
+  }
+}
+
 export default async function setup(): Promise<() => Promise<void>> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "beluga-e2e-jaeger-"))
+  const phoenixDir = fs.mkdtempSync(path.join(os.tmpdir(), "beluga-e2e-phoenix-"))
   const started = performance.now()
-  let pid: number
-  try {
-    pid = await startJaeger(stateDir)
-  } catch (error) {
+  // Both at once: a first run builds Jaeger with Go and installs Phoenix with pip.
+  const [jaeger, phoenix] = await Promise.allSettled([startJaeger(stateDir), startPhoenix(phoenixDir)])
+  if (jaeger.status === "rejected" || phoenix.status === "rejected") {
+    if (jaeger.status === "fulfilled") await stop(jaeger.value)
+    await phoenixSh("stop", phoenixDir)
     fs.rmSync(stateDir, { recursive: true, force: true })
-    throw error
+    fs.rmSync(phoenixDir, { recursive: true, force: true })
+    throw jaeger.status === "rejected" ? jaeger.reason : (phoenix as PromiseRejectedResult).reason
   }
-  process.stderr.write(`e2e: Jaeger pid ${pid} ready after ${Math.round(performance.now() - started)} ms\n`)
+  const pid = jaeger.value
+  process.stderr.write(`e2e: Jaeger pid ${pid} and Phoenix ready after ${Math.round(performance.now() - started)} ms\n`)
 
   // If vitest dies without running the teardown, do not leave Jaeger holding the ports.
   const onExit = () => {
     if (alive(pid)) process.kill(pid, "SIGKILL")
+    const phoenixPid = Number(
+      fs.readFileSync(path.join(phoenixDir, "phoenix.pid"), { encoding: "utf8", flag: "a+" }).trim()
+    )
+    if (Number.isInteger(phoenixPid) && phoenixPid > 0 && alive(phoenixPid)) process.kill(phoenixPid, "SIGKILL")
   }
   process.once("exit", onExit)
 
   return async () => {
     process.off("exit", onExit)
     await stop(pid)
+    await phoenixSh("stop", phoenixDir)
     fs.rmSync(stateDir, { recursive: true, force: true })
+    fs.rmSync(phoenixDir, { recursive: true, force: true })
     process.stderr.write(`e2e: Jaeger pid ${pid} stopped\n`)
   }
 }
