@@ -98,6 +98,13 @@ describe("Phoenix, for real", () => {
     // Our price table is gpt-4o's, which Phoenix's own table applies to this model name too: the same cost.
     assert.closeTo(session.costSummary.total.cost!, sum(agents, "beluga.rollup.cost"), 1e-9)
 
+    // The second question carried an e-mail address and an API key: the example's redaction hook masked
+    // them in every attribute of every span that reached Phoenix, content capture on.
+    const everything = JSON.stringify(spans)
+    assert.notInclude(everything, "ana@example.com")
+    assert.notInclude(everything, "sk-test-4f9a8b7c6d5e")
+    assert.include(everything, "[redacted]")
+
     // The evaluation, on the second turn's agent span.
     const evaluations = agents.flatMap((a) => a.events).filter((e) => e.name === "gen_ai.evaluation.result")
     assert.strictEqual(evaluations.length, 1)
