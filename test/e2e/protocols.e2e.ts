@@ -109,7 +109,11 @@ describe("OTLP/HTTP encodings, decoded by Jaeger", () => {
           "e2e.bool": { boolValue: true },
           "e2e.text": { stringValue: unicode },
           "e2e.strings": { arrayValue: { values: [{ stringValue: "a" }, { stringValue: "b" }] } },
-          "e2e.ints": { arrayValue: { values: [{ intValue: "1" }, { intValue: "2" }, { intValue: "3" }] } }
+          "e2e.ints": { arrayValue: { values: [{ intValue: "1" }, { intValue: "2" }, { intValue: "3" }] } },
+          // The run's roll-up of the chat beneath it.
+          "beluga.rollup.inferences": { intValue: "1" },
+          "beluga.rollup.input_tokens": { intValue: "12" },
+          "beluga.rollup.output_tokens": { intValue: "7" }
         })
 
         const chat = spans.find((s) => s.name === "chat e2e-model")!
