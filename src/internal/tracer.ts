@@ -154,6 +154,7 @@ export class SdkSpan implements Tracer.Span {
 
   event(name: string, startTime: bigint, attributes?: Record<string, unknown>): void {
     if (!this.sampled || this.status._tag === "Ended") return
+    if (attributes !== undefined && "effect.logLevel" in attributes) attributes = logEventAttributes(attributes)
     this.span.addEvent(
       wellFormed(name),
       attributes !== undefined ? toAttributes(attributes) : undefined,
@@ -250,6 +251,20 @@ export class TransparentSpan implements Tracer.Span {
   end(endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
     if (this.status._tag === "Started") this.status = { _tag: "Ended", startTime: this.status.startTime, endTime, exit }
   }
+}
+
+/**
+ * Effect's logger writes each log inside a span as an event with `effect.fiberId` and
+ * `effect.logLevel`; camelCase breaks the attribute naming rules, so they are written
+ * `effect.fiber.id` and `effect.log.level` (registered in `semconv/`).
+ */
+const logEventAttributes = (attributes: Record<string, unknown>): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  for (const key in attributes) {
+    out[key === "effect.logLevel" ? "effect.log.level" : key === "effect.fiberId" ? "effect.fiber.id" : key] =
+      attributes[key]
+  }
+  return out
 }
 
 export const toAttributes = (record: Record<string, unknown>): Otel.Attributes => {

@@ -1,0 +1,133 @@
+/**
+ * The registry in `semconv/` and the code stay in step: every attribute and event attribute the
+ * library writes, across its combinators, components, streams, agents, effect/ai and Effect's own
+ * log events, is either an OpenTelemetry semantic convention the library uses or defined in the
+ * registry; the registry defines nothing the code has stopped writing; and docs/attributes.md is
+ * what the registry generates.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
+import { Data, Effect, Layer, Schema, Stream } from "effect"
+import { LanguageModel, Tool as AiTool, Toolkit } from "effect/ai"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { definedAttributes, loadRegistry, render, root } from "../scripts/attributes.ts"
+import { Agent, ChatModel, EffectAi, GenAI, Pipeline, Simulated, Testing, Tool } from "../src/index.ts"
+
+/** The OpenTelemetry semantic conventions (v1.41.1) the library writes, besides every GenAI constant. */
+const otelNames = new Set([
+  ...Object.entries(GenAI).flatMap(([key, value]) =>
+    key.startsWith("ATTR_GEN_AI_") && typeof value === "string" ? [value] : []
+  ),
+  GenAI.ATTR_ERROR_TYPE,
+  GenAI.ATTR_SERVER_ADDRESS,
+  GenAI.ATTR_SERVER_PORT,
+  Agent.ATTR_SESSION_ID,
+  Agent.ATTR_USER_ID,
+  "http.request.resend_count",
+  "http.response.status_code",
+  "exception.type",
+  "exception.message",
+  "exception.stacktrace"
+])
+
+class Flaky extends Data.TaggedError("Flaky")<{}> {}
+
+/** A run that exercises every kind of span and event the library writes. */
+const everything = Effect.gen(function*() {
+  const model = yield* ChatModel.ChatModel
+  const tool = Tool.make({
+    name: "lookup",
+    description: "Looks up",
+    handler: (args: { readonly query: string }) => Effect.succeed(args)
+  })
+  const reply = yield* model.chat({
+    messages: [{ role: "user", parts: [{ type: "text", content: "Lisbon?" }] }],
+    tools: [tool.definition]
+  })
+  yield* Tool.runAll([tool], reply.toolCalls)
+  yield* model.stream({ messages: [{ role: "user", parts: [{ type: "text", content: "Porto?" }] }] }).pipe(
+    Stream.take(2),
+    Stream.runDrain
+  )
+  yield* Effect.log("a log line inside a span")
+  yield* Effect.fail(new Flaky()).pipe(Pipeline.step("flaky"), Pipeline.retry({ times: 1 }), Effect.ignore)
+  yield* Pipeline.event("checkpoint")
+  yield* Agent.evaluate({ name: "relevance", score: 1, label: "ok", explanation: "fine", responseId: reply.id })
+  yield* Effect.never.pipe(Pipeline.step("interrupted"), Effect.timeout(1), Effect.ignore)
+  const Lookup = AiTool.make("Lookup", { parameters: Schema.Struct({ query: Schema.String }), success: Schema.String })
+  const kit = Toolkit.make(Lookup)
+  yield* LanguageModel.generateText({ prompt: "Lisbon?", toolkit: kit }).pipe(
+    Effect.provide(Layer.mergeAll(
+      EffectAi.layer(Simulated.chatProvider({ latency: 0 })),
+      EffectAi.toolkitLayer(kit, { Lookup: ({ query }) => Effect.succeed(query) })
+    ))
+  )
+}).pipe(
+  Agent.invoke("registry-agent", { provider: "simulated", input: "Lisbon?", output: () => "answer" }),
+  Agent.withIdentity({ conversationId: "c", sessionId: "s", userId: "u" }),
+  Pipeline.run("agent-workflow")
+)
+
+const written = (spans: ReadonlyArray<ReadableSpan>): Set<string> =>
+  new Set(spans.flatMap((span) => [
+    ...Object.keys(span.attributes),
+    ...span.events.flatMap((event) => Object.keys(event.attributes ?? {}))
+  ]))
+
+describe("the attribute registry (semconv/)", () => {
+  const registry = loadRegistry()
+  const defined = definedAttributes(registry)
+
+  it.live("every name the library writes is an OTel convention it uses or in the registry", () =>
+    Effect.gen(function*() {
+      yield* everything
+      const spans = yield* Testing.finishedSpans
+      const names = written(spans)
+      const missing = [...names].filter((name) => !otelNames.has(name) && !defined.has(name)).toSorted()
+      assert.deepStrictEqual(
+        missing,
+        [],
+        `written but in neither the OTel conventions nor semconv/: ${missing.join(", ")}`
+      )
+      // Effect's own log attributes are written by the conventions' rules, not as Effect names them.
+      assert.include([...names], "effect.log.level")
+      assert.notInclude([...names], "effect.logLevel")
+      // The library's own names are all exercised here (the examples' names are the examples').
+      const own = [...defined.keys()].filter((name) =>
+        ![
+          "document.id",
+          "document.type",
+          "document.sentences",
+          "dimensions",
+          "vectors",
+          "tenant.id",
+          "downstream.name",
+          "timeout.ms",
+          "effect.cause"
+        ]
+          .includes(name) && !name.includes("cache_") && !name.includes("reasoning")
+      )
+      const unexercised = own.filter((name) => !names.has(name) && name !== "beluga.retry.delay_ms")
+      assert.deepStrictEqual(unexercised, [], "defined in semconv/ but not written by this run")
+    }).pipe(
+      Effect.provide(Simulated.layer({ latency: 0 })),
+      Effect.provide(Testing.layer({
+        captureContent: true,
+        prices: Agent.prices([{ model: "sim-gpt-4o", input: 1, output: 1 }])
+      }))
+    ))
+
+  it("every attribute it defines has a type, a stability, a brief and examples", () => {
+    for (const [id, attribute] of defined) {
+      assert.include(["string", "int", "double", "boolean"], attribute.type, id)
+      assert.strictEqual(attribute.stability, "development", id)
+      assert.isAbove(attribute.brief.length, 10, id)
+      assert.isDefined(attribute.examples, id)
+    }
+  })
+
+  it("docs/attributes.md is what the registry generates", () => {
+    assert.strictEqual(fs.readFileSync(path.join(root, "docs", "attributes.md"), "utf8"), render(registry))
+  })
+})
