@@ -39,7 +39,8 @@ import {
   record,
   serverOf,
   type StreamDecoder,
-  string
+  string,
+  textOf
 } from "./internal/provider.ts"
 
 /**
@@ -118,12 +119,6 @@ export const toUsage = (usage: unknown): GenAI.Usage | undefined => {
     cacheCreationInputTokens: cacheCreation
   }
 }
-
-const textOf = (parts: ReadonlyArray<GenAI.MessagePart>): string =>
-  parts.flatMap((part) => {
-    const content = (part as { readonly content?: unknown }).content
-    return part.type === "text" && typeof content === "string" ? [content] : []
-  }).join("\n")
 
 /** A conventions message part as a Messages API content block; parts it cannot carry are left out. */
 const toBlock = (part: GenAI.MessagePart): Array<Record<string, unknown>> => {

@@ -38,7 +38,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Agent from "./Agent.ts"
 import * as ChatModel from "./ChatModel.ts"
-import type * as Embedder from "./Embedder.ts"
+import * as Embedder from "./Embedder.ts"
 import * as GenAI from "./GenAI.ts"
 import { isChatSpan } from "./internal/effectAi.ts"
 
@@ -374,14 +374,7 @@ export const embeddingModel = (provider: Embedder.Provider): Effect.Effect<Embed
       Effect.gen(function*() {
         const span = yield* Effect.currentSpan.pipe(Effect.orElseSucceed(() => undefined))
         const outcome = span !== undefined
-          ? yield* GenAI.annotateEmbeddings(span, {
-            provider: provider.provider,
-            model: provider.model,
-            dimensions: provider.dimensions,
-            serverAddress: provider.serverAddress,
-            serverPort: provider.serverPort,
-            encodingFormats: ["float"]
-          })
+          ? yield* GenAI.annotateEmbeddings(span, Embedder.toGenAIRequest(provider))
           : undefined
         const result = yield* provider.embed(inputs).pipe(
           Effect.catch((error) =>
@@ -396,11 +389,7 @@ export const embeddingModel = (provider: Embedder.Provider): Effect.Effect<Embed
             )
           )
         )
-        outcome?.({
-          dimensions: result.vectors[0]?.length,
-          responseModel: result.model,
-          usage: { inputTokens: result.inputTokens }
-        })
+        outcome?.(Embedder.toOutcome(result))
         return { results: result.vectors.map((vector) => [...vector]), usage: { inputTokens: result.inputTokens } }
       })
   })

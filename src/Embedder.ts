@@ -60,6 +60,33 @@ export class Embedder extends Context.Service<Embedder, {
 }>()("beluga-o11y/Embedder") {}
 
 /**
+ * The conventions' view of a call to `provider`: what `embeddings` spans record at their start.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const toGenAIRequest = (provider: Provider): GenAI.EmbeddingsRequest => ({
+  provider: provider.provider,
+  model: provider.model,
+  dimensions: provider.dimensions,
+  serverAddress: provider.serverAddress,
+  serverPort: provider.serverPort,
+  encodingFormats: ["float"]
+})
+
+/**
+ * What a result says about itself: the dimensions, the response model, the input tokens.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const toOutcome = (result: Embeddings): GenAI.EmbeddingsOutcome => ({
+  dimensions: result.vectors[0]?.length,
+  responseModel: result.model,
+  usage: { inputTokens: result.inputTokens }
+})
+
+/**
  * Instruments a provider.
  *
  * @since 0.1.0
@@ -68,21 +95,7 @@ export class Embedder extends Context.Service<Embedder, {
 export const make = (provider: Provider): Embedder["Service"] =>
   Embedder.of({
     dimensions: provider.dimensions,
-    embed: (inputs) =>
-      provider.embed(inputs).pipe(
-        GenAI.embeddings({
-          provider: provider.provider,
-          model: provider.model,
-          dimensions: provider.dimensions,
-          serverAddress: provider.serverAddress,
-          serverPort: provider.serverPort,
-          encodingFormats: ["float"]
-        }, (result) => ({
-          dimensions: result.vectors[0]?.length,
-          responseModel: result.model,
-          usage: { inputTokens: result.inputTokens }
-        }))
-      )
+    embed: (inputs) => provider.embed(inputs).pipe(GenAI.embeddings(toGenAIRequest(provider), toOutcome))
   })
 
 /**

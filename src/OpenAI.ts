@@ -41,7 +41,8 @@ import {
   record,
   serverOf,
   type StreamDecoder,
-  string
+  string,
+  textOf
 } from "./internal/provider.ts"
 
 /**
@@ -115,12 +116,6 @@ export const toUsage = (usage: unknown): GenAI.Usage | undefined => {
     reasoningOutputTokens: count(record(u["completion_tokens_details"])?.["reasoning_tokens"])
   }
 }
-
-const textOf = (parts: ReadonlyArray<GenAI.MessagePart>): string =>
-  parts.flatMap((part) => {
-    const content = (part as { readonly content?: unknown }).content
-    return part.type === "text" && typeof content === "string" ? [content] : []
-  }).join("\n")
 
 const json = (value: unknown): string => typeof value === "string" ? value : JSON.stringify(value) ?? "null"
 

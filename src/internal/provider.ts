@@ -14,7 +14,7 @@ import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { ChatError } from "../ChatModel.ts"
-import type { StreamPart } from "../GenAI.ts"
+import type { MessagePart, StreamPart } from "../GenAI.ts"
 
 /** How a provider's endpoint is reached, and how much of its answers is believed. */
 export interface Endpoint {
@@ -373,6 +373,13 @@ export const eventJson = (event: StreamEvent, endpoint: Endpoint): unknown => {
     return chatError(endpoint, "invalid_response", `a stream event (${event.event.slice(0, 64)}) is not valid JSON`)
   }
 }
+
+/** The text parts of a message, joined by newlines: what a provider's plain-text field carries. */
+export const textOf = (parts: ReadonlyArray<MessagePart>): string =>
+  parts.flatMap((part) => {
+    const content = (part as { readonly content?: unknown }).content
+    return part.type === "text" && typeof content === "string" ? [content] : []
+  }).join("\n")
 
 // Readers for untrusted JSON: a field of the wrong type reads as absent.
 

@@ -13,17 +13,14 @@
  * Without Jaeger there is no end-to-end test: a missing Go toolchain (when the binary is not cached)
  * fails the suite with a plain message, on CI and everywhere else. It never turns into skipped tests.
  */
-import { spawn, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
-import { root } from "./support/child.ts"
 import { ports } from "./support/jaeger.ts"
-import { phoenixSh } from "./support/phoenix.ts"
-
-const script = path.join(root, "scripts", "jaeger.sh")
+import { phoenixSh, runScript } from "./support/phoenix.ts"
 
 const portNames: ReadonlyArray<readonly [string, number]> = [
   ["OTLP/HTTP", ports.otlpHttp],
@@ -34,19 +31,7 @@ const portNames: ReadonlyArray<readonly [string, number]> = [
 ]
 
 /** Runs `scripts/jaeger.sh <command>`, echoing its output (a first build prints progress). */
-const jaegerSh = (command: string, env: NodeJS.ProcessEnv) =>
-  new Promise<{ readonly code: number | null; readonly output: string }>((resolve, reject) => {
-    const child = spawn(script, [command], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] })
-    let output = ""
-    const echo = (chunk: Buffer) => {
-      output += chunk.toString("utf8")
-      process.stderr.write(chunk)
-    }
-    child.stdout.on("data", echo)
-    child.stderr.on("data", echo)
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, output }))
-  })
+const jaegerSh = (command: string, env: NodeJS.ProcessEnv) => runScript("jaeger.sh", command, env)
 
 /** Whether `port` on `host` is taken: binding it fails, or something accepts connections there. */
 const canListen = (port: number, host: string) =>

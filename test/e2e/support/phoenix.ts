@@ -10,17 +10,12 @@ import { root } from "./child.ts"
 export const phoenixPorts = { http: 16006, grpc: 14327 } as const
 export const phoenixUrl = `http://127.0.0.1:${phoenixPorts.http}`
 
-/** Runs `scripts/phoenix.sh <command>` with the suite's ports and `stateDir`, echoing its output. */
-export const phoenixSh = (command: string, stateDir: string) =>
+/** Runs `scripts/<script> <command>` with `env`, echoing its output (a first install prints progress). */
+export const runScript = (script: string, command: string, env: NodeJS.ProcessEnv) =>
   new Promise<{ readonly code: number | null; readonly output: string }>((resolve, reject) => {
-    const child = spawn(path.join(root, "scripts", "phoenix.sh"), [command], {
+    const child = spawn(path.join(root, "scripts", script), [command], {
       cwd: root,
-      env: {
-        ...process.env,
-        PHOENIX_PORT: String(phoenixPorts.http),
-        PHOENIX_GRPC_PORT: String(phoenixPorts.grpc),
-        PHOENIX_STATE_DIR: stateDir
-      },
+      env,
       stdio: ["ignore", "pipe", "pipe"]
     })
     let output = ""
@@ -32,6 +27,15 @@ export const phoenixSh = (command: string, stateDir: string) =>
     child.stderr.on("data", echo)
     child.on("error", reject)
     child.on("close", (code) => resolve({ code, output }))
+  })
+
+/** Runs `scripts/phoenix.sh <command>` with the suite's ports and `stateDir`. */
+export const phoenixSh = (command: string, stateDir: string) =>
+  runScript("phoenix.sh", command, {
+    ...process.env,
+    PHOENIX_PORT: String(phoenixPorts.http),
+    PHOENIX_GRPC_PORT: String(phoenixPorts.grpc),
+    PHOENIX_STATE_DIR: stateDir
   })
 
 /** A span as Phoenix's REST API returns it. */
