@@ -8,6 +8,7 @@ import * as Otel from "@opentelemetry/api"
 import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import { Data, Effect, Fiber, Stream } from "effect"
+import { HttpClient, HttpClientResponse } from "effect/http"
 import * as TestClock from "effect/testing/TestClock"
 import * as http from "node:http"
 import { Agent, ChatModel, GenAI, Pipeline, Propagation, Simulated, Testing, Tool } from "../src/index.ts"
@@ -94,6 +95,27 @@ describe("identity", () => {
       assert.strictEqual(Testing.spanNamed(spans, "chat gpt-4o").attributes["gen_ai.conversation.id"], "conv-2")
       assert.notProperty(Testing.spanNamed(spans, "chat gpt-4o-mini").attributes, "gen_ai.conversation.id")
     }).pipe(Effect.provide(Testing.layer())))
+})
+
+describe("identity across processes", () => {
+  it.effect("travels as baggage to the hosts the allow-list names, and to no other", () =>
+    Effect.gen(function*() {
+      const sent: Array<Readonly<Record<string, string>>> = []
+      const recording = HttpClient.make((request) =>
+        Effect.sync(() => {
+          sent.push({ ...request.headers })
+          return HttpClientResponse.fromWeb(request, new Response("ok"))
+        })
+      )
+      const client = Propagation.client(recording, { baggageAllowList: ["tools.internal"] })
+      yield* Effect.all([client.get("http://tools.internal/a"), client.get("http://third-party.example/b")]).pipe(
+        Agent.withIdentity({ conversationId: "conv-x", userId: "u-x" }),
+        Pipeline.run("agent-workflow")
+      )
+      const baggage = (sent[0]!.baggage ?? "").split(",").toSorted()
+      assert.deepStrictEqual(baggage, ["gen_ai.conversation.id=conv-x", "user.id=u-x"])
+      assert.isUndefined(sent[1]!.baggage)
+    }).pipe(Effect.provide(Testing.layer({ registerGlobal: true }))))
 })
 
 describe("roll-ups", () => {
