@@ -101,6 +101,27 @@ const instanceOf = (schema: unknown, text: string, depth = 0): unknown => {
   }
 }
 
+/** One scripted reply: what the model says and how long it takes, by ~tokens out. */
+const scripted = (
+  id: string,
+  inputTokens: number,
+  reply: {
+    readonly text: string
+    readonly toolCalls: ChatModel.ChatResponse["toolCalls"]
+    readonly finishReason: ChatModel.ChatResponse["finishReason"]
+  },
+  outputTokens: number,
+  millis: number
+) => ({
+  millis,
+  response: {
+    id,
+    model: "sim-gpt-4o-2024-08-06",
+    ...reply,
+    usage: { inputTokens, outputTokens, cacheReadInputTokens: 0 }
+  } satisfies ChatModel.ChatResponse
+})
+
 /** The scripted reply to `request`, and how long the simulated model takes to produce it. */
 const reply = (
   request: ChatModel.ChatRequest
@@ -138,33 +159,25 @@ const reply = (
       arguments: { query: question }
     }))
     const outputTokens = countTokens(JSON.stringify(toolCalls))
-    return {
-      millis: 180 + 2 * outputTokens,
-      response: {
-        id,
-        model: "sim-gpt-4o-2024-08-06",
-        text: "",
-        toolCalls,
-        finishReason: "tool_call",
-        usage: { inputTokens, outputTokens, cacheReadInputTokens: 0 }
-      }
-    }
+    return scripted(
+      id,
+      inputTokens,
+      { text: "", toolCalls, finishReason: "tool_call" },
+      outputTokens,
+      180 + 2 * outputTokens
+    )
   }
 
   if (request.responseFormat !== undefined) {
     const text = JSON.stringify(instanceOf(request.responseFormat.schema, question))
     const outputTokens = countTokens(text)
-    return {
-      millis: 220 + 3 * outputTokens,
-      response: {
-        id,
-        model: "sim-gpt-4o-2024-08-06",
-        text,
-        toolCalls: [],
-        finishReason: "stop",
-        usage: { inputTokens, outputTokens, cacheReadInputTokens: 0 }
-      }
-    }
+    return scripted(
+      id,
+      inputTokens,
+      { text, toolCalls: [], finishReason: "stop" },
+      outputTokens,
+      220 + 3 * outputTokens
+    )
   }
 
   // What the tools and the system said; a tool's error is no evidence.
@@ -183,17 +196,7 @@ const reply = (
     outputTokens = request.maxTokens
     finishReason = "length"
   }
-  return {
-    millis: 220 + 3 * outputTokens,
-    response: {
-      id,
-      model: "sim-gpt-4o-2024-08-06",
-      text,
-      toolCalls: [],
-      finishReason,
-      usage: { inputTokens, outputTokens, cacheReadInputTokens: 0 }
-    }
-  }
+  return scripted(id, inputTokens, { text, toolCalls: [], finishReason }, outputTokens, 220 + 3 * outputTokens)
 }
 
 const isError = (response: unknown): boolean => typeof response === "object" && response !== null && "error" in response

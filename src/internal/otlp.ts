@@ -19,6 +19,7 @@ import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base"
 import * as http from "node:http"
 import * as https from "node:https"
 import * as zlib from "node:zlib"
+import { parseRetryAfter } from "./retryAfter.ts"
 
 export interface OtlpOptions {
   readonly url: string
@@ -347,18 +348,6 @@ class TimeoutError extends Error {
     super(`no response within ${millis} ms (the export timeout)`)
     this.name = "TimeoutError"
   }
-}
-
-/**
- * `Retry-After` is seconds or an HTTP date. Undefined when absent or unreadable, so the caller
- * falls back to its own backoff.
- */
-export const parseRetryAfter = (value: string | undefined): number | undefined => {
-  if (value === undefined) return undefined
-  const trimmed = value.trim()
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
-  const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
 }
 
 /** A collector's error body: the `google.rpc.Status` message (JSON or protobuf), else a text excerpt. */

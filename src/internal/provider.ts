@@ -15,6 +15,7 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { ChatError } from "../ChatModel.ts"
 import type { MessagePart, StreamPart } from "../GenAI.ts"
+import { parseRetryAfter } from "./retryAfter.ts"
 
 /** How a provider's endpoint is reached, and how much of its answers is believed. */
 export interface Endpoint {
@@ -183,19 +184,11 @@ export const parseJson = (text: string, endpoint: Endpoint, what: string): Effec
 
 const retryable = (status: number) => status === 408 || status === 409 || status === 429 || status >= 500
 
-/**
- * How long the provider asked to wait: `retry-after-ms` (OpenAI), `retry-after` in seconds or as
- * an HTTP date. Undefined when absent or unreadable.
- */
+/** How long the provider asked to wait: `retry-after-ms` (OpenAI), else `retry-after`. */
 export const retryAfter = (headers: Readonly<Record<string, string | undefined>>, now: number): number | undefined => {
   const ms = Number(headers["retry-after-ms"])
   if (headers["retry-after-ms"] !== undefined && Number.isFinite(ms) && ms >= 0) return ms
-  const value = headers["retry-after"]
-  if (value === undefined || value.trim() === "") return undefined
-  const seconds = Number(value)
-  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+  return parseRetryAfter(headers["retry-after"], now)
 }
 
 /** Exponential backoff with jitter when the provider names no delay: 0.5 s, 1 s, 2 s … up to 8 s. */
