@@ -323,10 +323,9 @@ export const languageModel = (
     generateText: (providerOptions) =>
       Effect.gen(function*() {
         const { annotate, request } = yield* prepare(providerOptions, false)
-        const response = yield* provider.complete(request).pipe(
+        const response = yield* annotate.call(provider.complete(request), ChatModel.toOutcome).pipe(
           Effect.catch(failOn(providerOptions.span, "generateText"))
         )
-        annotate.outcome(ChatModel.toOutcome(response))
         return toResponseParts(response)
       }),
     streamText: (providerOptions) =>
@@ -373,10 +372,11 @@ export const embeddingModel = (provider: Embedder.Provider): Effect.Effect<Embed
     embedMany: ({ inputs }) =>
       Effect.gen(function*() {
         const span = yield* Effect.currentSpan.pipe(Effect.orElseSucceed(() => undefined))
-        const outcome = span !== undefined
+        const observe = span !== undefined
           ? yield* GenAI.annotateEmbeddings(span, Embedder.toGenAIRequest(provider))
           : undefined
-        const result = yield* provider.embed(inputs).pipe(
+        const call = provider.embed(inputs)
+        const result = yield* (observe !== undefined ? observe(call, Embedder.toOutcome) : call).pipe(
           Effect.catch((error) =>
             Effect.sync(() => span?.attribute(GenAI.ATTR_ERROR_TYPE, error.errorType)).pipe(
               Effect.andThen(Effect.fail(
@@ -389,7 +389,6 @@ export const embeddingModel = (provider: Embedder.Provider): Effect.Effect<Embed
             )
           )
         )
-        outcome?.(Embedder.toOutcome(result))
         return { results: result.vectors.map((vector) => [...vector]), usage: { inputTokens: result.inputTokens } }
       })
   })

@@ -32,6 +32,7 @@ import * as Tracer from "effect/Tracer"
 import { defaults, type GenAISettings } from "./internal/config.ts"
 import { boundedJson } from "./internal/content.ts"
 import { errorType as internalErrorType } from "./internal/errors.ts"
+import { AttributeSet, CurrentRecorder, type HistogramDefinition, type Recorder } from "./internal/metrics.ts"
 import { isSdkTracer, StartAttributes, toAttributes } from "./internal/tracer.ts"
 
 // -----------------------------------------------------------------------------
@@ -232,6 +233,131 @@ export const FinishReason = {
 } as const
 /** @since 0.1.0 @category values */
 export type FinishReasonName = typeof FinishReason[keyof typeof FinishReason] | (string & {})
+
+// -----------------------------------------------------------------------------
+// Metrics (v1.41 client metrics; the agent, tool and workflow durations of the newer drafts)
+// -----------------------------------------------------------------------------
+
+/** Histogram of input and output tokens per call, `{token}`, by `gen_ai.token.type`. @since 0.3.0 @category metrics */
+export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = "gen_ai.client.token.usage"
+/** Histogram of GenAI client operation durations, `s`, with `error.type` on failure. @since 0.3.0 @category metrics */
+export const METRIC_GEN_AI_CLIENT_OPERATION_DURATION = "gen_ai.client.operation.duration"
+/** Histogram, streams only: seconds from the request to the first content chunk. @since 0.3.0 @category metrics */
+export const METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk"
+/**
+ * Histogram, streams only: for each content chunk after the first, the seconds since the one
+ * before. @since 0.3.0 @category metrics
+ */
+export const METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK = "gen_ai.client.operation.time_per_output_chunk"
+/** Histogram of `invoke_agent` durations, `s` (semantic-conventions drafts after v1.41). @since 0.3.0 @category metrics */
+export const METRIC_GEN_AI_INVOKE_AGENT_DURATION = "gen_ai.invoke_agent.duration"
+/** Histogram of `execute_tool` durations, `s` (drafts after v1.41). @since 0.3.0 @category metrics */
+export const METRIC_GEN_AI_EXECUTE_TOOL_DURATION = "gen_ai.execute_tool.duration"
+/** Histogram of `invoke_workflow` durations, `s` (drafts after v1.41). @since 0.3.0 @category metrics */
+export const METRIC_GEN_AI_WORKFLOW_DURATION = "gen_ai.workflow.duration"
+
+/** The advised bucket boundaries of the duration histograms, in seconds. @since 0.3.0 @category metrics */
+export const DURATION_BUCKETS: ReadonlyArray<number> = [
+  0.01,
+  0.02,
+  0.04,
+  0.08,
+  0.16,
+  0.32,
+  0.64,
+  1.28,
+  2.56,
+  5.12,
+  10.24,
+  20.48,
+  40.96,
+  81.92
+]
+/** The advised bucket boundaries of `gen_ai.client.token.usage` (powers of 4). @since 0.3.0 @category metrics */
+export const TOKEN_BUCKETS: ReadonlyArray<number> = Array.from({ length: 14 }, (_, i) => 4 ** i)
+
+/** Every histogram this library records: name, unit, description, buckets. @since 0.3.0 @category metrics */
+export const Metrics: ReadonlyArray<HistogramDefinition> = [
+  {
+    name: METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+    unit: "{token}",
+    description: "Number of input and output tokens used.",
+    boundaries: TOKEN_BUCKETS,
+    integer: true
+  },
+  {
+    name: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+    unit: "s",
+    description: "GenAI operation duration.",
+    boundaries: DURATION_BUCKETS,
+    integer: false
+  },
+  {
+    name: METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+    unit: "s",
+    description: "Time to receive the first chunk in a streaming operation.",
+    boundaries: DURATION_BUCKETS,
+    integer: false
+  },
+  {
+    name: METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+    unit: "s",
+    description: "Time per output chunk, for each chunk received after the first one.",
+    boundaries: DURATION_BUCKETS,
+    integer: false
+  },
+  {
+    name: METRIC_GEN_AI_INVOKE_AGENT_DURATION,
+    unit: "s",
+    description: "Duration of an agent invocation.",
+    boundaries: DURATION_BUCKETS,
+    integer: false
+  },
+  {
+    name: METRIC_GEN_AI_EXECUTE_TOOL_DURATION,
+    unit: "s",
+    description: "Duration of a tool execution.",
+    boundaries: DURATION_BUCKETS,
+    integer: false
+  },
+  {
+    name: METRIC_GEN_AI_WORKFLOW_DURATION,
+    unit: "s",
+    description: "Duration of a workflow invocation.",
+    boundaries: DURATION_BUCKETS,
+    integer: false
+  }
+]
+
+/** The duration histogram of each operation, next to its span name. @since 0.3.0 @category metrics */
+export const durationMetric: Readonly<Record<OperationName, string>> = {
+  chat: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  generate_content: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  text_completion: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  embeddings: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  retrieval: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  create_agent: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  invoke_agent: METRIC_GEN_AI_INVOKE_AGENT_DURATION,
+  execute_tool: METRIC_GEN_AI_EXECUTE_TOOL_DURATION,
+  invoke_workflow: METRIC_GEN_AI_WORKFLOW_DURATION
+}
+
+/**
+ * The span attributes a metric point may carry: bounded values only (no ids, no content), so the
+ * number of series stays that of the models, providers and tools in use.
+ */
+const metricAttributeKeys: ReadonlyArray<string> = [
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_TOOL_TYPE,
+  ATTR_GEN_AI_AGENT_NAME,
+  ATTR_GEN_AI_WORKFLOW_NAME,
+  ATTR_GEN_AI_DATA_SOURCE_ID
+]
 
 // The provider values renamed since `gen_ai.system`, for the legacy attribute.
 const legacySystemNames: Readonly<Record<string, string>> = {
@@ -630,6 +756,7 @@ interface Spec<A> {
  */
 const prepare = <A>(spec: Spec<A>) => {
   const name = spec.target !== undefined && spec.target !== "" ? `${spec.operation} ${spec.target}` : spec.operation
+  const metric = new OperationMetrics(spec)
   let cachedFor: GenAISettings | undefined
   let cached: Otel.Attributes = {}
   /** The settings in force for this fiber, and the span options that start the span. */
@@ -648,7 +775,180 @@ const prepare = <A>(spec: Spec<A>) => {
       : { kind: spec.kind, attributes: cached }
     return { settings, options }
   }
-  return { name, optionsFor }
+  return { name, optionsFor, metric }
+}
+
+// -----------------------------------------------------------------------------
+// Metrics from the same specs
+// -----------------------------------------------------------------------------
+
+/** What a call reported that its metrics need, picked up from the attributes its span gets. */
+interface Observed {
+  responseModel?: string | undefined
+  inputTokens?: number | undefined
+  outputTokens?: number | undefined
+}
+
+/**
+ * Writes attributes to `span` (when given: a sampled span) and keeps what the metrics need. The
+ * metrics are recorded whether or not the span is sampled, so the extractor runs for both.
+ */
+const observing = (observed: Observed, span: Tracer.Span | undefined): Put => (key, value) => {
+  if (value === undefined) return
+  span?.attribute(key, value)
+  if (key === ATTR_GEN_AI_RESPONSE_MODEL && typeof value === "string") observed.responseModel = value
+  else if (key === ATTR_GEN_AI_USAGE_INPUT_TOKENS && typeof value === "number") observed.inputTokens = value
+  else if (key === ATTR_GEN_AI_USAGE_OUTPUT_TOKENS && typeof value === "number") observed.outputTokens = value
+}
+
+/** Settings for an extractor whose span was not sampled: it runs for the metrics, content is not read. */
+const noContent = new WeakMap<GenAISettings, GenAISettings>()
+const withoutContent = (settings: GenAISettings): GenAISettings => {
+  if (!settings.captureContent) return settings
+  let quiet = noContent.get(settings)
+  if (quiet === undefined) {
+    quiet = { ...settings, captureContent: false }
+    noContent.set(settings, quiet)
+  }
+  return quiet
+}
+
+const tokenOperations: ReadonlySet<string> = new Set([
+  Operation.chat,
+  Operation.textCompletion,
+  Operation.generateContent,
+  Operation.embeddings
+])
+
+/**
+ * One operation's metric attributes: the bounded subset of its request attributes, computed once,
+ * and the sets for each response model and error type seen, cached so a measurement allocates
+ * nothing.
+ */
+class OperationMetrics {
+  private readonly base: AttributeSet
+  private readonly duration: string
+  private readonly tokens: boolean
+  private readonly variants = new Map<string, {
+    readonly duration: AttributeSet
+    readonly input: AttributeSet
+    readonly output: AttributeSet
+  }>()
+
+  constructor(spec: Spec<any>) {
+    const request: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: spec.operation }
+    spec.start(into(request), metricSettings)
+    const values: Record<string, string | number | boolean> = {}
+    for (const key of metricAttributeKeys) {
+      const value = request[key]
+      if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") values[key] = value
+    }
+    this.base = new AttributeSet(values)
+    this.duration = durationMetric[spec.operation]
+    this.tokens = tokenOperations.has(spec.operation)
+  }
+
+  /** The attribute sets for a call that answered with `responseModel` and failed with `errorType`. */
+  sets(responseModel: string | undefined, errorType: string | undefined) {
+    const key = `${responseModel ?? ""}\u0000${errorType ?? ""}`
+    let sets = this.variants.get(key)
+    if (sets === undefined) {
+      const result = this.base.with({ [ATTR_GEN_AI_RESPONSE_MODEL]: responseModel })
+      sets = {
+        duration: errorType === undefined ? result : result.with({ [ATTR_ERROR_TYPE]: errorType }),
+        input: result.with({ [ATTR_GEN_AI_TOKEN_TYPE]: TokenType.input }),
+        output: result.with({ [ATTR_GEN_AI_TOKEN_TYPE]: TokenType.output })
+      }
+      // Bounded by models times error types; a provider echoing something unbounded stops here.
+      if (this.variants.size < 256) this.variants.set(key, sets)
+    }
+    return sets
+  }
+
+  /**
+   * A finished call: its duration (unless it was interrupted or abandoned: a cut-short duration
+   * says nothing about the operation), and the tokens it reported.
+   */
+  record(
+    recorder: Recorder,
+    span: Tracer.Span,
+    observed: Observed,
+    seconds: number | undefined,
+    errorType: string | undefined,
+    nowNanos: bigint
+  ): void {
+    const sets = this.sets(observed.responseModel, errorType)
+    if (seconds !== undefined) recorder.histogram(this.duration).record(seconds, sets.duration, span, nowNanos)
+    if (!this.tokens) return
+    const tokens = recorder.histogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE)
+    if (observed.inputTokens !== undefined) tokens.record(observed.inputTokens, sets.input, span, nowNanos)
+    if (observed.outputTokens !== undefined) tokens.record(observed.outputTokens, sets.output, span, nowNanos)
+  }
+
+  /** `record` for an Effect that ended with `exit`, started at `startNanos`. */
+  recordExit(
+    recorder: Recorder,
+    span: Tracer.Span,
+    observed: Observed,
+    exit: Exit.Exit<unknown, unknown>,
+    startNanos: bigint,
+    nowNanos: bigint
+  ): void {
+    if (exit._tag === "Failure" && Cause.hasInterruptsOnly(exit.cause)) {
+      this.record(recorder, span, observed, undefined, undefined, nowNanos)
+      return
+    }
+    const failed = exit._tag === "Failure" ? internalErrorType(exit.cause) : undefined
+    this.record(recorder, span, observed, Number(nowNanos - startNanos) / 1e9, failed, nowNanos)
+  }
+
+  /** A streamed call's chunk timings. */
+  chunk(
+    recorder: Recorder,
+    name: string,
+    seconds: number,
+    span: Tracer.Span,
+    responseModel: string | undefined,
+    nowNanos: bigint
+  ) {
+    recorder.histogram(name).record(seconds, this.sets(responseModel, undefined).duration, span, nowNanos)
+  }
+}
+
+/** The settings metric attributes are read with: no content, no legacy names. */
+const metricSettings: GenAISettings = { captureContent: false, maxContentLength: 1, emitLegacyAttributes: false }
+
+/**
+ * Runs `self` inside `span` and records its metrics when it ends. The extractor runs whether or
+ * not the span is sampled (metrics count every call), writing to the span only when it is.
+ */
+const metered = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  span: Tracer.Span,
+  end: Spec<A>["end"],
+  settings: GenAISettings,
+  recorder: Recorder,
+  metric: OperationMetrics,
+  clock: Clock.Clock
+): Effect.Effect<A, E, R> => {
+  const startNanos = clock.currentTimeNanosUnsafe()
+  const observed: Observed = {}
+  const observedSelf = end === undefined ? self : Effect.map(self, (result) => {
+    try {
+      end(
+        result,
+        observing(observed, span.sampled ? span : undefined),
+        span.sampled ? settings : withoutContent(settings)
+      )
+    } catch {
+      // An extractor that throws must not fail the call it observes: its attributes are lost.
+    }
+    return result
+  })
+  return Effect.onExit(Effect.withParentSpan(observedSelf, span, { captureStackTrace: false }), (exit) => {
+    metric.recordExit(recorder, span, observed, exit, startNanos, clock.currentTimeNanosUnsafe())
+    return Effect.void
+  })
 }
 
 /** Sets attributes on `span`; `undefined` sets nothing. */
@@ -662,12 +962,16 @@ const putOn = (span: Tracer.Span): Put => (key, value) => {
  * status when it fails.
  */
 const traced = <A>(spec: Spec<A>) => {
-  const { name, optionsFor } = prepare(spec)
+  const { name, optionsFor, metric } = prepare(spec)
   return <E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.withFiber((fiber) => {
       const { options, settings } = optionsFor(fiber)
+      const recorder = fiber.getRef(CurrentRecorder)
       return Effect.useSpan(name, options, (span) => {
         const end = spec.end
+        if (recorder !== undefined) {
+          return metered(self, span, end, settings, recorder, metric, fiber.getRef(Clock.Clock))
+        }
         const observed = end === undefined || !span.sampled ? self : Effect.map(self, (result) => {
           // An extractor that throws must not fail the call it observes: its attributes are lost.
           try {
@@ -689,7 +993,7 @@ const traced = <A>(spec: Spec<A>) => {
  * the first content chunk, and {@link ATTR_BELUGA_STREAM_ABANDONED} when it was cut short.
  */
 const tracedStream = (spec: Spec<never>) => {
-  const { name, optionsFor } = prepare(spec)
+  const { name, optionsFor, metric } = prepare(spec)
   return <E, R>(self: Stream.Stream<StreamPart, E, R>): Stream.Stream<StreamPart, E, R> =>
     Stream.fromChannel(Channel.acquireUseRelease(
       Effect.withFiber((fiber) => {
@@ -697,7 +1001,8 @@ const tracedStream = (spec: Spec<never>) => {
         const timed = fiber.getRef(References.TracerTimingEnabled)
         return Effect.map(
           Effect.makeSpan(name, options),
-          (span) => new StreamSpan(span, settings, fiber.getRef(Clock.Clock), timed)
+          (span) =>
+            new StreamSpan(span, settings, fiber.getRef(Clock.Clock), timed, fiber.getRef(CurrentRecorder), metric)
         )
       }),
       (state) =>
@@ -713,18 +1018,26 @@ class StreamSpan {
   private readonly accumulator: StreamAccumulator
   private readonly startNanos: bigint
   private firstChunkNanos: bigint | undefined = undefined
+  /** The last content chunk's time, for `time_per_output_chunk`. */
+  private lastChunkNanos: bigint | undefined = undefined
   private completed = false
   private recorded = false
+  /** Metrics start: the clock's own reading, as the span's may be off (`TracerTimingEnabled`). */
+  private readonly meteredFrom: bigint
 
   constructor(
     readonly span: Tracer.Span,
     private readonly settings: GenAISettings,
     private readonly clock: Clock.Clock,
-    private readonly timed: boolean
+    private readonly timed: boolean,
+    private readonly recorder: Recorder | undefined,
+    private readonly metric: OperationMetrics
   ) {
-    this.accumulator = new StreamAccumulator(settings.captureContent, settings.maxContentLength)
+    // Content is kept only for a sampled span; the metrics need none.
+    this.accumulator = new StreamAccumulator(settings.captureContent && span.sampled, settings.maxContentLength)
+    this.meteredFrom = clock.currentTimeNanosUnsafe()
     // Time to first chunk counts from the span's start: the request.
-    this.startNanos = span.status._tag === "Started" && timed ? span.status.startTime : clock.currentTimeNanosUnsafe()
+    this.startNanos = span.status._tag === "Started" && timed ? span.status.startTime : this.meteredFrom
   }
 
   // The context with this span as the parent, built once per context it is run in: Effect's own
@@ -745,8 +1058,8 @@ class StreamSpan {
 
   /** Each pull: what it brings is observed, and the end of the stream is noted when it comes. */
   observe<A extends ReadonlyArray<StreamPart>, E, Done, R>(pull: Pull.Pull<A, E, Done, R>): Pull.Pull<A, E, Done, R> {
-    // A span the sampler dropped records nothing: the parts pass with no work per chunk.
-    if (!this.span.sampled) return this.asParent(pull)
+    // A span the sampler dropped, with metrics off, records nothing: no work per chunk.
+    if (!this.span.sampled && this.recorder === undefined) return this.asParent(pull)
     return this.asParent(pull).pipe(
       // The end of the stream, not of the consumer's interest: after `take`, no pull says Done.
       Effect.tapCause((cause) => {
@@ -755,13 +1068,28 @@ class StreamSpan {
       }),
       Effect.map((parts) => {
         for (let i = 0; i < parts.length; i++) {
-          if (this.accumulator.add(parts[i]!) && this.firstChunkNanos === undefined) {
-            this.firstChunkNanos = this.clock.currentTimeNanosUnsafe()
-          }
+          if (!this.accumulator.add(parts[i]!)) continue
+          if (this.recorder !== undefined) this.chunkMetrics(this.recorder)
+          else if (this.firstChunkNanos === undefined) this.firstChunkNanos = this.clock.currentTimeNanosUnsafe()
         }
         return parts
       })
     )
+  }
+
+  /** A content chunk with metrics on: time to the first, then the time since the one before. */
+  private chunkMetrics(recorder: Recorder): void {
+    const now = this.clock.currentTimeNanosUnsafe()
+    const model = this.accumulator.model
+    if (this.lastChunkNanos === undefined) {
+      this.firstChunkNanos = now
+      const seconds = Number(now - this.meteredFrom) / 1e9
+      this.metric.chunk(recorder, METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK, seconds, this.span, model, now)
+    } else {
+      const seconds = Number(now - this.lastChunkNanos) / 1e9
+      this.metric.chunk(recorder, METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK, seconds, this.span, model, now)
+    }
+    this.lastChunkNanos = now
   }
 
   end(exit: Exit.Exit<unknown, unknown>): void {
@@ -773,6 +1101,26 @@ class StreamSpan {
   record(exit: Exit.Exit<unknown, unknown>): void {
     if (this.recorded) return
     this.recorded = true
+    if (this.recorder !== undefined) {
+      const failed = exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)
+      const usage = this.accumulator.usage
+      const observed = {
+        responseModel: this.accumulator.model,
+        inputTokens: usage?.inputTokens,
+        outputTokens: usage?.outputTokens
+      }
+      const now = this.clock.currentTimeNanosUnsafe()
+      // A stream its consumer stopped reading has no duration worth a bucket; its tokens still count.
+      const seconds = this.completed || failed ? Number(now - this.meteredFrom) / 1e9 : undefined
+      this.metric.record(
+        this.recorder,
+        this.span,
+        observed,
+        seconds,
+        failed ? internalErrorType(exit.cause) : undefined,
+        now
+      )
+    }
     if (this.span.sampled) {
       const put = putOn(this.span)
       const failed = exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)
@@ -808,20 +1156,24 @@ class StreamSpan {
 export const annotateInference = (span: Tracer.Span, request: Request, operation: "chat" = Operation.chat) =>
   Effect.withFiber((fiber) => {
     const settings = fiber.getRef(Settings)
-    if (span.sampled) inference<never>(operation, request, undefined).start(putOn(span), settings)
+    const recorder = fiber.getRef(CurrentRecorder)
+    const clock = fiber.getRef(Clock.Clock)
+    const spec = inference<InferenceOutcome>(operation, request, (outcome) => outcome)
+    if (span.sampled) spec.start(putOn(span), settings)
     return Effect.succeed({
-      /** The reply's attributes, from a whole response. */
-      outcome: (outcome: InferenceOutcome) => {
-        if (span.sampled) putResponse(putOn(span), outcome, settings)
-      },
+      /** Runs the provider call: the reply's attributes go on the span, its duration and tokens to the metrics. */
+      call: <A, E, R>(self: Effect.Effect<A, E, R>, describe: (result: A) => InferenceOutcome) =>
+        observeCall(self, { span, settings, recorder, clock, spec, describe }),
       /** The reply's attributes, from the parts of a stream, written when it ends. */
       stream: <E, R>(self: Stream.Stream<StreamPart, E, R>): Stream.Stream<StreamPart, E, R> =>
         Stream.suspend(() => {
           const state = new StreamSpan(
             span,
             settings,
-            fiber.getRef(Clock.Clock),
-            fiber.getRef(References.TracerTimingEnabled)
+            clock,
+            fiber.getRef(References.TracerTimingEnabled),
+            recorder,
+            metricsOf(spec)
           )
           return Stream.fromChannel(Channel.fromTransform((upstream, scope) =>
             Effect.map(Channel.toTransform(self.channel)(upstream, scope), (pull) => state.observe(pull))
@@ -831,6 +1183,65 @@ export const annotateInference = (span: Tracer.Span, request: Request, operation
         })
     })
   })
+
+/** Each spec's metric attributes are built once, the first time they are needed. */
+const operationMetrics = new WeakMap<Spec<any>, OperationMetrics>()
+const metricsOf = (spec: Spec<any>): OperationMetrics => {
+  let metric = operationMetrics.get(spec)
+  if (metric === undefined) {
+    metric = new OperationMetrics(spec)
+    operationMetrics.set(spec, metric)
+  }
+  return metric
+}
+
+/**
+ * A call inside a span someone else made (effect/ai's): on success its result's attributes go on
+ * the span when sampled, and with metrics on, its duration and tokens are recorded either way.
+ */
+const observeCall = <A, O, E, R>(
+  self: Effect.Effect<A, E, R>,
+  context: {
+    readonly span: Tracer.Span
+    readonly settings: GenAISettings
+    readonly recorder: Recorder | undefined
+    readonly clock: Clock.Clock
+    readonly spec: Spec<O>
+    readonly describe: (result: A) => O
+  }
+): Effect.Effect<A, E, R> => {
+  const { clock, describe, recorder, settings, span, spec } = context
+  const end = spec.end
+  if (recorder === undefined) {
+    return end === undefined || !span.sampled ? self : Effect.tap(self, (result) =>
+      Effect.sync(() => {
+        try {
+          end(describe(result), putOn(span), settings)
+        } catch {
+          // as in `traced`: a throwing extractor loses its attributes, not the call
+        }
+      }))
+  }
+  const metric = metricsOf(spec)
+  const startNanos = clock.currentTimeNanosUnsafe()
+  const observed: Observed = {}
+  const observedSelf = end === undefined ? self : Effect.map(self, (result) => {
+    try {
+      end(
+        describe(result),
+        observing(observed, span.sampled ? span : undefined),
+        span.sampled ? settings : withoutContent(settings)
+      )
+    } catch {
+      // as in `traced`
+    }
+    return result
+  })
+  return Effect.onExit(observedSelf, (exit) => {
+    metric.recordExit(recorder, span, observed, exit, startNanos, clock.currentTimeNanosUnsafe())
+    return Effect.void
+  })
+}
 
 /**
  * `error.type` for a failed span: the error's own `errorType` string if it has one (a provider's
@@ -1041,9 +1452,16 @@ export const annotateEmbeddings = (span: Tracer.Span, request: EmbeddingsRequest
     const settings = fiber.getRef(Settings)
     const spec = embeddingsSpec<EmbeddingsOutcome>(request, (outcome) => outcome)
     if (span.sampled) spec.start(putOn(span), settings)
-    return Effect.succeed((outcome: EmbeddingsOutcome) => {
-      if (span.sampled) spec.end?.(outcome, putOn(span), settings)
-    })
+    const context = {
+      span,
+      settings,
+      recorder: fiber.getRef(CurrentRecorder),
+      clock: fiber.getRef(Clock.Clock),
+      spec
+    }
+    return Effect.succeed(<A, E, R>(self: Effect.Effect<A, E, R>, describe: (result: A) => EmbeddingsOutcome) =>
+      observeCall(self, { ...context, describe })
+    )
   })
 
 /**

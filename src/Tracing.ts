@@ -15,9 +15,12 @@
  *
  * @since 0.1.0
  */
+import * as OtelMetrics from "@effect/opentelemetry/OtelMetrics"
 import * as OtelTracer from "@effect/opentelemetry/OtelTracer"
 import * as Resource from "@effect/opentelemetry/Resource"
-import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources"
+import * as Otel from "@opentelemetry/api"
+import { defaultResource, type Resource as OtelResource, resourceFromAttributes } from "@opentelemetry/resources"
+import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from "@opentelemetry/sdk-metrics"
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -38,12 +41,14 @@ import * as Tracer from "effect/Tracer"
 import * as GenAI from "./GenAI.ts"
 import { AgentProcessor, type PriceTable } from "./internal/agentProcessor.ts"
 import * as Config from "./internal/config.ts"
-import { DeliveryReporter, type DeliveryStats, redactUrl } from "./internal/exporter.ts"
+import { DeliveryReporter, type DeliveryStats, Outages, redactUrl } from "./internal/exporter.ts"
 import { register } from "./internal/global.ts"
+import { CurrentRecorder, Recorder } from "./internal/metrics.ts"
 import { OtlpHttpExporter } from "./internal/otlp.ts"
+import { metricsCodec, OtlpMetricExporter } from "./internal/otlpMetrics.ts"
 import { makeBatchProcessor } from "./internal/processor.ts"
 import { type Redact, RedactionProcessor } from "./internal/redaction.ts"
-import { TerminalExporter, type TerminalOptions } from "./internal/terminal.ts"
+import { renderMetricsSummary, TerminalExporter, type TerminalOptions } from "./internal/terminal.ts"
 import * as SdkTracer from "./internal/tracer.ts"
 import { version } from "./internal/version.ts"
 
@@ -112,6 +117,12 @@ export interface Options {
   readonly samplerRatio?: number | undefined
   /** Batch span processor settings. Env: `OTEL_BSP_*`. */
   readonly batch?: Partial<Config.BatchSettings> | undefined
+  /**
+   * GenAI metrics (and Effect `Metric`s) over OTLP/HTTP, to the same collector as the spans by
+   * default. `false` turns them off (env: `OTEL_METRICS_EXPORTER=none`); an object overrides the
+   * `OTEL_METRIC_*` / `OTEL_EXPORTER_OTLP_METRICS_*` variables. Default on.
+   */
+  readonly metrics?: boolean | MetricsOptions | undefined
   /** Turn tracing into a no-op. Env: `OTEL_SDK_DISABLED`. */
   readonly disabled?: boolean | undefined
   /** Record prompts, completions and tool arguments. Env: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`. */
@@ -146,6 +157,25 @@ export interface Options {
 }
 
 /**
+ * The metrics options; each overrides its variable.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface MetricsOptions {
+  /** Full metrics URL, used as given. Env: `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`; else the base endpoint + `v1/metrics`. */
+  readonly endpoint?: string | undefined
+  /** Between two exports. Env: `OTEL_METRIC_EXPORT_INTERVAL`. Default 60 s; the last export happens at shutdown. */
+  readonly exportInterval?: Duration.Input | undefined
+  /** One collection and export. Env: `OTEL_METRIC_EXPORT_TIMEOUT`. Default 30 s, at most the interval. */
+  readonly exportTimeout?: Duration.Input | undefined
+  /** Env: `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`. Default `cumulative`. */
+  readonly temporality?: Config.TemporalityPreference | undefined
+  /** Which measurements may carry an exemplar. Env: `OTEL_METRICS_EXEMPLAR_FILTER`. Default `trace_based`. */
+  readonly exemplarFilter?: Config.ExemplarFilter | undefined
+}
+
+/**
  * How span delivery to the collector is going: spans exported and lost so far.
  *
  * @since 0.1.0
@@ -153,6 +183,11 @@ export interface Options {
  */
 export class Delivery extends Context.Service<Delivery, {
   readonly stats: Effect.Effect<DeliveryStats>
+  /**
+   * The same counts for metric data points (`exportedSpans` counts points there); all zero when
+   * metrics are off.
+   */
+  readonly metricStats: Effect.Effect<DeliveryStats>
 }>()("beluga-o11y/Tracing/Delivery") {}
 
 /**
@@ -185,11 +220,14 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
     Effect.map(Config.load(toOverrides(options)), (settings) => {
       const warn = options.onWarning ?? stderrWarning
       const headers = Redacted.value(settings.headers)
+      const outages = new Outages()
       const reporter: DeliveryReporter = new DeliveryReporter(
         redactUrl(settings.tracesUrl),
         warn,
         () => exporter.retries,
-        Object.values(headers)
+        Object.values(headers),
+        undefined,
+        outages
       )
       const exporter: OtlpHttpExporter = new OtlpHttpExporter({
         url: settings.tracesUrl,
@@ -205,11 +243,19 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
       if (!settings.disabled) {
         processors.push(batch.processor)
         if (options.printTraces !== undefined && options.printTraces !== false) {
-          const terminal = options.printTraces === true ? {} : options.printTraces
-          processors.push(new SimpleSpanProcessor(new TerminalExporter(terminal)))
+          processors.push(
+            new SimpleSpanProcessor(new TerminalExporter(options.printTraces === true ? {} : options.printTraces))
+          )
         }
       }
+      const terminal = options.printTraces === undefined || options.printTraces === false
+        ? undefined
+        : options.printTraces === true
+        ? {}
+        : options.printTraces
       return make(settings, processors, {
+        metrics: settings.metrics.enabled ? metricsPipeline(settings.metrics, warn, outages) : undefined,
+        printMetrics: terminal,
         prices: options.prices,
         redact: options.redact,
         registerGlobal: options.registerGlobal ?? true,
@@ -236,6 +282,10 @@ export const make = (
   settings: Config.Settings,
   processors: ReadonlyArray<SpanProcessor>,
   options: {
+    /** Where metrics go; undefined: no metrics. */
+    readonly metrics?: MetricsPipeline | undefined
+    /** Print the metrics summary at exit (with `printTraces`). */
+    readonly printMetrics?: TerminalOptions | undefined
     readonly stats: () => DeliveryStats
     readonly shutdownTimeout: Duration.Input
     readonly warn: (message: string) => void
@@ -261,6 +311,7 @@ export const make = (
     "service.name": settings.serviceName,
     ...(settings.serviceVersion !== undefined ? { "service.version": settings.serviceVersion } : {})
   }))
+  const metrics = makeMetrics(resource, options)
   const tracerProvider = Layer.effect(
     OtelTracer.OtelTracerProvider,
     Effect.acquireRelease(
@@ -283,7 +334,12 @@ export const make = (
           : () => {}
         return { provider, unregister }
       }),
-      ({ provider, unregister }) => Effect.ensuring(shutdown(provider, options), Effect.sync(unregister))
+      ({ provider, unregister }) =>
+        Effect.ensuring(
+          // Spans and the last metrics go out side by side, each within the shutdown bound.
+          Effect.all([shutdown(provider, options), metrics.shutdown], { concurrency: 2, discard: true }),
+          Effect.sync(unregister)
+        )
     ).pipe(Effect.map(({ provider }) => provider))
   )
   // Spans carry this library's name and version as their instrumentation scope.
@@ -298,9 +354,164 @@ export const make = (
   return Layer.mergeAll(
     tracer,
     Layer.succeed(Resource.Resource, resource),
-    Layer.succeed(Delivery, Delivery.of({ stats: Effect.sync(options.stats) })),
-    Layer.succeed(GenAI.Settings, settings.genai)
+    Layer.succeed(Delivery, Delivery.of({ stats: Effect.sync(options.stats), metricStats: metrics.stats })),
+    Layer.succeed(GenAI.Settings, settings.genai),
+    metrics.layer
   )
+}
+
+/** The metrics export, built by {@link layer} from the settings; `make` installs it. */
+export interface MetricsPipeline {
+  readonly exporter: PushMetricExporter
+  readonly settings: Config.MetricsSettings
+  readonly stats: () => DeliveryStats
+  readonly beginShutdown: () => void
+  /** Ends exports in flight; returns the data points lost. */
+  readonly abort: () => number
+}
+
+const metricUnit = { one: "metric data point", many: "metric data points", goesOn: "The program goes on" }
+
+const metricsPipeline = (
+  settings: Config.MetricsSettings,
+  warn: (message: string) => void,
+  outages: Outages
+): MetricsPipeline => {
+  const headers = Redacted.value(settings.headers)
+  const reporter: DeliveryReporter = new DeliveryReporter(
+    redactUrl(settings.url),
+    warn,
+    () => transport.retries,
+    Object.values(headers),
+    metricUnit,
+    outages
+  )
+  const transport: OtlpHttpExporter<Parameters<PushMetricExporter["export"]>[0]> = new OtlpHttpExporter(
+    {
+      url: settings.url,
+      protocol: settings.protocol,
+      headers,
+      compression: settings.compression,
+      timeoutMillis: settings.timeoutMillis === 0 ? 2_147_483_647 : settings.timeoutMillis
+    },
+    reporter.report,
+    metricsCodec
+  )
+  return {
+    exporter: new OtlpMetricExporter(transport, settings.temporality),
+    settings,
+    stats: () => reporter.stats(),
+    beginShutdown: () => transport.beginShutdown(),
+    abort: () => transport.abort()
+  }
+}
+
+const noStats: DeliveryStats = {
+  exportedSpans: 0,
+  failedSpans: 0,
+  rejectedSpans: 0,
+  failedExports: 0,
+  droppedSpans: 0,
+  queuedSpans: 0,
+  retries: 0,
+  lastError: undefined
+}
+
+/**
+ * The metrics side of the layer: the GenAI recorder the combinators find in their context, the
+ * SDK meter provider whose periodic reader collects it with Effect's own `Metric`s and the OTel
+ * API's instruments, and the bounded shutdown that sends the last collection.
+ */
+const makeMetrics = (
+  resource: OtelResource,
+  options: {
+    readonly metrics?: MetricsPipeline | undefined
+    readonly printMetrics?: TerminalOptions | undefined
+    readonly registerGlobal?: boolean | undefined
+    readonly shutdownTimeout: Duration.Input
+    readonly warn: (message: string) => void
+  }
+) => {
+  const pipeline = options.metrics
+  // Recorded when exported, or when the summary is printed at exit.
+  if (pipeline === undefined && options.printMetrics === undefined) {
+    return { layer: Layer.empty, shutdown: Effect.void, stats: Effect.succeed(noStats) }
+  }
+  const recorder = new Recorder(GenAI.Metrics, {
+    temporality: pipeline?.settings.temporality ?? "cumulative",
+    exemplarFilter: pipeline?.settings.exemplarFilter ?? "trace_based",
+    resource,
+    scope: { name: "beluga-o11y", version }
+  })
+  let provider: MeterProvider | undefined
+  const recorderLayer = pipeline === undefined
+    ? Layer.succeed(CurrentRecorder, recorder)
+    : Layer.effect(
+      CurrentRecorder,
+      Effect.acquireRelease(
+        Effect.gen(function*() {
+          const effectMetrics = yield* OtelMetrics.makeProducer(
+            pipeline.settings.temporality === "cumulative" ? "cumulative" : "delta"
+          ).pipe(Effect.provideService(Resource.Resource, resource))
+          const reader = new PeriodicExportingMetricReader({
+            exporter: pipeline.exporter,
+            exportIntervalMillis: pipeline.settings.intervalMillis,
+            exportTimeoutMillis: pipeline.settings.exportTimeoutMillis,
+            metricProducers: [recorder, effectMetrics]
+          })
+          provider = new MeterProvider({ resource, readers: [reader] })
+          // Libraries instrumented with the OTel metrics API report through the same reader.
+          const registered = options.registerGlobal === true && Otel.metrics.setGlobalMeterProvider(provider)
+          return registered
+        }),
+        (registered) => Effect.sync(() => registered && Otel.metrics.disable())
+      ).pipe(Effect.as(recorder))
+    )
+  const shutdown = Effect.suspend(() => {
+    const flush = provider === undefined || pipeline === undefined
+      ? Effect.void
+      : shutdownMeters(provider, pipeline, options)
+    return Effect.andThen(flush, Effect.sync(() => printSummary(recorder, options.printMetrics)))
+  })
+  return { layer: recorderLayer, shutdown, stats: Effect.sync(() => pipeline?.stats() ?? noStats) }
+}
+
+/** The last collection goes out within the shutdown bound, like the spans. */
+const shutdownMeters = (
+  provider: MeterProvider,
+  pipeline: MetricsPipeline,
+  options: { readonly shutdownTimeout: Duration.Input; readonly warn: (message: string) => void }
+) =>
+  Effect.promise(() => {
+    pipeline.beginShutdown()
+    // A failed export is already reported; it must never fail the user's program.
+    return provider.shutdown().catch(() => {})
+  }).pipe(
+    Effect.timeoutOption(options.shutdownTimeout),
+    Effect.flatMap((done) =>
+      Effect.sync(() => {
+        if (done._tag === "Some") return
+        const lost = pipeline.abort()
+        const { lastError } = pipeline.stats()
+        options.warn(
+          `beluga-o11y: gave up sending the last metrics after ${
+            Duration.format(Duration.fromInputUnsafe(options.shutdownTimeout))
+          }` +
+            (lastError !== undefined ? ` (last export error: ${lastError})` : "") +
+            `; ${lost} metric data point${lost === 1 ? "" : "s"} in flight were not delivered`
+        )
+      })
+    ),
+    Effect.interruptible
+  )
+
+const printSummary = (recorder: Recorder, terminal: TerminalOptions | undefined): void => {
+  if (terminal === undefined) return
+  const text = renderMetricsSummary(recorder.summary(), {
+    tokens: GenAI.METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+    durations: [...new Set(Object.values(GenAI.durationMetric))]
+  }, terminal.colors ?? process.stdout.isTTY === true)
+  if (text !== "") (terminal.write ?? ((t: string) => process.stdout.write(t)))(text)
 }
 
 /**
@@ -351,20 +562,32 @@ export const toOverrides = (options: Options): Config.Overrides => ({
   headers: options.headers,
   protocol: options.protocol,
   compression: options.compression,
-  // An unreadable duration becomes NaN, which validation reports as a bad `timeout`.
-  timeoutMillis: options.timeout === undefined
-    ? undefined
-    : typeof options.timeout === "number"
-    ? options.timeout
-    : Option.getOrElse(Option.map(Duration.fromInput(options.timeout), Duration.toMillis), () => Number.NaN),
+  timeoutMillis: millis(options.timeout),
   sampler: options.sampler,
   samplerRatio: options.samplerRatio,
   batch: options.batch,
   disabled: options.disabled,
   captureContent: options.captureContent,
   maxContentLength: options.maxContentLength,
-  emitLegacyAttributes: options.emitLegacyAttributes
+  emitLegacyAttributes: options.emitLegacyAttributes,
+  metrics: typeof options.metrics === "object"
+    ? {
+      endpoint: options.metrics.endpoint,
+      exportIntervalMillis: millis(options.metrics.exportInterval),
+      exportTimeoutMillis: millis(options.metrics.exportTimeout),
+      temporality: options.metrics.temporality,
+      exemplarFilter: options.metrics.exemplarFilter
+    }
+    : options.metrics
 })
+
+/** A duration option in milliseconds; an unreadable one becomes NaN, which validation reports. */
+const millis = (input: Duration.Input | undefined): number | undefined =>
+  input === undefined
+    ? undefined
+    : typeof input === "number"
+    ? input
+    : Option.getOrElse(Option.map(Duration.fromInput(input), Duration.toMillis), () => Number.NaN)
 
 const makeSampler = (settings: Config.Settings): Sampler => {
   const ratio = () => new TraceIdRatioBasedSampler(settings.samplerRatio)

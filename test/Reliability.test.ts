@@ -1006,6 +1006,8 @@ describe("secrets", () => {
         const { stats, warnings } = yield* traced(
           {
             ...(option ? { tracesEndpoint: url } : {}),
+            // Traces only: metrics would go to the default endpoint, where nothing listens.
+            metrics: false,
             shutdownTimeout: "300 millis",
             batch: onePerRun
           },

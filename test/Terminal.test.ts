@@ -33,7 +33,11 @@ describe("terminal view", () => {
         yield* Pipeline.event("embedding-complete", { dimensions: 1536 })
         assert.lengthOf(lines, 0, "nothing is printed before the root ends")
       }).pipe(Pipeline.run("agent-workflow"), Effect.provide(Layer.fresh(tracing)))
-      assert.lengthOf(lines, 1)
+      // The tree, then the metrics summary printed at exit.
+      assert.lengthOf(lines, 2)
+      assert.strictEqual(lines[1]!.split("\n")[0], "metrics (p50/p95 estimated from histogram buckets)")
+      assert.include(lines[1], "\n  tokens    gpt-4o (openai): 12 in, 3 out\n")
+      assert.match(lines[1]!, /\n {2}duration {2}chat: 1 call, p50 ≈ \d+ ms, p95 ≈ \d+ ms\n$/)
       const text = lines[0]!
       assert.match(text, /^trace [0-9a-f]{32} · beluga-agent\n/)
       assert.match(text, /\nagent-workflow {2}\S+ {2}Σin=12 Σout=3 {2}⚑ embedding-complete dimensions=1536\n/)

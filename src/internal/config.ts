@@ -67,6 +67,37 @@ export interface Settings {
   readonly attributeValueLengthLimit: number | undefined
   readonly propagators: ReadonlyArray<PropagatorName>
   readonly genai: GenAISettings
+  readonly metrics: MetricsSettings
+}
+
+export type TemporalityPreference = "cumulative" | "delta" | "lowmemory"
+export type ExemplarFilter = "trace_based" | "always_on" | "always_off"
+
+/** The metrics pipeline: same OTLP rules as traces, with its own `_METRICS_` variables. */
+export interface MetricsSettings {
+  /** `OTEL_METRICS_EXPORTER` is `otlp` (the default) and the SDK is not disabled. */
+  readonly enabled: boolean
+  readonly url: string
+  readonly headers: Redacted.Redacted<Readonly<Record<string, string>>>
+  readonly protocol: Protocol
+  readonly compression: Compression
+  /** One export request, retries included. */
+  readonly timeoutMillis: number
+  /** Between two collections. */
+  readonly intervalMillis: number
+  /** One collection and its export; at most the interval. */
+  readonly exportTimeoutMillis: number
+  readonly temporality: TemporalityPreference
+  readonly exemplarFilter: ExemplarFilter
+}
+
+/** The options of `Tracing.Options.metrics`, durations in milliseconds. */
+export interface MetricsOverrides {
+  readonly endpoint?: string | undefined
+  readonly exportIntervalMillis?: number | undefined
+  readonly exportTimeoutMillis?: number | undefined
+  readonly temporality?: TemporalityPreference | undefined
+  readonly exemplarFilter?: ExemplarFilter | undefined
 }
 
 export interface GenAISettings {
@@ -90,8 +121,15 @@ export const defaults = {
     maxQueueSize: 32_768,
     maxExportBatchSize: 4096
   } satisfies BatchSettings,
-  maxContentLength: 16_384
+  maxContentLength: 16_384,
+  // The OTel defaults: one collection a minute, 30 s for it. A program's last collection goes out
+  // at shutdown whatever the interval.
+  metricExportIntervalMillis: 60_000,
+  metricExportTimeoutMillis: 30_000
 } as const
+
+const temporalities: ReadonlyArray<TemporalityPreference> = ["cumulative", "delta", "lowmemory"]
+const exemplarFilters: ReadonlyArray<ExemplarFilter> = ["trace_based", "always_on", "always_off"]
 
 const protocols: ReadonlyArray<Protocol> = ["http/protobuf", "http/json"]
 const compressions: ReadonlyArray<Compression> = ["gzip", "none"]
@@ -195,6 +233,29 @@ export const tracesUrlFromBase = (base: URL): string => {
   const href = base.href
   return `${href.endsWith("/") ? href : `${href}/`}v1/traces`
 }
+
+/** The traces rule for metrics: `v1/metrics` appended to the base endpoint. */
+export const metricsUrlFromBase = (base: URL): string => {
+  const href = base.href
+  return `${href.endsWith("/") ? href : `${href}/`}v1/metrics`
+}
+
+/** `OTEL_METRICS_EXPORTER`: `otlp` or `none`; other exporters are not built in. */
+const metricsExporter = Effect.flatMap(raw("OTEL_METRICS_EXPORTER"), (value) => {
+  if (Option.isNone(value)) return Effect.succeed(true)
+  const names = value.value.split(",").map((name) => name.trim().toLowerCase()).filter((name) => name !== "")
+  if (names.length === 1 && names[0] === "none") return Effect.succeed(false)
+  return names.length > 0 && names.every((name) => name === "otlp")
+    ? Effect.succeed(true)
+    : Effect.fail(
+      new TracingConfigError({
+        variable: "OTEL_METRICS_EXPORTER",
+        value: value.value,
+        expected:
+          "otlp or none (for Prometheus, send OTLP to its /api/v1/otlp receiver or through a collector; console is not built in)"
+      })
+    )
+})
 
 /**
  * `k=v,k2=v2`, percent-encoded, parsed by the SDK's own parser. The value is a secret (API keys),
@@ -316,6 +377,8 @@ export interface Overrides {
   readonly captureContent?: boolean | undefined
   readonly maxContentLength?: number | undefined
   readonly emitLegacyAttributes?: boolean | undefined
+  /** `false` turns metrics off; an object overrides their variables. */
+  readonly metrics?: boolean | MetricsOverrides | undefined
 }
 
 /**
@@ -352,7 +415,17 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
     emitLegacyAttributes: semconvOptIn,
     captureContent: contentCapture,
     maxContentLength: positiveInt("BELUGA_GENAI_CONTENT_MAX_LENGTH"),
-    propagators: propagatorsVariable
+    propagators: propagatorsVariable,
+    metricsExporter,
+    metricsEndpoint: endpoint("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"),
+    metricsHeaders: headers("OTEL_EXPORTER_OTLP_METRICS_HEADERS"),
+    metricsProtocol: literal("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", protocols),
+    metricsCompression: literal("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", compressions),
+    metricsTimeout: nonNegativeInt("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "milliseconds"),
+    metricInterval: positiveInt("OTEL_METRIC_EXPORT_INTERVAL"),
+    metricExportTimeout: positiveInt("OTEL_METRIC_EXPORT_TIMEOUT"),
+    temporality: literal("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", temporalities),
+    exemplarFilter: literal("OTEL_METRICS_EXEMPLAR_FILTER", exemplarFilters)
   })
 
   const overrideEndpoint = yield* optionUrl("endpoint", overrides.endpoint)
@@ -414,9 +487,11 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
     })
   }
   const attributeValueLengthLimit = Option.getOrUndefined(env.attributeValueLengthLimit)
+  const disabled = overrides.disabled ?? Option.getOrElse(Option.map(env.disabled, (v) => v === "true"), () => false)
+  const metrics = yield* metricsSettings(env, overrides, overrideEndpoint, headerOverride, disabled)
 
   const settings: Settings = {
-    disabled: overrides.disabled ?? Option.getOrElse(Option.map(env.disabled, (v) => v === "true"), () => false),
+    disabled,
     serviceName: overrides.serviceName ??
       Option.getOrUndefined(env.serviceName) ??
       env.resourceAttributes["service.name"] ??
@@ -441,7 +516,8 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
       // Content is JSON: a generic attribute-length cut would break it, so stay under that limit.
       maxContentLength: Math.min(maxContentLength, attributeValueLengthLimit ?? Infinity),
       emitLegacyAttributes: overrides.emitLegacyAttributes ?? env.emitLegacyAttributes
-    }
+    },
+    metrics
   }
   if (overrides.protocol !== undefined && !protocols.includes(overrides.protocol)) {
     return yield* new TracingConfigError({
@@ -452,6 +528,95 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
   }
   if (overrides.sampler !== undefined && !samplers.includes(overrides.sampler)) {
     return yield* new TracingConfigError({ variable: "sampler", value: overrides.sampler, expected: oneOf(samplers) })
+  }
+  return settings
+})
+
+/**
+ * The metrics settings: each `_METRICS_` variable wins over the general one, as for traces, and
+ * an explicit option over both.
+ */
+const metricsSettings = Effect.fnUntraced(function*(
+  env: {
+    readonly metricsExporter: boolean
+    readonly endpoint: Option.Option<URL>
+    readonly metricsEndpoint: Option.Option<URL>
+    readonly headers: Readonly<Record<string, string>>
+    readonly metricsHeaders: Readonly<Record<string, string>>
+    readonly protocol: Option.Option<Protocol>
+    readonly metricsProtocol: Option.Option<Protocol>
+    readonly compression: Option.Option<Compression>
+    readonly metricsCompression: Option.Option<Compression>
+    readonly timeout: Option.Option<number>
+    readonly metricsTimeout: Option.Option<number>
+    readonly metricInterval: Option.Option<number>
+    readonly metricExportTimeout: Option.Option<number>
+    readonly temporality: Option.Option<TemporalityPreference>
+    readonly exemplarFilter: Option.Option<ExemplarFilter>
+  },
+  overrides: Overrides,
+  overrideEndpoint: URL | undefined,
+  headerOverride: Readonly<Record<string, string>> | undefined,
+  disabled: boolean
+) {
+  const options = typeof overrides.metrics === "object" ? overrides.metrics : {}
+  const overrideMetricsEndpoint = yield* optionUrl("metrics.endpoint", options.endpoint)
+  const url = overrideMetricsEndpoint !== undefined
+    ? overrideMetricsEndpoint.href
+    : overrideEndpoint !== undefined
+    ? metricsUrlFromBase(overrideEndpoint)
+    : Option.isSome(env.metricsEndpoint)
+    ? env.metricsEndpoint.value.href
+    : metricsUrlFromBase(Option.getOrElse(env.endpoint, () => new URL(defaults.endpoint)))
+  const intervalMillis = options.exportIntervalMillis ??
+    Option.getOrElse(env.metricInterval, () => defaults.metricExportIntervalMillis)
+  const exportTimeoutMillis = options.exportTimeoutMillis ??
+    Option.getOrElse(env.metricExportTimeout, () => defaults.metricExportTimeoutMillis)
+  for (
+    const [variable, value] of [["metrics.exportInterval", intervalMillis], [
+      "metrics.exportTimeout",
+      exportTimeoutMillis
+    ]] as const
+  ) {
+    if (!(Number.isInteger(value) && value > 0)) {
+      return yield* new TracingConfigError({
+        variable,
+        value: String(value),
+        expected: "a whole number of milliseconds greater than 0"
+      })
+    }
+  }
+  const temporality = options.temporality ?? Option.getOrElse(env.temporality, () => "cumulative" as const)
+  if (!temporalities.includes(temporality)) {
+    return yield* new TracingConfigError({
+      variable: "metrics.temporality",
+      value: String(temporality),
+      expected: oneOf(temporalities)
+    })
+  }
+  const exemplarFilter = options.exemplarFilter ?? Option.getOrElse(env.exemplarFilter, () => "trace_based" as const)
+  if (!exemplarFilters.includes(exemplarFilter)) {
+    return yield* new TracingConfigError({
+      variable: "metrics.exemplarFilter",
+      value: String(exemplarFilter),
+      expected: oneOf(exemplarFilters)
+    })
+  }
+  const settings: MetricsSettings = {
+    enabled: !disabled && overrides.metrics !== false && env.metricsExporter,
+    url,
+    headers: Redacted.make({ ...env.headers, ...env.metricsHeaders, ...headerOverride }),
+    protocol: overrides.protocol ??
+      Option.getOrElse(Option.orElse(env.metricsProtocol, () => env.protocol), () => defaults.protocol),
+    compression: overrides.compression ??
+      Option.getOrElse(Option.orElse(env.metricsCompression, () => env.compression), () => defaults.compression),
+    timeoutMillis: overrides.timeoutMillis ??
+      Option.getOrElse(Option.orElse(env.metricsTimeout, () => env.timeout), () => defaults.timeoutMillis),
+    intervalMillis,
+    // As the SDK does: a collection may not take longer than the interval between two.
+    exportTimeoutMillis: Math.min(exportTimeoutMillis, intervalMillis),
+    temporality,
+    exemplarFilter
   }
   return settings
 })

@@ -28,6 +28,33 @@ export interface DeliveryStats {
   readonly lastError: string | undefined
 }
 
+/**
+ * The collectors whose failure one reporter has announced. Traces and metrics usually go to the
+ * same collector: when it is down, the user hears it once, from whichever signal failed first.
+ */
+export class Outages {
+  private readonly announced = new Set<string>()
+  /** True if nobody has announced `origin` yet (and now this caller has). */
+  claim(origin: string): boolean {
+    if (this.announced.has(origin)) return false
+    this.announced.add(origin)
+    return true
+  }
+  release(origin: string): void {
+    this.announced.delete(origin)
+  }
+}
+
+/** What a reporter counts, in its messages. */
+export interface Unit {
+  readonly one: string
+  readonly many: string
+  /** Says the program is unaffected: "Tracing goes on". */
+  readonly goesOn: string
+}
+
+export const spanUnit: Unit = { one: "span", many: "spans", goesOn: "Tracing goes on" }
+
 export class DeliveryReporter {
   private exported = 0
   private failed = 0
@@ -36,6 +63,8 @@ export class DeliveryReporter {
   private lastError: string | undefined = undefined
   private failing = false
   private warnedRejection = false
+  /** This reporter printed the failure now going on (another signal's reporter may have). */
+  private announced = false
   private droppedSpans = 0
   /** Reads the export queue's length; set once the batch processor exists. */
   queued: () => number = () => 0
@@ -48,7 +77,9 @@ export class DeliveryReporter {
     warn: (message: string) => void,
     private readonly retries: () => number,
     /** Values never to print (header values: API keys); a collector may echo them back. */
-    private readonly secrets: ReadonlyArray<string> = []
+    private readonly secrets: ReadonlyArray<string> = [],
+    private readonly unit: Unit = spanUnit,
+    private readonly outages: Outages = new Outages()
   ) {
     this.warn = (message) => warn(this.scrub(message))
   }
@@ -62,12 +93,12 @@ export class DeliveryReporter {
 
   readonly report = (outcome: Outcome): void => {
     if (outcome._tag === "Delivered") {
-      this.exported += outcome.spans - outcome.rejected
+      this.exported += outcome.items - outcome.rejected
       this.rejected += outcome.rejected
       if (outcome.rejected > 0 && !this.warnedRejection) {
         this.warnedRejection = true
         this.warn(
-          `beluga-o11y: the collector at ${this.target} rejected ${outcome.rejected} of ${spans(outcome.spans)}` +
+          `beluga-o11y: the collector at ${this.target} rejected ${outcome.rejected} of ${this.count(outcome.items)}` +
             (outcome.message !== undefined ? `: ${outcome.message}` : "") +
             ". Further rejections are counted, not printed."
         )
@@ -75,22 +106,29 @@ export class DeliveryReporter {
       if (this.failing) {
         this.failing = false
         this.lastError = undefined
-        this.warn(`beluga-o11y: export to ${this.target} recovered (${spans(this.failed)} lost while it failed)`)
+        if (this.announced) {
+          this.announced = false
+          this.outages.release(origin(this.target))
+          this.warn(`beluga-o11y: export to ${this.target} recovered (${this.count(this.failed)} lost while it failed)`)
+        }
       }
       return
     }
-    this.failed += outcome.spans
+    this.failed += outcome.items
     this.failedExports++
     // An abort at shutdown is not news about the collector: keep the error that led to it.
     if (outcome.quiet === true) return
     this.lastError = this.scrub(describeError(outcome.error))
     if (!this.failing) {
       this.failing = true
-      this.warn(
-        `beluga-o11y: could not export ${spans(outcome.spans)} to ${this.target}: ${this.lastError}. ` +
-          (outcome.retryable ? "Is a collector running there? " : "") +
-          "Tracing goes on; further failures are counted, not printed."
-      )
+      this.announced = this.outages.claim(origin(this.target))
+      if (this.announced) {
+        this.warn(
+          `beluga-o11y: could not export ${this.count(outcome.items)} to ${this.target}: ${this.lastError}. ` +
+            (outcome.retryable ? "Is a collector running there? " : "") +
+            `${this.unit.goesOn}; further failures are counted, not printed.`
+        )
+      }
     }
   }
 
@@ -121,9 +159,20 @@ export class DeliveryReporter {
       lastError: this.lastError
     }
   }
+
+  private count(n: number): string {
+    return `${n} ${n === 1 ? this.unit.one : this.unit.many}`
+  }
 }
 
-const spans = (n: number) => `${n} span${n === 1 ? "" : "s"}`
+/** Scheme, host and port: what "the same collector" means for {@link Outages}. */
+const origin = (url: string): string => {
+  try {
+    return new URL(url).origin
+  } catch {
+    return url
+  }
+}
 
 /**
  * Node's network errors are often an `AggregateError` (one per address tried) or carry a `code`

@@ -15,7 +15,7 @@
  */
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core"
 import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer"
-import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base"
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import * as http from "node:http"
 import * as https from "node:https"
 import * as zlib from "node:zlib"
@@ -30,17 +30,47 @@ export interface OtlpOptions {
   readonly timeoutMillis: number
 }
 
-/** What happened to one export call, for reporting. */
+/**
+ * How one signal's payload goes on the wire: spans here, metrics in `otlpMetrics.ts`. `count` is
+ * what delivery is reported in (spans, data points); `rejected` reads the count a collector's
+ * partial success rejected from its response body.
+ */
+export interface Codec<Payload> {
+  readonly serialize: (payload: Payload, protocol: OtlpOptions["protocol"]) => Uint8Array | undefined
+  readonly count: (payload: Payload) => number
+  readonly rejected: (
+    body: Uint8Array,
+    protocol: OtlpOptions["protocol"]
+  ) => { readonly rejected: number; readonly message: string | undefined }
+}
+
+/** Spans, with the SDK's own trace serializers. */
+export const spanCodec: Codec<Array<ReadableSpan>> = {
+  serialize: (spans, protocol) =>
+    (protocol === "http/json" ? JsonTraceSerializer : ProtobufTraceSerializer).serializeRequest(spans),
+  count: (spans) => spans.length,
+  rejected: (body, protocol) => {
+    const response = (protocol === "http/json" ? JsonTraceSerializer : ProtobufTraceSerializer).deserializeResponse(
+      body
+    )
+    return {
+      rejected: Number(response.partialSuccess?.rejectedSpans ?? 0),
+      message: response.partialSuccess?.errorMessage || undefined
+    }
+  }
+}
+
+/** What happened to one export call, for reporting; `items` counts spans or metric data points. */
 export type Outcome =
   | {
     readonly _tag: "Delivered"
-    readonly spans: number
+    readonly items: number
     readonly rejected: number
     readonly message: string | undefined
   }
   | {
     readonly _tag: "Failed"
-    readonly spans: number
+    readonly items: number
     readonly error: Error
     readonly retryable: boolean
     /** Counted, not announced: the caller says it in its own words. */
@@ -78,8 +108,7 @@ type Attempt =
   }
   | { readonly status: "failure"; readonly error: Error }
 
-export class OtlpHttpExporter implements SpanExporter {
-  private readonly serializer: typeof ProtobufTraceSerializer
+export class OtlpHttpExporter<Payload = Array<ReadableSpan>> {
   private readonly agent: http.Agent
   private readonly pending = new Set<Promise<void>>()
   /** Pending retry waits; `refused` ones end early at shutdown. */
@@ -92,9 +121,9 @@ export class OtlpHttpExporter implements SpanExporter {
 
   constructor(
     private readonly options: OtlpOptions,
-    private readonly report: (outcome: Outcome) => void = () => {}
+    private readonly report: (outcome: Outcome) => void = () => {},
+    private readonly codec: Codec<Payload> = spanCodec as unknown as Codec<Payload>
   ) {
-    this.serializer = options.protocol === "http/json" ? JsonTraceSerializer : ProtobufTraceSerializer
     const url = new URL(options.url)
     this.agent = url.protocol === "https:" ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true })
   }
@@ -107,13 +136,13 @@ export class OtlpHttpExporter implements SpanExporter {
    * busy the processor waits, which bounds memory. The outcome goes to `report`, which is where
    * delivery is counted; `forceFlush` and `shutdown` wait for every request.
    */
-  export(spans: Array<ReadableSpan>, resultCallback: (result: ExportResult) => void): void {
-    const batch = { spans: spans.length, settled: false }
+  export(payload: Payload, resultCallback: (result: ExportResult) => void): void {
+    const batch = { items: this.codec.count(payload), settled: false }
     this.unsettled.add(batch)
     const done = this.acquireSlot()
       .then(() => {
         resultCallback({ code: ExportResultCode.SUCCESS })
-        return this.send(spans)
+        return this.send(payload, batch.items)
       })
       .then((outcome) => {
         // After `abort` the batch was already reported as lost; its late answer changes nothing.
@@ -129,7 +158,7 @@ export class OtlpHttpExporter implements SpanExporter {
   }
 
   /** Batches handed to us whose outcome is not reported yet (waiting for a slot, or on the wire). */
-  private readonly unsettled = new Set<{ readonly spans: number; settled: boolean }>()
+  private readonly unsettled = new Set<{ readonly items: number; settled: boolean }>()
 
   private inFlight = 0
   private readonly slotWaiters: Array<() => void> = []
@@ -178,10 +207,10 @@ export class OtlpHttpExporter implements SpanExporter {
     let lost = 0
     for (const batch of this.unsettled) {
       batch.settled = true
-      lost += batch.spans
+      lost += batch.items
       this.report({
         _tag: "Failed",
-        spans: batch.spans,
+        items: batch.items,
         error: new Error("export aborted at shutdown"),
         retryable: false,
         quiet: true
@@ -196,23 +225,23 @@ export class OtlpHttpExporter implements SpanExporter {
     return lost
   }
 
-  private async send(spans: ReadonlyArray<ReadableSpan>): Promise<Outcome> {
+  private async send(payload: Payload, items: number): Promise<Outcome> {
     // A batch still waiting for a request slot when the shutdown budget ran out: `abort` counted
     // it; sending it now would hold the process open on a collector we gave up on.
     if (this.aborted) {
-      return { _tag: "Failed", spans: spans.length, error: new Error("export aborted at shutdown"), retryable: false }
+      return { _tag: "Failed", items, error: new Error("export aborted at shutdown"), retryable: false }
     }
     let body: Uint8Array | undefined
     try {
-      body = this.serializer.serializeRequest(spans as Array<ReadableSpan>)
+      body = this.codec.serialize(payload, this.options.protocol)
     } catch (error) {
-      return { _tag: "Failed", spans: spans.length, error: asError(error), retryable: false }
+      return { _tag: "Failed", items, error: asError(error), retryable: false }
     }
     if (body === undefined) {
       return {
         _tag: "Failed",
-        spans: spans.length,
-        error: new Error("spans could not be serialized"),
+        items,
+        error: new Error("the payload could not be serialized"),
         retryable: false
       }
     }
@@ -222,9 +251,9 @@ export class OtlpHttpExporter implements SpanExporter {
     let backoff = initialBackoffMillis
     for (let retry = 0;; retry++) {
       const attempt = await this.attempt(body, deadline - Date.now())
-      if (attempt.status === "success") return this.delivered(spans.length, attempt.body)
+      if (attempt.status === "success") return this.delivered(items, attempt.body)
       if (attempt.status === "failure") {
-        return { _tag: "Failed", spans: spans.length, error: attempt.error, retryable: false }
+        return { _tag: "Failed", items, error: attempt.error, retryable: false }
       }
       // Retryable. Give up when out of tries, when the wait would pass the deadline, or when
       // shutting down and nobody is listening at all.
@@ -232,27 +261,25 @@ export class OtlpHttpExporter implements SpanExporter {
       backoff = Math.min(backoff * backoffMultiplier, maxBackoffMillis)
       const giveUp = () => this.aborted || (this.shuttingDown && attempt.refused)
       if (retry >= maxRetries || Date.now() + wait >= deadline || giveUp()) {
-        return { _tag: "Failed", spans: spans.length, error: attempt.error, retryable: true }
+        return { _tag: "Failed", items, error: attempt.error, retryable: true }
       }
       await this.sleep(wait, attempt.refused)
-      if (giveUp()) return { _tag: "Failed", spans: spans.length, error: attempt.error, retryable: true }
+      if (giveUp()) return { _tag: "Failed", items, error: attempt.error, retryable: true }
       this.retries++
     }
   }
 
-  private delivered(spans: number, body: Uint8Array): Outcome {
+  private delivered(items: number, body: Uint8Array): Outcome {
     let rejected = 0
     let message: string | undefined
     if (body.length > 0) {
       try {
-        const response = this.serializer.deserializeResponse(body)
-        rejected = Number(response.partialSuccess?.rejectedSpans ?? 0)
-        message = response.partialSuccess?.errorMessage || undefined
+        ;({ rejected, message } = this.codec.rejected(body, this.options.protocol))
       } catch {
         // A 2xx with a body we cannot read is still a delivery (some proxies answer with text).
       }
     }
-    return { _tag: "Delivered", spans, rejected, message }
+    return { _tag: "Delivered", items, rejected, message }
   }
 
   private sleep(millis: number, refused: boolean): Promise<void> {

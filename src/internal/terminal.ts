@@ -9,6 +9,7 @@
 import { SpanStatusCode } from "@opentelemetry/api"
 import { type ExportResult, ExportResultCode, hrTimeToMilliseconds } from "@opentelemetry/core"
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base"
+import { quantile, type SeriesSummary } from "./metrics.ts"
 
 export interface TerminalOptions {
   /** Where lines go; defaults to standard output. */
@@ -145,3 +146,62 @@ const describeSpan = (span: ReadableSpan, paint: (code: string, text: string) =>
   }
   return parts.join("  ")
 }
+
+/**
+ * The metrics at exit, in a few lines: tokens per model, and the median and 95th percentile
+ * duration per operation (estimated from the histogram buckets, as a backend would).
+ */
+export const renderMetricsSummary = (
+  histograms: ReadonlyMap<string, ReadonlyArray<SeriesSummary>>,
+  names: { readonly tokens: string; readonly durations: ReadonlyArray<string> },
+  colors: boolean
+): string => {
+  const dim = (s: string) => (colors ? `\x1b[2m${s}\x1b[22m` : s)
+  const lines: Array<string> = []
+  const tokens = new Map<string, { input: number; output: number }>()
+  for (const series of histograms.get(names.tokens) ?? []) {
+    const a = series.attributes
+    const model = String(a["gen_ai.response.model"] ?? a["gen_ai.request.model"] ?? "unknown model")
+    const provider = a["gen_ai.provider.name"] !== undefined ? ` (${String(a["gen_ai.provider.name"])})` : ""
+    const key = `${model}${provider}`
+    const total = tokens.get(key) ?? { input: 0, output: 0 }
+    if (a["gen_ai.token.type"] === "input") total.input += series.sum
+    else total.output += series.sum
+    tokens.set(key, total)
+  }
+  for (const [model, total] of tokens) {
+    lines.push(`  tokens    ${model}: ${total.input} in, ${total.output} out`)
+  }
+  const durations = new Map<string, SeriesSummary>()
+  for (const name of names.durations) {
+    for (const series of histograms.get(name) ?? []) {
+      const operation = String(series.attributes["gen_ai.operation.name"] ?? name)
+      const merged = durations.get(operation)
+      durations.set(
+        operation,
+        merged === undefined ? series : {
+          attributes: merged.attributes,
+          boundaries: merged.boundaries,
+          counts: merged.counts.map((c, i) => c + (series.counts[i] ?? 0)),
+          count: merged.count + series.count,
+          sum: merged.sum + series.sum,
+          min: Math.min(merged.min, series.min),
+          max: Math.max(merged.max, series.max)
+        }
+      )
+    }
+  }
+  for (const [operation, series] of durations) {
+    const p50 = quantile(series, 0.5)
+    const p95 = quantile(series, 0.95)
+    lines.push(
+      `  duration  ${operation}: ${series.count} call${series.count === 1 ? "" : "s"}, ` +
+        `p50 ≈ ${seconds(p50)}, p95 ≈ ${seconds(p95)}`
+    )
+  }
+  if (lines.length === 0) return ""
+  return `${dim("metrics (p50/p95 estimated from histogram buckets)")}\n${lines.join("\n")}\n`
+}
+
+const seconds = (value: number | undefined): string =>
+  value === undefined ? "-" : value < 1 ? `${(value * 1000).toFixed(0)} ms` : `${value.toFixed(2)} s`

@@ -84,6 +84,56 @@ export interface ReceivedSpan {
   readonly scope: { readonly name: string; readonly version: string }
 }
 
+/** An OTLP `Exemplar`: a measurement's value and the span it was made in. */
+export interface ReceivedExemplar {
+  readonly timeUnixNano: bigint
+  /** `as_int` keeps its wire type as a `bigint`, `as_double` is a `number`. */
+  readonly value: bigint | number
+  readonly traceId: string
+  readonly spanId: string
+  readonly filteredAttributes: Attributes
+}
+
+/** A gauge or sum data point. */
+export interface ReceivedNumberPoint {
+  readonly attributes: Attributes
+  readonly startTimeUnixNano: bigint
+  readonly timeUnixNano: bigint
+  readonly value: bigint | number
+  readonly exemplars: ReadonlyArray<ReceivedExemplar>
+}
+
+/** An explicit-bucket histogram data point. */
+export interface ReceivedHistogramPoint {
+  readonly attributes: Attributes
+  readonly startTimeUnixNano: bigint
+  readonly timeUnixNano: bigint
+  readonly count: bigint
+  readonly sum: number | undefined
+  readonly bucketCounts: ReadonlyArray<bigint>
+  readonly explicitBounds: ReadonlyArray<number>
+  readonly min: number | undefined
+  readonly max: number | undefined
+  readonly exemplars: ReadonlyArray<ReceivedExemplar>
+}
+
+/** One metric as a collector sees it; only the points of its own type are filled. */
+export interface ReceivedMetric {
+  readonly name: string
+  readonly description: string
+  readonly unit: string
+  readonly type: "gauge" | "sum" | "histogram" | "exponential_histogram" | "summary" | "none"
+  /** 1 delta, 2 cumulative, 0 for gauges. */
+  readonly temporality: number
+  readonly monotonic: boolean
+  readonly numberPoints: ReadonlyArray<ReceivedNumberPoint>
+  readonly histogramPoints: ReadonlyArray<ReceivedHistogramPoint>
+  /** Points of an exponential histogram or summary, counted, not decoded further. */
+  readonly otherPoints: number
+  readonly resource: Attributes
+  readonly scope: { readonly name: string; readonly version: string }
+}
+
 export interface ReceivedRequest {
   readonly method: string
   /** Path and query, as sent. */
@@ -96,6 +146,8 @@ export interface ReceivedRequest {
   /** Body size on the wire (compressed, when gzip). */
   readonly bytes: number
   readonly spans: ReadonlyArray<ReceivedSpan>
+  /** For a request to `/v1/metrics`: its metrics (`spans` is then empty). */
+  readonly metrics: ReadonlyArray<ReceivedMetric>
   /** Why the body could not be decoded; `undefined` when it was. */
   readonly decodeError: string | undefined
   /** When the whole body had arrived, in `performance.now()` milliseconds of the receiving process. */
@@ -172,6 +224,8 @@ export interface ReceiverOptions {
    * back starts the second receiver on the first one's port.
    */
   readonly port?: number | undefined
+  /** How metrics requests are answered (they never take from the trace queue). Default: accept. */
+  readonly respondMetrics?: ((request: ReceivedRequest) => Behaviour) | undefined
 }
 
 // -----------------------------------------------------------------------------
@@ -179,8 +233,10 @@ export interface ReceiverOptions {
 // -----------------------------------------------------------------------------
 
 export class Receiver {
-  /** Every request received so far, in arrival order. */
+  /** Every trace request (anything not sent to `/v1/metrics`) received so far, in arrival order. */
   readonly requests: Array<ReceivedRequest> = []
+  /** Every request to `/v1/metrics`, in arrival order. */
+  readonly metricRequests: Array<ReceivedRequest> = []
   private readonly queue: Array<Behaviour> = []
   private readonly sockets = new Set<net.Socket>()
   private readonly timers = new Set<NodeJS.Timeout>()
@@ -230,9 +286,24 @@ export class Receiver {
     return this.requests.flatMap((request) => (request.decodeError !== undefined ? [request.decodeError] : []))
   }
 
-  /** Throws, naming each one, if any request failed to decode. */
+  /** All decoded metrics so far, one entry per metric per request. */
+  metrics(): ReadonlyArray<ReceivedMetric> {
+    return this.metricRequests.flatMap((request) => request.metrics)
+  }
+
+  /** Resolves once at least `count` metrics requests have arrived. */
+  waitForMetricRequests(count: number, timeoutMillis = 5_000): Promise<ReadonlyArray<ReceivedRequest>> {
+    return this.waitFor(() => this.metricRequests.length >= count, `${count} metrics requests`, timeoutMillis).then(
+      () => this.metricRequests
+    )
+  }
+
+  /** Throws, naming each one, if any request (traces or metrics) failed to decode. */
   assertDecoded(): void {
-    const errors = this.decodeErrors()
+    const errors = [
+      ...this.decodeErrors(),
+      ...this.metricRequests.flatMap((request) => (request.decodeError !== undefined ? [request.decodeError] : []))
+    ]
     if (errors.length > 0) {
       throw new Error(`receiver could not decode ${errors.length} request(s):\n${errors.join("\n")}`)
     }
@@ -297,13 +368,16 @@ export class Receiver {
     request.on("data", (chunk: Buffer) => chunks.push(chunk))
     request.on("end", () => {
       const received = decodeRequest(request, Buffer.concat(chunks))
-      this.requests.push(received)
+      const metrics = isMetricsPath(received.path)
+      ;(metrics ? this.metricRequests : this.requests).push(received)
       // A waiter removes itself once satisfied; deleting while iterating a Set is safe.
       for (const waiter of this.waiters) waiter()
       // A body a collector cannot read is a 400, whatever was queued: the queue is for the
       // exports that did arrive intact.
       const behaviour: Behaviour = received.decodeError !== undefined
         ? Respond.error(400, `receiver could not decode the request: ${received.decodeError}`)
+        : metrics
+        ? this.options.respondMetrics?.(received) ?? Respond.accept
         : this.queue.shift() ?? this.options.respond?.(received) ?? Respond.accept
       this.answer(behaviour, received, request, response)
     })
@@ -410,10 +484,14 @@ export const decodeRequest = (
     if (encoding !== "gzip" && encoding !== "identity") throw new Error(`unsupported Content-Encoding ${encoding}`)
     const body = encoding === "gzip" ? zlib.gunzipSync(raw) : raw
     if (protocol === "unknown") throw new Error(`unsupported Content-Type ${JSON.stringify(headers["content-type"])}`)
+    if (isMetricsPath(base.path)) {
+      const metrics = protocol === "protobuf" ? pbMetricsRequest(body) : jsonMetricsRequest(body.toString("utf8"))
+      return { ...base, spans: [], metrics, decodeError: undefined }
+    }
     const spans = protocol === "protobuf" ? decodeProtobuf(body) : decodeJson(body.toString("utf8"))
-    return { ...base, spans, decodeError: undefined }
+    return { ...base, spans, metrics: [], decodeError: undefined }
   } catch (error) {
-    return { ...base, spans: [], decodeError: error instanceof Error ? error.message : String(error) }
+    return { ...base, spans: [], metrics: [], decodeError: error instanceof Error ? error.message : String(error) }
   }
 }
 
@@ -972,5 +1050,279 @@ const jsonAnyValue = (value: Json | undefined, what: string): AttrValue => {
     case "bytesValue":
       // `bytes` fields other than ids stay base64 in OTLP/JSON.
       return { type: "bytes", value: new Uint8Array(Buffer.from(jsonString(field, `${what}.bytesValue`), "base64")) }
+  }
+}
+
+// -----------------------------------------------------------------------------
+// Metrics (`metrics/v1/metrics.proto`, `collector/metrics/v1/metrics_service.proto`)
+// -----------------------------------------------------------------------------
+
+const isMetricsPath = (path: string): boolean => path.split("?")[0]!.endsWith("/v1/metrics")
+
+/** `ExportMetricsServiceRequest { repeated ResourceMetrics resource_metrics = 1; }` */
+const pbMetricsRequest = (body: Uint8Array): Array<ReceivedMetric> => {
+  const metrics: Array<ReceivedMetric> = []
+  for (const field of readFields(body)) {
+    if (field.number !== 1) continue
+    // `ResourceMetrics { Resource resource = 1; repeated ScopeMetrics scope_metrics = 2; }`
+    let resource: Attributes = {}
+    const scopes: Array<Uint8Array> = []
+    for (const rm of readFields(pbBytes(field, "resource_metrics"))) {
+      if (rm.number === 1) resource = pbResource(pbBytes(rm, "resource"))
+      else if (rm.number === 2) scopes.push(pbBytes(rm, "scope_metrics"))
+    }
+    for (const scopeBytes of scopes) {
+      // `ScopeMetrics { InstrumentationScope scope = 1; repeated Metric metrics = 2; }`
+      let scope = { name: "", version: "" }
+      const items: Array<Uint8Array> = []
+      for (const sm of readFields(scopeBytes)) {
+        if (sm.number === 1) scope = pbScope(pbBytes(sm, "scope"))
+        else if (sm.number === 2) items.push(pbBytes(sm, "metrics"))
+      }
+      for (const item of items) metrics.push(pbMetric(item, resource, scope))
+    }
+  }
+  return metrics
+}
+
+/** `Metric { name = 1; description = 2; unit = 3; gauge = 5; sum = 7; histogram = 9; exponential_histogram = 10; summary = 11; }` */
+const pbMetric = (buffer: Uint8Array, resource: Attributes, scope: ReceivedMetric["scope"]): ReceivedMetric => {
+  let name = ""
+  let description = ""
+  let unit = ""
+  let type: ReceivedMetric["type"] = "none"
+  let temporality = 0
+  let monotonic = false
+  const numberPoints: Array<ReceivedNumberPoint> = []
+  const histogramPoints: Array<ReceivedHistogramPoint> = []
+  let otherPoints = 0
+  for (const field of readFields(buffer)) {
+    switch (field.number) {
+      case 1:
+        name = pbString(field, "Metric.name")
+        break
+      case 2:
+        description = pbString(field, "Metric.description")
+        break
+      case 3:
+        unit = pbString(field, "Metric.unit")
+        break
+      case 5:
+      case 7:
+      case 9:
+      case 10:
+      case 11: {
+        type = ({ 5: "gauge", 7: "sum", 9: "histogram", 10: "exponential_histogram", 11: "summary" } as const)[
+          field.number
+        ]
+        // Gauge { data_points = 1 }; Sum { data_points = 1; aggregation_temporality = 2; is_monotonic = 3 };
+        // Histogram and ExponentialHistogram { data_points = 1; aggregation_temporality = 2 }; Summary { data_points = 1 }
+        for (const inner of readFields(pbBytes(field, `Metric.${type}`))) {
+          if (inner.number === 1) {
+            const point = pbBytes(inner, "data_points")
+            if (type === "gauge" || type === "sum") numberPoints.push(pbNumberPoint(point))
+            else if (type === "histogram") histogramPoints.push(pbHistogramPoint(point))
+            else otherPoints++
+          } else if (inner.number === 2 && type !== "gauge" && type !== "summary") {
+            temporality = pbEnum(inner, "aggregation_temporality")
+          } else if (inner.number === 3 && type === "sum") monotonic = pbBool(inner, "is_monotonic")
+        }
+        break
+      }
+    }
+  }
+  return {
+    name,
+    description,
+    unit,
+    type,
+    temporality,
+    monotonic,
+    numberPoints,
+    histogramPoints,
+    otherPoints,
+    resource,
+    scope
+  }
+}
+
+/** `NumberDataPoint { start_time_unix_nano = 2; time_unix_nano = 3; as_double = 4; exemplars = 5; as_int = 6; attributes = 7; flags = 8 }` */
+const pbNumberPoint = (buffer: Uint8Array): ReceivedNumberPoint => {
+  const attributes: Record<string, AttrValue> = {}
+  let start = 0n
+  let time = 0n
+  let value: bigint | number = 0
+  const exemplars: Array<ReceivedExemplar> = []
+  for (const field of readFields(buffer)) {
+    if (field.number === 2) start = pbFixed64(field, "start_time_unix_nano")
+    else if (field.number === 3) time = pbFixed64(field, "time_unix_nano")
+    else if (field.number === 4) value = pbDouble(field, "as_double")
+    else if (field.number === 6) value = BigInt.asIntN(64, pbFixed64(field, "as_int"))
+    else if (field.number === 5) exemplars.push(pbExemplar(pbBytes(field, "exemplars")))
+    else if (field.number === 7) pbKeyValue(pbBytes(field, "NumberDataPoint.attributes"), attributes)
+  }
+  return { attributes, startTimeUnixNano: start, timeUnixNano: time, value, exemplars }
+}
+
+/**
+ * `HistogramDataPoint { start_time_unix_nano = 2; time_unix_nano = 3; count = 4; sum = 5;
+ * bucket_counts = 6 (packed fixed64); explicit_bounds = 7 (packed double); exemplars = 8; attributes = 9;
+ * flags = 10; min = 11; max = 12 }`
+ */
+const pbHistogramPoint = (buffer: Uint8Array): ReceivedHistogramPoint => {
+  const attributes: Record<string, AttrValue> = {}
+  let start = 0n
+  let time = 0n
+  let count = 0n
+  let sum: number | undefined
+  let min: number | undefined
+  let max: number | undefined
+  const bucketCounts: Array<bigint> = []
+  const explicitBounds: Array<number> = []
+  const exemplars: Array<ReceivedExemplar> = []
+  for (const field of readFields(buffer)) {
+    if (field.number === 2) start = pbFixed64(field, "start_time_unix_nano")
+    else if (field.number === 3) time = pbFixed64(field, "time_unix_nano")
+    else if (field.number === 4) count = pbFixed64(field, "count")
+    else if (field.number === 5) sum = pbDouble(field, "sum")
+    else if (field.number === 6) {
+      packed(field, "bucket_counts", (v, at) => bucketCounts.push(v.getBigUint64(at, true)))
+    } else if (field.number === 7) {
+      packed(field, "explicit_bounds", (v, at) => explicitBounds.push(v.getFloat64(at, true)))
+    } else if (field.number === 8) exemplars.push(pbExemplar(pbBytes(field, "exemplars")))
+    else if (field.number === 9) pbKeyValue(pbBytes(field, "HistogramDataPoint.attributes"), attributes)
+    else if (field.number === 11) min = pbDouble(field, "min")
+    else if (field.number === 12) max = pbDouble(field, "max")
+  }
+  if (bucketCounts.length > 0 && bucketCounts.length !== explicitBounds.length + 1) {
+    throw new Error(`${bucketCounts.length} bucket counts for ${explicitBounds.length} bounds`)
+  }
+  if (bucketCounts.reduce((a, b) => a + b, 0n) !== count) throw new Error("bucket counts do not add up to count")
+  return {
+    attributes,
+    startTimeUnixNano: start,
+    timeUnixNano: time,
+    count,
+    sum,
+    bucketCounts,
+    explicitBounds,
+    min,
+    max,
+    exemplars
+  }
+}
+
+/** A packed repeated 8-byte field (fixed64, double), one `read` per item. */
+const packed = (field: Field, what: string, read: (v: DataView, at: number) => void) => {
+  const bytes = pbBytes(field, what)
+  if (bytes.length % 8 !== 0) throw new Error(`${what} is ${bytes.length} bytes, not a multiple of 8`)
+  const v = view(bytes)
+  for (let at = 0; at < bytes.length; at += 8) read(v, at)
+}
+
+/** `Exemplar { time_unix_nano = 2; as_double = 3; span_id = 4; trace_id = 5; as_int = 6; filtered_attributes = 7 }` */
+const pbExemplar = (buffer: Uint8Array): ReceivedExemplar => {
+  const filteredAttributes: Record<string, AttrValue> = {}
+  let time = 0n
+  let value: bigint | number = 0
+  let traceId = ""
+  let spanId = ""
+  for (const field of readFields(buffer)) {
+    if (field.number === 2) time = pbFixed64(field, "Exemplar.time_unix_nano")
+    else if (field.number === 3) value = pbDouble(field, "Exemplar.as_double")
+    else if (field.number === 6) value = BigInt.asIntN(64, pbFixed64(field, "Exemplar.as_int"))
+    else if (field.number === 4) spanId = pbId(field, "Exemplar.span_id", 8)
+    else if (field.number === 5) traceId = pbId(field, "Exemplar.trace_id", 16)
+    else if (field.number === 7) pbKeyValue(pbBytes(field, "Exemplar.filtered_attributes"), filteredAttributes)
+  }
+  return { timeUnixNano: time, value, traceId, spanId, filteredAttributes }
+}
+
+const jsonMetricsRequest = (text: string): Array<ReceivedMetric> => {
+  const request = jsonObject(JSON.parse(text) as Json, "ExportMetricsServiceRequest")
+  return jsonArray(request["resourceMetrics"], "resourceMetrics").flatMap((item) => {
+    const rm = jsonObject(item, "ResourceMetrics")
+    const resource = jsonAttributes(jsonObject(rm["resource"], "resource")["attributes"], "Resource.attributes")
+    return jsonArray(rm["scopeMetrics"], "scopeMetrics").flatMap((scopeItem) => {
+      const sm = jsonObject(scopeItem, "ScopeMetrics")
+      const scopeObject = jsonObject(sm["scope"], "scope")
+      const scope = {
+        name: jsonString(scopeObject["name"], "scope.name"),
+        version: jsonString(scopeObject["version"], "scope.version")
+      }
+      return jsonArray(sm["metrics"], "metrics").map((m) => jsonMetric(jsonObject(m, "Metric"), resource, scope))
+    })
+  })
+}
+
+const jsonNumber = (value: Json | undefined, what: string): number => {
+  if (typeof value === "number") return value
+  if (value === "NaN" || value === "Infinity" || value === "-Infinity") return Number(value)
+  throw new Error(`${what} is not a number`)
+}
+const jsonOptionalNumber = (value: Json | undefined, what: string): number | undefined =>
+  value === undefined || value === null ? undefined : jsonNumber(value, what)
+
+const jsonExemplars = (value: Json | undefined): Array<ReceivedExemplar> =>
+  jsonArray(value, "exemplars").map((item) => {
+    const e = jsonObject(item, "Exemplar")
+    return {
+      timeUnixNano: jsonInt64(e["timeUnixNano"], "Exemplar.timeUnixNano"),
+      value: e["asInt"] !== undefined
+        ? BigInt.asIntN(64, jsonInt64(e["asInt"], "Exemplar.asInt"))
+        : jsonNumber(e["asDouble"] ?? 0, "Exemplar.asDouble"),
+      traceId: jsonId(e["traceId"], "Exemplar.traceId", 16),
+      spanId: jsonId(e["spanId"], "Exemplar.spanId", 8),
+      filteredAttributes: jsonAttributes(e["filteredAttributes"], "Exemplar.filteredAttributes")
+    }
+  })
+
+const jsonMetric = (m: JsonObject, resource: Attributes, scope: ReceivedMetric["scope"]): ReceivedMetric => {
+  const kinds = ["gauge", "sum", "histogram", "exponentialHistogram", "summary"] as const
+  const kind = kinds.find((k) => m[k] !== undefined && m[k] !== null)
+  const data = kind !== undefined ? jsonObject(m[kind], kind) : {}
+  const points = jsonArray(data["dataPoints"], "dataPoints").map((p) => jsonObject(p, "DataPoint"))
+  const type: ReceivedMetric["type"] = kind === undefined
+    ? "none"
+    : kind === "exponentialHistogram"
+    ? "exponential_histogram"
+    : kind
+  return {
+    name: jsonString(m["name"], "Metric.name"),
+    description: jsonString(m["description"], "Metric.description"),
+    unit: jsonString(m["unit"], "Metric.unit"),
+    type,
+    temporality: data["aggregationTemporality"] !== undefined
+      ? jsonEnum(data["aggregationTemporality"], "temporality")
+      : 0,
+    monotonic: data["isMonotonic"] === true,
+    numberPoints: type === "gauge" || type === "sum"
+      ? points.map((p) => ({
+        attributes: jsonAttributes(p["attributes"], "attributes"),
+        startTimeUnixNano: jsonInt64(p["startTimeUnixNano"], "startTimeUnixNano"),
+        timeUnixNano: jsonInt64(p["timeUnixNano"], "timeUnixNano"),
+        value: p["asInt"] !== undefined
+          ? BigInt.asIntN(64, jsonInt64(p["asInt"], "asInt"))
+          : jsonNumber(p["asDouble"] ?? 0, "asDouble"),
+        exemplars: jsonExemplars(p["exemplars"])
+      }))
+      : [],
+    histogramPoints: type === "histogram"
+      ? points.map((p) => ({
+        attributes: jsonAttributes(p["attributes"], "attributes"),
+        startTimeUnixNano: jsonInt64(p["startTimeUnixNano"], "startTimeUnixNano"),
+        timeUnixNano: jsonInt64(p["timeUnixNano"], "timeUnixNano"),
+        count: jsonInt64(p["count"], "count"),
+        sum: jsonOptionalNumber(p["sum"], "sum"),
+        bucketCounts: jsonArray(p["bucketCounts"], "bucketCounts").map((c) => jsonInt64(c, "bucketCounts[]")),
+        explicitBounds: jsonArray(p["explicitBounds"], "explicitBounds").map((b) => jsonNumber(b, "explicitBounds[]")),
+        min: jsonOptionalNumber(p["min"], "min"),
+        max: jsonOptionalNumber(p["max"], "max"),
+        exemplars: jsonExemplars(p["exemplars"])
+      }))
+      : [],
+    otherPoints: type === "exponential_histogram" || type === "summary" ? points.length : 0,
+    resource,
+    scope
   }
 }

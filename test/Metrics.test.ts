@@ -1,0 +1,407 @@
+/**
+ * GenAI metrics on the wire: the real `Tracing.layer` sends them over OTLP/HTTP to a real receiver
+ * on 127.0.0.1, which decodes the `ExportMetricsServiceRequest` with its own protobuf and JSON
+ * readers (`test/support/receiver.ts`). Each run uses a one-minute export interval, so what
+ * arrives is the last collection, sent when the layer is released.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Stream from "effect/Stream"
+import { GenAI, Pipeline, Tracing } from "../src/index.ts"
+import {
+  type Attributes,
+  makeReceiver,
+  type ReceivedHistogramPoint,
+  type ReceivedMetric,
+  type Receiver
+} from "./support/receiver.ts"
+
+class RateLimited extends Data.TaggedError("RateLimited")<{}> {}
+
+const chat = (model: string, usage: GenAI.Usage, responseModel = `${model}-2024-08-06`) =>
+  Effect.succeed("ok").pipe(
+    GenAI.chat({ provider: "openai", model, serverAddress: "api.openai.com", serverPort: 443 }, () => ({
+      response: { id: "resp-1", model: responseModel, finishReasons: ["stop"] },
+      usage
+    }))
+  )
+
+/** Three chats on two models, one that fails, a tool, an agent, a stream and an embedding. */
+const workload = Effect.gen(function*() {
+  yield* chat("gpt-4o", { inputTokens: 100, outputTokens: 20 })
+  yield* chat("gpt-4o", { inputTokens: 300, outputTokens: 40 })
+  yield* chat("gpt-4o-mini", { inputTokens: 5000, outputTokens: 1 })
+  yield* Effect.exit(
+    Effect.fail(new RateLimited()).pipe(GenAI.chat({ provider: "openai", model: "gpt-4o", conversationId: "c-1" }))
+  )
+  yield* Effect.succeed({ forecast: "mild" }).pipe(
+    GenAI.executeTool({ name: "get_weather", callId: "call-1", type: "function", arguments: { city: "Paris" } })
+  )
+  yield* Stream.make<Array<GenAI.StreamPart>>(
+    { type: "response-metadata", id: "s-1", model: "claude-sonnet-4-5-20250929" },
+    { type: "text-delta", delta: "Hel" },
+    { type: "text-delta", delta: "lo" },
+    { type: "text-delta", delta: "!" },
+    { type: "finish", reason: "stop" },
+    { type: "usage", usage: { inputTokens: 9, outputTokens: 3 } }
+  ).pipe(
+    GenAI.chatStream({ provider: "anthropic", model: "claude-sonnet-4-5" }),
+    Stream.runDrain
+  )
+  yield* Effect.succeed([[0.1]]).pipe(
+    GenAI.embeddings({ provider: "openai", model: "text-embedding-3-small" }, () => ({ usage: { inputTokens: 8 } }))
+  )
+}).pipe(GenAI.invokeAgent({ name: "travel-agent", provider: "openai", conversationId: "c-1" }), Pipeline.run("run"))
+
+const quiet = { onWarning: (message: string) => assert.fail(message), batch: { scheduleDelayMillis: 60_000 } }
+
+/** Runs `program` with a fresh layer reading only `env`, and releases it (the last collection goes out). */
+const run = <A, E>(
+  program: Effect.Effect<A, E>,
+  options: Tracing.Options,
+  env: Record<string, string> = {}
+) =>
+  program.pipe(
+    Effect.provide(Layer.fresh(Tracing.layer({ ...quiet, ...options }))),
+    Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
+  )
+
+const metricNamed = (receiver: Receiver, name: string): ReceivedMetric => {
+  const found = receiver.metrics().filter((m) => m.name === name)
+  assert.lengthOf(found, 1, `one ${name} in ${receiver.metrics().map((m) => m.name).join(", ")}`)
+  return found[0]!
+}
+
+/** Attributes as plain values, for comparison. */
+const plain = (attributes: Attributes) =>
+  Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, v.value])) as Record<string, unknown>
+
+const pointWith = (metric: ReceivedMetric, match: Record<string, unknown>): ReceivedHistogramPoint => {
+  const found = metric.histogramPoints.filter((p) =>
+    Object.entries(match).every(([k, v]) => plain(p.attributes)[k] === v)
+  )
+  assert.lengthOf(found, 1, `one ${metric.name} point with ${JSON.stringify(match)}`)
+  return found[0]!
+}
+
+const durationBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
+const tokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]
+
+describe("GenAI metrics over OTLP/HTTP", () => {
+  it.live.each(["http/protobuf", "http/json"] as const)(
+    "the v1.41 histograms, their attributes and exemplars (%s)",
+    (protocol) =>
+      Effect.gen(function*() {
+        const receiver = yield* makeReceiver()
+        yield* run(workload, { endpoint: receiver.url, protocol })
+        receiver.assertDecoded()
+        assert.lengthOf(receiver.metricRequests, 1, "one collection, sent at release")
+        const request = receiver.metricRequests[0]!
+        assert.strictEqual(request.path, "/v1/metrics")
+        assert.strictEqual(request.protocol, protocol === "http/json" ? "json" : "protobuf")
+        const spans = receiver.spans()
+
+        // gen_ai.client.token.usage: one point per model and token type, integer buckets.
+        const tokens = metricNamed(receiver, "gen_ai.client.token.usage")
+        assert.strictEqual(tokens.type, "histogram")
+        assert.strictEqual(tokens.unit, "{token}")
+        assert.strictEqual(tokens.temporality, 2, "cumulative by default")
+        assert.deepStrictEqual(tokens.scope, { name: "beluga-o11y", version: tokens.scope.version })
+        assert.strictEqual(tokens.resource["service.name"]?.value, "unknown_service:node")
+        const gpt4oInput = pointWith(tokens, { "gen_ai.request.model": "gpt-4o", "gen_ai.token.type": "input" })
+        assert.strictEqual(gpt4oInput.count, 2n)
+        assert.strictEqual(gpt4oInput.sum, 400)
+        assert.strictEqual(gpt4oInput.min, 100)
+        assert.strictEqual(gpt4oInput.max, 300)
+        assert.deepStrictEqual(gpt4oInput.explicitBounds, tokenBuckets)
+        // 100 falls in (64, 256], 300 in (256, 1024].
+        assert.strictEqual(gpt4oInput.bucketCounts[4], 1n)
+        assert.strictEqual(gpt4oInput.bucketCounts[5], 1n)
+        assert.deepStrictEqual(plain(gpt4oInput.attributes), {
+          "gen_ai.operation.name": "chat",
+          "gen_ai.provider.name": "openai",
+          "gen_ai.request.model": "gpt-4o",
+          "gen_ai.response.model": "gpt-4o-2024-08-06",
+          "server.address": "api.openai.com",
+          "server.port": 443n,
+          "gen_ai.token.type": "input"
+        })
+        assert.strictEqual(gpt4oInput.attributes["server.port"]?.type, "int")
+        assert.strictEqual(
+          pointWith(tokens, { "gen_ai.request.model": "gpt-4o-mini", "gen_ai.token.type": "input" }).sum,
+          5000
+        )
+        assert.strictEqual(
+          pointWith(tokens, { "gen_ai.request.model": "gpt-4o", "gen_ai.token.type": "output" }).sum,
+          60
+        )
+        assert.strictEqual(
+          pointWith(tokens, { "gen_ai.request.model": "claude-sonnet-4-5", "gen_ai.token.type": "output" }).sum,
+          3
+        )
+        assert.strictEqual(
+          pointWith(tokens, { "gen_ai.operation.name": "embeddings", "gen_ai.token.type": "input" }).sum,
+          8
+        )
+        // The token totals equal the spans' usage attributes, model by model.
+        const spanTokens = spans.flatMap((s) => {
+          const input = s.attributes["gen_ai.usage.input_tokens"]
+          return s.name.startsWith("chat ") && input !== undefined ? [Number(input.value)] : []
+        }).reduce((a, b) => a + b, 0)
+        const metricTokens = tokens.histogramPoints
+          .filter((p) =>
+            p.attributes["gen_ai.operation.name"]?.value === "chat" &&
+            p.attributes["gen_ai.token.type"]?.value === "input"
+          )
+          .reduce((a, p) => a + (p.sum ?? 0), 0)
+        assert.strictEqual(metricTokens, spanTokens)
+
+        // gen_ai.client.operation.duration: the failed call apart, with error.type; no ids, no content.
+        const duration = metricNamed(receiver, "gen_ai.client.operation.duration")
+        assert.strictEqual(duration.unit, "s")
+        const ok = pointWith(duration, { "gen_ai.request.model": "gpt-4o", "error.type": undefined })
+        assert.strictEqual(ok.count, 2n)
+        assert.deepStrictEqual(ok.explicitBounds, durationBuckets)
+        const failed = pointWith(duration, { "error.type": "RateLimited" })
+        assert.strictEqual(failed.count, 1n)
+        assert.deepStrictEqual(plain(failed.attributes), {
+          "gen_ai.operation.name": "chat",
+          "gen_ai.provider.name": "openai",
+          "gen_ai.request.model": "gpt-4o",
+          "error.type": "RateLimited"
+        })
+        const chatSpans = spans.filter((s) => s.name.startsWith("chat ") || s.name.startsWith("embeddings "))
+        const durationCount = duration.histogramPoints.reduce((a, p) => a + p.count, 0n)
+        assert.strictEqual(Number(durationCount), chatSpans.length, "one duration per client operation span")
+        for (const metric of receiver.metrics()) {
+          for (const point of metric.histogramPoints) {
+            for (const key of Object.keys(point.attributes)) {
+              assert.notInclude(
+                ["gen_ai.conversation.id", "gen_ai.response.id", "gen_ai.tool.call.id", "gen_ai.tool.call.arguments"],
+                key
+              )
+            }
+          }
+        }
+
+        // Exemplars: each names a span the collector received, whose duration fits the bucket.
+        const byId = new Map(spans.map((s) => [s.spanId, s]))
+        let exemplars = 0
+        for (const point of duration.histogramPoints) {
+          for (const exemplar of point.exemplars) {
+            exemplars++
+            const span = byId.get(exemplar.spanId)
+            assert.isDefined(span, `exemplar span ${exemplar.spanId} was exported`)
+            assert.strictEqual(span!.traceId, exemplar.traceId)
+            assert.strictEqual(
+              span!.attributes["gen_ai.request.model"]?.value,
+              point.attributes["gen_ai.request.model"]?.value
+            )
+            assert.isTrue(typeof exemplar.value === "number" && exemplar.value >= 0)
+            assert.isTrue(exemplar.timeUnixNano >= span!.startTimeUnixNano)
+          }
+        }
+        assert.isAtLeast(exemplars, 3)
+        const tokenExemplar = gpt4oInput.exemplars[0]
+        assert.isDefined(tokenExemplar)
+        assert.strictEqual(typeof tokenExemplar!.value, "bigint", "token exemplars are integers")
+
+        // Streams: time to first chunk once, and a time per output chunk for each chunk after the first.
+        const ttfc = metricNamed(receiver, "gen_ai.client.operation.time_to_first_chunk")
+        assert.strictEqual(pointWith(ttfc, { "gen_ai.provider.name": "anthropic" }).count, 1n)
+        assert.strictEqual(
+          plain(ttfc.histogramPoints[0]!.attributes)["gen_ai.response.model"],
+          "claude-sonnet-4-5-20250929"
+        )
+        const perChunk = metricNamed(receiver, "gen_ai.client.operation.time_per_output_chunk")
+        assert.strictEqual(perChunk.histogramPoints[0]!.count, 2n)
+
+        // Agent, tool: their own duration histograms, by name.
+        const tool = metricNamed(receiver, "gen_ai.execute_tool.duration")
+        assert.deepStrictEqual(plain(tool.histogramPoints[0]!.attributes), {
+          "gen_ai.operation.name": "execute_tool",
+          "gen_ai.tool.name": "get_weather",
+          "gen_ai.tool.type": "function"
+        })
+        const agent = metricNamed(receiver, "gen_ai.invoke_agent.duration")
+        assert.strictEqual(agent.histogramPoints[0]!.attributes["gen_ai.agent.name"]?.value, "travel-agent")
+        assert.notInclude(Object.keys(agent.histogramPoints[0]!.attributes), "gen_ai.conversation.id")
+      })
+  )
+
+  it.live("metrics count every call when the sampler keeps no span; exemplars then point nowhere", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      yield* run(workload, { endpoint: receiver.url, sampler: "always_off" })
+      receiver.assertDecoded()
+      assert.lengthOf(receiver.spans(), 0)
+      const tokens = metricNamed(receiver, "gen_ai.client.token.usage")
+      assert.strictEqual(pointWith(tokens, { "gen_ai.request.model": "gpt-4o", "gen_ai.token.type": "input" }).sum, 400)
+      const perChunk = metricNamed(receiver, "gen_ai.client.operation.time_per_output_chunk")
+      assert.strictEqual(perChunk.histogramPoints[0]!.count, 2n, "chunks are timed on an unsampled stream too")
+      for (const metric of receiver.metrics()) {
+        for (const point of metric.histogramPoints) assert.lengthOf(point.exemplars, 0, "trace_based: no sampled span")
+      }
+    }))
+
+  it.live("OTEL_METRICS_EXEMPLAR_FILTER=always_off sends no exemplars", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      yield* run(workload, { endpoint: receiver.url }, { OTEL_METRICS_EXEMPLAR_FILTER: "always_off" })
+      assert.isAbove(receiver.metrics().length, 0)
+      for (const metric of receiver.metrics()) {
+        for (const point of metric.histogramPoints) assert.lengthOf(point.exemplars, 0)
+      }
+    }))
+
+  it.live("an interrupted call records no duration, an abandoned stream no duration but its chunks", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      yield* run(
+        Effect.gen(function*() {
+          const fiber = yield* Effect.never.pipe(GenAI.chat({ provider: "openai", model: "slow" }), Effect.forkChild)
+          yield* Effect.sleep("10 millis")
+          yield* Fiber.interrupt(fiber)
+          yield* Stream.make<Array<GenAI.StreamPart>>(
+            { type: "text-delta", delta: "a" },
+            { type: "text-delta", delta: "b" },
+            { type: "text-delta", delta: "c" }
+          ).pipe(
+            // One part per pull, as a provider's stream delivers them.
+            Stream.rechunk(1),
+            Stream.concat(Stream.never),
+            GenAI.chatStream({ provider: "openai", model: "streamer" }),
+            Stream.take(2),
+            Stream.runDrain
+          )
+        }),
+        { endpoint: receiver.url }
+      )
+      receiver.assertDecoded()
+      const names = receiver.metrics().map((m) => m.name)
+      assert.notInclude(names, "gen_ai.client.operation.duration")
+      assert.strictEqual(
+        metricNamed(receiver, "gen_ai.client.operation.time_to_first_chunk").histogramPoints[0]!.count,
+        1n
+      )
+      assert.strictEqual(
+        metricNamed(receiver, "gen_ai.client.operation.time_per_output_chunk").histogramPoints[0]!.count,
+        1n
+      )
+    }))
+
+  it.live("Effect's own Metric values go out in the same request", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      const documents = Metric.counter("documents_processed", { description: "Documents parsed", incremental: true })
+      yield* run(
+        Effect.gen(function*() {
+          yield* Metric.update(Metric.withAttributes(documents, { source: "upload" }), 3)
+          yield* chat("gpt-4o", { inputTokens: 1, outputTokens: 1 })
+        }),
+        { endpoint: receiver.url }
+      )
+      const counter = metricNamed(receiver, "documents_processed")
+      assert.strictEqual(counter.type, "sum")
+      assert.isTrue(counter.monotonic)
+      const point = counter.numberPoints.find((p) => p.attributes["source"]?.value === "upload")
+      assert.isDefined(point)
+      assert.strictEqual(Number(point!.value), 3)
+      assert.lengthOf(receiver.metricRequests, 1, "with the GenAI histograms, one request")
+      metricNamed(receiver, "gen_ai.client.token.usage")
+    }))
+
+  it.live("delta temporality: each collection holds only what happened since the last", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      yield* run(
+        Effect.gen(function*() {
+          yield* chat("gpt-4o", { inputTokens: 10, outputTokens: 1 })
+          yield* Effect.promise(() => receiver.waitForMetricRequests(1))
+          yield* chat("gpt-4o", { inputTokens: 20, outputTokens: 1 })
+          yield* chat("gpt-4o", { inputTokens: 30, outputTokens: 1 })
+        }),
+        { endpoint: receiver.url, metrics: { exportInterval: "200 millis", temporality: "delta" } }
+      )
+      receiver.assertDecoded()
+      const inputs = receiver.metricRequests.flatMap((request) =>
+        request.metrics.filter((m) => m.name === "gen_ai.client.token.usage").map((m) => {
+          assert.strictEqual(m.temporality, 1)
+          return pointWith(m, { "gen_ai.token.type": "input" })
+        })
+      )
+      assert.deepStrictEqual(inputs.map((p) => [p.count, p.sum]), [[1n, 10], [2n, 50]])
+      assert.isTrue(
+        inputs[1]!.startTimeUnixNano >= inputs[0]!.timeUnixNano,
+        "the second interval starts where the first ended"
+      )
+    }))
+
+  it.live("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is used as given; OTEL_METRICS_EXPORTER=none sends nothing", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      yield* run(chat("gpt-4o", { inputTokens: 1 }), {}, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.url}/tenant-a/v1/metrics`
+      })
+      receiver.assertDecoded()
+      assert.deepStrictEqual(receiver.metricRequests.map((r) => r.path), ["/tenant-a/v1/metrics"])
+      assert.deepStrictEqual(receiver.requests.map((r) => r.path), ["/v1/traces"])
+      const quietReceiver = yield* makeReceiver()
+      yield* run(chat("gpt-4o", { inputTokens: 1 }), { endpoint: quietReceiver.url }, { OTEL_METRICS_EXPORTER: "none" })
+      assert.lengthOf(quietReceiver.metricRequests, 0)
+      assert.lengthOf(quietReceiver.spans(), 1, "the spans still go out")
+    }))
+})
+
+const failure = (env: Record<string, string>, options: Tracing.Options = {}) =>
+  Effect.flip(run(Effect.void, options, env))
+
+describe("metrics configuration", () => {
+  it.effect.each(
+    [
+      [{ OTEL_METRICS_EXPORTER: "prometheus" }, "OTEL_METRICS_EXPORTER", "prometheus"],
+      [{ OTEL_METRIC_EXPORT_INTERVAL: "soon" }, "OTEL_METRIC_EXPORT_INTERVAL", "soon"],
+      [{ OTEL_METRIC_EXPORT_TIMEOUT: "0" }, "OTEL_METRIC_EXPORT_TIMEOUT", "0"],
+      [
+        { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "sometimes" },
+        "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+        "sometimes"
+      ],
+      [
+        { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "localhost:4318" },
+        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+        "localhost:4318"
+      ],
+      [{ OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "grpc" }, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc"],
+      [{ OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: "-1" }, "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "-1"],
+      [{ OTEL_METRICS_EXEMPLAR_FILTER: "sometimes" }, "OTEL_METRICS_EXEMPLAR_FILTER", "sometimes"]
+    ] as const
+  )("%j fails start-up naming %s", ([env, variable, value]) =>
+    Effect.gen(function*() {
+      const error = yield* failure(env)
+      assert.strictEqual(error._tag, "TracingConfigError")
+      assert.strictEqual(error.variable, variable)
+      assert.strictEqual(error.value, value)
+      assert.include(error.message, variable)
+    }))
+
+  it.effect("a bad metrics option names the option", () =>
+    Effect.gen(function*() {
+      const error = yield* failure({}, { metrics: { exportInterval: -5 } })
+      assert.strictEqual(error.variable, "metrics.exportInterval")
+      assert.strictEqual(error.value, "-5")
+    }))
+
+  it.effect("OTEL_EXPORTER_OTLP_METRICS_HEADERS is secret: a malformed value is not echoed", () =>
+    Effect.gen(function*() {
+      const error = yield* failure({ OTEL_EXPORTER_OTLP_METRICS_HEADERS: "api-key" })
+      assert.strictEqual(error.variable, "OTEL_EXPORTER_OTLP_METRICS_HEADERS")
+      assert.strictEqual(error.value, "<redacted>")
+    }))
+})
