@@ -63,7 +63,7 @@ const main = async () => {
   // so each section runs twice: without a context manager (all rows) and with one installed before
   // any row is built (the rows the summary needs; upstream pays for it too, as with `NodeSDK`).
   const cmRows =
-    "untraced,native,raw,raw.off,upstream,upstream.off,ours,ours.off,ours.step,ours.chat,ours.chat10,ours.step.noagent,stream.bare,stream.ours,stream.content"
+    "untraced,native,raw,raw.off,upstream,upstream.off,ours,ours.off,ours.step,ours.chat,ours.chat10,ours.chat.metrics,ours.step.noagent,stream.bare,stream.ours,stream.content,stream.metrics"
   const cmAllocRows = quick
     ? "upstream,ours,ours.step,ours.chat"
     : "native,raw,upstream,ours,ours.off,ours.step,ours.chat"
@@ -190,6 +190,18 @@ const main = async () => {
         showDifference("stream.ours-bare", live)
       ],
       ["  same, capture on (text kept up to the content limit)", "", "", showDifference("stream.content-bare", live)],
+      [
+        "GenAI.chat with ÷ without GenAI metrics (the metrics' cost per call)",
+        "—",
+        "≤ 1.10×",
+        showRatio("chat.metrics/chat", live)
+      ],
+      [
+        "  same, added time per call / per streamed chunk",
+        "",
+        "",
+        `${showDifference("chat.metrics-chat", live)} / ${showDifference("stream.metrics-ours", live)}`
+      ],
       ["bytes allocated per traced step, TracingLive", "≈ 22 KB", "≤ 6 KB", showBytes("ours", allocLive)],
       ["  same, @effect/opentelemetry NodeSdk", "", "", showBytes("upstream", allocLive)],
       [

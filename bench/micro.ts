@@ -112,6 +112,12 @@ export const ratioSpecs: ReadonlyArray<RatioSpec> = [
     denominator: "ours"
   },
   {
+    id: "chat.metrics/chat",
+    label: "GenAI.chat with ÷ without GenAI metrics, beluga",
+    numerator: "ours.chat.metrics",
+    denominator: "ours.chat"
+  },
+  {
     id: "nostack/ours",
     label: "withSpan captureStackTrace:false ÷ withSpan, beluga",
     numerator: "ours.nostack",
@@ -139,6 +145,18 @@ export const differenceSpecs: ReadonlyArray<DifferenceSpec> = [
     label: "streamed chat span, added cost per chunk, capture off",
     minuend: "stream.ours",
     subtrahend: "stream.bare"
+  },
+  {
+    id: "chat.metrics-chat",
+    label: "GenAI metrics, added cost per GenAI.chat call",
+    minuend: "ours.chat.metrics",
+    subtrahend: "ours.chat"
+  },
+  {
+    id: "stream.metrics-ours",
+    label: "GenAI metrics, added cost per streamed chunk",
+    minuend: "stream.metrics",
+    subtrahend: "stream.ours"
   },
   {
     id: "stream.content-bare",

@@ -87,9 +87,11 @@ export type RowId =
   | "ours.chat"
   | "ours.chat.off"
   | "ours.chat10"
+  | "ours.chat.metrics"
   | "stream.bare"
   | "stream.ours"
   | "stream.content"
+  | "stream.metrics"
 
 export const labels: Record<RowId, string> = {
   "untraced": "untraced Effect step (Effect.succeed)",
@@ -108,9 +110,11 @@ export const labels: Record<RowId, string> = {
   "ours.chat": "GenAI.chat (10 attrs), beluga tracer",
   "ours.chat.off": "GenAI.chat, beluga tracer, always_off",
   "ours.chat10": "Effect.withSpan, same 10 attrs as chat, beluga",
+  "ours.chat.metrics": "GenAI.chat, beluga tracer, GenAI metrics on (duration + 2 token measurements, exemplars)",
   "stream.bare": "a stream of text deltas, one per pull, no span (per chunk)",
   "stream.ours": "the same through GenAI.chatStream, capture off (per chunk)",
-  "stream.content": "the same through GenAI.chatStream, capture on (per chunk)"
+  "stream.content": "the same through GenAI.chatStream, capture on (per chunk)",
+  "stream.metrics": "the same through GenAI.chatStream, capture off, metrics on (per chunk)"
 }
 
 export const allRows: ReadonlyArray<RowId> = Object.keys(labels) as Array<RowId>
@@ -174,11 +178,19 @@ const effectRow = async (
   return { run: () => runtime.runSync(program), dropped, dispose: () => runtime.dispose() }
 }
 
-const oursLayer = (sampler: Config.SamplerName | undefined, captureContent = false, withoutAgentProcessor = false) => {
+const oursLayer = (
+  sampler: Config.SamplerName | undefined,
+  captureContent = false,
+  withoutAgentProcessor = false,
+  metrics = false
+) => {
   const settings = loadSettings({ serviceName: "beluga-bench", sampler, captureContent })
   const p = processor()
   const layer = Tracing.make(settings, [p.processor], {
     withoutAgentProcessor,
+    // The recorder the combinators write to, without an exporter: what a call pays. Export runs
+    // once per interval on the reader's timer, off the calls' path.
+    ...(metrics ? { printMetrics: { write: () => {} } } : {}),
     stats: () => ({
       exportedSpans: 0,
       failedSpans: 0,
@@ -278,13 +290,19 @@ export const makeRow = async (id: RowId, steps: number): Promise<Row> => {
         return rawRow(steps, true)
       case "stream.bare":
       case "stream.ours":
-      case "stream.content": {
-        const { dropped, layer } = oursLayer(undefined, id === "stream.content")
+      case "stream.content":
+      case "stream.metrics": {
+        const { dropped, layer } = oursLayer(undefined, id === "stream.content", false, id === "stream.metrics")
         return effectRow(layer, steps, streamedReply(steps, id !== "stream.bare"), { traced: true }, dropped)
       }
       default: {
         const off = id.endsWith(".off")
-        const { dropped, layer } = oursLayer(off ? "always_off" : undefined, false, id === "ours.step.noagent")
+        const { dropped, layer } = oursLayer(
+          off ? "always_off" : undefined,
+          false,
+          id === "ours.step.noagent",
+          id === "ours.chat.metrics"
+        )
         const step = id.startsWith("ours.step")
           ? pipelineStep
           : id === "ours.chat10"

@@ -33,6 +33,7 @@ export JAEGER_OTLP_HTTP_PORT=${JAEGER_OTLP_HTTP_PORT:-4318}
 export JAEGER_QUERY_HTTP_PORT=${JAEGER_QUERY_HTTP_PORT:-16686}
 export JAEGER_QUERY_GRPC_PORT=${JAEGER_QUERY_GRPC_PORT:-16685}
 export JAEGER_HEALTH_PORT=${JAEGER_HEALTH_PORT:-13133}
+export JAEGER_METRICS_PORT=${JAEGER_METRICS_PORT:-8889}
 health_url=http://127.0.0.1:$JAEGER_HEALTH_PORT/status
 query_url=http://127.0.0.1:$JAEGER_QUERY_HTTP_PORT
 
@@ -84,6 +85,7 @@ jaeger $JAEGER_VERSION running, pid $1
   OTLP/gRPC   127.0.0.1:$JAEGER_OTLP_GRPC_PORT
   query HTTP  $query_url  (api: /api/services, /api/traces, /api/v3/...)
   query gRPC  127.0.0.1:$JAEGER_QUERY_GRPC_PORT
+  metrics     http://127.0.0.1:$JAEGER_METRICS_PORT/metrics  (the OTLP metrics it received, for scraping)
   health      $health_url
   log         $log_file
   pid file    $pid_file

@@ -32,7 +32,14 @@ import * as Tracer from "effect/Tracer"
 import { defaults, type GenAISettings } from "./internal/config.ts"
 import { boundedJson } from "./internal/content.ts"
 import { errorType as internalErrorType } from "./internal/errors.ts"
-import { AttributeSet, CurrentRecorder, type HistogramDefinition, type Recorder } from "./internal/metrics.ts"
+import {
+  AttributeSet,
+  CurrentRecorder,
+  type Histogram,
+  type HistogramDefinition,
+  nowMillis,
+  type Recorder
+} from "./internal/metrics.ts"
 import { isSdkTracer, StartAttributes, toAttributes } from "./internal/tracer.ts"
 
 // -----------------------------------------------------------------------------
@@ -343,21 +350,34 @@ export const durationMetric: Readonly<Record<OperationName, string>> = {
 }
 
 /**
- * The span attributes a metric point may carry: bounded values only (no ids, no content), so the
- * number of series stays that of the models, providers and tools in use.
+ * The span attributes a metric point may carry, per operation: bounded values only (no ids, no
+ * content), so the number of series stays that of the models, providers, tools and agents in use.
+ * `gen_ai.operation.name` is on every point.
  */
-const metricAttributeKeys: ReadonlyArray<string> = [
-  ATTR_GEN_AI_OPERATION_NAME,
+const inferenceMetricKeys = [
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
-  ATTR_GEN_AI_TOOL_NAME,
-  ATTR_GEN_AI_TOOL_TYPE,
-  ATTR_GEN_AI_AGENT_NAME,
-  ATTR_GEN_AI_WORKFLOW_NAME,
-  ATTR_GEN_AI_DATA_SOURCE_ID
+  ATTR_SERVER_PORT
 ]
+const agentMetricKeys = [
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_AGENT_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT
+]
+const metricAttributeKeys: Readonly<Record<OperationName, ReadonlyArray<string>>> = {
+  chat: inferenceMetricKeys,
+  generate_content: inferenceMetricKeys,
+  text_completion: inferenceMetricKeys,
+  embeddings: inferenceMetricKeys,
+  retrieval: [ATTR_GEN_AI_PROVIDER_NAME, ATTR_GEN_AI_DATA_SOURCE_ID, ...inferenceMetricKeys.slice(1)],
+  create_agent: agentMetricKeys,
+  invoke_agent: agentMetricKeys,
+  execute_tool: [ATTR_GEN_AI_TOOL_NAME, ATTR_GEN_AI_TOOL_TYPE],
+  invoke_workflow: [ATTR_GEN_AI_WORKFLOW_NAME]
+}
 
 // The provider values renamed since `gen_ai.system`, for the legacy attribute.
 const legacySystemNames: Readonly<Record<string, string>> = {
@@ -754,28 +774,43 @@ interface Spec<A> {
  * The start attributes depend only on the request and the settings, so they are built once per
  * settings object, not once per call.
  */
-const prepare = <A>(spec: Spec<A>) => {
-  const name = spec.target !== undefined && spec.target !== "" ? `${spec.operation} ${spec.target}` : spec.operation
-  const metric = new OperationMetrics(spec)
-  let cachedFor: GenAISettings | undefined
-  let cached: Otel.Attributes = {}
+class Prepared<A> {
+  readonly name: string
+  private cachedFor: GenAISettings | undefined = undefined
+  private cached: Otel.Attributes = {}
+  private request: Attributes = {}
+  private metric: OperationMetrics | undefined = undefined
+
+  // A class, not closures: a `ChatModel` prepares a spec per call, and closures made per call were
+  // measurable (named closures more so, under tsx).
+  constructor(readonly spec: Spec<A>) {
+    this.name = spec.target !== undefined && spec.target !== "" ? `${spec.operation} ${spec.target}` : spec.operation
+  }
+
   /** The settings in force for this fiber, and the span options that start the span. */
-  const optionsFor = (fiber: Fiber.Fiber<unknown, unknown>) => {
+  optionsFor(fiber: Fiber.Fiber<unknown, unknown>) {
     const settings = fiber.getRef(Settings)
-    if (cachedFor !== settings) {
+    const spec = this.spec
+    if (this.cachedFor !== settings) {
       const attributes: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: spec.operation }
       spec.start(into(attributes), settings)
-      cached = toAttributes(attributes)
-      cachedFor = settings
+      this.cached = toAttributes(attributes)
+      this.request = attributes
+      this.cachedFor = settings
+      this.metric = undefined
     }
     // This library's tracer takes them through the annotations and sets them as the span
     // starts, where a sampler sees them; any other tracer gets them the usual way.
     const options: Tracer.SpanOptionsNoTrace = isSdkTracer(fiber.getRef(Tracer.Tracer))
-      ? { kind: spec.kind, annotations: Context.make(StartAttributes, cached) }
-      : { kind: spec.kind, attributes: cached }
+      ? { kind: spec.kind, annotations: Context.make(StartAttributes, this.cached) }
+      : { kind: spec.kind, attributes: this.cached }
     return { settings, options }
   }
-  return { name, optionsFor, metric }
+
+  /** The operation's metrics, from the request attributes of the last `optionsFor`. */
+  metricFor(): OperationMetrics {
+    return (this.metric ??= OperationMetrics.of(this.spec.operation, this.request))
+  }
 }
 
 // -----------------------------------------------------------------------------
@@ -820,37 +855,85 @@ const tokenOperations: ReadonlySet<string> = new Set([
   Operation.embeddings
 ])
 
+interface TrieNode {
+  readonly next: Map<unknown, TrieNode>
+  metrics: OperationMetrics | undefined
+}
+
+/** The attribute sets of one call's measurements. */
+interface MetricSets {
+  readonly duration: AttributeSet
+  readonly input: AttributeSet
+  readonly output: AttributeSet
+}
+
 /**
- * One operation's metric attributes: the bounded subset of its request attributes, computed once,
- * and the sets for each response model and error type seen, cached so a measurement allocates
- * nothing.
+ * One operation's metric attributes: the bounded subset of its request attributes, and the sets
+ * for each response model and error type seen, built once and shared by every call with the same
+ * request attributes (a `ChatModel` prepares a fresh spec per call), so a measurement allocates
+ * next to nothing.
  */
 class OperationMetrics {
-  private readonly base: AttributeSet
   private readonly duration: string
   private readonly tokens: boolean
-  private readonly variants = new Map<string, {
-    readonly duration: AttributeSet
-    readonly input: AttributeSet
-    readonly output: AttributeSet
-  }>()
+  private readonly variants = new Map<string, MetricSets>()
+  /** The last variant looked up: nearly every call of an operation answers with the same model. */
+  private lastKey: string | undefined = undefined
+  private last: MetricSets | undefined = undefined
 
-  constructor(spec: Spec<any>) {
-    const request: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: spec.operation }
-    spec.start(into(request), metricSettings)
-    const values: Record<string, string | number | boolean> = {}
-    for (const key of metricAttributeKeys) {
-      const value = request[key]
-      if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") values[key] = value
+  private constructor(operation: OperationName, private readonly base: AttributeSet) {
+    this.duration = durationMetric[operation]
+    this.tokens = tokenOperations.has(operation)
+  }
+
+  /**
+   * Shared instances, in a trie keyed by the allow-listed attribute values in order: looking one
+   * up is a few map lookups on strings the request already holds, where building a key string
+   * cost half a microsecond a call.
+   */
+  private static readonly shared = new Map<OperationName, TrieNode>()
+  private static sharedCount = 0
+
+  /** The metrics of an operation with these request attributes (its span's start attributes). */
+  static of(operation: OperationName, request: Attributes): OperationMetrics {
+    let root = OperationMetrics.shared.get(operation)
+    if (root === undefined) {
+      root = { next: new Map(), metrics: undefined }
+      OperationMetrics.shared.set(operation, root)
     }
-    this.base = new AttributeSet(values)
-    this.duration = durationMetric[spec.operation]
-    this.tokens = tokenOperations.has(spec.operation)
+    let node: TrieNode = root
+    const keys = metricAttributeKeys[operation]
+    for (let i = 0; i < keys.length; i++) {
+      const value = request[keys[i]!]
+      let child: TrieNode | undefined = node.next.get(value)
+      if (child === undefined) {
+        // Bounded like the series themselves; past that, a request's metrics are built per call.
+        if (OperationMetrics.sharedCount >= 4096) return OperationMetrics.make(operation, request)
+        child = { next: new Map(), metrics: undefined }
+        node.next.set(value, child)
+      }
+      node = child
+    }
+    if (node.metrics === undefined) {
+      node.metrics = OperationMetrics.make(operation, request)
+      OperationMetrics.sharedCount++
+    }
+    return node.metrics
+  }
+
+  private static make(operation: OperationName, request: Attributes): OperationMetrics {
+    const values: Record<string, string | number | boolean> = { [ATTR_GEN_AI_OPERATION_NAME]: operation }
+    for (const name of metricAttributeKeys[operation]) {
+      const value = request[name]
+      if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") values[name] = value
+    }
+    return new OperationMetrics(operation, new AttributeSet(values))
   }
 
   /** The attribute sets for a call that answered with `responseModel` and failed with `errorType`. */
-  sets(responseModel: string | undefined, errorType: string | undefined) {
-    const key = `${responseModel ?? ""}\u0000${errorType ?? ""}`
+  sets(responseModel: string | undefined, errorType: string | undefined): MetricSets {
+    const key = errorType === undefined ? responseModel ?? "" : `${responseModel ?? ""}\u0000${errorType}`
+    if (key === this.lastKey && this.last !== undefined) return this.last
     let sets = this.variants.get(key)
     if (sets === undefined) {
       const result = this.base.with({ [ATTR_GEN_AI_RESPONSE_MODEL]: responseModel })
@@ -862,6 +945,8 @@ class OperationMetrics {
       // Bounded by models times error types; a provider echoing something unbounded stops here.
       if (this.variants.size < 256) this.variants.set(key, sets)
     }
+    this.lastKey = key
+    this.last = sets
     return sets
   }
 
@@ -875,43 +960,31 @@ class OperationMetrics {
     observed: Observed,
     seconds: number | undefined,
     errorType: string | undefined,
-    nowNanos: bigint
+    now: number
   ): void {
     const sets = this.sets(observed.responseModel, errorType)
-    if (seconds !== undefined) recorder.histogram(this.duration).record(seconds, sets.duration, span, nowNanos)
+    if (seconds !== undefined) recorder.histogram(this.duration).record(seconds, sets.duration, span, now)
     if (!this.tokens) return
     const tokens = recorder.histogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE)
-    if (observed.inputTokens !== undefined) tokens.record(observed.inputTokens, sets.input, span, nowNanos)
-    if (observed.outputTokens !== undefined) tokens.record(observed.outputTokens, sets.output, span, nowNanos)
+    if (observed.inputTokens !== undefined) tokens.record(observed.inputTokens, sets.input, span, now)
+    if (observed.outputTokens !== undefined) tokens.record(observed.outputTokens, sets.output, span, now)
   }
 
-  /** `record` for an Effect that ended with `exit`, started at `startNanos`. */
+  /** `record` for an Effect that ended with `exit`, started at `start` (both `nowMillis()`). */
   recordExit(
     recorder: Recorder,
     span: Tracer.Span,
     observed: Observed,
     exit: Exit.Exit<unknown, unknown>,
-    startNanos: bigint,
-    nowNanos: bigint
+    start: number,
+    now: number
   ): void {
     if (exit._tag === "Failure" && Cause.hasInterruptsOnly(exit.cause)) {
-      this.record(recorder, span, observed, undefined, undefined, nowNanos)
+      this.record(recorder, span, observed, undefined, undefined, now)
       return
     }
     const failed = exit._tag === "Failure" ? internalErrorType(exit.cause) : undefined
-    this.record(recorder, span, observed, Number(nowNanos - startNanos) / 1e9, failed, nowNanos)
-  }
-
-  /** A streamed call's chunk timings. */
-  chunk(
-    recorder: Recorder,
-    name: string,
-    seconds: number,
-    span: Tracer.Span,
-    responseModel: string | undefined,
-    nowNanos: bigint
-  ) {
-    recorder.histogram(name).record(seconds, this.sets(responseModel, undefined).duration, span, nowNanos)
+    this.record(recorder, span, observed, (now - start) / 1000, failed, now)
   }
 }
 
@@ -928,27 +1001,64 @@ const metered = <A, E, R>(
   end: Spec<A>["end"],
   settings: GenAISettings,
   recorder: Recorder,
-  metric: OperationMetrics,
-  clock: Clock.Clock
+  metric: OperationMetrics
 ): Effect.Effect<A, E, R> => {
-  const startNanos = clock.currentTimeNanosUnsafe()
-  const observed: Observed = {}
-  const observedSelf = end === undefined ? self : Effect.map(self, (result) => {
-    try {
-      end(
-        result,
-        observing(observed, span.sampled ? span : undefined),
-        span.sampled ? settings : withoutContent(settings)
-      )
-    } catch {
-      // An extractor that throws must not fail the call it observes: its attributes are lost.
-    }
+  const start = nowMillis()
+  // Success and failure are recorded where they happen (a map, a cause tap), not in an `onExit`
+  // finalizer, which masks interruption and cost more. An interrupted call records nothing: an
+  // interrupted duration says nothing about the operation.
+  const observedSelf = Effect.map(self, (result) => {
+    const observed = end === undefined ? noObservation : observe(end, result, span, settings)
+    const now = nowMillis()
+    metric.record(recorder, span, observed, (now - start) / 1000, undefined, now)
     return result
   })
-  return Effect.onExit(Effect.withParentSpan(observedSelf, span, { captureStackTrace: false }), (exit) => {
-    metric.recordExit(recorder, span, observed, exit, startNanos, clock.currentTimeNanosUnsafe())
-    return Effect.void
-  })
+  return Effect.withParentSpan(
+    Effect.tapCause(observedSelf, (cause) => {
+      if (!Cause.hasInterruptsOnly(cause)) {
+        const now = nowMillis()
+        metric.record(recorder, span, noObservation, (now - start) / 1000, internalErrorType(cause), now)
+      }
+      return Effect.void
+    }),
+    span,
+    { captureStackTrace: false }
+  )
+}
+
+const noObservation: Observed = {}
+
+/**
+ * Runs an extractor for the metrics (and the span, when sampled) and returns what it reported.
+ * One `Observed` and one `Put` serve every call: the extractor runs synchronously and its result
+ * is read right after, so no two calls can interleave here, and a call allocates nothing.
+ */
+const observe = <A>(end: NonNullable<Spec<A>["end"]>, result: A, span: Tracer.Span, settings: GenAISettings) => {
+  const observed = current.observed
+  observed.responseModel = undefined
+  observed.inputTokens = undefined
+  observed.outputTokens = undefined
+  current.span = span.sampled ? span : undefined
+  try {
+    end(result, current.put, span.sampled ? settings : withoutContent(settings))
+  } catch {
+    // An extractor that throws must not fail the call it observes: its attributes are lost.
+  }
+  current.span = undefined
+  return observed
+}
+
+const current: { readonly observed: Observed; span: Tracer.Span | undefined; readonly put: Put } = {
+  observed: {},
+  span: undefined,
+  put: (key, value) => {
+    if (value === undefined) return
+    current.span?.attribute(key, value)
+    const observed = current.observed
+    if (key === ATTR_GEN_AI_RESPONSE_MODEL && typeof value === "string") observed.responseModel = value
+    else if (key === ATTR_GEN_AI_USAGE_INPUT_TOKENS && typeof value === "number") observed.inputTokens = value
+    else if (key === ATTR_GEN_AI_USAGE_OUTPUT_TOKENS && typeof value === "number") observed.outputTokens = value
+  }
 }
 
 /** Sets attributes on `span`; `undefined` sets nothing. */
@@ -962,15 +1072,16 @@ const putOn = (span: Tracer.Span): Put => (key, value) => {
  * status when it fails.
  */
 const traced = <A>(spec: Spec<A>) => {
-  const { name, optionsFor, metric } = prepare(spec)
+  const prepared = new Prepared(spec)
+  const name = prepared.name
   return <E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.withFiber((fiber) => {
-      const { options, settings } = optionsFor(fiber)
+      const { options, settings } = prepared.optionsFor(fiber)
       const recorder = fiber.getRef(CurrentRecorder)
       return Effect.useSpan(name, options, (span) => {
         const end = spec.end
         if (recorder !== undefined) {
-          return metered(self, span, end, settings, recorder, metric, fiber.getRef(Clock.Clock))
+          return metered(self, span, end, settings, recorder, prepared.metricFor())
         }
         const observed = end === undefined || !span.sampled ? self : Effect.map(self, (result) => {
           // An extractor that throws must not fail the call it observes: its attributes are lost.
@@ -993,16 +1104,24 @@ const traced = <A>(spec: Spec<A>) => {
  * the first content chunk, and {@link ATTR_BELUGA_STREAM_ABANDONED} when it was cut short.
  */
 const tracedStream = (spec: Spec<never>) => {
-  const { name, optionsFor, metric } = prepare(spec)
+  const prepared = new Prepared(spec)
+  const name = prepared.name
   return <E, R>(self: Stream.Stream<StreamPart, E, R>): Stream.Stream<StreamPart, E, R> =>
     Stream.fromChannel(Channel.acquireUseRelease(
       Effect.withFiber((fiber) => {
-        const { options, settings } = optionsFor(fiber)
+        const { options, settings } = prepared.optionsFor(fiber)
         const timed = fiber.getRef(References.TracerTimingEnabled)
         return Effect.map(
           Effect.makeSpan(name, options),
           (span) =>
-            new StreamSpan(span, settings, fiber.getRef(Clock.Clock), timed, fiber.getRef(CurrentRecorder), metric)
+            new StreamSpan(
+              span,
+              settings,
+              fiber.getRef(Clock.Clock),
+              timed,
+              fiber.getRef(CurrentRecorder),
+              () => prepared.metricFor()
+            )
         )
       }),
       (state) =>
@@ -1018,12 +1137,21 @@ class StreamSpan {
   private readonly accumulator: StreamAccumulator
   private readonly startNanos: bigint
   private firstChunkNanos: bigint | undefined = undefined
-  /** The last content chunk's time, for `time_per_output_chunk`. */
-  private lastChunkNanos: bigint | undefined = undefined
   private completed = false
   private recorded = false
-  /** Metrics start: the clock's own reading, as the span's may be off (`TracerTimingEnabled`). */
-  private readonly meteredFrom: bigint
+  /** With metrics on: when the stream started and when the last content chunk came (`nowMillis()`). */
+  private readonly meteredFrom: number
+  private lastChunk: number | undefined = undefined
+  /** With metrics on: the chunk histograms and attributes, looked up once per stream and model. */
+  private chunks:
+    | {
+      readonly model: string | undefined
+      readonly first: Histogram
+      readonly next: Histogram
+      readonly attributes: AttributeSet
+    }
+    | undefined = undefined
+  private readonly metric: OperationMetrics | undefined
 
   constructor(
     readonly span: Tracer.Span,
@@ -1031,13 +1159,14 @@ class StreamSpan {
     private readonly clock: Clock.Clock,
     private readonly timed: boolean,
     private readonly recorder: Recorder | undefined,
-    private readonly metric: OperationMetrics
+    metricFor: () => OperationMetrics
   ) {
     // Content is kept only for a sampled span; the metrics need none.
     this.accumulator = new StreamAccumulator(settings.captureContent && span.sampled, settings.maxContentLength)
-    this.meteredFrom = clock.currentTimeNanosUnsafe()
+    this.metric = recorder !== undefined ? metricFor() : undefined
+    this.meteredFrom = recorder !== undefined ? nowMillis() : 0
     // Time to first chunk counts from the span's start: the request.
-    this.startNanos = span.status._tag === "Started" && timed ? span.status.startTime : this.meteredFrom
+    this.startNanos = span.status._tag === "Started" && timed ? span.status.startTime : clock.currentTimeNanosUnsafe()
   }
 
   // The context with this span as the parent, built once per context it is run in: Effect's own
@@ -1069,8 +1198,8 @@ class StreamSpan {
       Effect.map((parts) => {
         for (let i = 0; i < parts.length; i++) {
           if (!this.accumulator.add(parts[i]!)) continue
-          if (this.recorder !== undefined) this.chunkMetrics(this.recorder)
-          else if (this.firstChunkNanos === undefined) this.firstChunkNanos = this.clock.currentTimeNanosUnsafe()
+          if (this.firstChunkNanos === undefined) this.firstChunkNanos = this.clock.currentTimeNanosUnsafe()
+          if (this.recorder !== undefined) this.chunkMetrics(this.recorder, this.metric!)
         }
         return parts
       })
@@ -1078,18 +1207,25 @@ class StreamSpan {
   }
 
   /** A content chunk with metrics on: time to the first, then the time since the one before. */
-  private chunkMetrics(recorder: Recorder): void {
-    const now = this.clock.currentTimeNanosUnsafe()
+  private chunkMetrics(recorder: Recorder, metric: OperationMetrics): void {
+    const now = nowMillis()
     const model = this.accumulator.model
-    if (this.lastChunkNanos === undefined) {
-      this.firstChunkNanos = now
-      const seconds = Number(now - this.meteredFrom) / 1e9
-      this.metric.chunk(recorder, METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK, seconds, this.span, model, now)
-    } else {
-      const seconds = Number(now - this.lastChunkNanos) / 1e9
-      this.metric.chunk(recorder, METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK, seconds, this.span, model, now)
+    let chunks = this.chunks
+    if (chunks === undefined || chunks.model !== model) {
+      chunks = {
+        model,
+        first: recorder.histogram(METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK),
+        next: recorder.histogram(METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK),
+        attributes: metric.sets(model, undefined).duration
+      }
+      this.chunks = chunks
     }
-    this.lastChunkNanos = now
+    if (this.lastChunk === undefined) {
+      chunks.first.record((now - this.meteredFrom) / 1000, chunks.attributes, this.span, now)
+    } else {
+      chunks.next.record((now - this.lastChunk) / 1000, chunks.attributes, this.span, now)
+    }
+    this.lastChunk = now
   }
 
   end(exit: Exit.Exit<unknown, unknown>): void {
@@ -1101,7 +1237,7 @@ class StreamSpan {
   record(exit: Exit.Exit<unknown, unknown>): void {
     if (this.recorded) return
     this.recorded = true
-    if (this.recorder !== undefined) {
+    if (this.recorder !== undefined && this.metric !== undefined) {
       const failed = exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)
       const usage = this.accumulator.usage
       const observed = {
@@ -1109,9 +1245,9 @@ class StreamSpan {
         inputTokens: usage?.inputTokens,
         outputTokens: usage?.outputTokens
       }
-      const now = this.clock.currentTimeNanosUnsafe()
+      const now = nowMillis()
       // A stream its consumer stopped reading has no duration worth a bucket; its tokens still count.
-      const seconds = this.completed || failed ? Number(now - this.meteredFrom) / 1e9 : undefined
+      const seconds = this.completed || failed ? (now - this.meteredFrom) / 1000 : undefined
       this.metric.record(
         this.recorder,
         this.span,
@@ -1163,7 +1299,7 @@ export const annotateInference = (span: Tracer.Span, request: Request, operation
     return Effect.succeed({
       /** Runs the provider call: the reply's attributes go on the span, its duration and tokens to the metrics. */
       call: <A, E, R>(self: Effect.Effect<A, E, R>, describe: (result: A) => InferenceOutcome) =>
-        observeCall(self, { span, settings, recorder, clock, spec, describe }),
+        observeCall(self, { span, settings, recorder, spec, describe }),
       /** The reply's attributes, from the parts of a stream, written when it ends. */
       stream: <E, R>(self: Stream.Stream<StreamPart, E, R>): Stream.Stream<StreamPart, E, R> =>
         Stream.suspend(() => {
@@ -1173,7 +1309,7 @@ export const annotateInference = (span: Tracer.Span, request: Request, operation
             clock,
             fiber.getRef(References.TracerTimingEnabled),
             recorder,
-            metricsOf(spec)
+            () => metricsOf(spec)
           )
           return Stream.fromChannel(Channel.fromTransform((upstream, scope) =>
             Effect.map(Channel.toTransform(self.channel)(upstream, scope), (pull) => state.observe(pull))
@@ -1184,15 +1320,11 @@ export const annotateInference = (span: Tracer.Span, request: Request, operation
     })
   })
 
-/** Each spec's metric attributes are built once, the first time they are needed. */
-const operationMetrics = new WeakMap<Spec<any>, OperationMetrics>()
+/** A spec's metrics, for a span someone else started (its start attributes read without content). */
 const metricsOf = (spec: Spec<any>): OperationMetrics => {
-  let metric = operationMetrics.get(spec)
-  if (metric === undefined) {
-    metric = new OperationMetrics(spec)
-    operationMetrics.set(spec, metric)
-  }
-  return metric
+  const request: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: spec.operation }
+  spec.start(into(request), metricSettings)
+  return OperationMetrics.of(spec.operation, request)
 }
 
 /**
@@ -1205,12 +1337,11 @@ const observeCall = <A, O, E, R>(
     readonly span: Tracer.Span
     readonly settings: GenAISettings
     readonly recorder: Recorder | undefined
-    readonly clock: Clock.Clock
     readonly spec: Spec<O>
     readonly describe: (result: A) => O
   }
 ): Effect.Effect<A, E, R> => {
-  const { clock, describe, recorder, settings, span, spec } = context
+  const { describe, recorder, settings, span, spec } = context
   const end = spec.end
   if (recorder === undefined) {
     return end === undefined || !span.sampled ? self : Effect.tap(self, (result) =>
@@ -1223,7 +1354,7 @@ const observeCall = <A, O, E, R>(
       }))
   }
   const metric = metricsOf(spec)
-  const startNanos = clock.currentTimeNanosUnsafe()
+  const start = nowMillis()
   const observed: Observed = {}
   const observedSelf = end === undefined ? self : Effect.map(self, (result) => {
     try {
@@ -1238,7 +1369,7 @@ const observeCall = <A, O, E, R>(
     return result
   })
   return Effect.onExit(observedSelf, (exit) => {
-    metric.recordExit(recorder, span, observed, exit, startNanos, clock.currentTimeNanosUnsafe())
+    metric.recordExit(recorder, span, observed, exit, start, nowMillis())
     return Effect.void
   })
 }
@@ -1456,7 +1587,6 @@ export const annotateEmbeddings = (span: Tracer.Span, request: EmbeddingsRequest
       span,
       settings,
       recorder: fiber.getRef(CurrentRecorder),
-      clock: fiber.getRef(Clock.Clock),
       spec
     }
     return Effect.succeed(<A, E, R>(self: Effect.Effect<A, E, R>, describe: (result: A) => EmbeddingsOutcome) =>

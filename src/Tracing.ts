@@ -44,7 +44,7 @@ import * as Config from "./internal/config.ts"
 import { DeliveryReporter, type DeliveryStats, Outages, redactUrl } from "./internal/exporter.ts"
 import { register } from "./internal/global.ts"
 import { CurrentRecorder, Recorder } from "./internal/metrics.ts"
-import { OtlpHttpExporter } from "./internal/otlp.ts"
+import { CollectorError, OtlpHttpExporter, type Outcome } from "./internal/otlp.ts"
 import { metricsCodec, OtlpMetricExporter } from "./internal/otlpMetrics.ts"
 import { makeBatchProcessor } from "./internal/processor.ts"
 import { type Redact, RedactionProcessor } from "./internal/redaction.ts"
@@ -386,6 +386,24 @@ const metricsPipeline = (
     metricUnit,
     outages
   )
+  // Jaeger and Phoenix take traces only: their OTLP endpoint answers 404 or 405 to metrics. That
+  // is said once, in those words, and no more metrics are sent there in this run.
+  let refused = false
+  const report = (outcome: Outcome) => {
+    const error = outcome._tag === "Failed" ? outcome.error : undefined
+    if (error instanceof CollectorError && (error.status === 404 || error.status === 405)) {
+      if (!refused) {
+        refused = true
+        warn(reporter.scrub(
+          `beluga-o11y: ${redactUrl(settings.url)} takes no metrics (${error.message}), so none are sent there ` +
+            "from now on. Send them to a backend that does with OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, or turn them " +
+            "off with OTEL_METRICS_EXPORTER=none."
+        ))
+      }
+      return reporter.report({ ...outcome, quiet: true } as Outcome)
+    }
+    reporter.report(outcome)
+  }
   const transport: OtlpHttpExporter<Parameters<PushMetricExporter["export"]>[0]> = new OtlpHttpExporter(
     {
       url: settings.url,
@@ -394,11 +412,11 @@ const metricsPipeline = (
       compression: settings.compression,
       timeoutMillis: settings.timeoutMillis === 0 ? 2_147_483_647 : settings.timeoutMillis
     },
-    reporter.report,
+    report,
     metricsCodec
   )
   return {
-    exporter: new OtlpMetricExporter(transport, settings.temporality),
+    exporter: new OtlpMetricExporter(transport, settings.temporality, () => refused),
     settings,
     stats: () => reporter.stats(),
     beginShutdown: () => transport.beginShutdown(),

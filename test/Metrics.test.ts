@@ -5,6 +5,7 @@
  * arrives is the last collection, sent when the layer is released.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { EmbeddingModel, LanguageModel } from "effect/ai"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
@@ -12,13 +13,14 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Stream from "effect/Stream"
-import { GenAI, Pipeline, Tracing } from "../src/index.ts"
+import { EffectAi, GenAI, Pipeline, Simulated, Tracing } from "../src/index.ts"
 import {
   type Attributes,
   makeReceiver,
   type ReceivedHistogramPoint,
   type ReceivedMetric,
-  type Receiver
+  type Receiver,
+  Respond
 } from "./support/receiver.ts"
 
 class RateLimited extends Data.TaggedError("RateLimited")<{}> {}
@@ -295,6 +297,45 @@ describe("GenAI metrics over OTLP/HTTP", () => {
       )
     }))
 
+  it.live("effect/ai calls through EffectAi are metered like the combinators: text, stream, embeddings", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      yield* run(
+        Effect.gen(function*() {
+          yield* LanguageModel.generateText({ prompt: "Weather in Lisbon?" })
+          yield* LanguageModel.streamText({ prompt: "And in Porto?" }).pipe(Stream.runDrain)
+          yield* Effect.gen(function*() {
+            const model = yield* EmbeddingModel.EmbeddingModel
+            yield* model.embed("hello")
+          }).pipe(
+            Effect.provide(EffectAi.layerEmbedding(Simulated.embeddingProvider({ latency: 0, dimensions: 8 })))
+          )
+        }).pipe(Effect.provide(EffectAi.layer(Simulated.chatProvider({ latency: 0 })))),
+        { endpoint: receiver.url }
+      )
+      receiver.assertDecoded()
+      const spans = receiver.spans()
+      const duration = metricNamed(receiver, "gen_ai.client.operation.duration")
+      const chatPoint = pointWith(duration, { "gen_ai.operation.name": "chat" })
+      assert.strictEqual(chatPoint.count, 2n, "generateText and streamText")
+      assert.strictEqual(pointWith(duration, { "gen_ai.operation.name": "embeddings" }).count, 1n)
+      const tokens = metricNamed(receiver, "gen_ai.client.token.usage")
+      const chatInput = pointWith(tokens, { "gen_ai.operation.name": "chat", "gen_ai.token.type": "input" })
+      const spanInput = spans.filter((s) => s.name.startsWith("chat ")).reduce(
+        (a, s) => a + Number(s.attributes["gen_ai.usage.input_tokens"]?.value ?? 0),
+        0
+      )
+      assert.strictEqual(chatInput.sum, spanInput)
+      assert.strictEqual(chatInput.count, 2n)
+      assert.strictEqual(
+        metricNamed(receiver, "gen_ai.client.operation.time_to_first_chunk").histogramPoints[0]!.count,
+        1n
+      )
+      // The exemplars point at effect/ai's own spans.
+      const ids = new Set(spans.map((s) => s.spanId))
+      for (const exemplar of chatPoint.exemplars) assert.isTrue(ids.has(exemplar.spanId))
+    }))
+
   it.live("Effect's own Metric values go out in the same request", () =>
     Effect.gen(function*() {
       const receiver = yield* makeReceiver()
@@ -340,6 +381,33 @@ describe("GenAI metrics over OTLP/HTTP", () => {
         inputs[1]!.startTimeUnixNano >= inputs[0]!.timeUnixNano,
         "the second interval starts where the first ended"
       )
+    }))
+
+  it.live("a collector that takes no metrics (404, as Jaeger without a metrics pipeline): one line, then none sent", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver({ respondMetrics: () => Respond.error(404, "Not Found") })
+      const warnings: Array<string> = []
+      yield* run(
+        Effect.gen(function*() {
+          yield* chat("gpt-4o", { inputTokens: 1 })
+          yield* Effect.promise(() => receiver.waitForMetricRequests(1))
+          // Two more intervals: nothing more is sent.
+          yield* chat("gpt-4o", { inputTokens: 2 })
+          yield* Effect.sleep("250 millis")
+        }),
+        {
+          endpoint: receiver.url,
+          metrics: { exportInterval: "100 millis" },
+          onWarning: (message) => warnings.push(message)
+        }
+      )
+      assert.lengthOf(receiver.metricRequests, 1)
+      assert.deepStrictEqual(warnings, [
+        `beluga-o11y: ${receiver.url}/v1/metrics takes no metrics (collector answered HTTP 404: Not Found), so none ` +
+        "are sent there from now on. Send them to a backend that does with OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, " +
+        "or turn them off with OTEL_METRICS_EXPORTER=none."
+      ])
+      assert.lengthOf(receiver.spans(), 2, "the spans are unaffected")
     }))
 
   it.live("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is used as given; OTEL_METRICS_EXPORTER=none sends nothing", () =>

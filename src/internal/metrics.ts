@@ -85,7 +85,10 @@ export class AttributeSet {
 /** One attribute set's aggregation in one histogram. */
 class Series {
   readonly counts: Float64Array
-  readonly exemplars: Array<Exemplar | undefined>
+  // The aligned-bucket reservoir, one slot per bucket, in flat arrays: a measurement allocates nothing.
+  readonly exemplarValues: Float64Array
+  readonly exemplarTimes: Float64Array
+  readonly exemplarSpans: Array<SpanRef | undefined>
   count = 0
   sum = 0
   min = Infinity
@@ -99,7 +102,9 @@ class Series {
   constructor(readonly attributes: AttributeSet, buckets: number, public startNanos: bigint) {
     this.counts = new Float64Array(buckets)
     this.lifetimeCounts = new Float64Array(buckets)
-    this.exemplars = Array.from({ length: buckets }, () => undefined)
+    this.exemplarValues = new Float64Array(buckets)
+    this.exemplarTimes = new Float64Array(buckets)
+    this.exemplarSpans = Array.from({ length: buckets }, () => undefined)
   }
   reset(nowNanos: bigint): void {
     this.counts.fill(0)
@@ -134,8 +139,8 @@ export class Histogram {
     this.lastBoundary = definition.boundaries.length
   }
 
-  /** Records one measurement. `nowNanos`: epoch nanoseconds, the exemplar's time. */
-  record(value: number, attributes: AttributeSet, span: SpanRef | undefined, nowNanos: bigint): void {
+  /** Records one measurement. `nowMillis`: epoch milliseconds (fractional), the exemplar's time. */
+  record(value: number, attributes: AttributeSet, span: SpanRef | undefined, nowMillis: number): void {
     if (!(value >= 0) || value === Infinity) return // NaN, negative or infinite: not a duration or a count
     let series = this.series.get(attributes.key)
     if (series === undefined) {
@@ -160,7 +165,9 @@ export class Histogram {
       span !== undefined &&
       (this.exemplarFilter === "always_on" || (this.exemplarFilter === "trace_based" && span.sampled))
     ) {
-      series.exemplars[bucket] = { value, timeUnixNano: nowNanos, traceId: span.traceId, spanId: span.spanId }
+      series.exemplarValues[bucket] = value
+      series.exemplarTimes[bucket] = nowMillis
+      series.exemplarSpans[bucket] = span
     }
   }
 
@@ -170,7 +177,17 @@ export class Histogram {
     const endTime = toHrTime(nowNanos)
     for (const series of this.series.values()) {
       if (delta && series.count === 0) continue
-      const exemplars = series.exemplars.filter((e): e is Exemplar => e !== undefined)
+      const exemplars: Array<Exemplar> = []
+      for (let i = 0; i < series.exemplarSpans.length; i++) {
+        const span = series.exemplarSpans[i]
+        if (span === undefined) continue
+        exemplars.push({
+          value: series.exemplarValues[i]!,
+          timeUnixNano: BigInt(Math.round(series.exemplarTimes[i]! * 1e6)),
+          traceId: span.traceId,
+          spanId: span.spanId
+        })
+      }
       dataPoints.push({
         startTime: toHrTime(series.startNanos),
         endTime,
@@ -185,7 +202,7 @@ export class Histogram {
       })
       // Exemplars describe one collection interval whatever the temporality: a bucket that saw
       // nothing new since gets none, instead of repeating an old trace forever.
-      series.exemplars.fill(undefined)
+      series.exemplarSpans.fill(undefined)
       if (delta) series.reset(nowNanos)
     }
     if (dataPoints.length === 0) return undefined
@@ -282,7 +299,13 @@ export const CurrentRecorder = Context.Reference<Recorder | undefined>("beluga-o
   defaultValue: () => undefined
 })
 
-const epochNanos = (): bigint => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6))
+const epochNanos = (): bigint => BigInt(Math.round(nowMillis() * 1e6))
+
+/**
+ * Epoch milliseconds with a fractional part, from the monotonic clock: what measurements are timed
+ * with. A number, not Effect's bigint nanoseconds, because a measurement must cost next to nothing.
+ */
+export const nowMillis = (): number => performance.timeOrigin + performance.now()
 
 const toHrTime = (nanos: bigint): HrTime => [Number(nanos / 1_000_000_000n), Number(nanos % 1_000_000_000n)]
 

@@ -507,12 +507,14 @@ export const temporalityFor = (preference: TemporalityPreference, kind: Instrume
 export class OtlpMetricExporter implements PushMetricExporter {
   constructor(
     private readonly transport: OtlpHttpExporter<ResourceMetrics>,
-    private readonly temporality: TemporalityPreference
+    private readonly temporality: TemporalityPreference,
+    /** The endpoint said it takes no metrics (404, 405): stop sending them. */
+    private readonly refused: () => boolean = () => false
   ) {}
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
     // A collection with nothing in it (no calls yet) is not worth a request.
-    if (countDataPoints(metrics) === 0) return resultCallback({ code: ExportResultCode.SUCCESS })
+    if (countDataPoints(metrics) === 0 || this.refused()) return resultCallback({ code: ExportResultCode.SUCCESS })
     this.transport.export(metrics, resultCallback)
   }
 

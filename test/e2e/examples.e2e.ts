@@ -247,8 +247,10 @@ agent-workflow (INTERNAL)
         OTEL_RESOURCE_ATTRIBUTES: "deployment.environment.name=e2e"
       })
       assert.isAbove(proxy.requests.length, 0, "the export should go to OTEL_EXPORTER_OTLP_ENDPOINT")
+      assert.includeMembers(proxy.requests.map((r) => r.path), ["/v1/traces", "/v1/metrics"])
       for (const request of proxy.requests) {
-        assert.strictEqual(request.path, "/v1/traces")
+        // Spans and metrics, both through the proxy to Jaeger, which stores the one and serves the other.
+        assert.include(["/v1/traces", "/v1/metrics"], request.path)
         assert.strictEqual(request.contentType, "application/json")
         assert.strictEqual(request.contentEncoding, "gzip")
         assert.strictEqual(request.status, 200, "Jaeger accepted the export")

@@ -21,13 +21,15 @@ import * as path from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
 import { ports } from "./support/jaeger.ts"
 import { phoenixSh, runScript } from "./support/phoenix.ts"
+import { prometheusSh } from "./support/prometheus.ts"
 
 const portNames: ReadonlyArray<readonly [string, number]> = [
   ["OTLP/HTTP", ports.otlpHttp],
   ["OTLP/gRPC", ports.otlpGrpc],
   ["query HTTP", ports.queryHttp],
   ["query gRPC", ports.queryGrpc],
-  ["health", ports.health]
+  ["health", ports.health],
+  ["metrics for scraping", ports.metrics]
 ]
 
 /** Runs `scripts/jaeger.sh <command>`, echoing its output (a first build prints progress). */
@@ -99,7 +101,8 @@ const startJaeger = async (stateDir: string): Promise<number> => {
     JAEGER_OTLP_GRPC_PORT: String(ports.otlpGrpc),
     JAEGER_QUERY_HTTP_PORT: String(ports.queryHttp),
     JAEGER_QUERY_GRPC_PORT: String(ports.queryGrpc),
-    JAEGER_HEALTH_PORT: String(ports.health)
+    JAEGER_HEALTH_PORT: String(ports.health),
+    JAEGER_METRICS_PORT: String(ports.metrics)
   }
 
   // 1. The binary: cached, or built now (minutes, needs Go).
@@ -140,21 +143,41 @@ const startPhoenix = async (stateDir: string): Promise<void> => {
   }
 }
 
+/** Builds (if needed) and starts Prometheus with its data in `stateDir`. */
+const startPrometheus = async (stateDir: string): Promise<void> => {
+  const start = await prometheusSh("start", stateDir)
+  if (start.code !== 0) {
+    throw new Error(
+      `e2e: \`scripts/prometheus.sh start\` failed (Prometheus is built with the Go toolchain):\n${start.output}`
+    )
+  }
+}
+
 export default async function setup(): Promise<() => Promise<void>> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "beluga-e2e-jaeger-"))
   const phoenixDir = fs.mkdtempSync(path.join(os.tmpdir(), "beluga-e2e-phoenix-"))
+  const prometheusDir = fs.mkdtempSync(path.join(os.tmpdir(), "beluga-e2e-prometheus-"))
   const started = performance.now()
-  // Both at once: a first run builds Jaeger with Go and installs Phoenix with pip.
-  const [jaeger, phoenix] = await Promise.allSettled([startJaeger(stateDir), startPhoenix(phoenixDir)])
-  if (jaeger.status === "rejected" || phoenix.status === "rejected") {
+  // All at once: a first run builds Jaeger and Prometheus with Go and installs Phoenix with pip.
+  const [jaeger, phoenix, prometheus] = await Promise.allSettled([
+    startJaeger(stateDir),
+    startPhoenix(phoenixDir),
+    startPrometheus(prometheusDir)
+  ])
+  const removeDirs = () => {
+    for (const dir of [stateDir, phoenixDir, prometheusDir]) fs.rmSync(dir, { recursive: true, force: true })
+  }
+  if (jaeger.status === "rejected" || phoenix.status === "rejected" || prometheus.status === "rejected") {
     if (jaeger.status === "fulfilled") await stop(jaeger.value)
     await phoenixSh("stop", phoenixDir)
-    fs.rmSync(stateDir, { recursive: true, force: true })
-    fs.rmSync(phoenixDir, { recursive: true, force: true })
-    throw jaeger.status === "rejected" ? jaeger.reason : (phoenix as PromiseRejectedResult).reason
+    await prometheusSh("stop", prometheusDir)
+    removeDirs()
+    throw [jaeger, phoenix, prometheus].flatMap((r) => (r.status === "rejected" ? [r.reason] : []))[0]
   }
   const pid = jaeger.value
-  process.stderr.write(`e2e: Jaeger pid ${pid} and Phoenix ready after ${Math.round(performance.now() - started)} ms\n`)
+  process.stderr.write(
+    `e2e: Jaeger pid ${pid}, Phoenix and Prometheus ready after ${Math.round(performance.now() - started)} ms\n`
+  )
 
   // If vitest dies without running the teardown, do not leave Jaeger holding the ports.
   const onExit = () => {
@@ -163,6 +186,12 @@ export default async function setup(): Promise<() => Promise<void>> {
       fs.readFileSync(path.join(phoenixDir, "phoenix.pid"), { encoding: "utf8", flag: "a+" }).trim()
     )
     if (Number.isInteger(phoenixPid) && phoenixPid > 0 && alive(phoenixPid)) process.kill(phoenixPid, "SIGKILL")
+    const prometheusPid = Number(
+      fs.readFileSync(path.join(prometheusDir, "prometheus.pid"), { encoding: "utf8", flag: "a+" }).trim()
+    )
+    if (Number.isInteger(prometheusPid) && prometheusPid > 0 && alive(prometheusPid)) {
+      process.kill(prometheusPid, "SIGKILL")
+    }
   }
   process.once("exit", onExit)
 
@@ -170,8 +199,8 @@ export default async function setup(): Promise<() => Promise<void>> {
     process.off("exit", onExit)
     await stop(pid)
     await phoenixSh("stop", phoenixDir)
-    fs.rmSync(stateDir, { recursive: true, force: true })
-    fs.rmSync(phoenixDir, { recursive: true, force: true })
+    await prometheusSh("stop", prometheusDir)
+    removeDirs()
     process.stderr.write(`e2e: Jaeger pid ${pid} stopped\n`)
   }
 }

@@ -17,7 +17,8 @@ export const ports = {
   otlpGrpc: 4317,
   queryHttp: 16686,
   queryGrpc: 16685,
-  health: 13133
+  health: 13133,
+  metrics: 8889
 } as const
 
 export const otlpHttpUrl = `http://127.0.0.1:${ports.otlpHttp}`
