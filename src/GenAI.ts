@@ -40,7 +40,7 @@ import {
   nowMillis,
   type Recorder
 } from "./internal/metrics.ts"
-import { isSdkTracer, StartAttributes, toAttributes } from "./internal/tracer.ts"
+import { isSdkTracer, SdkSpan, StartAttributes, toAttributes } from "./internal/tracer.ts"
 
 // -----------------------------------------------------------------------------
 // Attribute names (experimental in semconv v1.41)
@@ -1013,17 +1013,31 @@ const metered = <A, E, R>(
     metric.record(recorder, span, observed, (now - start) / 1000, undefined, now)
     return result
   })
+  // This library's spans take the failure at their end; any other tracer's through a cause tap.
+  if (span instanceof SdkSpan) {
+    span.onEnd = (exit) => {
+      if (exit._tag === "Failure") recordFailure(metric, recorder, span, exit.cause, start)
+    }
+    return Effect.withParentSpan(observedSelf, span, { captureStackTrace: false })
+  }
   return Effect.withParentSpan(
-    Effect.tapCause(observedSelf, (cause) => {
-      if (!Cause.hasInterruptsOnly(cause)) {
-        const now = nowMillis()
-        metric.record(recorder, span, noObservation, (now - start) / 1000, internalErrorType(cause), now)
-      }
-      return Effect.void
-    }),
+    Effect.tapCause(observedSelf, (cause) => Effect.sync(() => recordFailure(metric, recorder, span, cause, start))),
     span,
     { captureStackTrace: false }
   )
+}
+
+/** A failed call's duration, with its error type; an interruption records nothing. */
+const recordFailure = (
+  metric: OperationMetrics,
+  recorder: Recorder,
+  span: Tracer.Span,
+  cause: Cause.Cause<unknown>,
+  start: number
+): void => {
+  if (Cause.hasInterruptsOnly(cause)) return
+  const now = nowMillis()
+  metric.record(recorder, span, noObservation, (now - start) / 1000, internalErrorType(cause), now)
 }
 
 const noObservation: Observed = {}
