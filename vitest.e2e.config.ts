@@ -1,10 +1,10 @@
 import { defineConfig } from "vitest/config"
 
 /**
- * The end-to-end suite: the examples and the library against a real Jaeger (`test/e2e/`).
- * Run with `npx vitest run --config vitest.e2e.config.ts`; `test/e2e/globalSetup.ts` starts Jaeger on the
- * default ports and stops it afterwards. The files are `*.e2e.ts`, so the unit suite (`*.test.ts`) never
- * picks them up.
+ * The end-to-end suite: the examples and the library against a real Jaeger, Phoenix and Prometheus
+ * (`test/e2e/`). Run with `npx vitest run --config vitest.e2e.config.ts`; `test/e2e/globalSetup.ts` starts
+ * Jaeger on the default ports, Phoenix and Prometheus on ports of their own, and stops them afterwards. The
+ * files are `*.e2e.ts`, so the unit suite (`*.test.ts`) never picks them up.
  */
 export default defineConfig({
   test: {

@@ -64,7 +64,7 @@ const quiet = { onWarning: (message: string) => assert.fail(message), batch: { s
 
 /** Runs `program` with a fresh layer reading only `env`, and releases it (the last collection goes out). */
 const run = <A, E>(
-  program: Effect.Effect<A, E>,
+  program: Effect.Effect<A, E, Tracing.Provides>,
   options: Tracing.Options,
   env: Record<string, string> = {}
 ) =>
@@ -408,6 +408,51 @@ describe("GenAI metrics over OTLP/HTTP", () => {
         "or turn them off with OTEL_METRICS_EXPORTER=none."
       ])
       assert.lengthOf(receiver.spans(), 2, "the spans are unaffected")
+    }))
+
+  it.live("a collector stalling on metrics: release gives up within the shutdown bound and says what was lost", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver({ respondMetrics: () => Respond.stall(30_000) })
+      const warnings: Array<string> = []
+      const stats = yield* run(
+        Effect.gen(function*() {
+          yield* chat("gpt-4o", { inputTokens: 1, outputTokens: 1 })
+          return (yield* Tracing.Delivery).metricStats
+        }),
+        { endpoint: receiver.url, shutdownTimeout: "300 millis", onWarning: (message) => warnings.push(message) }
+      )
+      // The spans went out; the metrics request hung and was abandoned at the bound.
+      assert.lengthOf(receiver.spans(), 1)
+      assert.lengthOf(receiver.metricRequests, 1)
+      // Three GenAI points, and any Effect Metric an earlier test left in the process-wide registry.
+      const points = receiver.metrics().reduce((n, m) => n + m.histogramPoints.length + m.numberPoints.length, 0)
+      assert.isAtLeast(points, 3)
+      assert.deepStrictEqual(warnings, [
+        `beluga-o11y: gave up sending the last metrics after 300ms; ${points} metric data points in flight were not delivered`
+      ])
+      const after = yield* stats
+      assert.strictEqual(after.failedSpans, points, "the lost data points are counted")
+      assert.strictEqual(after.exportedSpans, 0)
+    }))
+
+  it.live("traces delivered, metrics endpoint refusing connections: one warning, naming the metrics endpoint", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      const closed = yield* makeReceiver()
+      const deadUrl = `${closed.url}/v1/metrics`
+      yield* Effect.promise(() => closed.close())
+      const warnings: Array<string> = []
+      yield* run(chat("gpt-4o", { inputTokens: 1 }), {
+        endpoint: receiver.url,
+        metrics: { endpoint: deadUrl },
+        onWarning: (message) => warnings.push(message)
+      })
+      assert.lengthOf(receiver.spans(), 1)
+      assert.lengthOf(warnings, 1, warnings.join("\n"))
+      assert.match(
+        warnings[0]!,
+        /^beluga-o11y: could not export \d+ metric data points to http:\/\/127\.0\.0\.1:\d+\/v1\/metrics: .*ECONNREFUSED/
+      )
     }))
 
   it.live("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is used as given; OTEL_METRICS_EXPORTER=none sends nothing", () =>

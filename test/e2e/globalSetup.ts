@@ -1,5 +1,7 @@
 /**
- * Starts the real Jaeger and the real Phoenix the e2e suite exports to, and stops them afterwards.
+ * Starts the real Jaeger, Phoenix and Prometheus the e2e suite exports to, and stops them afterwards.
+ * Prometheus (`scripts/prometheus.sh`, built with Go like Jaeger and cached) runs on a port of its own
+ * (`support/prometheus.ts`) with its data in a fresh directory.
  *
  * Jaeger comes from `scripts/jaeger.sh` (built once with the Go toolchain from the Go module proxy
  * and cached). It must listen on the default ports: the examples export to the default endpoint
