@@ -5,6 +5,8 @@
  * arrives is the last collection, sent when the layer is released.
  */
 import { assert, describe, it } from "@effect/vitest"
+import * as OtelApi from "@opentelemetry/api"
+import { MeterProvider } from "@opentelemetry/sdk-metrics"
 import { EmbeddingModel, LanguageModel } from "effect/ai"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Data from "effect/Data"
@@ -355,6 +357,25 @@ describe("GenAI metrics over OTLP/HTTP", () => {
       assert.strictEqual(Number(point!.value), 3)
       assert.lengthOf(receiver.metricRequests, 1, "with the GenAI histograms, one request")
       metricNamed(receiver, "gen_ai.client.token.usage")
+    }))
+
+  it.live("instruments made through the OTel metrics API go out too (the layer's meter provider is global)", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      yield* run(
+        Effect.sync(() => {
+          const counter = OtelApi.metrics.getMeter("my-app").createCounter("app.requests", { unit: "{request}" })
+          counter.add(2, { route: "/ask" })
+        }),
+        { endpoint: receiver.url }
+      )
+      const counter = metricNamed(receiver, "app.requests")
+      assert.strictEqual(counter.type, "sum")
+      assert.strictEqual(counter.scope.name, "my-app")
+      assert.strictEqual(Number(counter.numberPoints[0]!.value), 2)
+      assert.strictEqual(counter.numberPoints[0]!.attributes["route"]?.value, "/ask")
+      // Released: the global meter provider is this layer's no longer.
+      assert.notInstanceOf(OtelApi.metrics.getMeterProvider(), MeterProvider)
     }))
 
   it.live("delta temporality: each collection holds only what happened since the last", () =>
