@@ -43,7 +43,10 @@ export type Command =
   | { readonly cmd: "exit" }
 
 export interface SinkStats {
+  /** Trace export requests. */
   readonly requests: number
+  /** Metrics export requests (answered, not counted in the rest). */
+  readonly metricRequests: number
   /** Spans in the requests (duplicates included). */
   readonly spans: number
   /** Distinct trace id + span id pairs. */
@@ -161,6 +164,7 @@ let skipped = 0
 const seen = new Set<string>()
 const statuses: Record<string, number> = {}
 let requests = 0
+let metricRequests = 0
 let spans = 0
 let bytes = 0
 let scanErrors = 0
@@ -228,6 +232,12 @@ const server = http.createServer((request, response) => {
   request.on("data", (chunk: Buffer) => chunks.push(chunk))
   request.on("end", () => {
     const body = Buffer.concat(chunks)
+    // Metrics from the same program: answered like spans (a stalled collector stalls both), not
+    // counted or kept with them. The metrics have their own tests (test/Metrics.test.ts).
+    if ((request.url ?? "").split("?")[0]!.endsWith("/v1/metrics")) {
+      metricRequests++
+      return answer(defaultBehaviour, (request.headers["content-type"] ?? "").includes("json"), response)
+    }
     requests++
     bytes += body.length
     const json = (request.headers["content-type"] ?? "").includes("json")
@@ -294,6 +304,7 @@ const handle = async (command: Command) => {
       return reply(
         {
           requests,
+          metricRequests,
           spans,
           uniqueSpans: seen.size,
           bytes,
