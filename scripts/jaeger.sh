@@ -8,6 +8,8 @@
 #   scripts/jaeger.sh stop      stop the instance started by `start` (via its PID file)
 #   scripts/jaeger.sh status    exit 0 if running and healthy
 #   scripts/jaeger.sh run       run in the foreground
+#   scripts/jaeger.sh bin       install if needed, print the binary's path (to run it with another
+#                               config, such as deploy/collector.yaml)
 set -euo pipefail
 
 # Jaeger v2.13.0. Its Go module tag is v1.76.0: later v2.x tags sit on a module
@@ -148,7 +150,12 @@ run() {
   exec "$bin" --config "$config"
 }
 
+bin() {
+  install >&2
+  echo "$bin"
+}
+
 case ${1:-} in
-  install | start | stop | status | run) "$1" ;;
-  *) die "usage: $0 {install|start|stop|status|run}" ;;
+  install | start | stop | status | run | bin) "$1" ;;
+  *) die "usage: $0 {install|start|stop|status|run|bin}" ;;
 esac
