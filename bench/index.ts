@@ -63,7 +63,7 @@ const main = async () => {
   // so each section runs twice: without a context manager (all rows) and with one installed before
   // any row is built (the rows the summary needs; upstream pays for it too, as with `NodeSDK`).
   const cmRows =
-    "untraced,native,raw,raw.off,upstream,upstream.off,ours,ours.off,ours.step,ours.chat,ours.chat10,ours.chat.metrics,ours.step.noagent,stream.bare,stream.ours,stream.content,stream.metrics"
+    "untraced,native,raw,raw.off,upstream,upstream.off,ours,ours.off,ours.step,ours.step.off,ours.chat,ours.chat.off,ours.chat10,ours.chat.metrics,ours.step.noagent,stream.bare,stream.ours,stream.content,stream.metrics"
   const cmAllocRows = quick
     ? "upstream,ours,ours.step,ours.chat"
     : "native,raw,upstream,ours,ours.off,ours.step,ours.chat"
@@ -174,6 +174,25 @@ const main = async () => {
       ["sampled-out step ÷ raw OTel non-recording span", "≈ 11×", "≤ 2×", showRatio("ours.off/raw.off", live)],
       ["  same, @effect/opentelemetry NodeSdk, same run", "", "", showRatio("upstream.off/raw.off", live)],
       ["  same, beluga without a context manager", "", "", showRatio("ours.off/raw.off", micro)],
+      [
+        "sampled-out ÷ traced step: Pipeline.step (no span made)",
+        "1.03×",
+        "≤ 0.25×",
+        showRatio("step.off/step", live)
+      ],
+      [
+        "  same, GenAI.chat / Effect.withSpan (Effect's span machinery stays)",
+        "",
+        "",
+        `${showRatio("chat.off/chat", live)} / ${showRatio("ours.off/ours", live)}`
+      ],
+      [
+        "traced step ÷ Effect's native tracer: Effect.withSpan",
+        "1.56×",
+        "≤ 1.0×",
+        showRatio("ours/native", live)
+      ],
+      ["  same, Pipeline.step ÷ native Effect.withSpan", "", "", showRatio("step/native", live)],
       ["Pipeline.step ÷ bare Effect.withSpan, same layer", "—", "≤ 1.15×", showRatio("step/ours", live)],
       [
         "Pipeline.step with ÷ without the agent processor (identity, roll-ups, cost)",

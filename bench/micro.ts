@@ -88,6 +88,36 @@ export const ratioSpecs: ReadonlyArray<RatioSpec> = [
     denominator: "raw.off"
   },
   {
+    id: "step.off/step",
+    label: "sampled-out ÷ traced Pipeline.step, beluga",
+    numerator: "ours.step.off",
+    denominator: "ours.step"
+  },
+  {
+    id: "chat.off/chat",
+    label: "sampled-out ÷ traced GenAI.chat, beluga",
+    numerator: "ours.chat.off",
+    denominator: "ours.chat"
+  },
+  {
+    id: "ours.off/ours",
+    label: "sampled-out ÷ traced Effect.withSpan, beluga",
+    numerator: "ours.off",
+    denominator: "ours"
+  },
+  {
+    id: "ours/native",
+    label: "traced Effect.withSpan, beluga ÷ Effect's native tracer",
+    numerator: "ours",
+    denominator: "native"
+  },
+  {
+    id: "step/native",
+    label: "traced Pipeline.step, beluga ÷ Effect.withSpan, Effect's native tracer",
+    numerator: "ours.step",
+    denominator: "native"
+  },
+  {
     id: "step/ours",
     label: "Pipeline.step ÷ bare withSpan (5 attrs), beluga",
     numerator: "ours.step",

@@ -38,9 +38,10 @@ import {
   type Histogram,
   type HistogramDefinition,
   nowMillis,
-  type Recorder
+  type Recorder,
+  type SpanRef
 } from "./internal/metrics.ts"
-import { isSdkTracer, SdkSpan, StartAttributes, toAttributes } from "./internal/tracer.ts"
+import { isSdkTracer, SdkSpan, StartAttributes, toAttributes, unsampledHere } from "./internal/tracer.ts"
 
 // -----------------------------------------------------------------------------
 // Attribute names (experimental in semconv v1.41)
@@ -956,7 +957,7 @@ class OperationMetrics {
    */
   record(
     recorder: Recorder,
-    span: Tracer.Span,
+    span: SpanRef,
     observed: Observed,
     seconds: number | undefined,
     errorType: string | undefined,
@@ -973,7 +974,7 @@ class OperationMetrics {
   /** `record` for an Effect that ended with `exit`, started at `start` (both `nowMillis()`). */
   recordExit(
     recorder: Recorder,
-    span: Tracer.Span,
+    span: SpanRef,
     observed: Observed,
     exit: Exit.Exit<unknown, unknown>,
     start: number,
@@ -997,11 +998,13 @@ const metricSettings: GenAISettings = { captureContent: false, maxContentLength:
  */
 const metered = <A, E, R>(
   self: Effect.Effect<A, E, R>,
-  span: Tracer.Span,
+  span: Tracer.AnySpan,
   end: Spec<A>["end"],
   settings: GenAISettings,
   recorder: Recorder,
-  metric: OperationMetrics
+  metric: OperationMetrics,
+  /** `span` is the call's own (it becomes the parent); else it is the unsampled current span. */
+  own: boolean
 ): Effect.Effect<A, E, R> => {
   const start = nowMillis()
   // Success and failure are recorded where they happen (a map, a cause tap), not in an `onExit`
@@ -1014,24 +1017,24 @@ const metered = <A, E, R>(
     return result
   })
   // This library's spans take the failure at their end; any other tracer's through a cause tap.
-  if (span instanceof SdkSpan) {
+  if (own && span instanceof SdkSpan) {
     span.onEnd = (exit) => {
       if (exit._tag === "Failure") recordFailure(metric, recorder, span, exit.cause, start)
     }
     return Effect.withParentSpan(observedSelf, span, { captureStackTrace: false })
   }
-  return Effect.withParentSpan(
-    Effect.tapCause(observedSelf, (cause) => Effect.sync(() => recordFailure(metric, recorder, span, cause, start))),
-    span,
-    { captureStackTrace: false }
+  const tapped = Effect.tapCause(
+    observedSelf,
+    (cause) => Effect.sync(() => recordFailure(metric, recorder, span, cause, start))
   )
+  return own ? Effect.withParentSpan(tapped, span, { captureStackTrace: false }) : tapped
 }
 
 /** A failed call's duration, with its error type; an interruption records nothing. */
 const recordFailure = (
   metric: OperationMetrics,
   recorder: Recorder,
-  span: Tracer.Span,
+  span: SpanRef,
   cause: Cause.Cause<unknown>,
   start: number
 ): void => {
@@ -1047,12 +1050,12 @@ const noObservation: Observed = {}
  * One `Observed` and one `Put` serve every call: the extractor runs synchronously and its result
  * is read right after, so no two calls can interleave here, and a call allocates nothing.
  */
-const observe = <A>(end: NonNullable<Spec<A>["end"]>, result: A, span: Tracer.Span, settings: GenAISettings) => {
+const observe = <A>(end: NonNullable<Spec<A>["end"]>, result: A, span: Tracer.AnySpan, settings: GenAISettings) => {
   const observed = current.observed
   observed.responseModel = undefined
   observed.inputTokens = undefined
   observed.outputTokens = undefined
-  current.span = span.sampled ? span : undefined
+  current.span = span.sampled && span._tag === "Span" ? span : undefined
   try {
     end(result, current.put, span.sampled ? settings : withoutContent(settings))
   } catch {
@@ -1090,12 +1093,18 @@ const traced = <A>(spec: Spec<A>) => {
   const name = prepared.name
   return <E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.withFiber((fiber) => {
-      const { options, settings } = prepared.optionsFor(fiber)
       const recorder = fiber.getRef(CurrentRecorder)
+      // Inside a trace that is not sampled no span is made; the metrics still count the call.
+      if (unsampledHere(fiber)) {
+        if (recorder === undefined) return self
+        const { settings } = prepared.optionsFor(fiber)
+        return metered(self, fiber.cache.span!, spec.end, settings, recorder, prepared.metricFor(), false)
+      }
+      const { options, settings } = prepared.optionsFor(fiber)
       return Effect.useSpan(name, options, (span) => {
         const end = spec.end
         if (recorder !== undefined) {
-          return metered(self, span, end, settings, recorder, prepared.metricFor())
+          return metered(self, span, end, settings, recorder, prepared.metricFor(), true)
         }
         const observed = end === undefined || !span.sampled ? self : Effect.map(self, (result) => {
           // An extractor that throws must not fail the call it observes: its attributes are lost.

@@ -15,6 +15,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import type * as Tracer from "effect/Tracer"
+import { unsampledHere } from "./internal/tracer.ts"
 
 /**
  * Options for {@link run} and {@link step}.
@@ -48,16 +49,21 @@ export interface RunOptions extends StepOptions {
  * The shared span maker for runs and steps. A plain `Effect.withSpan`: the tracer records the
  * ERROR status and `error.type` of a failing span itself.
  */
-const span =
-  (name: string, options: StepOptions & { readonly root?: boolean }) =>
-  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.withSpan(self, name, {
-      kind: options.kind ?? "internal",
-      attributes: options.attributes,
-      links: options.links,
-      root: options.root,
-      captureStackTrace: false
-    })
+const span = (name: string, options: StepOptions & { readonly root?: boolean }) => {
+  const spanOptions = {
+    kind: options.kind ?? "internal",
+    attributes: options.attributes,
+    links: options.links,
+    root: options.root,
+    captureStackTrace: false
+  } as const
+  return <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    // Inside a trace that is not sampled, a step (not a new trace) would be a span nobody keeps:
+    // it is not made at all.
+    options.root === true
+      ? Effect.withSpan(self, name, spanOptions)
+      : Effect.withFiber((fiber) => (unsampledHere(fiber) ? self : Effect.withSpan(self, name, spanOptions)))
+}
 
 /**
  * The span for a whole run of an agent or pipeline; every step inside becomes its descendant.

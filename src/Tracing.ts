@@ -347,7 +347,13 @@ export const make = (
     OtelTracer.OtelTracer,
     Effect.map(Effect.service(OtelTracer.OtelTracerProvider), (provider) => provider.getTracer("beluga-o11y", version))
   )
-  const tracer = Layer.effect(Tracer.Tracer, Effect.map(Effect.service(OtelTracer.OtelTracer), SdkTracer.make)).pipe(
+  // A child of an unsampled span is never sampled with these: it need not be made at all.
+  const unsampledChildren = settings.disabled || settings.sampler === "always_off" ||
+    settings.sampler.startsWith("parentbased_")
+  const tracer = Layer.effect(
+    Tracer.Tracer,
+    Effect.map(Effect.service(OtelTracer.OtelTracer), (otel) => SdkTracer.make(otel, { unsampledChildren }))
+  ).pipe(
     Layer.provideMerge(otelTracer),
     Layer.provide(tracerProvider)
   )

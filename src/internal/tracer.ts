@@ -18,6 +18,7 @@ import * as Otel from "@opentelemetry/api"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import type * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import { toAttributeValue, wellFormed } from "./attributes.ts"
@@ -354,29 +355,53 @@ const propagated = (span: Tracer.AnySpan | undefined): Tracer.AnySpan | undefine
  * made the active OTel span while Effect code runs, so OTel-instrumented libraries called from
  * inside an Effect span create their spans as its children. Without one that work is skipped.
  */
-export const make = (tracer: Otel.Tracer): Tracer.Tracer => {
+export const make = (
+  tracer: Otel.Tracer,
+  options: {
+    /**
+     * The sampler never samples a child of an unsampled parent (`parentbased_*`, `always_off`): such a
+     * child is then a {@link TransparentSpan} standing for its parent instead of a non-recording OTel
+     * span, and the library's combinators skip the span altogether (see {@link unsampledHere}).
+     */
+    readonly unsampledChildren?: boolean | undefined
+  } = {}
+): Tracer.Tracer => {
+  const unsampledChildren = options.unsampledChildren === true
   const span: Tracer.Tracer["span"] = (options) => {
+    if (unsampledChildren && isUnsampledChild(options)) return new TransparentSpan(options)
     const rule = EffectAi.rules.get(options.name)
     if (rule === undefined) return new SdkSpan(tracer, options)
     return rule._tag === "Transparent" ? new TransparentSpan(options) : new SdkSpan(tracer, options, rule)
   }
-  if (!hasContextManager()) return mark(Tracer.make({ span }))
-  return mark(Tracer.make({
-    span,
-    context(primitive, fiber) {
-      // Only primitives that run the user's own code can reach an OTel-instrumented library;
-      // setting the context around every other step would cost a context switch each.
-      if (!userCode.has((primitive as unknown as Record<string, string>)[identifier]!)) {
-        return primitive[evaluate](fiber)
+  if (!hasContextManager()) return mark(Tracer.make({ span }), unsampledChildren)
+  return mark(
+    Tracer.make({
+      span,
+      context(primitive, fiber) {
+        // Only primitives that run the user's own code can reach an OTel-instrumented library;
+        // setting the context around every other step would cost a context switch each.
+        if (!userCode.has((primitive as unknown as Record<string, string>)[identifier]!)) {
+          return primitive[evaluate](fiber)
+        }
+        const current = propagated((fiber as unknown as { cache: { span?: Tracer.AnySpan } }).cache.span)
+        if (current === undefined) return primitive[evaluate](fiber)
+        const base = Otel.context.active()
+        const context = current instanceof SdkSpan ? current.effectContextFor(base) : effectContext(base, current)
+        return Otel.context.with(context, () => primitive[evaluate](fiber))
       }
-      const current = propagated((fiber as unknown as { cache: { span?: Tracer.AnySpan } }).cache.span)
-      if (current === undefined) return primitive[evaluate](fiber)
-      const base = Otel.context.active()
-      const context = current instanceof SdkSpan ? current.effectContextFor(base) : effectContext(base, current)
-      return Otel.context.with(context, () => primitive[evaluate](fiber))
-    }
-  }))
+    }),
+    unsampledChildren
+  )
 }
+
+/**
+ * A span whose parent is not sampled, made where the sampler follows the parent: it would be a
+ * non-recording span with a span id of its own that nothing ever sees (its context carries the
+ * parent's "not sampled" flag either way). A span with propagation disabled is left to the SDK.
+ */
+const isUnsampledChild = (options: Parameters<Tracer.Tracer["span"]>[0]): boolean =>
+  options.parent._tag === "Some" && !options.parent.value.sampled &&
+  !Context.get(options.annotations, Tracer.DisablePropagation)
 
 const evaluate = "~effect/Effect/evaluate"
 const identifier = "~effect/Effect/identifier"
@@ -393,7 +418,24 @@ const effectContext = (base: Otel.Context, span: Tracer.AnySpan): Otel.Context =
 }
 
 const sdkTracer = Symbol.for("beluga-o11y/SdkTracer")
-const mark = (tracer: Tracer.Tracer): Tracer.Tracer => Object.assign(tracer, { [sdkTracer]: true })
+const skipsUnsampled = Symbol.for("beluga-o11y/SdkTracer/skipsUnsampled")
+const mark = (tracer: Tracer.Tracer, unsampledChildren: boolean): Tracer.Tracer =>
+  Object.assign(tracer, { [sdkTracer]: true, [skipsUnsampled]: unsampledChildren })
+
+/**
+ * Whether a span started now in `fiber` is certain not to be sampled: this library's tracer, a
+ * sampler that follows the parent, and a current span that is not sampled. The library's own
+ * combinators (`Pipeline`, `GenAI`) then run their effect without making a span at all, which is
+ * what makes a sampled-out step nearly free; the trace's "not sampled" flag still reaches child
+ * services and OTel-instrumented code through the current (parent) span.
+ */
+export const unsampledHere = (fiber: Fiber.Fiber<unknown, unknown>): boolean => {
+  const parent = fiber.cache.span
+  if (parent === undefined || parent.sampled) return false
+  const tracer = fiber.cache.tracer as { [skipsUnsampled]?: boolean } | undefined
+  return tracer !== undefined && tracer[skipsUnsampled] === true &&
+    !Context.get(parent.annotations, Tracer.DisablePropagation)
+}
 
 /** Whether `tracer` is this library's, which reads {@link StartAttributes}. */
 export const isSdkTracer = (tracer: Tracer.Tracer): boolean => (tracer as { [sdkTracer]?: boolean })[sdkTracer] === true
