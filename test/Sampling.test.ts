@@ -43,8 +43,8 @@ describe("sampled-out steps", () => {
   it.effect("always_off: a root is made (its trace id is needed), its children are not", () =>
     Effect.gen(function*() {
       const { inside, root } = yield* Effect.gen(function*() {
-        const root = yield* Effect.currentSpan
-        return { root, inside: yield* nested }
+        const run = yield* Effect.currentSpan
+        return { root: run, inside: yield* nested }
       }).pipe(Pipeline.run("agent-run"))
       assert.isFalse(root.sampled)
       assert.match(root.traceId, /^[0-9a-f]{32}$/)

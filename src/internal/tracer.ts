@@ -357,7 +357,7 @@ const propagated = (span: Tracer.AnySpan | undefined): Tracer.AnySpan | undefine
  */
 export const make = (
   tracer: Otel.Tracer,
-  options: {
+  config: {
     /**
      * The sampler never samples a child of an unsampled parent (`parentbased_*`, `always_off`): such a
      * child is then a {@link TransparentSpan} standing for its parent instead of a non-recording OTel
@@ -366,7 +366,7 @@ export const make = (
     readonly unsampledChildren?: boolean | undefined
   } = {}
 ): Tracer.Tracer => {
-  const unsampledChildren = options.unsampledChildren === true
+  const unsampledChildren = config.unsampledChildren === true
   const span: Tracer.Tracer["span"] = (options) => {
     if (unsampledChildren && isUnsampledChild(options)) return new TransparentSpan(options)
     const rule = EffectAi.rules.get(options.name)
