@@ -23,6 +23,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Tracer from "effect/Tracer"
 import * as Config from "./internal/config.ts"
+import { CurrentRecorder } from "./internal/metrics.ts"
 import { renderTrace } from "./internal/terminal.ts"
 import * as Tracing from "./Tracing.ts"
 
@@ -49,6 +50,44 @@ export const finishedSpans: Effect.Effect<ReadonlyArray<ReadableSpan>, never, Sp
   (spans) => spans.finished
 )
 
+/**
+ * One GenAI metric series as recorded so far (since the layer started): the histogram's name, the
+ * point's attributes, and its count, sum, smallest and largest measurement.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface MetricSeries {
+  readonly name: string
+  readonly attributes: Readonly<Record<string, string | number | boolean>>
+  readonly count: number
+  readonly sum: number
+  readonly min: number
+  readonly max: number
+}
+
+/**
+ * The GenAI metrics the layer has recorded (every `gen_ai.*` histogram series), for asserting on
+ * token usage, call counts and durations in tests. Empty outside a `Testing` or `Tracing` layer.
+ *
+ * @example
+ * ```ts
+ * const tokens = (yield* Testing.metrics).filter((m) => m.name === "gen_ai.client.token.usage")
+ * ```
+ *
+ * @since 0.3.0
+ * @category accessors
+ */
+export const metrics: Effect.Effect<ReadonlyArray<MetricSeries>> = Effect.withFiber((fiber) => {
+  const recorder = fiber.getRef(CurrentRecorder)
+  if (recorder === undefined) return Effect.succeed([])
+  return Effect.succeed(
+    [...recorder.summary()].flatMap(([name, series]) =>
+      series.map((s) => ({ name, attributes: s.attributes, count: s.count, sum: s.sum, min: s.min, max: s.max }))
+    )
+  )
+})
+
 const build = <E>(options: Tracing.Options, load: Effect.Effect<Config.Settings, E>) =>
   Layer.unwrap(Effect.map(load, (settings) => {
     const exporter = new InMemorySpanExporter()
@@ -69,7 +108,9 @@ const build = <E>(options: Tracing.Options, load: Effect.Effect<Config.Settings,
         lastError: undefined
       }),
       shutdownTimeout: options.shutdownTimeout ?? 1000,
-      warn: options.onWarning ?? (() => {})
+      warn: options.onWarning ?? (() => {}),
+      // The GenAI metrics, in memory, for `metrics` below.
+      recordMetrics: true
     })
     return Layer.merge(
       tracing,

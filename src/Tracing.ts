@@ -255,7 +255,7 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
         : options.printTraces
       return make(settings, processors, {
         metrics: settings.metrics.enabled ? metricsPipeline(settings.metrics, warn, outages) : undefined,
-        printMetrics: terminal,
+        printMetrics: settings.disabled ? undefined : terminal,
         prices: options.prices,
         redact: options.redact,
         registerGlobal: options.registerGlobal ?? true,
@@ -286,6 +286,8 @@ export const make = (
     readonly metrics?: MetricsPipeline | undefined
     /** Print the metrics summary at exit (with `printTraces`). */
     readonly printMetrics?: TerminalOptions | undefined
+    /** Record the GenAI metrics in memory even with no export and no summary (`Testing`). */
+    readonly recordMetrics?: boolean | undefined
     readonly stats: () => DeliveryStats
     readonly shutdownTimeout: Duration.Input
     readonly warn: (message: string) => void
@@ -451,6 +453,7 @@ const makeMetrics = (
   options: {
     readonly metrics?: MetricsPipeline | undefined
     readonly printMetrics?: TerminalOptions | undefined
+    readonly recordMetrics?: boolean | undefined
     readonly registerGlobal?: boolean | undefined
     readonly shutdownTimeout: Duration.Input
     readonly warn: (message: string) => void
@@ -458,7 +461,7 @@ const makeMetrics = (
 ) => {
   const pipeline = options.metrics
   // Recorded when exported, or when the summary is printed at exit.
-  if (pipeline === undefined && options.printMetrics === undefined) {
+  if (pipeline === undefined && options.printMetrics === undefined && options.recordMetrics !== true) {
     return { layer: Layer.empty, shutdown: Effect.void, stats: Effect.succeed(noStats) }
   }
   const recorder = new Recorder(GenAI.Metrics, {

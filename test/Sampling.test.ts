@@ -73,6 +73,26 @@ describe("sampled-out steps", () => {
       assert.deepStrictEqual((yield* Testing.finishedSpans).map((s) => s.name), ["batch-item"])
     }).pipe(Effect.provide(Layer.fresh(Testing.layer({ sampler: "parentbased_always_on" })))))
 
+  it.effect("the GenAI metrics still count every sampled-out call (Testing.metrics)", () =>
+    Effect.gen(function*() {
+      for (let i = 0; i < 3; i++) {
+        yield* Effect.succeed("ok").pipe(
+          GenAI.chat({ provider: "openai", model: "gpt-4o" }, () => ({ usage: { inputTokens: 10, outputTokens: 2 } })),
+          Pipeline.step("step"),
+          Effect.withParentSpan(unsampledCaller)
+        )
+      }
+      assert.lengthOf(yield* Testing.finishedSpans, 0)
+      const metrics = yield* Testing.metrics
+      const duration = metrics.find((m) => m.name === "gen_ai.client.operation.duration")
+      assert.strictEqual(duration?.count, 3)
+      const input = metrics.find((m) =>
+        m.name === "gen_ai.client.token.usage" && m.attributes["gen_ai.token.type"] === "input"
+      )
+      assert.deepStrictEqual([input?.count, input?.sum], [3, 30])
+      assert.strictEqual(input?.attributes["gen_ai.request.model"], "gpt-4o")
+    }).pipe(Effect.provide(Layer.fresh(Testing.layer({ sampler: "parentbased_always_on" })))))
+
   it.live("a failure inside a sampled-out step still fails the program, interruption still interrupts", () =>
     Effect.gen(function*() {
       const failed = yield* Effect.fail("boom").pipe(
