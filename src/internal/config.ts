@@ -70,7 +70,9 @@ export interface Settings {
   readonly metrics: MetricsSettings
 }
 
+/** `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`; `lowmemory` makes the synchronous counters and histograms delta. */
 export type TemporalityPreference = "cumulative" | "delta" | "lowmemory"
+/** `OTEL_METRICS_EXEMPLAR_FILTER`: which measurements may become exemplars. */
 export type ExemplarFilter = "trace_based" | "always_on" | "always_off"
 
 /** The metrics pipeline: same OTLP rules as traces, with its own `_METRICS_` variables. */

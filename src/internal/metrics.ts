@@ -29,6 +29,7 @@ import {
   type MetricProducer
 } from "@opentelemetry/sdk-metrics"
 import * as Context from "effect/Context"
+import type { ExemplarFilter, TemporalityPreference } from "./config.ts"
 
 /** One histogram this library records. */
 export interface HistogramDefinition {
@@ -40,12 +41,6 @@ export interface HistogramDefinition {
   /** Whole-number measurements (token counts). */
   readonly integer: boolean
 }
-
-/** `OTEL_METRICS_EXEMPLAR_FILTER`: which measurements may become exemplars. */
-export type ExemplarFilter = "trace_based" | "always_on" | "always_off"
-
-/** `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`. */
-export type TemporalityPreference = "cumulative" | "delta" | "lowmemory"
 
 /** A measurement's span: its exemplar points there. */
 export interface SpanRef {

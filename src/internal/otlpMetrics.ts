@@ -23,7 +23,8 @@ import {
   type PushMetricExporter,
   type ResourceMetrics
 } from "@opentelemetry/sdk-metrics"
-import type { Exemplar, ExemplarDataPoint, TemporalityPreference } from "./metrics.ts"
+import type { TemporalityPreference } from "./config.ts"
+import type { Exemplar, ExemplarDataPoint } from "./metrics.ts"
 import type { Codec, OtlpHttpExporter } from "./otlp.ts"
 
 // -----------------------------------------------------------------------------
