@@ -64,16 +64,6 @@ install() {
   echo "installed: $bin"
 }
 
-# The PID from our PID file, if that process is alive and is really our jaeger
-# (guards against a stale file whose PID was reused by something else).
-running_pid() {
-  [[ -f $pid_file ]] || return 1
-  local pid
-  pid=$(<"$pid_file")
-  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  [[ $(ps -o args= -p "$pid" 2>/dev/null) == "$bin "* ]] || return 1
-  echo "$pid"
-}
 
 healthy() {
   curl -fsS -o /dev/null --max-time 2 "$health_url" 2>/dev/null &&
@@ -94,56 +84,19 @@ jaeger $JAEGER_VERSION running, pid $1
 EOF
 }
 
-start() {
-  local pid
-  if pid=$(running_pid); then info "$pid"; return; fi
-  command -v curl >/dev/null 2>&1 || die "curl is needed for the health check"
-  install
-  # Something else answering on our ports would fool the health check below.
-  if healthy; then die "something is already serving $health_url (not started by this script)"; fi
-  mkdir -p "$state_dir"
-  # stdin/stdout/stderr detached from the caller, so e.g. a Node child_process
-  # pipe is not held open by the background server.
+
+
+
+launch() {
+  # stdin/stdout/stderr detached from the caller, so e.g. a Node child_process pipe is not held
+  # open by the background server.
   nohup "$bin" --config "$config" </dev/null >"$log_file" 2>&1 &
-  pid=$!
-  echo "$pid" >"$pid_file"
-  local deadline=$((SECONDS + start_timeout))
-  until healthy; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$pid_file"
-      tail -n 30 "$log_file" >&2
-      die "jaeger exited during startup; log: $log_file"
-    fi
-    if ((SECONDS >= deadline)); then
-      tail -n 30 "$log_file" >&2
-      stop >&2
-      die "jaeger was not healthy within ${start_timeout}s ($health_url); log: $log_file"
-    fi
-    sleep 0.2
-  done
-  info "$pid"
 }
 
-stop() {
-  local pid
-  if ! pid=$(running_pid); then
-    rm -f "$pid_file"
-    echo "jaeger not running"
-    return
-  fi
-  kill -TERM "$pid"
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
-  rm -f "$pid_file"
-  echo "jaeger stopped (pid $pid)"
-}
-
-status() {
-  local pid
-  pid=$(running_pid) || { echo "jaeger not running"; return 1; }
-  healthy || { echo "jaeger pid $pid is running but not healthy; log: $log_file"; return 1; }
-  info "$pid"
-}
+name=jaeger
+# shellcheck source=scripts/lib/service.sh
+source "$here/lib/service.sh"
+start() { start_service; }
 
 run() {
   install

@@ -49,14 +49,6 @@ install() {
   echo "installed: $bin"
 }
 
-running_pid() {
-  [[ -f $pid_file ]] || return 1
-  local pid
-  pid=$(<"$pid_file")
-  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  [[ $(ps -o args= -p "$pid" 2>/dev/null) == "$bin "* ]] || return 1
-  echo "$pid"
-}
 
 healthy() { curl -fsS -o /dev/null --max-time 2 "$url/-/ready" 2>/dev/null; }
 
@@ -75,54 +67,18 @@ prometheus $PROMETHEUS_VERSION running, pid $1
 INFO
 }
 
-start() {
-  local pid
-  if pid=$(running_pid); then info "$pid"; return; fi
-  command -v curl >/dev/null 2>&1 || die "curl is needed for the readiness check"
-  install
-  if healthy; then die "something is already serving $url (not started by this script)"; fi
-  mkdir -p "$state_dir"
+
+
+
+launch() {
   # shellcheck disable=SC2046 # args are word-split on purpose; no path here has spaces
   nohup "$bin" $(args) </dev/null >"$log_file" 2>&1 &
-  pid=$!
-  echo "$pid" >"$pid_file"
-  local deadline=$((SECONDS + start_timeout))
-  until healthy; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$pid_file"
-      tail -n 30 "$log_file" >&2
-      die "prometheus exited during startup; log: $log_file"
-    fi
-    if ((SECONDS >= deadline)); then
-      tail -n 30 "$log_file" >&2
-      stop >&2
-      die "prometheus was not ready within ${start_timeout}s ($url/-/ready); log: $log_file"
-    fi
-    sleep 0.2
-  done
-  info "$pid"
 }
 
-stop() {
-  local pid
-  if ! pid=$(running_pid); then
-    rm -f "$pid_file"
-    echo "prometheus not running"
-    return
-  fi
-  kill -TERM "$pid"
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
-  rm -f "$pid_file"
-  echo "prometheus stopped (pid $pid)"
-}
-
-status() {
-  local pid
-  pid=$(running_pid) || { echo "prometheus not running"; return 1; }
-  healthy || { echo "prometheus pid $pid is running but not ready; log: $log_file"; return 1; }
-  info "$pid"
-}
+name=prometheus
+# shellcheck source=scripts/lib/service.sh
+source "$here/lib/service.sh"
+start() { start_service; }
 
 run() {
   install
