@@ -825,18 +825,6 @@ interface Observed {
   outputTokens?: number | undefined
 }
 
-/**
- * Writes attributes to `span` (when given: a sampled span) and keeps what the metrics need. The
- * metrics are recorded whether or not the span is sampled, so the extractor runs for both.
- */
-const observing = (observed: Observed, span: Tracer.Span | undefined): Put => (key, value) => {
-  if (value === undefined) return
-  span?.attribute(key, value)
-  if (key === ATTR_GEN_AI_RESPONSE_MODEL && typeof value === "string") observed.responseModel = value
-  else if (key === ATTR_GEN_AI_USAGE_INPUT_TOKENS && typeof value === "number") observed.inputTokens = value
-  else if (key === ATTR_GEN_AI_USAGE_OUTPUT_TOKENS && typeof value === "number") observed.outputTokens = value
-}
-
 /** Settings for an extractor whose span was not sampled: it runs for the metrics, content is not read. */
 const noContent = new WeakMap<GenAISettings, GenAISettings>()
 const withoutContent = (settings: GenAISettings): GenAISettings => {
@@ -969,23 +957,6 @@ class OperationMetrics {
     const tokens = recorder.histogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE)
     if (observed.inputTokens !== undefined) tokens.record(observed.inputTokens, sets.input, span, now)
     if (observed.outputTokens !== undefined) tokens.record(observed.outputTokens, sets.output, span, now)
-  }
-
-  /** `record` for an Effect that ended with `exit`, started at `start` (both `nowMillis()`). */
-  recordExit(
-    recorder: Recorder,
-    span: SpanRef,
-    observed: Observed,
-    exit: Exit.Exit<unknown, unknown>,
-    start: number,
-    now: number
-  ): void {
-    if (exit._tag === "Failure" && Cause.hasInterruptsOnly(exit.cause)) {
-      this.record(recorder, span, observed, undefined, undefined, now)
-      return
-    }
-    const failed = exit._tag === "Failure" ? internalErrorType(exit.cause) : undefined
-    this.record(recorder, span, observed, (now - start) / 1000, failed, now)
   }
 }
 
@@ -1378,23 +1349,23 @@ const observeCall = <A, O, E, R>(
   }
   const metric = metricsOf(spec)
   const start = nowMillis()
-  const observed: Observed = {}
-  const observedSelf = end === undefined ? self : Effect.map(self, (result) => {
-    try {
-      end(
-        describe(result),
-        observing(observed, span.sampled ? span : undefined),
-        span.sampled ? settings : withoutContent(settings)
-      )
-    } catch {
-      // as in `traced`
+  const observedSelf = Effect.map(self, (result) => {
+    let observed = noObservation
+    if (end !== undefined) {
+      try {
+        observed = observe(end, describe(result), span, settings)
+      } catch {
+        // as in `traced`: a throwing extractor loses its attributes, not the call
+      }
     }
+    const now = nowMillis()
+    metric.record(recorder, span, observed, (now - start) / 1000, undefined, now)
     return result
   })
-  return Effect.onExit(observedSelf, (exit) => {
-    metric.recordExit(recorder, span, observed, exit, start, nowMillis())
-    return Effect.void
-  })
+  return Effect.tapCause(
+    observedSelf,
+    (cause) => Effect.sync(() => recordFailure(metric, recorder, span, cause, start))
+  )
 }
 
 /**

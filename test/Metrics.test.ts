@@ -338,6 +338,26 @@ describe("GenAI metrics over OTLP/HTTP", () => {
       for (const exemplar of chatPoint.exemplars) assert.isTrue(ids.has(exemplar.spanId))
     }))
 
+  it.live("a provider echoing a new response model on every call: series capped, the rest in one overflow series", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      yield* run(
+        Effect.forEach(
+          Array.from({ length: 2100 }, (_, i) => i),
+          (i) => chat("gpt-4o", { inputTokens: 1 }, `gpt-4o-${i}`),
+          { discard: true }
+        ),
+        { endpoint: receiver.url, sampler: "always_off" }
+      )
+      receiver.assertDecoded()
+      const duration = metricNamed(receiver, "gen_ai.client.operation.duration")
+      assert.strictEqual(duration.histogramPoints.length, 2000)
+      const overflow = duration.histogramPoints.filter((p) => p.attributes["otel.metric.overflow"]?.value === true)
+      assert.lengthOf(overflow, 1)
+      assert.strictEqual(overflow[0]!.count, 101n)
+      assert.strictEqual(duration.histogramPoints.reduce((n, p) => n + p.count, 0n), 2100n, "no call lost")
+    }))
+
   it.live("Effect's own Metric values go out in the same request", () =>
     Effect.gen(function*() {
       const receiver = yield* makeReceiver()

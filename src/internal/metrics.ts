@@ -122,6 +122,10 @@ export interface SeriesSummary {
   readonly max: number
 }
 
+/** Series per histogram, the OTel SDK's default cardinality limit (the overflow series included). */
+export const cardinalityLimit = 2000
+const overflow = new AttributeSet({ "otel.metric.overflow": true })
+
 export class Histogram {
   private readonly series = new Map<string, Series>()
   private readonly lastBoundary: number
@@ -139,8 +143,14 @@ export class Histogram {
     if (!(value >= 0) || value === Infinity) return // NaN, negative or infinite: not a duration or a count
     let series = this.series.get(attributes.key)
     if (series === undefined) {
-      series = new Series(attributes, this.lastBoundary + 1, this.startNanos)
-      this.series.set(attributes.key, series)
+      // The metrics SDK spec's cardinality limit: past it, measurements go to one overflow series,
+      // so attribute values a provider echoes back (a response model) cannot grow memory forever.
+      const set = this.series.size < cardinalityLimit - 1 ? attributes : overflow
+      series = this.series.get(set.key)
+      if (series === undefined) {
+        series = new Series(set, this.lastBoundary + 1, this.startNanos)
+        this.series.set(set.key, series)
+      }
     }
     // Bucket i holds (boundaries[i-1], boundaries[i]]; the last one everything above.
     const boundaries = this.definition.boundaries
