@@ -19,8 +19,11 @@ export interface RegistryAttribute {
 }
 export interface RegistryGroup {
   readonly id: string
-  readonly type: "attribute_group" | "event" | (string & {})
+  readonly type: "attribute_group" | "event" | "metric" | (string & {})
   readonly name?: string
+  readonly metric_name?: string
+  readonly instrument?: string
+  readonly unit?: string
   readonly display_name?: string
   readonly brief: string
   readonly stability?: string
@@ -60,8 +63,13 @@ export const render = (groups: ReadonlyArray<RegistryGroup>): string => {
     ""
   ]
   for (const group of groups) {
-    const title = group.type === "event" ? `Event \`${group.name}\`` : group.display_name ?? group.id
+    const title = group.type === "event"
+      ? `Event \`${group.name}\``
+      : group.type === "metric"
+      ? `Metric \`${group.metric_name}\``
+      : group.display_name ?? group.id
     lines.push(`## ${title}`, "", cell(group.brief), "")
+    if (group.type === "metric") lines.push(`A ${group.instrument}, unit \`${group.unit}\`.`, "")
     const rows = (group.attributes ?? []).map((a) =>
       "ref" in a
         ? `| \`${a.ref}\` | (OTel) | | see the OTel registry | |`

@@ -127,6 +127,23 @@ describe("the attribute registry (semconv/)", () => {
     }
   })
 
+  it("defines exactly the metrics the library records beyond the v1.41 client metrics, with their units", () => {
+    const v141 = new Set([
+      GenAI.METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+      GenAI.METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+      GenAI.METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+      GenAI.METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK
+    ])
+    const own = GenAI.Metrics.filter((m) => !v141.has(m.name))
+    const metrics = registry.filter((group) => group.type === "metric")
+    assert.sameMembers(metrics.map((m) => m.metric_name), own.map((m) => m.name))
+    for (const metric of metrics) {
+      const definition = own.find((m) => m.name === metric.metric_name)!
+      assert.strictEqual(metric.unit, definition.unit, metric.id)
+      assert.strictEqual(metric.instrument, "histogram", metric.id)
+    }
+  })
+
   it("docs/attributes.md is what the registry generates", () => {
     assert.strictEqual(fs.readFileSync(path.join(root, "docs", "attributes.md"), "utf8"), render(registry))
   })
