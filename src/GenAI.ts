@@ -948,15 +948,14 @@ class OperationMetrics {
     span: SpanRef,
     observed: Observed,
     seconds: number | undefined,
-    errorType: string | undefined,
-    now: number
+    errorType: string | undefined
   ): void {
     const sets = this.sets(observed.responseModel, errorType)
-    if (seconds !== undefined) recorder.histogram(this.duration).record(seconds, sets.duration, span, now)
+    if (seconds !== undefined) recorder.histogram(this.duration).record(seconds, sets.duration, span)
     if (!this.tokens) return
     const tokens = recorder.histogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE)
-    if (observed.inputTokens !== undefined) tokens.record(observed.inputTokens, sets.input, span, now)
-    if (observed.outputTokens !== undefined) tokens.record(observed.outputTokens, sets.output, span, now)
+    if (observed.inputTokens !== undefined) tokens.record(observed.inputTokens, sets.input, span)
+    if (observed.outputTokens !== undefined) tokens.record(observed.outputTokens, sets.output, span)
   }
 }
 
@@ -984,7 +983,7 @@ const metered = <A, E, R>(
   const observedSelf = Effect.map(self, (result) => {
     const observed = end === undefined ? noObservation : observe(end, result, span, settings)
     const now = nowMillis()
-    metric.record(recorder, span, observed, (now - start) / 1000, undefined, now)
+    metric.record(recorder, span, observed, (now - start) / 1000, undefined)
     return result
   })
   // This library's spans take the failure at their end; any other tracer's through a cause tap.
@@ -1011,7 +1010,7 @@ const recordFailure = (
 ): void => {
   if (Cause.hasInterruptsOnly(cause)) return
   const now = nowMillis()
-  metric.record(recorder, span, noObservation, (now - start) / 1000, internalErrorType(cause), now)
+  metric.record(recorder, span, noObservation, (now - start) / 1000, internalErrorType(cause))
 }
 
 const noObservation: Observed = {}
@@ -1215,9 +1214,9 @@ class StreamSpan {
       this.chunks = chunks
     }
     if (this.lastChunk === undefined) {
-      chunks.first.record((now - this.meteredFrom) / 1000, chunks.attributes, this.span, now)
+      chunks.first.record((now - this.meteredFrom) / 1000, chunks.attributes, this.span)
     } else {
-      chunks.next.record((now - this.lastChunk) / 1000, chunks.attributes, this.span, now)
+      chunks.next.record((now - this.lastChunk) / 1000, chunks.attributes, this.span)
     }
     this.lastChunk = now
   }
@@ -1247,8 +1246,7 @@ class StreamSpan {
         this.span,
         observed,
         seconds,
-        failed ? internalErrorType(exit.cause) : undefined,
-        now
+        failed ? internalErrorType(exit.cause) : undefined
       )
     }
     if (this.span.sampled) {
@@ -1359,7 +1357,7 @@ const observeCall = <A, O, E, R>(
       }
     }
     const now = nowMillis()
-    metric.record(recorder, span, observed, (now - start) / 1000, undefined, now)
+    metric.record(recorder, span, observed, (now - start) / 1000, undefined)
     return result
   })
   return Effect.tapCause(

@@ -207,7 +207,9 @@ describe("GenAI metrics over OTLP/HTTP", () => {
               point.attributes["gen_ai.request.model"]?.value
             )
             assert.isTrue(typeof exemplar.value === "number" && exemplar.value >= 0)
-            assert.isTrue(exemplar.timeUnixNano >= span!.startTimeUnixNano)
+            // Wall-clock milliseconds, taken as the call ended: not before the span started.
+            assert.isTrue(exemplar.timeUnixNano + 1_000_000n >= span!.startTimeUnixNano)
+            assert.isTrue(exemplar.timeUnixNano <= span!.endTimeUnixNano + 1_000_000n)
           }
         }
         assert.isAtLeast(exemplars, 3)

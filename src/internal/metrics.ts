@@ -138,8 +138,8 @@ export class Histogram {
     this.lastBoundary = definition.boundaries.length
   }
 
-  /** Records one measurement. `nowMillis`: epoch milliseconds (fractional), the exemplar's time. */
-  record(value: number, attributes: AttributeSet, span: SpanRef | undefined, nowMillis: number): void {
+  /** Records one measurement; `span`, when sampled (or always, by the filter), becomes its bucket's exemplar. */
+  record(value: number, attributes: AttributeSet, span: SpanRef | undefined): void {
     if (!(value >= 0) || value === Infinity) return // NaN, negative or infinite: not a duration or a count
     let series = this.series.get(attributes.key)
     if (series === undefined) {
@@ -171,7 +171,8 @@ export class Histogram {
       (this.exemplarFilter === "always_on" || (this.exemplarFilter === "trace_based" && span.sampled))
     ) {
       series.exemplarValues[bucket] = value
-      series.exemplarTimes[bucket] = nowMillis
+      // Wall-clock time, as backends order exemplars by it; durations use the monotonic clock.
+      series.exemplarTimes[bucket] = Date.now()
       series.exemplarSpans[bucket] = span
     }
   }
