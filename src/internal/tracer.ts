@@ -314,8 +314,10 @@ const otelParent = (active: Otel.Context, annotations: Context.Context<never>): 
 const withParent = (context: Otel.Context, span: Tracer.AnySpan): Otel.Context => {
   const parent = span instanceof TransparentSpan ? span.target : span
   if (parent === undefined) return Otel.trace.deleteSpan(context)
+  // An SdkSpan keeps the context it makes per base context: its children, started one after the
+  // other from the same base, share it instead of each copying the context's map.
   return parent instanceof SdkSpan
-    ? Otel.trace.setSpan(context, parent.span)
+    ? parent.contextFor(context)
     : Otel.trace.setSpanContext(context, spanContextOf(parent))
 }
 
