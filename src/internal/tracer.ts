@@ -111,16 +111,10 @@ export class SdkSpan implements Tracer.Span {
         : active
     }
     const start = Context.getOrUndefined(options.annotations, StartAttributes)
-    this.span = tracer.startSpan(
-      wellFormed(options.name),
-      {
-        startTime: hrTime(options.startTime),
-        kind: kinds[this.kind],
-        ...(start !== undefined ? { attributes: start } : {}),
-        ...(options.links.length > 0 ? { links: options.links.map(toOtelLink) } : {})
-      },
-      context
-    )
+    const spanOptions: Otel.SpanOptions = { startTime: hrTime(options.startTime), kind: kinds[this.kind] }
+    if (start !== undefined) spanOptions.attributes = start
+    if (options.links.length > 0) spanOptions.links = options.links.map(toOtelLink)
+    this.span = tracer.startSpan(wellFormed(options.name), spanOptions, context)
     const spanContext = this.span.spanContext()
     this.spanId = spanContext.spanId
     this.traceId = spanContext.traceId
@@ -379,7 +373,7 @@ export const make = (
   return mark(
     Tracer.make({
       span,
-      context(primitive, fiber) {
+      context<X>(primitive: Tracer.EffectPrimitive<X>, fiber: Fiber.Fiber<any, any>): X {
         // Only primitives that run the user's own code can reach an OTel-instrumented library;
         // setting the context around every other step would cost a context switch each.
         if (!userCode.has((primitive as unknown as Record<string, string>)[identifier]!)) {
@@ -389,7 +383,8 @@ export const make = (
         if (current === undefined) return primitive[evaluate](fiber)
         const base = Otel.context.active()
         const context = current instanceof SdkSpan ? current.effectContextFor(base) : effectContext(base, current)
-        return Otel.context.with(context, () => primitive[evaluate](fiber))
+        // `with`'s extra arguments instead of a closure: this runs for every user-code primitive.
+        return Otel.context.with(context, evaluatePrimitive<X>, undefined, primitive, fiber)
       }
     }),
     unsampledChildren
@@ -406,6 +401,8 @@ const isUnsampledChild = (options: Parameters<Tracer.Tracer["span"]>[0]): boolea
   !Context.get(options.annotations, Tracer.DisablePropagation)
 
 const evaluate = "~effect/Effect/evaluate"
+const evaluatePrimitive = <X>(primitive: Tracer.EffectPrimitive<X>, fiber: Fiber.Fiber<any, any>): X =>
+  primitive[evaluate](fiber)
 const identifier = "~effect/Effect/identifier"
 /**
  * The Effect primitives that call user code: `Effect.sync`/`try` (Sync), `Effect.promise`/
