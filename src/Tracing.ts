@@ -20,7 +20,12 @@ import * as OtelTracer from "@effect/opentelemetry/OtelTracer"
 import * as Resource from "@effect/opentelemetry/Resource"
 import * as Otel from "@opentelemetry/api"
 import { defaultResource, type Resource as OtelResource, resourceFromAttributes } from "@opentelemetry/resources"
-import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from "@opentelemetry/sdk-metrics"
+import {
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+  type ResourceMetrics
+} from "@opentelemetry/sdk-metrics"
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -234,8 +239,7 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
         protocol: settings.protocol,
         headers,
         compression: settings.compression,
-        // 0 means "no limit" in the OTLP spec; the largest delay setTimeout takes.
-        timeoutMillis: settings.timeoutMillis === 0 ? 2_147_483_647 : settings.timeoutMillis
+        timeoutMillis: settings.timeoutMillis
       }, reporter.report)
       const batch = makeBatchProcessor(exporter, settings.batch, reporter.dropped)
       reporter.queued = batch.queued
@@ -368,7 +372,11 @@ export const make = (
   )
 }
 
-/** The metrics export, built by {@link layer} from the settings; `make` installs it. */
+/**
+ * The metrics export, built by {@link layer} from the settings; `make` installs it.
+ *
+ * @internal
+ */
 export interface MetricsPipeline {
   readonly exporter: PushMetricExporter
   readonly settings: Config.MetricsSettings
@@ -412,13 +420,13 @@ const metricsPipeline = (
     }
     reporter.report(outcome)
   }
-  const transport: OtlpHttpExporter<Parameters<PushMetricExporter["export"]>[0]> = new OtlpHttpExporter(
+  const transport: OtlpHttpExporter<ResourceMetrics> = new OtlpHttpExporter(
     {
       url: settings.url,
       protocol: settings.protocol,
       headers,
       compression: settings.compression,
-      timeoutMillis: settings.timeoutMillis === 0 ? 2_147_483_647 : settings.timeoutMillis
+      timeoutMillis: settings.timeoutMillis
     },
     report,
     metricsCodec

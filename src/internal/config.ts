@@ -574,12 +574,11 @@ const metricsSettings = Effect.fnUntraced(function*(
     Option.getOrElse(env.metricInterval, () => defaults.metricExportIntervalMillis)
   const exportTimeoutMillis = options.exportTimeoutMillis ??
     Option.getOrElse(env.metricExportTimeout, () => defaults.metricExportTimeoutMillis)
-  for (
-    const [variable, value] of [["metrics.exportInterval", intervalMillis], [
-      "metrics.exportTimeout",
-      exportTimeoutMillis
-    ]] as const
-  ) {
+  const durations = [["metrics.exportInterval", intervalMillis], [
+    "metrics.exportTimeout",
+    exportTimeoutMillis
+  ]] as const
+  for (const [variable, value] of durations) {
     if (!(Number.isInteger(value) && value > 0)) {
       return yield* new TracingConfigError({
         variable,

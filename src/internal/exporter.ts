@@ -53,7 +53,7 @@ export interface Unit {
   readonly goesOn: string
 }
 
-export const spanUnit: Unit = { one: "span", many: "spans", goesOn: "Tracing goes on" }
+const spanUnit: Unit = { one: "span", many: "spans", goesOn: "Tracing goes on" }
 
 export class DeliveryReporter {
   private exported = 0

@@ -123,7 +123,7 @@ export interface SeriesSummary {
 }
 
 /** Series per histogram, the OTel SDK's default cardinality limit (the overflow series included). */
-export const cardinalityLimit = 2000
+const cardinalityLimit = 2000
 const overflow = new AttributeSet({ "otel.metric.overflow": true })
 
 export class Histogram {
@@ -253,11 +253,9 @@ export class Recorder implements MetricProducer {
       readonly exemplarFilter: ExemplarFilter
       readonly resource: Resource
       readonly scope: { readonly name: string; readonly version: string }
-      readonly nowNanos?: () => bigint
     }
   ) {
-    this.now = options.nowNanos ?? epochNanos
-    const start = this.now()
+    const start = epochNanos()
     for (const definition of definitions) {
       this.histograms.set(definition.name, new Histogram(definition, options.exemplarFilter, start))
     }
@@ -267,7 +265,6 @@ export class Recorder implements MetricProducer {
     this.scope = options.scope
   }
 
-  private readonly now: () => bigint
   private readonly resource: Resource
   private readonly scope: { readonly name: string; readonly version: string }
 
@@ -279,7 +276,7 @@ export class Recorder implements MetricProducer {
   }
 
   collect(): Promise<CollectionResult> {
-    const now = this.now()
+    const now = epochNanos()
     const metrics: Array<HistogramMetricData> = []
     for (const histogram of this.histograms.values()) {
       const data = histogram.collect(now, this.delta)

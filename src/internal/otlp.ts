@@ -26,9 +26,12 @@ export interface OtlpOptions {
   readonly protocol: "http/protobuf" | "http/json"
   readonly headers: Readonly<Record<string, string>>
   readonly compression: "gzip" | "none"
-  /** Budget for one export, retries included. */
+  /** Budget for one export, retries included; 0 means no limit, as in the OTLP spec. */
   readonly timeoutMillis: number
 }
+
+/** The largest delay `setTimeout` takes: what "no limit" becomes. */
+const noLimitMillis = 2_147_483_647
 
 /**
  * How one signal's payload goes on the wire: spans here, metrics in `otlpMetrics.ts`. `count` is
@@ -119,11 +122,14 @@ export class OtlpHttpExporter<Payload = Array<ReadableSpan>> {
   /** Retries performed so far (all exports). */
   retries = 0
 
+  private readonly options: OtlpOptions
+
   constructor(
-    private readonly options: OtlpOptions,
+    options: OtlpOptions,
     private readonly report: (outcome: Outcome) => void = () => {},
     private readonly codec: Codec<Payload> = spanCodec as unknown as Codec<Payload>
   ) {
+    this.options = options.timeoutMillis === 0 ? { ...options, timeoutMillis: noLimitMillis } : options
     const url = new URL(options.url)
     this.agent = url.protocol === "https:" ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true })
   }

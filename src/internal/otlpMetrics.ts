@@ -151,16 +151,25 @@ const keyValues = (attributes: Attributes | undefined): Array<JsonKeyValue> => {
 /** OTLP's enum: 1 delta, 2 cumulative (the SDK's enum counts from 0). */
 const otlpTemporality = (t: AggregationTemporality): number => (t === AggregationTemporality.DELTA ? 1 : 2)
 
-const numberPoint = (point: DataPoint<number>, integer: boolean): JsonNumberPoint => ({
+/** What every data point starts with: its attributes and its interval. */
+const pointHeader = (point: DataPoint<unknown>) => ({
   attributes: keyValues(point.attributes),
   startTimeUnixNano: nanos(point.startTime),
-  timeUnixNano: nanos(point.endTime),
-  ...(integer ? { asInt: Math.trunc(point.value).toString() } : { asDouble: point.value })
+  timeUnixNano: nanos(point.endTime)
+})
+
+/** A measured value as OTLP's `as_int` / `as_double` oneof. */
+const measured = (value: number, integer: boolean) =>
+  integer ? { asInt: Math.trunc(value).toString() } : { asDouble: value }
+
+const numberPoint = (point: DataPoint<number>, integer: boolean): JsonNumberPoint => ({
+  ...pointHeader(point),
+  ...measured(point.value, integer)
 })
 
 const exemplar = (e: Exemplar, integer: boolean): JsonExemplar => ({
   timeUnixNano: e.timeUnixNano.toString(),
-  ...(integer ? { asInt: Math.trunc(e.value).toString() } : { asDouble: e.value }),
+  ...measured(e.value, integer),
   spanId: e.spanId,
   traceId: e.traceId
 })
@@ -168,9 +177,7 @@ const exemplar = (e: Exemplar, integer: boolean): JsonExemplar => ({
 const histogramPoint = (point: ExemplarDataPoint, integer: boolean): JsonHistogramPoint => {
   const h: Histogram = point.value
   return {
-    attributes: keyValues(point.attributes),
-    startTimeUnixNano: nanos(point.startTime),
-    timeUnixNano: nanos(point.endTime),
+    ...pointHeader(point),
     count: h.count.toString(),
     ...(h.sum !== undefined ? { sum: h.sum } : {}),
     bucketCounts: h.buckets.counts.map((c) => c.toString()),
@@ -186,9 +193,7 @@ const histogramPoint = (point: ExemplarDataPoint, integer: boolean): JsonHistogr
 const exponentialPoint = (point: DataPoint<ExponentialHistogram>): JsonExponentialPoint => {
   const h = point.value
   return {
-    attributes: keyValues(point.attributes),
-    startTimeUnixNano: nanos(point.startTime),
-    timeUnixNano: nanos(point.endTime),
+    ...pointHeader(point),
     count: h.count.toString(),
     ...(h.sum !== undefined ? { sum: h.sum } : {}),
     scale: h.scale,
@@ -235,7 +240,7 @@ const metric = (data: MetricData): JsonMetric => {
 }
 
 /** The request as the OTLP/JSON object. Scopes with no metrics are left out. */
-export const toJsonRequest = (resourceMetrics: ResourceMetrics): JsonRequest => ({
+const toJsonRequest = (resourceMetrics: ResourceMetrics): JsonRequest => ({
   resourceMetrics: [{
     resource: { attributes: keyValues(resourceMetrics.resource.attributes) },
     scopeMetrics: resourceMetrics.scopeMetrics.filter((scope) => scope.metrics.length > 0).map((scope) => ({
@@ -246,7 +251,7 @@ export const toJsonRequest = (resourceMetrics: ResourceMetrics): JsonRequest => 
 })
 
 /** Data points in the request: what delivery is counted in. */
-export const countDataPoints = (resourceMetrics: ResourceMetrics): number => {
+const countDataPoints = (resourceMetrics: ResourceMetrics): number => {
   let n = 0
   for (const scope of resourceMetrics.scopeMetrics) for (const m of scope.metrics) n += m.dataPoints.length
   return n
