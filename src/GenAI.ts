@@ -948,14 +948,16 @@ class OperationMetrics {
     span: SpanRef,
     observed: Observed,
     seconds: number | undefined,
-    errorType: string | undefined
+    errorType: string | undefined,
+    /** {@link nowMillis} as the call ended: the exemplars' time. */
+    now: number
   ): void {
     const sets = this.sets(observed.responseModel, errorType)
-    if (seconds !== undefined) recorder.histogram(this.duration).record(seconds, sets.duration, span)
+    if (seconds !== undefined) recorder.histogram(this.duration).record(seconds, sets.duration, span, now)
     if (!this.tokens) return
     const tokens = recorder.histogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE)
-    if (observed.inputTokens !== undefined) tokens.record(observed.inputTokens, sets.input, span)
-    if (observed.outputTokens !== undefined) tokens.record(observed.outputTokens, sets.output, span)
+    if (observed.inputTokens !== undefined) tokens.record(observed.inputTokens, sets.input, span, now)
+    if (observed.outputTokens !== undefined) tokens.record(observed.outputTokens, sets.output, span, now)
   }
 }
 
@@ -983,7 +985,7 @@ const metered = <A, E, R>(
   const observedSelf = Effect.map(self, (result) => {
     const observed = end === undefined ? noObservation : observe(end, result, span, settings)
     const now = nowMillis()
-    metric.record(recorder, span, observed, (now - start) / 1000, undefined)
+    metric.record(recorder, span, observed, (now - start) / 1000, undefined, now)
     return result
   })
   // This library's spans take the failure at their end; any other tracer's through a cause tap.
@@ -1010,7 +1012,7 @@ const recordFailure = (
 ): void => {
   if (Cause.hasInterruptsOnly(cause)) return
   const now = nowMillis()
-  metric.record(recorder, span, noObservation, (now - start) / 1000, internalErrorType(cause))
+  metric.record(recorder, span, noObservation, (now - start) / 1000, internalErrorType(cause), now)
 }
 
 const noObservation: Observed = {}
@@ -1214,9 +1216,9 @@ class StreamSpan {
       this.chunks = chunks
     }
     if (this.lastChunk === undefined) {
-      chunks.first.record((now - this.meteredFrom) / 1000, chunks.attributes, this.span)
+      chunks.first.record((now - this.meteredFrom) / 1000, chunks.attributes, this.span, now)
     } else {
-      chunks.next.record((now - this.lastChunk) / 1000, chunks.attributes, this.span)
+      chunks.next.record((now - this.lastChunk) / 1000, chunks.attributes, this.span, now)
     }
     this.lastChunk = now
   }
@@ -1246,7 +1248,8 @@ class StreamSpan {
         this.span,
         observed,
         seconds,
-        failed ? internalErrorType(exit.cause) : undefined
+        failed ? internalErrorType(exit.cause) : undefined,
+        now
       )
     }
     if (this.span.sampled) {
@@ -1357,7 +1360,7 @@ const observeCall = <A, O, E, R>(
       }
     }
     const now = nowMillis()
-    metric.record(recorder, span, observed, (now - start) / 1000, undefined)
+    metric.record(recorder, span, observed, (now - start) / 1000, undefined, now)
     return result
   })
   return Effect.tapCause(

@@ -138,8 +138,11 @@ export class Histogram {
     this.lastBoundary = definition.boundaries.length
   }
 
-  /** Records one measurement; `span`, when sampled (or always, by the filter), becomes its bucket's exemplar. */
-  record(value: number, attributes: AttributeSet, span: SpanRef | undefined): void {
+  /**
+   * Records one measurement; `span`, when sampled (or always, by the filter), becomes its bucket's
+   * exemplar. `now`: {@link nowMillis}, the exemplar's time (the caller has it for the duration).
+   */
+  record(value: number, attributes: AttributeSet, span: SpanRef | undefined, now: number): void {
     if (!(value >= 0) || value === Infinity) return // NaN, negative or infinite: not a duration or a count
     let series = this.series.get(attributes.key)
     if (series === undefined) {
@@ -171,14 +174,16 @@ export class Histogram {
       (this.exemplarFilter === "always_on" || (this.exemplarFilter === "trace_based" && span.sampled))
     ) {
       series.exemplarValues[bucket] = value
-      // Wall-clock time, as backends order exemplars by it; durations use the monotonic clock.
-      series.exemplarTimes[bucket] = Date.now()
+      series.exemplarTimes[bucket] = now
       series.exemplarSpans[bucket] = span
     }
   }
 
   /** The data points since the last collection (delta) or since the start (cumulative). */
   collect(nowNanos: bigint, delta: boolean): HistogramMetricData | undefined {
+    // Exemplar times are monotonic; backends order exemplars by wall-clock time. The offset between
+    // the two now converts them (it moves only with clock adjustments, not within an interval).
+    const wallOffset = Date.now() - nowMillis()
     const dataPoints: Array<ExemplarDataPoint> = []
     const endTime = toHrTime(nowNanos)
     for (const series of this.series.values()) {
@@ -189,7 +194,7 @@ export class Histogram {
         if (span === undefined) continue
         exemplars.push({
           value: series.exemplarValues[i]!,
-          timeUnixNano: BigInt(Math.round(series.exemplarTimes[i]! * 1e6)),
+          timeUnixNano: BigInt(Math.round((series.exemplarTimes[i]! + wallOffset) * 1e6)),
           traceId: span.traceId,
           spanId: span.spanId
         })
@@ -302,11 +307,13 @@ export const CurrentRecorder = Context.Reference<Recorder | undefined>("beluga-o
   defaultValue: () => undefined
 })
 
-const epochNanos = (): bigint => BigInt(Math.round(nowMillis() * 1e6))
+/** Wall-clock nanoseconds (millisecond precision): data points' start and end times. */
+const epochNanos = (): bigint => BigInt(Date.now()) * 1_000_000n
 
 /**
- * Epoch milliseconds with a fractional part, from the monotonic clock: what measurements are timed
- * with. A number, not Effect's bigint nanoseconds, because a measurement must cost next to nothing.
+ * Milliseconds with a fractional part from the monotonic clock (counted from about the epoch, but
+ * not adjusted with the wall clock): what measurements are timed with. A number, not Effect's
+ * bigint nanoseconds, because a measurement must cost next to nothing.
  */
 export const nowMillis = (): number => performance.timeOrigin + performance.now()
 
