@@ -74,6 +74,7 @@ export type RowId =
   | "untraced"
   | "native"
   | "native.off"
+  | "native.nostack"
   | "upstream"
   | "upstream.off"
   | "raw"
@@ -97,6 +98,7 @@ export const labels: Record<RowId, string> = {
   "untraced": "untraced Effect step (Effect.succeed)",
   "native": "Effect.withSpan, Effect's native tracer",
   "native.off": "Effect.withSpan, native tracer, parent sampled: false",
+  "native.nostack": "Effect.withSpan captureStackTrace:false, native tracer (diagnostic)",
   "upstream": "Effect.withSpan, @effect/opentelemetry NodeSdk",
   "upstream.off": "Effect.withSpan, NodeSdk, always_off",
   "raw": "raw OTel SDK span (startSpan + 5 setAttribute + end)",
@@ -279,6 +281,8 @@ export const makeRow = async (id: RowId, steps: number): Promise<Row> => {
         return effectRow(undefined, steps, withSpanStep, { traced: true }, none)
       case "native.off":
         return effectRow(undefined, steps, withSpanStep, { traced: true, sampled: false }, none)
+      case "native.nostack":
+        return effectRow(undefined, steps, noStackStep, { traced: true }, none)
       case "upstream":
       case "upstream.off": {
         const { dropped, layer } = upstreamLayer(id === "upstream.off")

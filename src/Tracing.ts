@@ -53,6 +53,7 @@ import { CollectorError, OtlpHttpExporter, type Outcome } from "./internal/otlp.
 import { metricsCodec, OtlpMetricExporter } from "./internal/otlpMetrics.ts"
 import { makeBatchProcessor } from "./internal/processor.ts"
 import { type Redact, RedactionProcessor } from "./internal/redaction.ts"
+import { SpanSource } from "./internal/span.ts"
 import { renderMetricsSummary, TerminalExporter, type TerminalOptions } from "./internal/terminal.ts"
 import * as SdkTracer from "./internal/tracer.ts"
 import { version } from "./internal/version.ts"
@@ -318,23 +319,24 @@ export const make = (
     ...(settings.serviceVersion !== undefined ? { "service.version": settings.serviceVersion } : {})
   }))
   const metrics = makeMetrics(resource, options)
+  const sampler = settings.disabled ? new AlwaysOffSampler() : makeSampler(settings)
+  // Agent roll-ups and cost, then redaction, then the exporters: each sees the one before done.
+  const spanProcessors = [
+    ...(options.withoutAgentProcessor === true ? [] : [new AgentProcessor(options.prices)]),
+    ...(options.redact !== undefined ? [new RedactionProcessor(options.redact)] : []),
+    ...processors
+  ]
+  const spanLimits = settings.attributeValueLengthLimit !== undefined
+    ? { attributeValueLengthLimit: settings.attributeValueLengthLimit }
+    : {}
+  // The SDK provider serves OTel-instrumented libraries (through the global API) and `OtelTracer`
+  // users, and owns the processors' flush and shutdown; the library's own spans are started by a
+  // `SpanSource` with the same sampler, processors and limits (see `internal/span.ts`).
   const tracerProvider = Layer.effect(
     OtelTracer.OtelTracerProvider,
     Effect.acquireRelease(
       Effect.sync(() => {
-        const provider = new NodeTracerProvider({
-          resource,
-          sampler: settings.disabled ? new AlwaysOffSampler() : makeSampler(settings),
-          // Agent roll-ups and cost, then redaction, then the exporters: each sees the one before done.
-          spanProcessors: [
-            ...(options.withoutAgentProcessor === true ? [] : [new AgentProcessor(options.prices)]),
-            ...(options.redact !== undefined ? [new RedactionProcessor(options.redact)] : []),
-            ...processors
-          ],
-          ...(settings.attributeValueLengthLimit !== undefined
-            ? { spanLimits: { attributeValueLengthLimit: settings.attributeValueLengthLimit } }
-            : {})
-        })
+        const provider = new NodeTracerProvider({ resource, sampler, spanProcessors, spanLimits })
         const unregister = options.registerGlobal === true
           ? register(provider, settings.propagators, options.warn)
           : () => {}
@@ -353,12 +355,22 @@ export const make = (
     OtelTracer.OtelTracer,
     Effect.map(Effect.service(OtelTracer.OtelTracerProvider), (provider) => provider.getTracer("beluga-o11y", version))
   )
+  // These samplers take a valid parent's decision: a child's is read off its parent.
+  const followsParent = !settings.disabled && settings.sampler.startsWith("parentbased_")
   // A child of an unsampled span is never sampled with these: it need not be made at all.
-  const unsampledChildren = settings.disabled || settings.sampler === "always_off" ||
-    settings.sampler.startsWith("parentbased_")
+  const unsampledChildren = followsParent || settings.disabled || settings.sampler === "always_off"
+  const source = new SpanSource(
+    resource,
+    { name: "beluga-o11y", version },
+    sampler,
+    followsParent,
+    spanProcessors,
+    spanLimits
+  )
   const tracer = Layer.effect(
     Tracer.Tracer,
-    Effect.map(Effect.service(OtelTracer.OtelTracer), (otel) => SdkTracer.make(otel, { unsampledChildren }))
+    // Made once the provider is up: it registers the context manager the tracer looks for.
+    Effect.map(Effect.service(OtelTracer.OtelTracerProvider), () => SdkTracer.make(source, { unsampledChildren }))
   ).pipe(
     Layer.provideMerge(otelTracer),
     Layer.provide(tracerProvider)

@@ -1,5 +1,6 @@
 /**
- * The Effect `Tracer` that writes OpenTelemetry SDK spans.
+ * The Effect `Tracer` that writes OpenTelemetry spans: the library's own span record
+ * (`span.ts`), which the SDK's span processors and exporters take like an SDK span.
  *
  * `@effect/opentelemetry`'s `OtelTracer` does the same job and stays this library's integration
  * point (its `OtelTracer`/`OtelTracerProvider`/`Resource` services are what we provide), but two
@@ -25,6 +26,7 @@ import { toAttributeValue, wellFormed } from "./attributes.ts"
 import * as EffectAi from "./effectAi.ts"
 import { errorType } from "./errors.ts"
 import { hasContextManager } from "./global.ts"
+import { RecordedSpan, type SpanSource } from "./span.ts"
 
 /**
  * Attributes to set when the span starts (visible to the sampler), carried in the span's
@@ -46,6 +48,8 @@ const kinds: Record<Tracer.SpanKind, Otel.SpanKind> = {
 const bigint1e9 = BigInt(1_000_000_000)
 const hrTime = (nanos: bigint): Otel.HrTime => [Number(nanos / bigint1e9), Number(nanos % bigint1e9)]
 
+const emptyContext = Context.empty()
+
 const isSampled = (flags: Otel.TraceFlags) => (flags & Otel.TraceFlags.SAMPLED) === Otel.TraceFlags.SAMPLED
 
 // Marks the OTel span that Effect itself made active, so re-entry does not treat it as a parent.
@@ -60,7 +64,9 @@ export class SdkSpan implements Tracer.Span {
   readonly kind: Tracer.SpanKind
   readonly annotations: Context.Context<never>
   readonly links: Array<Tracer.SpanLink>
+  /** The OTel span: a {@link RecordedSpan} when recorded, else a non-recording span with the context. */
   readonly span: Otel.Span
+  readonly record: RecordedSpan | undefined
   readonly spanId: string
   readonly traceId: string
   readonly sampled: boolean
@@ -82,7 +88,7 @@ export class SdkSpan implements Tracer.Span {
   private readonly ai: EffectAi.InferenceRule | undefined
 
   constructor(
-    tracer: Otel.Tracer,
+    source: SpanSource,
     options: Parameters<Tracer.Tracer["span"]>[0],
     ai?: EffectAi.InferenceRule | undefined
   ) {
@@ -110,11 +116,21 @@ export class SdkSpan implements Tracer.Span {
         ? Otel.trace.deleteSpan(active)
         : active
     }
-    const start = Context.getOrUndefined(options.annotations, StartAttributes)
-    const spanOptions: Otel.SpanOptions = { startTime: hrTime(options.startTime), kind: kinds[this.kind] }
-    if (start !== undefined) spanOptions.attributes = start
-    if (options.links.length > 0) spanOptions.links = options.links.map(toOtelLink)
-    this.span = tracer.startSpan(wellFormed(options.name), spanOptions, context)
+    // A recorded parent's context is valid by construction: no lookup, no validation.
+    const parentContext = parent._tag === "Some" && parent.value instanceof SdkSpan && parent.value.record !== undefined
+      ? parent.value.record.spanContext()
+      : validSpanContext(context)
+    this.span = source.start(
+      wellFormed(options.name),
+      kinds[this.kind],
+      options.startTime,
+      // Most spans have no annotations: Effect passes its one empty context, which needs no lookup.
+      options.annotations === emptyContext ? undefined : Context.getOrUndefined(options.annotations, StartAttributes),
+      options.links.length > 0 ? options.links.map(toOtelLink) : undefined,
+      context,
+      parentContext
+    )
+    this.record = this.span instanceof RecordedSpan ? this.span : undefined
     const spanContext = this.span.spanContext()
     this.spanId = spanContext.spanId
     this.traceId = spanContext.traceId
@@ -124,7 +140,7 @@ export class SdkSpan implements Tracer.Span {
 
   /** Read back from the OTel span (sanitized values), so recording needs no second map. */
   get attributes(): ReadonlyMap<string, unknown> {
-    return new Map(Object.entries((this.span as { attributes?: Otel.Attributes }).attributes ?? {}))
+    return new Map(Object.entries(this.record?.attributes ?? {}))
   }
 
   /** The context with this span as the active OTel span, built once per base context. */
@@ -147,20 +163,18 @@ export class SdkSpan implements Tracer.Span {
 
   attribute(key: string, value: unknown): void {
     // A span the sampler dropped records nothing: skip the sanitizing too.
-    if (!this.sampled || this.status._tag === "Ended") return
+    const record = this.record
+    if (record === undefined || this.status._tag === "Ended") return
     if (this.ai !== undefined && EffectAi.droppedAttributes.has(key)) return
     const attribute = toAttributeValue(value)
-    if (attribute !== undefined) this.span.setAttribute(wellFormed(key), attribute)
+    if (attribute !== undefined) record.put(wellFormed(key), attribute)
   }
 
   event(name: string, startTime: bigint, attributes?: Record<string, unknown>): void {
-    if (!this.sampled || this.status._tag === "Ended") return
+    const record = this.record
+    if (record === undefined || this.status._tag === "Ended") return
     if (attributes !== undefined && "effect.logLevel" in attributes) attributes = logEventAttributes(attributes)
-    this.span.addEvent(
-      wellFormed(name),
-      attributes !== undefined ? toAttributes(attributes) : undefined,
-      hrTime(startTime)
-    )
+    record.eventAt(wellFormed(name), attributes !== undefined ? toAttributes(attributes) : undefined, startTime)
   }
 
   addLinks(links: ReadonlyArray<Tracer.SpanLink>): void {
@@ -170,12 +184,10 @@ export class SdkSpan implements Tracer.Span {
   }
 
   /** An effect/ai model span's name and operation, from what its provider annotated. */
-  private nameByConventions(rule: EffectAi.InferenceRule): void {
-    const attributes = (this.span as { attributes?: Otel.Attributes }).attributes ?? {}
-    this.span.updateName(wellFormed(EffectAi.spanName(rule, attributes)))
-    if (attributes["gen_ai.operation.name"] === undefined) {
-      this.span.setAttribute("gen_ai.operation.name", rule.operation)
-    }
+  private nameByConventions(record: RecordedSpan, rule: EffectAi.InferenceRule): void {
+    const attributes = record.attributes
+    record.updateName(wellFormed(EffectAi.spanName(rule, attributes)))
+    if (attributes["gen_ai.operation.name"] === undefined) record.put("gen_ai.operation.name", rule.operation)
   }
 
   end(endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
@@ -190,33 +202,35 @@ export class SdkSpan implements Tracer.Span {
         // A hook must not keep the span from ending.
       }
     }
-    const time = hrTime(endTime)
-    if (this.ai !== undefined && this.sampled) this.nameByConventions(this.ai)
+    const record = this.record
+    // Not recorded: the non-recording OTel span has nothing to end.
+    if (record === undefined) return
+    if (this.ai !== undefined) this.nameByConventions(record, this.ai)
     // Success leaves the status unset, as the OTel spec asks of instrumentation.
-    if (exit._tag === "Failure" && this.sampled) {
+    if (exit._tag === "Failure") {
       if (Cause.hasInterruptsOnly(exit.cause)) {
-        this.span.setAttribute("effect.fiber.interrupted", true)
+        record.put("effect.fiber.interrupted", true)
       } else {
+        const time = hrTime(endTime)
         const errors = Cause.prettyErrors(exit.cause, { includeCauseInStack: true })
         for (const error of errors) {
-          this.span.recordException({
+          record.recordException({
             name: wellFormed(error.name),
             message: wellFormed(error.message),
             ...(error.stack !== undefined ? { stack: wellFormed(error.stack) } : {})
           }, time)
         }
         const first = errors[0]
-        this.span.setStatus({
+        record.setStatus({
           code: Otel.SpanStatusCode.ERROR,
           ...(first !== undefined ? { message: wellFormed(first.message) } : {})
         })
         // An error type the instrumentation set already (a provider's code) is more specific.
         const type = errorType(exit.cause)
-        const set = (this.span as { attributes?: Otel.Attributes }).attributes?.["error.type"]
-        if (type !== undefined && set === undefined) this.span.setAttribute("error.type", type)
+        if (type !== undefined && record.attributes["error.type"] === undefined) record.put("error.type", type)
       }
     }
-    this.span.end(time)
+    record.endAt(endTime)
   }
 }
 
@@ -305,6 +319,12 @@ const otelParent = (active: Otel.Context, annotations: Context.Context<never>): 
   }))
 }
 
+/** The valid span context of the span active in `context`, if any: the parent the SDK would take. */
+const validSpanContext = (context: Otel.Context): Otel.SpanContext | undefined => {
+  const parent = Otel.trace.getSpanContext(context)
+  return parent !== undefined && Otel.trace.isSpanContextValid(parent) ? parent : undefined
+}
+
 const withParent = (context: Otel.Context, span: Tracer.AnySpan): Otel.Context => {
   const parent = span instanceof TransparentSpan ? span.target : span
   if (parent === undefined) return Otel.trace.deleteSpan(context)
@@ -340,6 +360,9 @@ export const spanContextOf = (span: Tracer.AnySpan): Otel.SpanContext => {
 }
 
 const propagated = (span: Tracer.AnySpan | undefined): Tracer.AnySpan | undefined => {
+  // Effect asks the tracer for no span with propagation disabled (it makes a no-op span itself), so
+  // a span of ours propagates: no lookup on the hot path of every user-code primitive.
+  if (span instanceof SdkSpan) return span
   while (span !== undefined && Context.get(span.annotations, Tracer.DisablePropagation)) {
     span = span._tag === "Span" ? Option.getOrUndefined(span.parent) : undefined
   }
@@ -352,7 +375,7 @@ const propagated = (span: Tracer.AnySpan | undefined): Tracer.AnySpan | undefine
  * inside an Effect span create their spans as its children. Without one that work is skipped.
  */
 export const make = (
-  tracer: Otel.Tracer,
+  source: SpanSource,
   config: {
     /**
      * The sampler never samples a child of an unsampled parent (`parentbased_*`, `always_off`): such a
@@ -366,8 +389,8 @@ export const make = (
   const span: Tracer.Tracer["span"] = (options) => {
     if (unsampledChildren && isUnsampledChild(options)) return new TransparentSpan(options)
     const rule = EffectAi.rules.get(options.name)
-    if (rule === undefined) return new SdkSpan(tracer, options)
-    return rule._tag === "Transparent" ? new TransparentSpan(options) : new SdkSpan(tracer, options, rule)
+    if (rule === undefined) return new SdkSpan(source, options)
+    return rule._tag === "Transparent" ? new TransparentSpan(options) : new SdkSpan(source, options, rule)
   }
   if (!hasContextManager()) return mark(Tracer.make({ span }), unsampledChildren)
   return mark(
