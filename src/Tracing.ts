@@ -19,6 +19,7 @@ import * as OtelMetrics from "@effect/opentelemetry/OtelMetrics"
 import * as OtelTracer from "@effect/opentelemetry/OtelTracer"
 import * as Resource from "@effect/opentelemetry/Resource"
 import * as Otel from "@opentelemetry/api"
+import type { InstrumentationScope } from "@opentelemetry/core"
 import { defaultResource, type Resource as OtelResource, resourceFromAttributes } from "@opentelemetry/resources"
 import {
   MeterProvider,
@@ -53,7 +54,7 @@ import { CollectorError, OtlpHttpExporter, type Outcome } from "./internal/otlp.
 import { metricsCodec, OtlpMetricExporter } from "./internal/otlpMetrics.ts"
 import { makeBatchProcessor } from "./internal/processor.ts"
 import { type Redact, RedactionProcessor } from "./internal/redaction.ts"
-import { SpanSource } from "./internal/span.ts"
+import { RecordTracer, SpanSource } from "./internal/span.ts"
 import { renderMetricsSummary, TerminalExporter, type TerminalOptions } from "./internal/terminal.ts"
 import * as SdkTracer from "./internal/tracer.ts"
 import { version } from "./internal/version.ts"
@@ -329,14 +330,14 @@ export const make = (
   const spanLimits = settings.attributeValueLengthLimit !== undefined
     ? { attributeValueLengthLimit: settings.attributeValueLengthLimit }
     : {}
-  // The SDK provider serves OTel-instrumented libraries (through the global API) and `OtelTracer`
-  // users, and owns the processors' flush and shutdown; the library's own spans are started by a
-  // `SpanSource` with the same sampler, processors and limits (see `internal/span.ts`).
+  // The provider owns the processors' flush and shutdown; every span, the Effect tracer's and those
+  // OTel-instrumented libraries and `OtelTracer` users start through it, is recorded by a
+  // `SpanSource` with its sampler, processors and limits (see `internal/span.ts`).
   const tracerProvider = Layer.effect(
     OtelTracer.OtelTracerProvider,
     Effect.acquireRelease(
       Effect.sync(() => {
-        const provider = new NodeTracerProvider({ resource, sampler, spanProcessors, spanLimits })
+        const provider = new RecordingTracerProvider({ resource, sampler, spanProcessors, spanLimits }, sourceFor)
         const unregister = options.registerGlobal === true
           ? register(provider, settings.propagators, options.warn)
           : () => {}
@@ -359,18 +360,15 @@ export const make = (
   const followsParent = !settings.disabled && settings.sampler.startsWith("parentbased_")
   // A child of an unsampled span is never sampled with these: it need not be made at all.
   const unsampledChildren = followsParent || settings.disabled || settings.sampler === "always_off"
-  const source = new SpanSource(
-    resource,
-    { name: "beluga-o11y", version },
-    sampler,
-    followsParent,
-    spanProcessors,
-    spanLimits
-  )
+  const sourceFor = (scope: InstrumentationScope) =>
+    new SpanSource(resource, scope, sampler, followsParent, spanProcessors, spanLimits)
   const tracer = Layer.effect(
     Tracer.Tracer,
     // Made once the provider is up: it registers the context manager the tracer looks for.
-    Effect.map(Effect.service(OtelTracer.OtelTracerProvider), () => SdkTracer.make(source, { unsampledChildren }))
+    Effect.map(
+      Effect.service(OtelTracer.OtelTracerProvider),
+      () => SdkTracer.make(sourceFor({ name: "beluga-o11y", version }), { unsampledChildren })
+    )
   ).pipe(
     Layer.provideMerge(otelTracer),
     Layer.provide(tracerProvider)
@@ -382,6 +380,36 @@ export const make = (
     Layer.succeed(GenAI.Settings, settings.genai),
     metrics.layer
   )
+}
+
+/**
+ * The SDK's Node tracer provider (context manager and propagators on `register`, processors'
+ * flush and shutdown), with tracers that record into the library's span record.
+ */
+class RecordingTracerProvider extends NodeTracerProvider {
+  private readonly tracers = new Map<string, RecordTracer>()
+
+  constructor(
+    config: ConstructorParameters<typeof NodeTracerProvider>[0],
+    private readonly sourceFor: (scope: InstrumentationScope) => SpanSource
+  ) {
+    super(config)
+  }
+
+  override getTracer(name: string, version?: string, options?: Otel.TracerOptions): Otel.Tracer {
+    const key = `${name}@${version ?? ""}:${options?.schemaUrl ?? ""}`
+    let tracer = this.tracers.get(key)
+    if (tracer === undefined) {
+      const scope: InstrumentationScope = {
+        name,
+        ...(version !== undefined ? { version } : {}),
+        ...(options?.schemaUrl !== undefined ? { schemaUrl: options.schemaUrl } : {})
+      }
+      tracer = new RecordTracer(this.sourceFor(scope))
+      this.tracers.set(key, tracer)
+    }
+    return tracer
+  }
 }
 
 /**

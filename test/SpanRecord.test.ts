@@ -148,6 +148,48 @@ describe("the span record", () => {
       assert.deepStrictEqual(span.status, { code: 2, message: "library says no" })
     }))
 
+  it.live("OTel API tracers from the layer's provider record like the SDK's", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      const answer = yield* Effect.sync(() => {
+        const tracer = Otel.trace.getTracerProvider().getTracer("some-library", "1.2.3", {
+          schemaUrl: "https://opentelemetry.io/schemas/1.30.0"
+        })
+        const linked = tracer.startSpan("linked")
+        linked.end()
+        return tracer.startActiveSpan("active", { kind: Otel.SpanKind.SERVER }, (active) => {
+          const child = tracer.startSpan("explicit", {
+            startTime: new Date(1_700_000_000_000),
+            attributes: { "test.kept": "yes", "test.invalid": { nested: true } as unknown as Otel.AttributeValue },
+            links: [{ context: linked.spanContext(), attributes: { "test.link": 1 } }]
+          })
+          child.end(new Date(1_700_000_000_250))
+          tracer.startSpan("new-root", { root: true }).end()
+          active.end()
+          return 42
+        })
+      }).pipe(Pipeline.step("effect-parent"), Effect.provide(tracing(receiver)))
+      assert.strictEqual(answer, 42)
+      const spans = receiver.spans()
+      const parent = named(spans, "effect-parent")
+      const active = named(spans, "active")
+      const explicit = named(spans, "explicit")
+      const root = named(spans, "new-root")
+      assert.deepStrictEqual(active.scope, { name: "some-library", version: "1.2.3" })
+      assert.strictEqual(active.kind, 2)
+      assert.strictEqual(active.parentSpanId, parent.spanId)
+      assert.strictEqual(explicit.parentSpanId, active.spanId)
+      assert.strictEqual(explicit.startTimeUnixNano, 1_700_000_000_000_000_000n)
+      assert.strictEqual(explicit.endTimeUnixNano, 1_700_000_000_250_000_000n)
+      assert.deepStrictEqual(explicit.attributes["test.kept"], { type: "string", value: "yes" })
+      assert.isUndefined(explicit.attributes["test.invalid"])
+      assert.strictEqual(explicit.links.length, 1)
+      assert.strictEqual(explicit.links[0]!.spanId, named(spans, "linked").spanId)
+      assert.deepStrictEqual(explicit.links[0]!.attributes["test.link"], { type: "int", value: 1n })
+      assert.isUndefined(root.parentSpanId)
+      assert.notStrictEqual(root.traceId, parent.traceId)
+    }))
+
   it.live("suppressed tracing makes no span, as with the SDK", () =>
     Effect.gen(function*() {
       const receiver = yield* makeReceiver()

@@ -16,7 +16,12 @@
  * OTel-instrumented libraries start still go through the SDK tracer to the same processors.
  */
 import * as Otel from "@opentelemetry/api"
-import { type InstrumentationScope, isAttributeValue, isTracingSuppressed } from "@opentelemetry/core"
+import {
+  type InstrumentationScope,
+  isAttributeValue,
+  isTracingSuppressed,
+  sanitizeAttributes
+} from "@opentelemetry/core"
 import type { Resource } from "@opentelemetry/resources"
 import type { ReadableSpan, Sampler, SpanLimits, SpanProcessor, TimedEvent } from "@opentelemetry/sdk-trace"
 import * as crypto from "node:crypto"
@@ -48,7 +53,9 @@ const toNanos = (time: Otel.TimeInput | undefined): bigint => {
     : time <= performance.now()
     ? performance.timeOrigin + time
     : time
-  return BigInt(Math.round(millis * 1_000_000))
+  // Whole milliseconds and the fraction apart: epoch nanoseconds are past a double's exact integers.
+  const whole = Math.floor(millis)
+  return BigInt(whole) * bigint1e6 + BigInt(Math.round((millis - whole) * 1_000_000))
 }
 
 /**
@@ -187,6 +194,54 @@ export class SpanSource {
     for (const processor of this.endings) processor.onEnding!(span)
     span.close()
     for (const processor of this.processors) processor.onEnd(span)
+  }
+}
+
+/**
+ * The OTel API's `Tracer` over a {@link SpanSource}: what the layer's tracer provider hands to
+ * OTel-instrumented libraries and `OtelTracer` users, so their spans are recorded like the
+ * library's own. Follows the SDK tracer: `root` ignores the active span, an invalid parent starts a
+ * new trace, attributes and links are sanitized, `startActiveSpan` makes the span active for `fn`.
+ */
+export class RecordTracer implements Otel.Tracer {
+  constructor(readonly source: SpanSource) {}
+
+  startSpan(name: string, options: Otel.SpanOptions = {}, context: Otel.Context = Otel.context.active()): Otel.Span {
+    if (options.root === true) context = Otel.trace.deleteSpan(context)
+    const parent = Otel.trace.getSpanContext(context)
+    return this.source.start(
+      name,
+      options.kind ?? Otel.SpanKind.INTERNAL,
+      toNanos(options.startTime),
+      options.attributes !== undefined ? sanitizeAttributes(options.attributes) : undefined,
+      options.links,
+      context,
+      parent !== undefined && Otel.trace.isSpanContextValid(parent) ? parent : undefined
+    )
+  }
+
+  startActiveSpan<F extends (span: Otel.Span) => unknown>(name: string, fn: F): ReturnType<F>
+  startActiveSpan<F extends (span: Otel.Span) => unknown>(name: string, options: Otel.SpanOptions, fn: F): ReturnType<F>
+  startActiveSpan<F extends (span: Otel.Span) => unknown>(
+    name: string,
+    options: Otel.SpanOptions,
+    context: Otel.Context,
+    fn: F
+  ): ReturnType<F>
+  startActiveSpan<F extends (span: Otel.Span) => unknown>(
+    name: string,
+    ...rest: [F] | [Otel.SpanOptions, F] | [Otel.SpanOptions, Otel.Context, F]
+  ): ReturnType<F> {
+    const fn = rest[rest.length - 1] as F
+    const options = rest.length > 1 ? rest[0] as Otel.SpanOptions : undefined
+    const parent = rest.length > 2 ? rest[1] as Otel.Context : Otel.context.active()
+    const span = this.startSpan(name, options, parent)
+    return Otel.context.with(
+      Otel.trace.setSpan(parent, span),
+      fn as (span: Otel.Span) => ReturnType<F>,
+      undefined,
+      span
+    )
   }
 }
 
