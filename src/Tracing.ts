@@ -396,13 +396,13 @@ class RecordingTracerProvider extends NodeTracerProvider {
     super(config)
   }
 
-  override getTracer(name: string, version?: string, options?: Otel.TracerOptions): Otel.Tracer {
-    const key = `${name}@${version ?? ""}:${options?.schemaUrl ?? ""}`
+  override getTracer(name: string, scopeVersion?: string, options?: Otel.TracerOptions): Otel.Tracer {
+    const key = `${name}@${scopeVersion ?? ""}:${options?.schemaUrl ?? ""}`
     let tracer = this.tracers.get(key)
     if (tracer === undefined) {
       const scope: InstrumentationScope = {
         name,
-        ...(version !== undefined ? { version } : {}),
+        ...(scopeVersion !== undefined ? { version: scopeVersion } : {}),
         ...(options?.schemaUrl !== undefined ? { schemaUrl: options.schemaUrl } : {})
       }
       tracer = new RecordTracer(this.sourceFor(scope))
