@@ -441,8 +441,9 @@ export class RecordedSpan implements Otel.Span, ReadableSpan {
     if (typeof exception === "string") {
       attributes["exception.message"] = exception
     } else if (exception !== undefined && exception !== null) {
-      const type = exception.code !== undefined ? String(exception.code) : exception.name
-      if (type !== undefined && type !== "") attributes["exception.type"] = type
+      // As the SDK: a (truthy) code is the type, else the name.
+      const type = exception.code ? String(exception.code) : exception.name
+      if (type) attributes["exception.type"] = type
       if (exception.message) attributes["exception.message"] = exception.message
       if (exception.stack) attributes["exception.stacktrace"] = exception.stack
     }
