@@ -12,15 +12,17 @@
  *
  * The behaviour the SDK gives the user is kept: the configured sampler decides roots and remote
  * parents, suppressed tracing makes no span, span limits apply as the SDK's defaults set them,
- * processors see `onStart`, `onEnding` (span still writable) and `onEnd` in order, and spans that
- * OTel-instrumented libraries start still go through the SDK tracer to the same processors.
+ * processors see `onStart`, `onEnding` (span still writable) and `onEnd` in order. The layer's tracer
+ * provider hands out {@link RecordTracer}s, so spans OTel-instrumented libraries start are recorded alike.
  */
 import * as Otel from "@opentelemetry/api"
 import {
   type InstrumentationScope,
   isAttributeValue,
+  isTimeInput,
   isTracingSuppressed,
-  sanitizeAttributes
+  sanitizeAttributes,
+  timeInputToHrTime
 } from "@opentelemetry/core"
 import type { Resource } from "@opentelemetry/resources"
 import type { ReadableSpan, Sampler, SpanLimits, SpanProcessor, TimedEvent } from "@opentelemetry/sdk-trace"
@@ -38,24 +40,20 @@ export const defaultLimits: Required<SpanLimits> = {
 
 const bigint1e9 = BigInt(1_000_000_000)
 const bigint1e6 = BigInt(1_000_000)
-const toHrTime = (nanos: bigint): Otel.HrTime => [Number(nanos / bigint1e9), Number(nanos % bigint1e9)]
+export const toHrTime = (nanos: bigint): Otel.HrTime => [Number(nanos / bigint1e9), Number(nanos % bigint1e9)]
 
 // Wall-clock nanoseconds from the monotonic clock, anchored once, as Effect's own clock does.
 const origin = BigInt(Date.now()) * bigint1e6 - process.hrtime.bigint()
 const nowNanos = (): bigint => origin + process.hrtime.bigint()
 
-/** An OTel `TimeInput` (HrTime, epoch or performance milliseconds, Date) in nanoseconds since the epoch. */
+/**
+ * An OTel `TimeInput` in nanoseconds since the epoch, read as the SDK reads it (HrTime, epoch or
+ * performance milliseconds, Date); the `HrTime` keeps what a double's milliseconds cannot.
+ */
 const toNanos = (time: Otel.TimeInput | undefined): bigint => {
   if (time === undefined) return nowNanos()
-  if (Array.isArray(time)) return BigInt(time[0]) * bigint1e9 + BigInt(time[1])
-  const millis = time instanceof Date
-    ? time.getTime()
-    : time <= performance.now()
-    ? performance.timeOrigin + time
-    : time
-  // Whole milliseconds and the fraction apart: epoch nanoseconds are past a double's exact integers.
-  const whole = Math.floor(millis)
-  return BigInt(whole) * bigint1e6 + BigInt(Math.round((millis - whole) * 1_000_000))
+  const [seconds, nanos] = timeInputToHrTime(time)
+  return BigInt(seconds) * bigint1e9 + BigInt(nanos)
 }
 
 /**
@@ -114,7 +112,6 @@ const unset: Otel.SpanStatus = Object.freeze({ code: Otel.SpanStatusCode.UNSET }
  * sampler, processors and limits.
  */
 export class SpanSource {
-  private readonly starts: ReadonlyArray<SpanProcessor>
   private readonly endings: ReadonlyArray<SpanProcessor>
   readonly limits: Required<SpanLimits>
 
@@ -130,9 +127,7 @@ export class SpanSource {
     readonly processors: ReadonlyArray<SpanProcessor>,
     limits: SpanLimits = {}
   ) {
-    this.limits = { ...defaultLimits, ...withoutUndefined(limits) }
-    // `BatchSpanProcessor.onStart` and the like do nothing; the SDK calls them anyway, so do we.
-    this.starts = processors
+    this.limits = { ...defaultLimits, ...limits }
     this.endings = processors.filter((processor) => typeof processor.onEnding === "function")
   }
 
@@ -185,7 +180,8 @@ export class SpanSource {
     if (attributes !== undefined) span.putAll(attributes)
     if (samplerAttributes !== undefined) span.setAttributes(samplerAttributes)
     if (links !== undefined) span.addLinks(links as Array<Otel.Link>)
-    for (const processor of this.starts) processor.onStart(span, context)
+    // `BatchSpanProcessor.onStart` and the like do nothing; the SDK calls them anyway, so do we.
+    for (const processor of this.processors) processor.onStart(span, context)
     return span
   }
 
@@ -243,12 +239,6 @@ export class RecordTracer implements Otel.Tracer {
       span
     )
   }
-}
-
-const withoutUndefined = (limits: SpanLimits): SpanLimits => {
-  const out: Record<string, number> = {}
-  for (const [key, value] of Object.entries(limits)) if (value !== undefined) out[key] = value
-  return out
 }
 
 /**
@@ -354,21 +344,8 @@ export class RecordedSpan implements Otel.Span, ReadableSpan {
       this.events.shift()
       this.droppedEventsCount++
     }
-    const event: TimedEvent = { name, time: toHrTime(nanos), attributes: {}, droppedAttributesCount: 0 }
-    if (attributes !== undefined) {
-      let count = 0
-      for (const key in attributes) {
-        const value = attributes[key]
-        if (value === undefined) continue
-        if (count >= limits.attributePerEventCountLimit) {
-          event.droppedAttributesCount!++
-          continue
-        }
-        event.attributes![key] = this.truncate(value, limits.attributeValueLengthLimit)
-        count++
-      }
-    }
-    this.events.push(event)
+    const [kept, dropped] = this.limited(attributes, limits.attributePerEventCountLimit)
+    this.events.push({ name, time: toHrTime(nanos), attributes: kept, droppedAttributesCount: dropped })
   }
 
   addEvent(name: string, attributesOrTime?: Otel.Attributes | Otel.TimeInput, time?: Otel.TimeInput): this {
@@ -378,7 +355,7 @@ export class RecordedSpan implements Otel.Span, ReadableSpan {
     } else {
       attributes = attributesOrTime
     }
-    this.eventAt(name, attributes !== undefined ? validOnly(attributes) : undefined, toNanos(time))
+    this.eventAt(name, attributes !== undefined ? sanitizeAttributes(attributes) : undefined, toNanos(time))
     return this
   }
 
@@ -395,23 +372,9 @@ export class RecordedSpan implements Otel.Span, ReadableSpan {
       this.droppedLinksCount++
     }
     const processed: Otel.Link = { context: link.context }
-    if (link.attributes !== undefined) {
-      const attributes: Otel.Attributes = {}
-      let count = 0
-      let dropped = 0
-      for (const key in link.attributes) {
-        const value = link.attributes[key]
-        if (value === undefined || !isAttributeValue(value)) continue
-        if (count >= limits.attributePerLinkCountLimit) {
-          dropped++
-          continue
-        }
-        attributes[key] = this.truncate(value, limits.attributeValueLengthLimit)
-        count++
-      }
-      if (count > 0) processed.attributes = attributes
-      if (dropped > 0) processed.droppedAttributesCount = dropped
-    }
+    const [kept, dropped] = this.limited(sanitizeAttributes(link.attributes), limits.attributePerLinkCountLimit)
+    if (Object.keys(kept).length > 0) processed.attributes = kept
+    if (dropped > 0) processed.droppedAttributesCount = dropped
     this.links.push(processed)
     return this
   }
@@ -468,6 +431,24 @@ export class RecordedSpan implements Otel.Span, ReadableSpan {
     this.closed = true
   }
 
+  /** An event's or link's attributes within the per-item count limit, values cut to length; how many were dropped. */
+  private limited(attributes: Otel.Attributes | undefined, countLimit: number): [Otel.Attributes, number] {
+    const kept: Otel.Attributes = {}
+    let count = 0
+    let dropped = 0
+    for (const key in attributes) {
+      const value = attributes[key]
+      if (value === undefined) continue
+      if (count >= countLimit) {
+        dropped++
+        continue
+      }
+      kept[key] = this.truncate(value, this.source.limits.attributeValueLengthLimit)
+      count++
+    }
+    return [kept, dropped]
+  }
+
   private truncate(value: Otel.AttributeValue, limit: number): Otel.AttributeValue {
     if (limit === Infinity) return value
     if (typeof value === "string") return value.length <= limit ? value : value.substring(0, limit)
@@ -478,17 +459,4 @@ export class RecordedSpan implements Otel.Span, ReadableSpan {
     }
     return value
   }
-}
-
-const isTimeInput = (value: unknown): value is Otel.TimeInput =>
-  typeof value === "number" || value instanceof Date ||
-  (Array.isArray(value) && value.length === 2 && typeof value[0] === "number" && typeof value[1] === "number")
-
-const validOnly = (attributes: Otel.Attributes): Otel.Attributes => {
-  const out: Otel.Attributes = {}
-  for (const key in attributes) {
-    const value = attributes[key]
-    if (key.length > 0 && value != null && isAttributeValue(value)) out[key] = value
-  }
-  return out
 }

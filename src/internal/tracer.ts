@@ -26,7 +26,7 @@ import { toAttributeValue, wellFormed } from "./attributes.ts"
 import * as EffectAi from "./effectAi.ts"
 import { errorType } from "./errors.ts"
 import { hasContextManager } from "./global.ts"
-import { RecordedSpan, type SpanSource } from "./span.ts"
+import { RecordedSpan, type SpanSource, toHrTime } from "./span.ts"
 
 /**
  * Attributes to set when the span starts (visible to the sampler), carried in the span's
@@ -44,9 +44,6 @@ const kinds: Record<Tracer.SpanKind, Otel.SpanKind> = {
   producer: Otel.SpanKind.PRODUCER,
   consumer: Otel.SpanKind.CONSUMER
 }
-
-const bigint1e9 = BigInt(1_000_000_000)
-const hrTime = (nanos: bigint): Otel.HrTime => [Number(nanos / bigint1e9), Number(nanos % bigint1e9)]
 
 const emptyContext = Context.empty()
 
@@ -211,7 +208,7 @@ export class SdkSpan implements Tracer.Span {
       if (Cause.hasInterruptsOnly(exit.cause)) {
         record.put("effect.fiber.interrupted", true)
       } else {
-        const time = hrTime(endTime)
+        const time = toHrTime(endTime)
         const errors = Cause.prettyErrors(exit.cause, { includeCauseInStack: true })
         for (const error of errors) {
           record.recordException({
@@ -417,11 +414,11 @@ export const make = (
 /**
  * A span whose parent is not sampled, made where the sampler follows the parent: it would be a
  * non-recording span with a span id of its own that nothing ever sees (its context carries the
- * parent's "not sampled" flag either way). A span with propagation disabled is left to the SDK.
+ * parent's "not sampled" flag either way). Effect never asks for a span with propagation
+ * disabled (see `propagated`), so there is no such annotation to look for.
  */
 const isUnsampledChild = (options: Parameters<Tracer.Tracer["span"]>[0]): boolean =>
-  options.parent._tag === "Some" && !options.parent.value.sampled &&
-  !Context.get(options.annotations, Tracer.DisablePropagation)
+  options.parent._tag === "Some" && !options.parent.value.sampled
 
 const evaluate = "~effect/Effect/evaluate"
 const evaluatePrimitive = <X>(primitive: Tracer.EffectPrimitive<X>, fiber: Fiber.Fiber<any, any>): X =>
