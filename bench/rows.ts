@@ -24,6 +24,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Stream from "effect/Stream"
 import * as GenAI from "../src/GenAI.ts"
 import * as Config from "../src/internal/config.ts"
+import { noDeliveries } from "../src/internal/exporter.ts"
 import { makeBatchProcessor } from "../src/internal/processor.ts"
 import * as Pipeline from "../src/Pipeline.ts"
 import * as Tracing from "../src/Tracing.ts"
@@ -193,16 +194,7 @@ const oursLayer = (
     // The recorder the combinators write to, without an exporter: what a call pays. Export runs
     // once per interval on the reader's timer, off the calls' path.
     ...(metrics ? { printMetrics: { write: () => {} } } : {}),
-    stats: () => ({
-      exportedSpans: 0,
-      failedSpans: 0,
-      rejectedSpans: 0,
-      failedExports: 0,
-      droppedSpans: p.dropped(),
-      queuedSpans: 0,
-      retries: 0,
-      lastError: undefined
-    }),
+    stats: () => ({ ...noDeliveries, droppedSpans: p.dropped() }),
     shutdownTimeout: 1000,
     warn: () => {}
   })

@@ -23,6 +23,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Tracer from "effect/Tracer"
 import * as Config from "./internal/config.ts"
+import { noDeliveries } from "./internal/exporter.ts"
 import { CurrentRecorder } from "./internal/metrics.ts"
 import { renderTrace } from "./internal/terminal.ts"
 import * as Tracing from "./Tracing.ts"
@@ -97,16 +98,7 @@ const build = <E>(options: Tracing.Options, load: Effect.Effect<Config.Settings,
       redact: options.redact,
       // Off unless asked: tests build many layers, and the global OTel API holds one at a time.
       registerGlobal: options.registerGlobal === true,
-      stats: () => ({
-        exportedSpans: exporter.getFinishedSpans().length,
-        failedSpans: 0,
-        rejectedSpans: 0,
-        droppedSpans: 0,
-        queuedSpans: 0,
-        failedExports: 0,
-        retries: 0,
-        lastError: undefined
-      }),
+      stats: () => ({ ...noDeliveries, exportedSpans: exporter.getFinishedSpans().length }),
       shutdownTimeout: options.shutdownTimeout ?? 1000,
       warn: options.onWarning ?? (() => {}),
       // The GenAI metrics, in memory, for `metrics` below.

@@ -47,7 +47,7 @@ import * as Tracer from "effect/Tracer"
 import * as GenAI from "./GenAI.ts"
 import { AgentProcessor, type PriceTable } from "./internal/agentProcessor.ts"
 import * as Config from "./internal/config.ts"
-import { DeliveryReporter, type DeliveryStats, Outages, redactUrl } from "./internal/exporter.ts"
+import { DeliveryReporter, type DeliveryStats, noDeliveries, Outages, redactUrl } from "./internal/exporter.ts"
 import { register } from "./internal/global.ts"
 import { CurrentRecorder, Recorder } from "./internal/metrics.ts"
 import { CollectorError, OtlpHttpExporter, type Outcome } from "./internal/otlp.ts"
@@ -245,20 +245,16 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
       }, reporter.report)
       const batch = makeBatchProcessor(exporter, settings.batch, reporter.dropped)
       reporter.queued = batch.queued
-      const processors: Array<SpanProcessor> = []
-      if (!settings.disabled) {
-        processors.push(batch.processor)
-        if (options.printTraces !== undefined && options.printTraces !== false) {
-          processors.push(
-            new SimpleSpanProcessor(new TerminalExporter(options.printTraces === true ? {} : options.printTraces))
-          )
-        }
-      }
       const terminal = options.printTraces === undefined || options.printTraces === false
         ? undefined
         : options.printTraces === true
         ? {}
         : options.printTraces
+      const processors: Array<SpanProcessor> = []
+      if (!settings.disabled) {
+        processors.push(batch.processor)
+        if (terminal !== undefined) processors.push(new SimpleSpanProcessor(new TerminalExporter(terminal)))
+      }
       return make(settings, processors, {
         metrics: settings.metrics.enabled ? metricsPipeline(settings.metrics, warn, outages) : undefined,
         printMetrics: settings.disabled ? undefined : terminal,
@@ -337,7 +333,7 @@ export const make = (
     OtelTracer.OtelTracerProvider,
     Effect.acquireRelease(
       Effect.sync(() => {
-        const provider = new RecordingTracerProvider({ resource, sampler, spanProcessors, spanLimits }, sourceFor)
+        const provider = new RecordingTracerProvider({ resource, sampler, spanProcessors, spanLimits }, tracerFor)
         const unregister = options.registerGlobal === true
           ? register(provider, settings.propagators, options.warn)
           : () => {}
@@ -360,14 +356,29 @@ export const make = (
   const followsParent = !settings.disabled && settings.sampler.startsWith("parentbased_")
   // A child of an unsampled span is never sampled with these: it need not be made at all.
   const unsampledChildren = followsParent || settings.disabled || settings.sampler === "always_off"
-  const sourceFor = (scope: InstrumentationScope) =>
-    new SpanSource(resource, scope, sampler, followsParent, spanProcessors, spanLimits)
+  // One tracer per scope, as the SDK keeps them: the Effect tracer and `OtelTracer` share this
+  // library's, so their spans go out under one scope.
+  const tracers = new Map<string, RecordTracer>()
+  const tracerFor = (name: string, scopeVersion?: string, schemaUrl?: string): RecordTracer => {
+    const key = `${name}@${scopeVersion ?? ""}:${schemaUrl ?? ""}`
+    let tracer = tracers.get(key)
+    if (tracer === undefined) {
+      const scope: InstrumentationScope = {
+        name,
+        ...(scopeVersion !== undefined ? { version: scopeVersion } : {}),
+        ...(schemaUrl !== undefined ? { schemaUrl } : {})
+      }
+      tracer = new RecordTracer(new SpanSource(resource, scope, sampler, followsParent, spanProcessors, spanLimits))
+      tracers.set(key, tracer)
+    }
+    return tracer
+  }
   const tracer = Layer.effect(
     Tracer.Tracer,
     // Made once the provider is up: it registers the context manager the tracer looks for.
     Effect.map(
       Effect.service(OtelTracer.OtelTracerProvider),
-      () => SdkTracer.make(sourceFor({ name: "beluga-o11y", version }), { unsampledChildren })
+      () => SdkTracer.make(tracerFor("beluga-o11y", version).source, { unsampledChildren })
     )
   ).pipe(
     Layer.provideMerge(otelTracer),
@@ -387,28 +398,15 @@ export const make = (
  * flush and shutdown), with tracers that record into the library's span record.
  */
 class RecordingTracerProvider extends NodeTracerProvider {
-  private readonly tracers = new Map<string, RecordTracer>()
-
   constructor(
     config: ConstructorParameters<typeof NodeTracerProvider>[0],
-    private readonly sourceFor: (scope: InstrumentationScope) => SpanSource
+    private readonly tracerFor: (name: string, version?: string, schemaUrl?: string) => RecordTracer
   ) {
     super(config)
   }
 
   override getTracer(name: string, scopeVersion?: string, options?: Otel.TracerOptions): Otel.Tracer {
-    const key = `${name}@${scopeVersion ?? ""}:${options?.schemaUrl ?? ""}`
-    let tracer = this.tracers.get(key)
-    if (tracer === undefined) {
-      const scope: InstrumentationScope = {
-        name,
-        ...(scopeVersion !== undefined ? { version: scopeVersion } : {}),
-        ...(options?.schemaUrl !== undefined ? { schemaUrl: options.schemaUrl } : {})
-      }
-      tracer = new RecordTracer(this.sourceFor(scope))
-      this.tracers.set(key, tracer)
-    }
-    return tracer
+    return this.tracerFor(name, scopeVersion, options?.schemaUrl)
   }
 }
 
@@ -480,17 +478,6 @@ const metricsPipeline = (
   }
 }
 
-const noStats: DeliveryStats = {
-  exportedSpans: 0,
-  failedSpans: 0,
-  rejectedSpans: 0,
-  failedExports: 0,
-  droppedSpans: 0,
-  queuedSpans: 0,
-  retries: 0,
-  lastError: undefined
-}
-
 /**
  * The metrics side of the layer: the GenAI recorder the combinators find in their context, the
  * SDK meter provider whose periodic reader collects it with Effect's own `Metric`s and the OTel
@@ -510,7 +497,7 @@ const makeMetrics = (
   const pipeline = options.metrics
   // Recorded when exported, or when the summary is printed at exit.
   if (pipeline === undefined && options.printMetrics === undefined && options.recordMetrics !== true) {
-    return { layer: Layer.empty, shutdown: Effect.void, stats: Effect.succeed(noStats) }
+    return { layer: Layer.empty, shutdown: Effect.void, stats: Effect.succeed(noDeliveries) }
   }
   const recorder = new Recorder(GenAI.Metrics, {
     temporality: pipeline?.settings.temporality ?? "cumulative",
@@ -548,7 +535,7 @@ const makeMetrics = (
       : shutdownMeters(provider, pipeline, options)
     return Effect.andThen(flush, Effect.sync(() => printSummary(recorder, options.printMetrics)))
   })
-  return { layer: recorderLayer, shutdown, stats: Effect.sync(() => pipeline?.stats() ?? noStats) }
+  return { layer: recorderLayer, shutdown, stats: Effect.sync(() => pipeline?.stats() ?? noDeliveries) }
 }
 
 /** The last collection goes out within the shutdown bound, like the spans. */
@@ -557,27 +544,19 @@ const shutdownMeters = (
   pipeline: MetricsPipeline,
   options: { readonly shutdownTimeout: Duration.Input; readonly warn: (message: string) => void }
 ) =>
-  Effect.promise(() => {
-    pipeline.beginShutdown()
-    // A failed export is already reported; it must never fail the user's program.
-    return provider.shutdown().catch(() => {})
-  }).pipe(
-    Effect.timeoutOption(options.shutdownTimeout),
-    Effect.flatMap((done) =>
-      Effect.sync(() => {
-        if (done._tag === "Some") return
-        const lost = pipeline.abort()
-        const { lastError } = pipeline.stats()
-        options.warn(
-          `beluga-o11y: gave up sending the last metrics after ${
-            Duration.format(Duration.fromInputUnsafe(options.shutdownTimeout))
-          }` +
-            (lastError !== undefined ? ` (last export error: ${lastError})` : "") +
-            `; ${lost} metric data point${lost === 1 ? "" : "s"} in flight were not delivered`
-        )
-      })
-    ),
-    Effect.interruptible
+  bounded(
+    () => {
+      pipeline.beginShutdown()
+      return provider.shutdown()
+    },
+    options,
+    {
+      doing: "sending the last metrics",
+      unit: "metric data point",
+      where: "in flight",
+      abort: pipeline.abort,
+      stats: pipeline.stats
+    }
   )
 
 const printSummary = (recorder: Recorder, terminal: TerminalOptions | undefined): void => {
@@ -604,23 +583,51 @@ const shutdown = (
     readonly abort?: (() => number) | undefined
   }
 ) =>
-  Effect.promise(() => {
-    options.beginShutdown?.()
-    // A failed export is already reported; it must never fail the user's program.
-    return provider.forceFlush().then(() => provider.shutdown()).catch(() => provider.shutdown()).catch(() => {})
-  }).pipe(
+  bounded(
+    () => {
+      options.beginShutdown?.()
+      return provider.forceFlush().then(() => provider.shutdown()).catch(() => provider.shutdown())
+    },
+    options,
+    {
+      doing: "flushing spans",
+      unit: "span",
+      where: "in flight or queued",
+      abort: () => options.abort?.() ?? 0,
+      stats: options.stats
+    }
+  )
+
+/**
+ * Runs `close` within `shutdownTimeout`; past it, ends what is in flight and says what was lost.
+ * Spans and metrics shut down alike.
+ */
+const bounded = (
+  close: () => Promise<unknown>,
+  options: { readonly shutdownTimeout: Duration.Input; readonly warn: (message: string) => void },
+  gaveUp: {
+    readonly doing: string
+    readonly unit: string
+    readonly where: string
+    /** Ends the exports in flight; returns the items lost. */
+    readonly abort: () => number
+    readonly stats: () => DeliveryStats
+  }
+) =>
+  // A failed export is already reported; it must never fail the user's program.
+  Effect.promise(() => close().catch(() => {})).pipe(
     Effect.timeoutOption(options.shutdownTimeout),
     Effect.flatMap((done) =>
       Effect.sync(() => {
         if (done._tag === "Some") return
-        const lost = options.abort?.() ?? 0
-        const { lastError } = options.stats()
+        const lost = gaveUp.abort()
+        const { lastError } = gaveUp.stats()
         options.warn(
-          `beluga-o11y: gave up flushing spans after ${
+          `beluga-o11y: gave up ${gaveUp.doing} after ${
             Duration.format(Duration.fromInputUnsafe(options.shutdownTimeout))
           }` +
             (lastError !== undefined ? ` (last export error: ${lastError})` : "") +
-            `; ${lost} span${lost === 1 ? "" : "s"} in flight or queued were not delivered`
+            `; ${lost} ${gaveUp.unit}${lost === 1 ? "" : "s"} ${gaveUp.where} were not delivered`
         )
       })
     ),

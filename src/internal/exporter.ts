@@ -28,6 +28,18 @@ export interface DeliveryStats {
   readonly lastError: string | undefined
 }
 
+/** Nothing delivered and nothing lost: where there is no export (metrics off, in-memory tests). */
+export const noDeliveries: DeliveryStats = {
+  exportedSpans: 0,
+  failedSpans: 0,
+  rejectedSpans: 0,
+  failedExports: 0,
+  droppedSpans: 0,
+  queuedSpans: 0,
+  retries: 0,
+  lastError: undefined
+}
+
 /**
  * The collectors whose failure one reporter has announced. Traces and metrics usually go to the
  * same collector: when it is down, the user hears it once, from whichever signal failed first.
