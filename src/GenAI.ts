@@ -1078,16 +1078,7 @@ const traced = <A>(spec: Spec<A>) => {
         if (recorder !== undefined) {
           return metered(self, span, end, settings, recorder, prepared.metricFor(), true)
         }
-        const observed = end === undefined || !span.sampled ? self : Effect.map(self, (result) => {
-          // An extractor that throws must not fail the call it observes: its attributes are lost.
-          try {
-            end(result, putOn(span), settings)
-          } catch {
-            // ignored, see above
-          }
-          return result
-        })
-        return Effect.withParentSpan(observed, span, { captureStackTrace: false })
+        return Effect.withParentSpan(annotated(self, span, end, settings), span, { captureStackTrace: false })
       })
     })
 }
@@ -1232,8 +1223,8 @@ class StreamSpan {
   record(exit: Exit.Exit<unknown, unknown>): void {
     if (this.recorded) return
     this.recorded = true
+    const failed = exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)
     if (this.recorder !== undefined && this.metric !== undefined) {
-      const failed = exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)
       const usage = this.accumulator.usage
       const observed = {
         responseModel: this.accumulator.model,
@@ -1254,7 +1245,6 @@ class StreamSpan {
     }
     if (this.span.sampled) {
       const put = putOn(this.span)
-      const failed = exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)
       const abandoned = !this.completed && !failed
       const accumulator = this.accumulator
       if (this.firstChunkNanos !== undefined) {
@@ -1337,37 +1327,33 @@ const observeCall = <A, O, E, R>(
   }
 ): Effect.Effect<A, E, R> => {
   const { describe, recorder, settings, span, spec } = context
-  const end = spec.end
-  if (recorder === undefined) {
-    return end === undefined || !span.sampled ? self : Effect.tap(self, (result) =>
-      Effect.sync(() => {
-        try {
-          end(describe(result), putOn(span), settings)
-        } catch {
-          // as in `traced`: a throwing extractor loses its attributes, not the call
-        }
-      }))
-  }
-  const metric = metricsOf(spec)
-  const start = nowMillis()
-  const observedSelf = Effect.map(self, (result) => {
-    let observed = noObservation
-    if (end !== undefined) {
-      try {
-        observed = observe(end, describe(result), span, settings)
-      } catch {
-        // as in `traced`: a throwing extractor loses its attributes, not the call
-      }
+  const specEnd = spec.end
+  // The spec describes the provider's outcome: `describe` turns the call's result into one (inside
+  // the extractor's guard, so a `describe` that throws loses the attributes, not the call).
+  const end = specEnd === undefined
+    ? undefined
+    : (result: A, put: Put, forEnd: GenAISettings) => specEnd(describe(result), put, forEnd)
+  return recorder === undefined
+    ? annotated(self, span, end, settings)
+    : metered(self, span, end, settings, recorder, metricsOf(spec), false)
+}
+
+/** Without metrics: a sampled span gets the result's attributes. */
+const annotated = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  span: Tracer.Span,
+  end: Spec<A>["end"],
+  settings: GenAISettings
+): Effect.Effect<A, E, R> =>
+  end === undefined || !span.sampled ? self : Effect.map(self, (result) => {
+    // An extractor that throws must not fail the call it observes: its attributes are lost.
+    try {
+      end(result, putOn(span), settings)
+    } catch {
+      // ignored, see above
     }
-    const now = nowMillis()
-    metric.record(recorder, span, observed, (now - start) / 1000, undefined, now)
     return result
   })
-  return Effect.tapCause(
-    observedSelf,
-    (cause) => Effect.sync(() => recordFailure(metric, recorder, span, cause, start))
-  )
-}
 
 /**
  * `error.type` for a failed span: the error's own `errorType` string if it has one (a provider's
