@@ -16,7 +16,7 @@
  * Everything else — the export interval and timeout, other producers (Effect's `Metric` module),
  * instruments created through the OTel metrics API — stays the SDK's.
  */
-import type { Attributes, HrTime } from "@opentelemetry/api"
+import type { Attributes } from "@opentelemetry/api"
 import { ValueType } from "@opentelemetry/api"
 import type { Resource } from "@opentelemetry/resources"
 import {
@@ -30,6 +30,7 @@ import {
 } from "@opentelemetry/sdk-metrics"
 import * as Context from "effect/Context"
 import type { ExemplarFilter, TemporalityPreference } from "./config.ts"
+import { toHrTime } from "./span.ts"
 
 /** One histogram this library records. */
 export interface HistogramDefinition {
@@ -81,9 +82,11 @@ export class AttributeSet {
 class Series {
   readonly counts: Float64Array
   // The aligned-bucket reservoir, one slot per bucket, in flat arrays: a measurement allocates nothing.
+  // The span's ids, not the span: an exemplar must not keep a finished span (and its content) alive.
   readonly exemplarValues: Float64Array
   readonly exemplarTimes: Float64Array
-  readonly exemplarSpans: Array<SpanRef | undefined>
+  readonly exemplarTraceIds: Array<string | undefined>
+  readonly exemplarSpanIds: Array<string | undefined>
   count = 0
   sum = 0
   min = Infinity
@@ -99,7 +102,8 @@ class Series {
     this.lifetimeCounts = new Float64Array(buckets)
     this.exemplarValues = new Float64Array(buckets)
     this.exemplarTimes = new Float64Array(buckets)
-    this.exemplarSpans = Array.from({ length: buckets }, () => undefined)
+    this.exemplarTraceIds = Array.from({ length: buckets }, () => undefined)
+    this.exemplarSpanIds = Array.from({ length: buckets }, () => undefined)
   }
   reset(nowNanos: bigint): void {
     this.counts.fill(0)
@@ -175,7 +179,8 @@ export class Histogram {
     ) {
       series.exemplarValues[bucket] = value
       series.exemplarTimes[bucket] = now
-      series.exemplarSpans[bucket] = span
+      series.exemplarTraceIds[bucket] = span.traceId
+      series.exemplarSpanIds[bucket] = span.spanId
     }
   }
 
@@ -189,14 +194,14 @@ export class Histogram {
     for (const series of this.series.values()) {
       if (delta && series.count === 0) continue
       const exemplars: Array<Exemplar> = []
-      for (let i = 0; i < series.exemplarSpans.length; i++) {
-        const span = series.exemplarSpans[i]
-        if (span === undefined) continue
+      for (let i = 0; i < series.exemplarTraceIds.length; i++) {
+        const traceId = series.exemplarTraceIds[i]
+        if (traceId === undefined) continue
         exemplars.push({
           value: series.exemplarValues[i]!,
           timeUnixNano: BigInt(Math.round((series.exemplarTimes[i]! + wallOffset) * 1e6)),
-          traceId: span.traceId,
-          spanId: span.spanId
+          traceId,
+          spanId: series.exemplarSpanIds[i]!
         })
       }
       dataPoints.push({
@@ -213,7 +218,7 @@ export class Histogram {
       })
       // Exemplars describe one collection interval whatever the temporality: a bucket that saw
       // nothing new since gets none, instead of repeating an old trace forever.
-      series.exemplarSpans.fill(undefined)
+      series.exemplarTraceIds.fill(undefined)
       if (delta) series.reset(nowNanos)
     }
     if (dataPoints.length === 0) return undefined
@@ -316,8 +321,6 @@ const epochNanos = (): bigint => BigInt(Date.now()) * 1_000_000n
  * bigint nanoseconds, because a measurement must cost next to nothing.
  */
 export const nowMillis = (): number => performance.timeOrigin + performance.now()
-
-const toHrTime = (nanos: bigint): HrTime => [Number(nanos / 1_000_000_000n), Number(nanos % 1_000_000_000n)]
 
 /**
  * The value below which `quantile` of the measurements fall, estimated from bucket counts by
