@@ -228,18 +228,19 @@ export const parseHttpUrl = (value: string): URL | undefined => {
 }
 
 /**
- * The OTLP spec's path rule: the general endpoint is a base to which `v1/traces` is appended,
- * the traces-specific endpoint is used exactly as given.
+ * The OTLP spec's path rule: the general endpoint is a base to which `v1/traces` (`v1/metrics`) is
+ * appended, a signal's own endpoint is used exactly as given. An explicit option beats both
+ * variables; between the variables the signal's own one wins.
  */
-export const tracesUrlFromBase = (base: URL): string => {
-  const href = base.href
-  return `${href.endsWith("/") ? href : `${href}/`}v1/traces`
-}
-
-/** The traces rule for metrics: `v1/metrics` appended to the base endpoint. */
-export const metricsUrlFromBase = (base: URL): string => {
-  const href = base.href
-  return `${href.endsWith("/") ? href : `${href}/`}v1/metrics`
+const signalUrl = (
+  signal: "traces" | "metrics",
+  own: { readonly option: URL | undefined; readonly variable: Option.Option<URL> },
+  base: { readonly option: URL | undefined; readonly variable: Option.Option<URL> }
+): string => {
+  if (own.option !== undefined) return own.option.href
+  if (base.option === undefined && Option.isSome(own.variable)) return own.variable.value.href
+  const href = (base.option ?? Option.getOrElse(base.variable, () => new URL(defaults.endpoint))).href
+  return `${href.endsWith("/") ? href : `${href}/`}v1/${signal}`
 }
 
 /** `OTEL_METRICS_EXPORTER`: `otlp` or `none`; other exporters are not built in. */
@@ -432,14 +433,8 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
 
   const overrideEndpoint = yield* optionUrl("endpoint", overrides.endpoint)
   const overrideTracesEndpoint = yield* optionUrl("tracesEndpoint", overrides.tracesEndpoint)
-  // An explicit option beats both variables; between the variables the traces-specific one wins.
-  const tracesUrl = overrideTracesEndpoint !== undefined
-    ? overrideTracesEndpoint.href
-    : overrideEndpoint !== undefined
-    ? tracesUrlFromBase(overrideEndpoint)
-    : Option.isSome(env.tracesEndpoint)
-    ? env.tracesEndpoint.value.href
-    : tracesUrlFromBase(Option.getOrElse(env.endpoint, () => new URL(defaults.endpoint)))
+  const base = { option: overrideEndpoint, variable: env.endpoint }
+  const tracesUrl = signalUrl("traces", { option: overrideTracesEndpoint, variable: env.tracesEndpoint }, base)
 
   const headerOverride = overrides.headers === undefined
     ? undefined
@@ -563,13 +558,11 @@ const metricsSettings = Effect.fnUntraced(function*(
 ) {
   const options = typeof overrides.metrics === "object" ? overrides.metrics : {}
   const overrideMetricsEndpoint = yield* optionUrl("metrics.endpoint", options.endpoint)
-  const url = overrideMetricsEndpoint !== undefined
-    ? overrideMetricsEndpoint.href
-    : overrideEndpoint !== undefined
-    ? metricsUrlFromBase(overrideEndpoint)
-    : Option.isSome(env.metricsEndpoint)
-    ? env.metricsEndpoint.value.href
-    : metricsUrlFromBase(Option.getOrElse(env.endpoint, () => new URL(defaults.endpoint)))
+  const url = signalUrl(
+    "metrics",
+    { option: overrideMetricsEndpoint, variable: env.metricsEndpoint },
+    { option: overrideEndpoint, variable: env.endpoint }
+  )
   const intervalMillis = options.exportIntervalMillis ??
     Option.getOrElse(env.metricInterval, () => defaults.metricExportIntervalMillis)
   const exportTimeoutMillis = options.exportTimeoutMillis ??
