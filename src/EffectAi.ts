@@ -41,6 +41,7 @@ import * as ChatModel from "./ChatModel.ts"
 import * as Embedder from "./Embedder.ts"
 import * as GenAI from "./GenAI.ts"
 import { isChatSpan } from "./internal/effectAi.ts"
+import { annotateEmbeddings, annotateInference } from "./internal/effectAiAnnotate.ts"
 
 /**
  * Request parameters effect/ai's call options do not carry, sent with every call of the model.
@@ -313,7 +314,7 @@ export const languageModel = (
   const prepare = (providerOptions: LanguageModel.ProviderOptions, stream: boolean) =>
     Effect.gen(function*() {
       const request = toChatRequest(providerOptions, options)
-      const annotate = yield* GenAI.annotateInference(providerOptions.span, {
+      const annotate = yield* annotateInference(providerOptions.span, {
         ...ChatModel.toGenAIRequest(provider, request),
         ...(stream ? { stream: true } : {})
       })
@@ -373,7 +374,7 @@ export const embeddingModel = (provider: Embedder.Provider): Effect.Effect<Embed
       Effect.gen(function*() {
         const span = yield* Effect.currentSpan.pipe(Effect.orElseSucceed(() => undefined))
         const observe = span !== undefined
-          ? yield* GenAI.annotateEmbeddings(span, Embedder.toGenAIRequest(provider))
+          ? yield* annotateEmbeddings(span, Embedder.toGenAIRequest(provider))
           : undefined
         const call = provider.embed(inputs)
         const result = yield* (observe !== undefined ? observe(call, Embedder.toOutcome) : call).pipe(

@@ -1,0 +1,283 @@
+/**
+ * The span maker: every GenAI combinator is a thin shell over {@link traced} (one call, one span)
+ * or {@link tracedStream} (one span over a whole stream, ended exactly once). A span is named and
+ * kinded by its operation's {@link Spec}, gets the request attributes as it starts and the
+ * result's when it succeeds, and the call's metrics are recorded beside it.
+ */
+import type * as Otel from "@opentelemetry/api"
+import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as Pull from "effect/Pull"
+import * as References from "effect/References"
+import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
+import { StreamAccumulator } from "./accumulator.ts"
+import type { GenAISettings } from "./config.ts"
+import { errorType } from "./errors.ts"
+import { type AttributeSet, CurrentRecorder, type Histogram, nowMillis, type Recorder } from "./metrics.ts"
+import type { StreamPart } from "./model.ts"
+import { type Attributes, into, putOn, putResponse, Settings, type Spec } from "./operation.ts"
+import { annotated, metered, OperationMetrics } from "./operationMetrics.ts"
+import * as N from "./semconv.ts"
+import { isSdkTracer, StartAttributes, toAttributes, unsampledHere } from "./tracer.ts"
+
+/**
+ * What every GenAI span shares, streamed or not: its name, its kind, and its start attributes.
+ * The start attributes depend only on the request and the settings, so they are built once per
+ * settings object, not once per call.
+ */
+class Prepared<A> {
+  readonly name: string
+  private cachedFor: GenAISettings | undefined = undefined
+  private cached: Otel.Attributes = {}
+  private request: Attributes = {}
+  private metric: OperationMetrics | undefined = undefined
+
+  // A class, not closures: a `ChatModel` prepares a spec per call, and closures made per call were
+  // measurable (named closures more so, under tsx).
+  constructor(readonly spec: Spec<A>) {
+    this.name = spec.target !== undefined && spec.target !== "" ? `${spec.operation} ${spec.target}` : spec.operation
+  }
+
+  /** The settings in force for this fiber, and the span options that start the span. */
+  optionsFor(fiber: Fiber.Fiber<unknown, unknown>) {
+    const settings = fiber.getRef(Settings)
+    const spec = this.spec
+    if (this.cachedFor !== settings) {
+      const attributes: Attributes = { [N.ATTR_GEN_AI_OPERATION_NAME]: spec.operation }
+      spec.start(into(attributes), settings)
+      this.cached = toAttributes(attributes)
+      this.request = attributes
+      this.cachedFor = settings
+      this.metric = undefined
+    }
+    // This library's tracer takes them through the annotations and sets them as the span
+    // starts, where a sampler sees them; any other tracer gets them the usual way.
+    const options: Tracer.SpanOptionsNoTrace = isSdkTracer(fiber.getRef(Tracer.Tracer))
+      ? { kind: spec.kind, annotations: Context.make(StartAttributes, this.cached) }
+      : { kind: spec.kind, attributes: this.cached }
+    return { settings, options }
+  }
+
+  /** The operation's metrics, from the request attributes of the last `optionsFor`. */
+  metricFor(): OperationMetrics {
+    return (this.metric ??= OperationMetrics.of(this.spec.operation, this.request))
+  }
+}
+
+/**
+ * Wraps `self` in a GenAI span: named and kinded per the conventions, request attributes set when
+ * the span starts, result attributes when it succeeds; the tracer adds `error.type` and the ERROR
+ * status when it fails.
+ */
+export const traced = <A>(spec: Spec<A>) => {
+  const prepared = new Prepared(spec)
+  const name = prepared.name
+  return <E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.withFiber((fiber) => {
+      const recorder = fiber.getRef(CurrentRecorder)
+      // Inside a trace that is not sampled no span is made; the metrics still count the call.
+      if (unsampledHere(fiber)) {
+        if (recorder === undefined) return self
+        const { settings } = prepared.optionsFor(fiber)
+        return metered(self, fiber.cache.span!, spec.end, settings, recorder, prepared.metricFor(), false)
+      }
+      const { options, settings } = prepared.optionsFor(fiber)
+      return Effect.useSpan(name, options, (span) => {
+        const end = spec.end
+        if (recorder !== undefined) {
+          return metered(self, span, end, settings, recorder, prepared.metricFor(), true)
+        }
+        return Effect.withParentSpan(annotated(self, span, end, settings), span, { captureStackTrace: false })
+      })
+    })
+}
+
+/**
+ * Wraps a stream of reply parts in one GenAI span that starts when the stream is run and ends
+ * exactly once, when the stream completes, fails, or its consumer stops early. The parts pass
+ * through unchanged; the span gets what they report (see {@link StreamAccumulator}), the time to
+ * the first content chunk, and `beluga.stream.abandoned` when it was cut short.
+ */
+export const tracedStream = (spec: Spec<never>) => {
+  const prepared = new Prepared(spec)
+  const name = prepared.name
+  return <E, R>(self: Stream.Stream<StreamPart, E, R>): Stream.Stream<StreamPart, E, R> =>
+    Stream.fromChannel(Channel.acquireUseRelease(
+      Effect.withFiber((fiber) => {
+        const { options, settings } = prepared.optionsFor(fiber)
+        const timed = fiber.getRef(References.TracerTimingEnabled)
+        return Effect.map(
+          Effect.makeSpan(name, options),
+          (span) =>
+            new StreamSpan(
+              span,
+              settings,
+              fiber.getRef(Clock.Clock),
+              timed,
+              fiber.getRef(CurrentRecorder),
+              () => prepared.metricFor()
+            )
+        )
+      }),
+      (state) =>
+        Channel.fromTransform((upstream, scope) =>
+          state.asParent(Effect.map(Channel.toTransform(self.channel)(upstream, scope), (pull) => state.observe(pull)))
+        ),
+      (state, exit) => Effect.sync(() => state.end(exit))
+    ))
+}
+
+/** One streamed span's state: what the parts reported so far, and whether the stream finished. */
+export class StreamSpan {
+  private readonly accumulator: StreamAccumulator
+  private readonly startNanos: bigint
+  private firstChunkNanos: bigint | undefined = undefined
+  private completed = false
+  private recorded = false
+  /** With metrics on: when the stream started and when the last content chunk came (`nowMillis()`). */
+  private readonly meteredFrom: number
+  private lastChunk: number | undefined = undefined
+  /** With metrics on: the chunk histograms and attributes, looked up once per stream and model. */
+  private chunks:
+    | {
+      readonly model: string | undefined
+      readonly first: Histogram
+      readonly next: Histogram
+      readonly attributes: AttributeSet
+    }
+    | undefined = undefined
+  private readonly metric: OperationMetrics | undefined
+
+  constructor(
+    readonly span: Tracer.Span,
+    private readonly settings: GenAISettings,
+    private readonly clock: Clock.Clock,
+    private readonly timed: boolean,
+    private readonly recorder: Recorder | undefined,
+    metricFor: () => OperationMetrics
+  ) {
+    // Content is kept only for a sampled span; the metrics need none.
+    this.accumulator = new StreamAccumulator(settings.captureContent && span.sampled, settings.maxContentLength)
+    this.metric = recorder !== undefined ? metricFor() : undefined
+    this.meteredFrom = recorder !== undefined ? nowMillis() : 0
+    // Time to first chunk counts from the span's start: the request.
+    this.startNanos = span.status._tag === "Started" && timed ? span.status.startTime : clock.currentTimeNanosUnsafe()
+  }
+
+  // The context with this span as the parent, built once per context it is run in: Effect's own
+  // `provideService` copies the context on every pull, which cost more than all the rest per chunk.
+  private base: Context.Context<any> | undefined = undefined
+  private withSpan: Context.Context<any> | undefined = undefined
+
+  /** Runs `effect` with this span as the parent, so work done while the stream runs nests under it. */
+  asParent<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return Effect.updateContext(effect, (context: Context.Context<R>) => {
+      if (context !== this.base || this.withSpan === undefined) {
+        this.base = context
+        this.withSpan = Context.add(context, Tracer.ParentSpan, this.span)
+      }
+      return this.withSpan as Context.Context<R>
+    })
+  }
+
+  /** Each pull: what it brings is observed, and the end of the stream is noted when it comes. */
+  observe<A extends ReadonlyArray<StreamPart>, E, Done, R>(pull: Pull.Pull<A, E, Done, R>): Pull.Pull<A, E, Done, R> {
+    // A span the sampler dropped, with metrics off, records nothing: no work per chunk.
+    if (!this.span.sampled && this.recorder === undefined) return this.asParent(pull)
+    return this.asParent(pull).pipe(
+      // The end of the stream, not of the consumer's interest: after `take`, no pull says Done.
+      Effect.tapCause((cause) => {
+        if (Pull.isDoneCause(cause)) this.completed = true
+        return Effect.void
+      }),
+      Effect.map((parts) => {
+        for (let i = 0; i < parts.length; i++) {
+          if (!this.accumulator.add(parts[i]!)) continue
+          if (this.firstChunkNanos === undefined) this.firstChunkNanos = this.clock.currentTimeNanosUnsafe()
+          if (this.recorder !== undefined) this.chunkMetrics(this.recorder, this.metric!)
+        }
+        return parts
+      })
+    )
+  }
+
+  /** A content chunk with metrics on: time to the first, then the time since the one before. */
+  private chunkMetrics(recorder: Recorder, metric: OperationMetrics): void {
+    const now = nowMillis()
+    const model = this.accumulator.model
+    let chunks = this.chunks
+    if (chunks === undefined || chunks.model !== model) {
+      chunks = {
+        model,
+        first: recorder.histogram(N.METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK),
+        next: recorder.histogram(N.METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK),
+        attributes: metric.sets(model, undefined).duration
+      }
+      this.chunks = chunks
+    }
+    if (this.lastChunk === undefined) {
+      chunks.first.record((now - this.meteredFrom) / 1000, chunks.attributes, this.span, now)
+    } else {
+      chunks.next.record((now - this.lastChunk) / 1000, chunks.attributes, this.span, now)
+    }
+    this.lastChunk = now
+  }
+
+  end(exit: Exit.Exit<unknown, unknown>): void {
+    this.record(exit)
+    this.span.end(this.timed ? this.clock.currentTimeNanosUnsafe() : 0n, exit)
+  }
+
+  /** Writes what the stream reported, and how it ended, on the span (which it does not end). */
+  record(exit: Exit.Exit<unknown, unknown>): void {
+    if (this.recorded) return
+    this.recorded = true
+    const failed = exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)
+    if (this.recorder !== undefined && this.metric !== undefined) {
+      const usage = this.accumulator.usage
+      const observed = {
+        responseModel: this.accumulator.model,
+        inputTokens: usage?.inputTokens,
+        outputTokens: usage?.outputTokens
+      }
+      const now = nowMillis()
+      // A stream its consumer stopped reading has no duration worth a bucket; its tokens still count.
+      const seconds = this.completed || failed ? (now - this.meteredFrom) / 1000 : undefined
+      this.metric.record(
+        this.recorder,
+        this.span,
+        observed,
+        seconds,
+        failed ? errorType(exit.cause) : undefined,
+        now
+      )
+    }
+    if (this.span.sampled) {
+      const put = putOn(this.span)
+      const abandoned = !this.completed && !failed
+      const accumulator = this.accumulator
+      if (this.firstChunkNanos !== undefined) {
+        put(N.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, Number(this.firstChunkNanos - this.startNanos) / 1e9)
+      }
+      putResponse(put, {
+        response: {
+          id: accumulator.id,
+          model: accumulator.model,
+          finishReasons: accumulator.finishReasons.length > 0 ? accumulator.finishReasons : undefined,
+          outputMessages: this.settings.captureContent
+            ? [accumulator.outputMessage(failed ? N.FinishReason.error : abandoned ? "abandoned" : N.FinishReason.stop)]
+            : undefined
+        },
+        usage: accumulator.usage
+      }, this.settings)
+      put(N.ATTR_BELUGA_STREAM_CONTENT_CHUNKS, accumulator.contentChunks)
+      if (abandoned) put(N.ATTR_BELUGA_STREAM_ABANDONED, true)
+    }
+  }
+}

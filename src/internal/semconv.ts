@@ -1,0 +1,414 @@
+/**
+ * Every name the library writes, in one place: the attribute, event, metric and span-name parts
+ * of the OpenTelemetry GenAI conventions (v1.41) and the general conventions the library uses,
+ * the library's own `beluga.*` names (registered in `semconv/`), and the well-known values. The
+ * public modules re-export what users need; a rename upstream is a change in this file only.
+ *
+ * All GenAI conventions are "Development" status upstream.
+ */
+import type { HistogramDefinition } from "./metrics.ts"
+
+// -----------------------------------------------------------------------------
+// Attribute names (experimental in semconv v1.41)
+// -----------------------------------------------------------------------------
+
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_DATA_SOURCE_ID = "gen_ai.data_source.id"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_OUTPUT_TYPE = "gen_ai.output.type"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_TEMPERATURE = "gen_ai.request.temperature"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_TOP_P = "gen_ai.request.top_p"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_TOP_K = "gen_ai.request.top_k"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_STOP_SEQUENCES = "gen_ai.request.stop_sequences"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_SEED = "gen_ai.request.seed"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY = "gen_ai.request.frequency_penalty"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY = "gen_ai.request.presence_penalty"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_CHOICE_COUNT = "gen_ai.request.choice.count"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_STREAM = "gen_ai.request.stream"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_REQUEST_ENCODING_FORMATS = "gen_ai.request.encoding_formats"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_RESPONSE_ID = "gen_ai.response.id"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_RESPONSE_MODEL = "gen_ai.response.model"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation.input_tokens"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT = "gen_ai.embeddings.dimension.count"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOOL_NAME = "gen_ai.tool.name"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOOL_CALL_ID = "gen_ai.tool.call.id"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOOL_TYPE = "gen_ai.tool.type"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOOL_DESCRIPTION = "gen_ai.tool.description"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_AGENT_ID = "gen_ai.agent.id"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_AGENT_NAME = "gen_ai.agent.name"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_AGENT_DESCRIPTION = "gen_ai.agent.description"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_AGENT_VERSION = "gen_ai.agent.version"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_WORKFLOW_NAME = "gen_ai.workflow.name"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOKEN_TYPE = "gen_ai.token.type"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_EVALUATION_NAME = "gen_ai.evaluation.name"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_EVALUATION_SCORE_VALUE = "gen_ai.evaluation.score.value"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_EVALUATION_SCORE_LABEL = "gen_ai.evaluation.score.label"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_EVALUATION_EXPLANATION = "gen_ai.evaluation.explanation"
+
+/** Content attributes: opt-in, JSON strings. @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOOL_DEFINITIONS = "gen_ai.tool.definitions"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_TOOL_CALL_RESULT = "gen_ai.tool.call.result"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT = "gen_ai.retrieval.query.text"
+/** @since 0.1.0 @category attributes */
+export const ATTR_GEN_AI_RETRIEVAL_DOCUMENTS = "gen_ai.retrieval.documents"
+
+/**
+ * Set on a streamed inference span the consumer stopped reading before the provider finished
+ * (`Stream.take`, interruption, a lost race, a closed scope). The conventions have no name for
+ * it. What was known by then (id, model, usage, content) is still recorded.
+ *
+ * @since 0.2.0
+ * @category attributes
+ */
+export const ATTR_BELUGA_STREAM_ABANDONED = "beluga.stream.abandoned"
+/** Chunks with content (text, reasoning or tool-call deltas) a streamed span saw. @since 0.2.0 @category attributes */
+export const ATTR_BELUGA_STREAM_CONTENT_CHUNKS = "beluga.stream.content_chunks"
+
+/** General semconv attributes the GenAI spans use. @since 0.1.0 @category attributes */
+export const ATTR_ERROR_TYPE = "error.type"
+/** @since 0.1.0 @category attributes */
+export const ATTR_SERVER_ADDRESS = "server.address"
+/** @since 0.1.0 @category attributes */
+export const ATTR_SERVER_PORT = "server.port"
+
+/**
+ * Deprecated names, emitted only when `OTEL_SEMCONV_STABILITY_OPT_IN` contains `gen_ai/dup`
+ * (or the `emitLegacyAttributes` option is set).
+ *
+ * @since 0.1.0
+ * @category attributes
+ */
+export const LEGACY_ATTR_GEN_AI_SYSTEM = "gen_ai.system"
+/** @since 0.1.0 @category attributes */
+export const LEGACY_ATTR_GEN_AI_USAGE_PROMPT_TOKENS = "gen_ai.usage.prompt_tokens"
+/** @since 0.1.0 @category attributes */
+export const LEGACY_ATTR_GEN_AI_USAGE_COMPLETION_TOKENS = "gen_ai.usage.completion_tokens"
+/** @since 0.1.0 @category attributes */
+export const LEGACY_ATTR_GEN_AI_OPENAI_REQUEST_SEED = "gen_ai.openai.request.seed"
+/** @since 0.1.0 @category attributes */
+export const LEGACY_ATTR_GEN_AI_OPENAI_REQUEST_RESPONSE_FORMAT = "gen_ai.openai.request.response_format"
+
+// -----------------------------------------------------------------------------
+// Well-known values
+// -----------------------------------------------------------------------------
+
+/** `gen_ai.operation.name` values. @since 0.1.0 @category values */
+export const Operation = {
+  chat: "chat",
+  generateContent: "generate_content",
+  textCompletion: "text_completion",
+  embeddings: "embeddings",
+  retrieval: "retrieval",
+  createAgent: "create_agent",
+  invokeAgent: "invoke_agent",
+  executeTool: "execute_tool",
+  invokeWorkflow: "invoke_workflow"
+} as const
+/** @since 0.1.0 @category values */
+export type OperationName = typeof Operation[keyof typeof Operation]
+
+/** `gen_ai.provider.name` values. @since 0.1.0 @category values */
+export const Provider = {
+  openai: "openai",
+  anthropic: "anthropic",
+  awsBedrock: "aws.bedrock",
+  azureAiInference: "azure.ai.inference",
+  azureAiOpenai: "azure.ai.openai",
+  cohere: "cohere",
+  deepseek: "deepseek",
+  gcpGemini: "gcp.gemini",
+  gcpGenAi: "gcp.gen_ai",
+  gcpVertexAi: "gcp.vertex_ai",
+  groq: "groq",
+  ibmWatsonxAi: "ibm.watsonx.ai",
+  mistralAi: "mistral_ai",
+  perplexity: "perplexity",
+  xAi: "x_ai"
+} as const
+/** Any provider name; the well-known ones autocomplete. @since 0.1.0 @category values */
+export type ProviderName = typeof Provider[keyof typeof Provider] | (string & {})
+
+/** `gen_ai.output.type` values. @since 0.1.0 @category values */
+export const OutputType = { text: "text", json: "json", image: "image", speech: "speech" } as const
+/** @since 0.1.0 @category values */
+export type OutputTypeName = typeof OutputType[keyof typeof OutputType] | (string & {})
+
+/** `gen_ai.token.type` values. @since 0.1.0 @category values */
+export const TokenType = { input: "input", output: "output" } as const
+
+/** Common `gen_ai.response.finish_reasons` values. @since 0.1.0 @category values */
+export const FinishReason = {
+  stop: "stop",
+  length: "length",
+  contentFilter: "content_filter",
+  toolCall: "tool_call",
+  error: "error"
+} as const
+/** @since 0.1.0 @category values */
+export type FinishReasonName = typeof FinishReason[keyof typeof FinishReason] | (string & {})
+
+// -----------------------------------------------------------------------------
+// Metrics (v1.41 client metrics; the agent, tool and workflow durations of the newer drafts)
+// -----------------------------------------------------------------------------
+
+/** Histogram of input and output tokens per call, `{token}`, by `gen_ai.token.type`. @since 0.3.0 @category metrics */
+export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = "gen_ai.client.token.usage"
+/** Histogram of GenAI client operation durations, `s`, with `error.type` on failure. @since 0.3.0 @category metrics */
+export const METRIC_GEN_AI_CLIENT_OPERATION_DURATION = "gen_ai.client.operation.duration"
+/** Histogram, streams only: seconds from the request to the first content chunk. @since 0.3.0 @category metrics */
+export const METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk"
+/**
+ * Histogram, streams only: for each content chunk after the first, the seconds since the one
+ * before. @since 0.3.0 @category metrics
+ */
+export const METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK = "gen_ai.client.operation.time_per_output_chunk"
+/** Histogram of `invoke_agent` durations, `s` (semantic-conventions drafts after v1.41). @since 0.3.0 @category metrics */
+export const METRIC_GEN_AI_INVOKE_AGENT_DURATION = "gen_ai.invoke_agent.duration"
+/** Histogram of `execute_tool` durations, `s` (drafts after v1.41). @since 0.3.0 @category metrics */
+export const METRIC_GEN_AI_EXECUTE_TOOL_DURATION = "gen_ai.execute_tool.duration"
+/** Histogram of `invoke_workflow` durations, `s` (drafts after v1.41). @since 0.3.0 @category metrics */
+export const METRIC_GEN_AI_WORKFLOW_DURATION = "gen_ai.workflow.duration"
+
+/** The advised bucket boundaries of the duration histograms, in seconds. @since 0.3.0 @category metrics */
+export const DURATION_BUCKETS: ReadonlyArray<number> = [
+  0.01,
+  0.02,
+  0.04,
+  0.08,
+  0.16,
+  0.32,
+  0.64,
+  1.28,
+  2.56,
+  5.12,
+  10.24,
+  20.48,
+  40.96,
+  81.92
+]
+/** The advised bucket boundaries of `gen_ai.client.token.usage` (powers of 4). @since 0.3.0 @category metrics */
+export const TOKEN_BUCKETS: ReadonlyArray<number> = Array.from({ length: 14 }, (_, i) => 4 ** i)
+
+/** Every histogram this library records: name, unit, description, buckets. @since 0.3.0 @category metrics */
+export const Metrics: ReadonlyArray<HistogramDefinition> = [
+  {
+    name: METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+    unit: "{token}",
+    description: "Number of input and output tokens used.",
+    boundaries: TOKEN_BUCKETS,
+    integer: true
+  },
+  {
+    name: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+    unit: "s",
+    description: "GenAI operation duration.",
+    boundaries: DURATION_BUCKETS,
+    integer: false
+  },
+  {
+    name: METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+    unit: "s",
+    description: "Time to receive the first chunk in a streaming operation.",
+    boundaries: DURATION_BUCKETS,
+    integer: false
+  },
+  {
+    name: METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+    unit: "s",
+    description: "Time per output chunk, for each chunk received after the first one.",
+    boundaries: DURATION_BUCKETS,
+    integer: false
+  },
+  {
+    name: METRIC_GEN_AI_INVOKE_AGENT_DURATION,
+    unit: "s",
+    description: "Duration of an agent invocation.",
+    boundaries: DURATION_BUCKETS,
+    integer: false
+  },
+  {
+    name: METRIC_GEN_AI_EXECUTE_TOOL_DURATION,
+    unit: "s",
+    description: "Duration of a tool execution.",
+    boundaries: DURATION_BUCKETS,
+    integer: false
+  },
+  {
+    name: METRIC_GEN_AI_WORKFLOW_DURATION,
+    unit: "s",
+    description: "Duration of a workflow invocation.",
+    boundaries: DURATION_BUCKETS,
+    integer: false
+  }
+]
+
+/** The duration histogram of each operation, next to its span name. @since 0.3.0 @category metrics */
+export const durationMetric: Readonly<Record<OperationName, string>> = {
+  chat: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  generate_content: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  text_completion: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  embeddings: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  retrieval: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  create_agent: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  invoke_agent: METRIC_GEN_AI_INVOKE_AGENT_DURATION,
+  execute_tool: METRIC_GEN_AI_EXECUTE_TOOL_DURATION,
+  invoke_workflow: METRIC_GEN_AI_WORKFLOW_DURATION
+}
+
+/**
+ * The span attributes a metric point may carry, per operation: bounded values only (no ids, no
+ * content), so the number of series stays that of the models, providers, tools and agents in use.
+ * `gen_ai.operation.name` is on every point.
+ */
+const inferenceMetricKeys = [
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT
+]
+const agentMetricKeys = [
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_AGENT_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT
+]
+export const metricAttributeKeys: Readonly<Record<OperationName, ReadonlyArray<string>>> = {
+  chat: inferenceMetricKeys,
+  generate_content: inferenceMetricKeys,
+  text_completion: inferenceMetricKeys,
+  embeddings: inferenceMetricKeys,
+  retrieval: [ATTR_GEN_AI_PROVIDER_NAME, ATTR_GEN_AI_DATA_SOURCE_ID, ...inferenceMetricKeys.slice(1)],
+  create_agent: agentMetricKeys,
+  invoke_agent: agentMetricKeys,
+  execute_tool: [ATTR_GEN_AI_TOOL_NAME, ATTR_GEN_AI_TOOL_TYPE],
+  invoke_workflow: [ATTR_GEN_AI_WORKFLOW_NAME]
+}
+
+// The provider values renamed since `gen_ai.system`, for the legacy attribute.
+export const legacySystemNames: Readonly<Record<string, string>> = {
+  "azure.ai.openai": "az.ai.openai",
+  "gcp.vertex_ai": "vertex_ai",
+  "gcp.gemini": "gemini",
+  "x_ai": "xai"
+}
+
+// -----------------------------------------------------------------------------
+// General conventions and the library's own names outside the GenAI spans
+// -----------------------------------------------------------------------------
+
+/** A session the call belongs to (general conventions). @since 0.1.0 @category attributes */
+export const ATTR_SESSION_ID = "session.id"
+/** The end user (general conventions). @since 0.1.0 @category attributes */
+export const ATTR_USER_ID = "user.id"
+/** The attributes a run's identity is made of, inherited by every span beneath. */
+export const identityKeys = [ATTR_GEN_AI_CONVERSATION_ID, ATTR_SESSION_ID, ATTR_USER_ID] as const
+
+/**
+ * The cost of an inference in the price table's currency (not in the conventions; Langfuse reads
+ * it as the generation's cost). @since 0.1.0 @category attributes
+ */
+export const ATTR_GEN_AI_USAGE_COST = "gen_ai.usage.cost"
+/** The currency of `gen_ai.usage.cost` and `beluga.rollup.cost`. */
+export const ATTR_BELUGA_COST_CURRENCY = "beluga.cost.currency"
+
+/** What an agent, workflow or run span adds up from the inference spans beneath it. */
+export const ATTR_BELUGA_ROLLUP_INFERENCES = "beluga.rollup.inferences"
+export const ATTR_BELUGA_ROLLUP_INPUT_TOKENS = "beluga.rollup.input_tokens"
+export const ATTR_BELUGA_ROLLUP_OUTPUT_TOKENS = "beluga.rollup.output_tokens"
+export const ATTR_BELUGA_ROLLUP_CACHE_READ_INPUT_TOKENS = "beluga.rollup.cache_read.input_tokens"
+export const ATTR_BELUGA_ROLLUP_CACHE_CREATION_INPUT_TOKENS = "beluga.rollup.cache_creation.input_tokens"
+export const ATTR_BELUGA_ROLLUP_REASONING_OUTPUT_TOKENS = "beluga.rollup.reasoning.output_tokens"
+export const ATTR_BELUGA_ROLLUP_COST = "beluga.rollup.cost"
+
+/** The event an evaluation of a response is recorded as. @since 0.1.0 @category events */
+export const EVENT_GEN_AI_EVALUATION_RESULT = "gen_ai.evaluation.result"
+
+/** Which attempt of a retried step a span is, from 1. @since 0.1.0 @category attributes */
+export const ATTR_BELUGA_ATTEMPT = "beluga.attempt"
+
+/** The event a provider call records before it retries, and its attributes. */
+export const EVENT_BELUGA_PROVIDER_RETRY = "beluga.provider.retry"
+export const ATTR_BELUGA_RETRY_DELAY_MS = "beluga.retry.delay_ms"
+export const ATTR_HTTP_REQUEST_RESEND_COUNT = "http.request.resend_count"
+export const ATTR_HTTP_RESPONSE_STATUS_CODE = "http.response.status_code"
+
+/** The exception event's attributes (general conventions). */
+export const EVENT_EXCEPTION = "exception"
+export const ATTR_EXCEPTION_TYPE = "exception.type"
+export const ATTR_EXCEPTION_MESSAGE = "exception.message"
+export const ATTR_EXCEPTION_STACKTRACE = "exception.stacktrace"
+
+/** Resource attributes. */
+export const ATTR_SERVICE_NAME = "service.name"
+export const ATTR_SERVICE_VERSION = "service.version"
+export const ATTR_TELEMETRY_DISTRO_NAME = "telemetry.distro.name"
+export const ATTR_TELEMETRY_DISTRO_VERSION = "telemetry.distro.version"
+/** This library's name: the distribution, and the instrumentation scope of its spans and metrics. */
+export const LIBRARY_NAME = "beluga-o11y"
+
+/** The series a histogram's measurements go to past its cardinality limit (metrics SDK spec). */
+export const ATTR_OTEL_METRIC_OVERFLOW = "otel.metric.overflow"
+
+/** Effect's own span attributes (see `semconv/registry/effect.yaml`). */
+export const ATTR_EFFECT_FIBER_INTERRUPTED = "effect.fiber.interrupted"
