@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "./semconv.ts"
 
 /**
  * Invalid tracing configuration: which variable (or option), the value found, and what is accepted.
@@ -147,9 +148,23 @@ const contentCaptureValues = ["true", "false", "NO_CONTENT", "SPAN_ONLY", "SPAN_
 
 const oneOf = (values: ReadonlyArray<string>) => `one of ${values.map((v) => JSON.stringify(v)).join(", ")}`
 
-/**
- * Reads one variable as a string. An empty value counts as unset, as the OTel spec requires.
- */
+/** An explicit option, else the variable, else the default. */
+const setting = <A>(option: A | undefined, variable: Option.Option<A>, fallback: A): A =>
+  option ?? Option.getOrElse(variable, () => fallback)
+
+/** Fails with a `TracingConfigError` unless `ok`. */
+const ensure = (ok: boolean, variable: string, value: unknown, expected: string) =>
+  ok ? Effect.void : Effect.fail(new TracingConfigError({ variable, value: String(value), expected }))
+
+/** A whole number of at least `minimum`; only an option can miss that, a variable is checked as it is read. */
+const ensureWhole = (variable: string, value: number, minimum: number, expected: string) =>
+  ensure(Number.isInteger(value) && value >= minimum, variable, value, expected)
+
+/** An explicit option, when given, must be one of `values`: the types do not hold for untyped callers. */
+const ensureOneOf = <A extends string>(variable: string, value: A | undefined, values: ReadonlyArray<A>) =>
+  ensure(value === undefined || values.includes(value), variable, value, oneOf(values))
+
+/** Reads one variable as a string. An empty value counts as unset, as the OTel spec requires. */
 const raw = (name: string): Effect.Effect<Option.Option<string>> =>
   Config.option(Config.String(name)).pipe(
     Effect.map(Option.filter((value) => value.trim() !== "")),
@@ -158,57 +173,58 @@ const raw = (name: string): Effect.Effect<Option.Option<string>> =>
   )
 
 /**
- * Decodes one variable with a Schema and turns a decode failure into a `TracingConfigError`.
+ * Reads one variable and parses it; text that `parse` turns into `undefined` fails with a
+ * `TracingConfigError` carrying the text as `shown` renders it.
  */
+const parsed = <A>(
+  name: string,
+  expected: string,
+  parse: (text: string) => A | undefined,
+  shown: (text: string) => string = (text) => text
+): Effect.Effect<Option.Option<A>, TracingConfigError> =>
+  Effect.flatMap(raw(name), (text) => {
+    if (Option.isNone(text)) return Effect.succeedNone
+    const value = parse(text.value)
+    return value !== undefined
+      ? Effect.succeedSome(value)
+      : Effect.fail(new TracingConfigError({ variable: name, value: shown(text.value), expected }))
+  })
+
+/** Decodes one variable with a Schema; a value that does not decode or fails `check` is an error. */
 const decoded = <S extends Schema.ConstraintDecoder<unknown>>(
   name: string,
   schema: S,
   expected: string,
   check: (value: S["Type"]) => boolean = () => true
-): Effect.Effect<Option.Option<S["Type"]>, TracingConfigError> =>
-  Effect.flatMap(raw(name), (value) => {
-    if (Option.isNone(value)) return Effect.succeedNone
-    const result = Schema.decodeUnknownOption(schema)(value.value.trim())
-    return Option.isSome(result) && check(result.value)
-      ? Effect.succeedSome(result.value)
-      : Effect.fail(new TracingConfigError({ variable: name, value: value.value, expected }))
-  })
+) =>
+  parsed(
+    name,
+    expected,
+    (text): S["Type"] | undefined =>
+      Option.getOrUndefined(Option.filter(Schema.decodeUnknownOption(schema)(text.trim()), check))
+  )
 
 const literal = <A extends string>(
   name: string,
   values: ReadonlyArray<A>,
   normalize: (s: string) => string = (s) => s.trim().toLowerCase()
-): Effect.Effect<Option.Option<A>, TracingConfigError> =>
-  Effect.flatMap(raw(name), (value) => {
-    if (Option.isNone(value)) return Effect.succeedNone
-    const found = values.find((v) => v === normalize(value.value))
-    return found !== undefined
-      ? Effect.succeedSome(found)
-      : Effect.fail(new TracingConfigError({ variable: name, value: value.value, expected: oneOf(values) }))
-  })
+) => parsed(name, oneOf(values), (text) => values.find((v) => v === normalize(text)))
 
 const NonNegativeInt = Schema.NumberFromString.pipe(Schema.decodeTo(Schema.Int))
 const positiveInt = (name: string) => decoded(name, NonNegativeInt, "a whole number greater than 0", (n) => n > 0)
 const nonNegativeInt = (name: string, unit: string) =>
   decoded(name, NonNegativeInt, `a whole number of ${unit}, 0 or more`, (n) => n >= 0)
 
-const boolean = (name: string) => literal(name, ["true", "false"])
+const boolean = (name: string) => Effect.map(literal(name, ["true", "false"]), Option.map((v) => v === "true"))
 
 /** An http(s) URL, the form every OTLP/HTTP endpoint variable takes. */
-const endpoint = (name: string) =>
-  Effect.flatMap(raw(name), (value) => {
-    if (Option.isNone(value)) return Effect.succeedNone
-    const url = parseHttpUrl(value.value.trim())
-    return url !== undefined
-      ? Effect.succeedSome(url)
-      : Effect.fail(
-        new TracingConfigError({
-          variable: name,
-          value: redactUrlText(value.value),
-          expected: "an absolute http:// or https:// URL such as http://localhost:4318"
-        })
-      )
-  })
+const endpointUrl = (name: string) =>
+  parsed(
+    name,
+    "an absolute http:// or https:// URL such as http://localhost:4318",
+    (text) => parseHttpUrl(text.trim()),
+    redactUrlText
+  )
 
 /**
  * An endpoint as text fit for an error message: credentials (`user:password@`) and the query
@@ -228,97 +244,42 @@ export const parseHttpUrl = (value: string): URL | undefined => {
 }
 
 /**
- * The OTLP spec's path rule: the general endpoint is a base to which `v1/traces` (`v1/metrics`) is
- * appended, a signal's own endpoint is used exactly as given. An explicit option beats both
- * variables; between the variables the signal's own one wins.
- */
-const signalUrl = (
-  signal: "traces" | "metrics",
-  own: { readonly option: URL | undefined; readonly variable: Option.Option<URL> },
-  base: { readonly option: URL | undefined; readonly variable: Option.Option<URL> }
-): string => {
-  if (own.option !== undefined) return own.option.href
-  if (base.option === undefined && Option.isSome(own.variable)) return own.variable.value.href
-  const href = (base.option ?? Option.getOrElse(base.variable, () => new URL(defaults.endpoint))).href
-  return `${href.endsWith("/") ? href : `${href}/`}v1/${signal}`
-}
-
-/** `OTEL_METRICS_EXPORTER`: `otlp` or `none`; other exporters are not built in. */
-const metricsExporter = Effect.flatMap(raw("OTEL_METRICS_EXPORTER"), (value) => {
-  if (Option.isNone(value)) return Effect.succeed(true)
-  const names = value.value.split(",").map((name) => name.trim().toLowerCase()).filter((name) => name !== "")
-  if (names.length === 1 && names[0] === "none") return Effect.succeed(false)
-  return names.length > 0 && names.every((name) => name === "otlp")
-    ? Effect.succeed(true)
-    : Effect.fail(
-      new TracingConfigError({
-        variable: "OTEL_METRICS_EXPORTER",
-        value: value.value,
-        expected:
-          "otlp or none (for Prometheus, send OTLP to its /api/v1/otlp receiver or through a collector; console is not built in)"
-      })
-    )
-})
-
-/**
  * `k=v,k2=v2`, percent-encoded, parsed by the SDK's own parser. The value is a secret (API keys),
- * so a malformed one is reported without echoing it.
+ * so it is read as `Redacted` and a malformed one is reported without echoing it.
  */
 const headers = (name: string) =>
-  Effect.flatMap(
-    Config.option(Config.Redacted(name)).pipe(Effect.orDie),
-    (value): Effect.Effect<Readonly<Record<string, string>>, TracingConfigError> => {
-      if (Option.isNone(value)) return Effect.succeed({})
-      const text = Redacted.value(value.value).trim()
-      if (text === "") return Effect.succeed({})
-      // Every pair must decode: the SDK's parser skips a pair it cannot read, which would send
-      // exports without the API key the user set.
-      const pairs = text.split(",").filter((pair) => pair.trim() !== "")
-      const wellFormed = pairs.length > 0 && pairs.every((pair) => {
-        const eq = pair.indexOf("=")
-        return eq > 0 && safeDecode(pair.slice(0, eq).trim()) !== undefined &&
-          safeDecode(pair.slice(eq + 1).trim()) !== undefined
-      })
-      let parsed: Record<string, string> = {}
-      try {
-        parsed = parseKeyPairsIntoRecord(text)
-      } catch {
-        // Unreachable after the check above; kept so a parser change cannot throw into start-up.
-      }
-      return wellFormed && Object.keys(parsed).length > 0
-        ? Effect.succeed(parsed)
-        : Effect.fail(
-          new TracingConfigError({
-            variable: name,
-            value: "<redacted>",
-            expected: "comma-separated key=value pairs with percent-encoded values, e.g. api-key=abc,x-team=ml"
-          })
-        )
+  Effect.flatMap(Config.option(Config.Redacted(name)).pipe(Effect.orDie), (value) => {
+    const text = Option.match(value, { onNone: () => "", onSome: (secret) => Redacted.value(secret).trim() })
+    if (text === "") return Effect.succeed<Readonly<Record<string, string>>>({})
+    // Every pair must decode: the SDK's parser skips a pair it cannot read, which would send
+    // exports without the API key the user set.
+    const pairs = text.split(",").filter((pair) => pair.trim() !== "")
+    const wellFormed = pairs.length > 0 && pairs.every((pair) => decodePair(pair) !== undefined)
+    let record: Record<string, string> = {}
+    try {
+      record = parseKeyPairsIntoRecord(text)
+    } catch {
+      // Unreachable after the check above; kept so a parser change cannot throw into start-up.
     }
-  )
+    return Effect.as(
+      ensure(
+        wellFormed && Object.keys(record).length > 0,
+        name,
+        "<redacted>",
+        "comma-separated key=value pairs with percent-encoded values, e.g. api-key=abc,x-team=ml"
+      ),
+      record
+    )
+  })
 
-const resourceAttributes = Effect.flatMap(raw("OTEL_RESOURCE_ATTRIBUTES"), (value) => {
-  if (Option.isNone(value)) return Effect.succeed({} as Record<string, string>)
-  const attributes: Record<string, string> = {}
-  for (const pair of value.value.split(",")) {
-    if (pair.trim() === "") continue
-    const eq = pair.indexOf("=")
-    const key = eq > 0 ? safeDecode(pair.slice(0, eq).trim()) : undefined
-    const val = eq > 0 ? safeDecode(pair.slice(eq + 1).trim()) : undefined
-    if (key === undefined || key === "" || val === undefined) {
-      return Effect.fail(
-        new TracingConfigError({
-          variable: "OTEL_RESOURCE_ATTRIBUTES",
-          value: value.value,
-          expected:
-            "comma-separated key=value pairs with percent-encoded keys and values, e.g. deployment.environment.name=prod"
-        })
-      )
-    }
-    attributes[key] = val
-  }
-  return Effect.succeed(attributes)
-})
+/** One `key=value` pair, both sides percent-decoded; `undefined` without a key or if a side does not decode. */
+const decodePair = (pair: string): readonly [key: string, value: string] | undefined => {
+  const eq = pair.indexOf("=")
+  if (eq <= 0) return undefined
+  const key = safeDecode(pair.slice(0, eq).trim())
+  const value = safeDecode(pair.slice(eq + 1).trim())
+  return key === undefined || value === undefined ? undefined : [key, value]
+}
 
 const safeDecode = (s: string): string | undefined => {
   try {
@@ -328,22 +289,122 @@ const safeDecode = (s: string): string | undefined => {
   }
 }
 
+/** The OTLP signals. A signal's exporter variables are named after it, so the name is all a new one needs here. */
+type Signal = "traces" | "metrics"
+
+/** A setting of one signal's exporter: the general value and the signal's own. */
+interface PerSignal<A> {
+  readonly general: A
+  readonly own: A
+}
+
+/**
+ * The exporter variables of one signal: for each of `ENDPOINT`, `HEADERS`, `PROTOCOL`,
+ * `COMPRESSION` and `TIMEOUT`, the general `OTEL_EXPORTER_OTLP_<KEY>` and the signal's own
+ * `OTEL_EXPORTER_OTLP_<SIGNAL>_<KEY>`. Both are validated even when the signal's own is set, so a
+ * bad value fails start-up wherever it is written. Each signal reads the general variables again: a
+ * read is cheap, and of several bad values the first reported is the first in this order.
+ */
+const exporterVariables = (signal: Signal) => {
+  const perSignal = <A>(key: string, read: (name: string) => Effect.Effect<A, TracingConfigError>) =>
+    Effect.all({
+      general: read(`OTEL_EXPORTER_OTLP_${key}`),
+      own: read(`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_${key}`)
+    })
+  return Effect.all({
+    endpoint: perSignal("ENDPOINT", endpointUrl),
+    headers: perSignal("HEADERS", headers),
+    protocol: perSignal("PROTOCOL", (name) => literal(name, protocols)),
+    compression: perSignal("COMPRESSION", (name) => literal(name, compressions)),
+    timeout: perSignal("TIMEOUT", (name) => nonNegativeInt(name, "milliseconds"))
+  })
+}
+
+/** One signal's OTLP exporter, resolved. */
+type Exporter = Pick<MetricsSettings, "url" | "headers" | "protocol" | "compression" | "timeoutMillis">
+
+/**
+ * Resolves one signal's exporter: an explicit option, else the signal's own variable, else the
+ * general one, else the default. Headers are merged key by key instead (general, the signal's own,
+ * then the option), as the SDK does. `endpoint` holds the parsed endpoint options.
+ */
+const exporter = (
+  signal: Signal,
+  variables: Effect.Success<ReturnType<typeof exporterVariables>>,
+  overrides: Overrides,
+  endpoint: PerSignal<URL | undefined>
+): Exporter => {
+  const pick = <A>(option: A | undefined, variable: PerSignal<Option.Option<A>>, fallback: A) =>
+    setting(option, Option.orElse(variable.own, () => variable.general), fallback)
+  return {
+    url: signalUrl(signal, endpoint, variables.endpoint),
+    headers: Redacted.make({
+      ...variables.headers.general,
+      ...variables.headers.own,
+      ...(Redacted.isRedacted(overrides.headers) ? Redacted.value(overrides.headers) : overrides.headers)
+    }),
+    protocol: pick(overrides.protocol, variables.protocol, defaults.protocol),
+    compression: pick(overrides.compression, variables.compression, defaults.compression),
+    timeoutMillis: pick(overrides.timeoutMillis, variables.timeout, defaults.timeoutMillis)
+  }
+}
+
+/**
+ * The OTLP spec's path rule: the general endpoint is a base to which `v1/traces` (`v1/metrics`) is
+ * appended, a signal's own endpoint is used exactly as given. An explicit option beats both
+ * variables; between the variables the signal's own one wins.
+ */
+const signalUrl = (signal: Signal, option: PerSignal<URL | undefined>, variable: PerSignal<Option.Option<URL>>) => {
+  if (option.own !== undefined) return option.own.href
+  if (option.general === undefined && Option.isSome(variable.own)) return variable.own.value.href
+  const href = (option.general ?? Option.getOrElse(variable.general, () => new URL(defaults.endpoint))).href
+  return `${href.endsWith("/") ? href : `${href}/`}v1/${signal}`
+}
+
+/** A comma list, each name trimmed and lower-cased. */
+const commaList = (text: string) =>
+  text.split(",").map((name) => name.trim().toLowerCase()).filter((name) => name !== "")
+
+/** `OTEL_METRICS_EXPORTER`: `otlp` (the default) or `none`; other exporters are not built in. */
+const metricsExporter = parsed(
+  "OTEL_METRICS_EXPORTER",
+  "otlp or none (for Prometheus, send OTLP to its /api/v1/otlp receiver or through a collector; console is not built in)",
+  (text) => {
+    const list = commaList(text)
+    if (list.length === 1 && list[0] === "none") return false
+    return list.length > 0 && list.every((name) => name === "otlp") ? true : undefined
+  }
+).pipe(Effect.map(Option.getOrElse(() => true)))
+
+const resourceAttributes = parsed(
+  "OTEL_RESOURCE_ATTRIBUTES",
+  "comma-separated key=value pairs with percent-encoded keys and values, e.g. deployment.environment.name=prod",
+  (text) => {
+    const attributes: Record<string, string> = {}
+    for (const pair of text.split(",")) {
+      if (pair.trim() === "") continue
+      const decodedPair = decodePair(pair)
+      if (decodedPair === undefined || decodedPair[0] === "") return undefined
+      attributes[decodedPair[0]] = decodedPair[1]
+    }
+    return attributes
+  }
+).pipe(Effect.map(Option.getOrElse((): Readonly<Record<string, string>> => ({}))))
+
+const knownPropagators: ReadonlyArray<string> = ["tracecontext", "baggage"] satisfies Array<PropagatorName>
+
 /** `OTEL_PROPAGATORS`: a comma list; `none` means no propagation. */
-const propagatorsVariable = Effect.flatMap(raw("OTEL_PROPAGATORS"), (value) => {
-  if (Option.isNone(value)) return Effect.succeed<ReadonlyArray<PropagatorName>>(["tracecontext", "baggage"])
-  const names = value.value.split(",").map((name) => name.trim().toLowerCase()).filter((name) => name !== "")
-  if (names.length === 1 && names[0] === "none") return Effect.succeed<ReadonlyArray<PropagatorName>>([])
-  const known = ["tracecontext", "baggage"] as const
-  return names.every((name): name is PropagatorName => (known as ReadonlyArray<string>).includes(name))
-    ? Effect.succeed<ReadonlyArray<PropagatorName>>([...new Set(names)])
-    : Effect.fail(
-      new TracingConfigError({
-        variable: "OTEL_PROPAGATORS",
-        value: value.value,
-        expected: "a comma list of tracecontext and baggage, or none (b3, jaeger and xray need their own packages)"
-      })
-    )
-})
+const propagators = parsed(
+  "OTEL_PROPAGATORS",
+  "a comma list of tracecontext and baggage, or none (b3, jaeger and xray need their own packages)",
+  (text): ReadonlyArray<PropagatorName> | undefined => {
+    const list = commaList(text)
+    if (list.length === 1 && list[0] === "none") return []
+    return list.every((name): name is PropagatorName => knownPropagators.includes(name))
+      ? [...new Set(list)]
+      : undefined
+  }
+).pipe(Effect.map(Option.getOrElse((): ReadonlyArray<PropagatorName> => ["tracecontext", "baggage"])))
 
 /** `OTEL_SEMCONV_STABILITY_OPT_IN`: `gen_ai/dup` asks for the deprecated GenAI names as well. */
 const semconvOptIn = Effect.map(
@@ -384,228 +445,127 @@ export interface Overrides {
   readonly metrics?: boolean | MetricsOverrides | undefined
 }
 
+/** Every variable, each validated; when several are bad, the first in this order is reported. */
+const environment = Effect.all({
+  disabled: boolean("OTEL_SDK_DISABLED"),
+  serviceName: raw("OTEL_SERVICE_NAME"),
+  resourceAttributes,
+  traces: exporterVariables("traces"),
+  batch: Effect.all({
+    scheduleDelayMillis: nonNegativeInt("OTEL_BSP_SCHEDULE_DELAY", "milliseconds"),
+    exportTimeoutMillis: nonNegativeInt("OTEL_BSP_EXPORT_TIMEOUT", "milliseconds"),
+    maxQueueSize: positiveInt("OTEL_BSP_MAX_QUEUE_SIZE"),
+    maxExportBatchSize: positiveInt("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")
+  }),
+  sampler: literal("OTEL_TRACES_SAMPLER", samplers),
+  samplerArg: decoded(
+    "OTEL_TRACES_SAMPLER_ARG",
+    Schema.NumberFromString,
+    "a probability between 0 and 1, e.g. 0.25",
+    (n) => n >= 0 && n <= 1
+  ),
+  attributeValueLengthLimit: positiveInt("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
+  emitLegacyAttributes: semconvOptIn,
+  captureContent: contentCapture,
+  maxContentLength: positiveInt("BELUGA_GENAI_CONTENT_MAX_LENGTH"),
+  propagators,
+  metricsExporter,
+  metrics: exporterVariables("metrics"),
+  metricInterval: positiveInt("OTEL_METRIC_EXPORT_INTERVAL"),
+  metricExportTimeout: positiveInt("OTEL_METRIC_EXPORT_TIMEOUT"),
+  temporality: literal("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", temporalities),
+  exemplarFilter: literal("OTEL_METRICS_EXEMPLAR_FILTER", exemplarFilters)
+})
+
 /**
  * Reads the environment (through the current `ConfigProvider`), applies `overrides` on top,
  * and validates the result.
  */
 export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
-  const env = yield* Effect.all({
-    disabled: boolean("OTEL_SDK_DISABLED"),
-    serviceName: raw("OTEL_SERVICE_NAME"),
-    resourceAttributes,
-    endpoint: endpoint("OTEL_EXPORTER_OTLP_ENDPOINT"),
-    tracesEndpoint: endpoint("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
-    headers: headers("OTEL_EXPORTER_OTLP_HEADERS"),
-    tracesHeaders: headers("OTEL_EXPORTER_OTLP_TRACES_HEADERS"),
-    protocol: literal("OTEL_EXPORTER_OTLP_PROTOCOL", protocols),
-    tracesProtocol: literal("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", protocols),
-    compression: literal("OTEL_EXPORTER_OTLP_COMPRESSION", compressions),
-    tracesCompression: literal("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", compressions),
-    timeout: nonNegativeInt("OTEL_EXPORTER_OTLP_TIMEOUT", "milliseconds"),
-    tracesTimeout: nonNegativeInt("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "milliseconds"),
-    scheduleDelay: nonNegativeInt("OTEL_BSP_SCHEDULE_DELAY", "milliseconds"),
-    exportTimeout: nonNegativeInt("OTEL_BSP_EXPORT_TIMEOUT", "milliseconds"),
-    maxQueueSize: positiveInt("OTEL_BSP_MAX_QUEUE_SIZE"),
-    maxExportBatchSize: positiveInt("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
-    sampler: literal("OTEL_TRACES_SAMPLER", samplers),
-    samplerArg: decoded(
-      "OTEL_TRACES_SAMPLER_ARG",
-      Schema.NumberFromString,
-      "a probability between 0 and 1, e.g. 0.25",
-      (n) => n >= 0 && n <= 1
-    ),
-    attributeValueLengthLimit: positiveInt("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
-    emitLegacyAttributes: semconvOptIn,
-    captureContent: contentCapture,
-    maxContentLength: positiveInt("BELUGA_GENAI_CONTENT_MAX_LENGTH"),
-    propagators: propagatorsVariable,
-    metricsExporter,
-    metricsEndpoint: endpoint("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"),
-    metricsHeaders: headers("OTEL_EXPORTER_OTLP_METRICS_HEADERS"),
-    metricsProtocol: literal("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", protocols),
-    metricsCompression: literal("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", compressions),
-    metricsTimeout: nonNegativeInt("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "milliseconds"),
-    metricInterval: positiveInt("OTEL_METRIC_EXPORT_INTERVAL"),
-    metricExportTimeout: positiveInt("OTEL_METRIC_EXPORT_TIMEOUT"),
-    temporality: literal("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", temporalities),
-    exemplarFilter: literal("OTEL_METRICS_EXEMPLAR_FILTER", exemplarFilters)
+  const env = yield* environment
+  const endpoint = yield* optionUrl("endpoint", overrides.endpoint)
+  const { url: tracesUrl, ...traces } = exporter("traces", env.traces, overrides, {
+    general: endpoint,
+    own: yield* optionUrl("tracesEndpoint", overrides.tracesEndpoint)
   })
 
-  const overrideEndpoint = yield* optionUrl("endpoint", overrides.endpoint)
-  const overrideTracesEndpoint = yield* optionUrl("tracesEndpoint", overrides.tracesEndpoint)
-  const base = { option: overrideEndpoint, variable: env.endpoint }
-  const tracesUrl = signalUrl("traces", { option: overrideTracesEndpoint, variable: env.tracesEndpoint }, base)
-
-  const headerOverride = overrides.headers === undefined
-    ? undefined
-    : Redacted.isRedacted(overrides.headers)
-    ? Redacted.value(overrides.headers)
-    : overrides.headers
-
-  const maxQueueSize = overrides.batch?.maxQueueSize ??
-    Option.getOrElse(env.maxQueueSize, () => defaults.batch.maxQueueSize)
+  const batchSetting = (key: keyof BatchSettings, fallback: number = defaults.batch[key]) =>
+    setting(overrides.batch?.[key], env.batch[key], fallback)
+  const maxQueueSize = batchSetting("maxQueueSize")
   const batch: BatchSettings = {
-    scheduleDelayMillis: overrides.batch?.scheduleDelayMillis ??
-      Option.getOrElse(env.scheduleDelay, () => defaults.batch.scheduleDelayMillis),
-    exportTimeoutMillis: overrides.batch?.exportTimeoutMillis ??
-      Option.getOrElse(env.exportTimeout, () => defaults.batch.exportTimeoutMillis),
+    scheduleDelayMillis: batchSetting("scheduleDelayMillis"),
+    exportTimeoutMillis: batchSetting("exportTimeoutMillis"),
     maxQueueSize,
     // A small queue set alone lowers the default batch to fit it, as the SDK does; only a batch
     // size the user set is held against the queue.
-    maxExportBatchSize: overrides.batch?.maxExportBatchSize ??
-      Option.getOrElse(env.maxExportBatchSize, () => Math.min(defaults.batch.maxExportBatchSize, maxQueueSize))
+    maxExportBatchSize: batchSetting("maxExportBatchSize", Math.min(defaults.batch.maxExportBatchSize, maxQueueSize))
   }
   yield* checkBatch(batch, overrides.batch)
 
-  const samplerRatio = overrides.samplerRatio ?? Option.getOrElse(env.samplerArg, () => defaults.samplerRatio)
-  if (!(samplerRatio >= 0 && samplerRatio <= 1)) {
-    return yield* new TracingConfigError({
-      variable: "samplerRatio",
-      value: String(samplerRatio),
-      expected: "a probability between 0 and 1"
-    })
-  }
-  const timeoutMillis = overrides.timeoutMillis ??
-    Option.getOrElse(Option.orElse(env.tracesTimeout, () => env.timeout), () => defaults.timeoutMillis)
-  if (!(Number.isInteger(timeoutMillis) && timeoutMillis >= 0)) {
-    return yield* new TracingConfigError({
-      variable: "timeout",
-      value: String(timeoutMillis),
-      expected: "a whole number of milliseconds, 0 or more"
-    })
-  }
-  const maxContentLength = overrides.maxContentLength ??
-    Option.getOrElse(env.maxContentLength, () => defaults.maxContentLength)
-  if (!(Number.isInteger(maxContentLength) && maxContentLength > 0)) {
-    return yield* new TracingConfigError({
-      variable: "maxContentLength",
-      value: String(maxContentLength),
-      expected: "a whole number of characters greater than 0"
-    })
-  }
+  const samplerRatio = setting(overrides.samplerRatio, env.samplerArg, defaults.samplerRatio)
+  yield* ensure(samplerRatio >= 0 && samplerRatio <= 1, "samplerRatio", samplerRatio, "a probability between 0 and 1")
+  yield* ensureWhole("timeout", traces.timeoutMillis, 0, "a whole number of milliseconds, 0 or more")
+  const maxContentLength = setting(overrides.maxContentLength, env.maxContentLength, defaults.maxContentLength)
+  yield* ensureWhole("maxContentLength", maxContentLength, 1, "a whole number of characters greater than 0")
   const attributeValueLengthLimit = Option.getOrUndefined(env.attributeValueLengthLimit)
-  const disabled = overrides.disabled ?? Option.getOrElse(Option.map(env.disabled, (v) => v === "true"), () => false)
-  const metrics = yield* metricsSettings(env, overrides, overrideEndpoint, headerOverride, disabled)
+  const disabled = setting(overrides.disabled, env.disabled, false)
+  const metrics = yield* metricsSettings(env, overrides, endpoint, disabled)
+  yield* ensureOneOf("protocol", overrides.protocol, protocols)
+  yield* ensureOneOf("sampler", overrides.sampler, samplers)
 
   const settings: Settings = {
     disabled,
     serviceName: overrides.serviceName ??
       Option.getOrUndefined(env.serviceName) ??
-      env.resourceAttributes["service.name"] ??
+      env.resourceAttributes[ATTR_SERVICE_NAME] ??
       "unknown_service:node",
-    serviceVersion: overrides.serviceVersion ?? env.resourceAttributes["service.version"],
+    serviceVersion: overrides.serviceVersion ?? env.resourceAttributes[ATTR_SERVICE_VERSION],
     resourceAttributes: { ...env.resourceAttributes, ...overrides.resourceAttributes },
     tracesUrl,
-    // Traces-specific headers are merged over the general ones, as the SDK does.
-    headers: Redacted.make({ ...env.headers, ...env.tracesHeaders, ...headerOverride }),
-    protocol: overrides.protocol ??
-      Option.getOrElse(Option.orElse(env.tracesProtocol, () => env.protocol), () => defaults.protocol),
-    compression: overrides.compression ??
-      Option.getOrElse(Option.orElse(env.tracesCompression, () => env.compression), () => defaults.compression),
-    timeoutMillis,
+    ...traces,
     batch,
-    sampler: overrides.sampler ?? Option.getOrElse(env.sampler, () => defaults.sampler),
+    sampler: setting(overrides.sampler, env.sampler, defaults.sampler),
     samplerRatio,
     attributeValueLengthLimit,
     propagators: env.propagators,
     genai: {
-      captureContent: overrides.captureContent ?? Option.getOrElse(env.captureContent, () => false),
+      captureContent: setting(overrides.captureContent, env.captureContent, false),
       // Content is JSON: a generic attribute-length cut would break it, so stay under that limit.
       maxContentLength: Math.min(maxContentLength, attributeValueLengthLimit ?? Infinity),
       emitLegacyAttributes: overrides.emitLegacyAttributes ?? env.emitLegacyAttributes
     },
     metrics
   }
-  if (overrides.protocol !== undefined && !protocols.includes(overrides.protocol)) {
-    return yield* new TracingConfigError({
-      variable: "protocol",
-      value: overrides.protocol,
-      expected: oneOf(protocols)
-    })
-  }
-  if (overrides.sampler !== undefined && !samplers.includes(overrides.sampler)) {
-    return yield* new TracingConfigError({ variable: "sampler", value: overrides.sampler, expected: oneOf(samplers) })
-  }
   return settings
 })
 
-/**
- * The metrics settings: each `_METRICS_` variable wins over the general one, as for traces, and
- * an explicit option over both.
- */
+/** The metrics settings: the exporter as for traces, then the collection's own variables and options. */
 const metricsSettings = Effect.fnUntraced(function*(
-  env: {
-    readonly metricsExporter: boolean
-    readonly endpoint: Option.Option<URL>
-    readonly metricsEndpoint: Option.Option<URL>
-    readonly headers: Readonly<Record<string, string>>
-    readonly metricsHeaders: Readonly<Record<string, string>>
-    readonly protocol: Option.Option<Protocol>
-    readonly metricsProtocol: Option.Option<Protocol>
-    readonly compression: Option.Option<Compression>
-    readonly metricsCompression: Option.Option<Compression>
-    readonly timeout: Option.Option<number>
-    readonly metricsTimeout: Option.Option<number>
-    readonly metricInterval: Option.Option<number>
-    readonly metricExportTimeout: Option.Option<number>
-    readonly temporality: Option.Option<TemporalityPreference>
-    readonly exemplarFilter: Option.Option<ExemplarFilter>
-  },
+  env: Effect.Success<typeof environment>,
   overrides: Overrides,
-  overrideEndpoint: URL | undefined,
-  headerOverride: Readonly<Record<string, string>> | undefined,
+  endpoint: URL | undefined,
   disabled: boolean
 ) {
   const options = typeof overrides.metrics === "object" ? overrides.metrics : {}
-  const overrideMetricsEndpoint = yield* optionUrl("metrics.endpoint", options.endpoint)
-  const url = signalUrl(
-    "metrics",
-    { option: overrideMetricsEndpoint, variable: env.metricsEndpoint },
-    { option: overrideEndpoint, variable: env.endpoint }
+  const otlp = exporter("metrics", env.metrics, overrides, {
+    general: endpoint,
+    own: yield* optionUrl("metrics.endpoint", options.endpoint)
+  })
+  const intervalMillis = setting(options.exportIntervalMillis, env.metricInterval, defaults.metricExportIntervalMillis)
+  const exportTimeoutMillis = setting(
+    options.exportTimeoutMillis,
+    env.metricExportTimeout,
+    defaults.metricExportTimeoutMillis
   )
-  const intervalMillis = options.exportIntervalMillis ??
-    Option.getOrElse(env.metricInterval, () => defaults.metricExportIntervalMillis)
-  const exportTimeoutMillis = options.exportTimeoutMillis ??
-    Option.getOrElse(env.metricExportTimeout, () => defaults.metricExportTimeoutMillis)
-  const durations = [["metrics.exportInterval", intervalMillis], [
-    "metrics.exportTimeout",
-    exportTimeoutMillis
-  ]] as const
-  for (const [variable, value] of durations) {
-    if (!(Number.isInteger(value) && value > 0)) {
-      return yield* new TracingConfigError({
-        variable,
-        value: String(value),
-        expected: "a whole number of milliseconds greater than 0"
-      })
-    }
-  }
-  const temporality = options.temporality ?? Option.getOrElse(env.temporality, () => "cumulative" as const)
-  if (!temporalities.includes(temporality)) {
-    return yield* new TracingConfigError({
-      variable: "metrics.temporality",
-      value: String(temporality),
-      expected: oneOf(temporalities)
-    })
-  }
-  const exemplarFilter = options.exemplarFilter ?? Option.getOrElse(env.exemplarFilter, () => "trace_based" as const)
-  if (!exemplarFilters.includes(exemplarFilter)) {
-    return yield* new TracingConfigError({
-      variable: "metrics.exemplarFilter",
-      value: String(exemplarFilter),
-      expected: oneOf(exemplarFilters)
-    })
-  }
+  yield* ensureWhole("metrics.exportInterval", intervalMillis, 1, "a whole number of milliseconds greater than 0")
+  yield* ensureWhole("metrics.exportTimeout", exportTimeoutMillis, 1, "a whole number of milliseconds greater than 0")
+  const temporality = setting(options.temporality, env.temporality, "cumulative")
+  yield* ensureOneOf("metrics.temporality", temporality, temporalities)
+  const exemplarFilter = setting(options.exemplarFilter, env.exemplarFilter, "trace_based")
+  yield* ensureOneOf("metrics.exemplarFilter", exemplarFilter, exemplarFilters)
   const settings: MetricsSettings = {
     enabled: !disabled && overrides.metrics !== false && env.metricsExporter,
-    url,
-    headers: Redacted.make({ ...env.headers, ...env.metricsHeaders, ...headerOverride }),
-    protocol: overrides.protocol ??
-      Option.getOrElse(Option.orElse(env.metricsProtocol, () => env.protocol), () => defaults.protocol),
-    compression: overrides.compression ??
-      Option.getOrElse(Option.orElse(env.metricsCompression, () => env.compression), () => defaults.compression),
-    timeoutMillis: overrides.timeoutMillis ??
-      Option.getOrElse(Option.orElse(env.metricsTimeout, () => env.timeout), () => defaults.timeoutMillis),
+    ...otlp,
     intervalMillis,
     // As the SDK does: a collection may not take longer than the interval between two.
     exportTimeoutMillis: Math.min(exportTimeoutMillis, intervalMillis),
@@ -615,42 +575,22 @@ const metricsSettings = Effect.fnUntraced(function*(
   return settings
 })
 
-const optionUrl = (option: string, value: string | undefined) => {
+/** An endpoint given as an option; like a variable's, its text is redacted in an error. */
+const optionUrl = (option: string, value: string | undefined): Effect.Effect<URL | undefined, TracingConfigError> => {
   if (value === undefined) return Effect.succeed(undefined)
   const url = parseHttpUrl(value)
-  return url !== undefined
-    ? Effect.succeed(url)
-    : Effect.fail(
-      new TracingConfigError({
-        variable: option,
-        value: redactUrlText(value),
-        expected: "an absolute http:// or https:// URL"
-      })
-    )
+  return Effect.as(ensure(url !== undefined, option, redactUrlText(value), "an absolute http:// or https:// URL"), url)
 }
 
-const checkBatch = (batch: BatchSettings, overridden: Partial<BatchSettings> | undefined) => {
+const checkBatch = Effect.fnUntraced(function*(batch: BatchSettings, overridden: Partial<BatchSettings> | undefined) {
   for (const [key, value] of Object.entries(batch) as Array<[keyof BatchSettings, number]>) {
     const minimum = key === "maxQueueSize" || key === "maxExportBatchSize" ? 1 : 0
-    if (!(Number.isInteger(value) && value >= minimum)) {
-      return Effect.fail(
-        new TracingConfigError({
-          variable: `batch.${key}`,
-          value: String(value),
-          expected: `a whole number, ${minimum} or more`
-        })
-      )
-    }
+    yield* ensureWhole(`batch.${key}`, value, minimum, `a whole number, ${minimum} or more`)
   }
-  if (batch.maxExportBatchSize > batch.maxQueueSize) {
-    const fromOption = overridden?.maxExportBatchSize !== undefined
-    return Effect.fail(
-      new TracingConfigError({
-        variable: fromOption ? "batch.maxExportBatchSize" : "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-        value: String(batch.maxExportBatchSize),
-        expected: `at most the queue size (${batch.maxQueueSize})`
-      })
-    )
-  }
-  return Effect.void
-}
+  yield* ensure(
+    batch.maxExportBatchSize <= batch.maxQueueSize,
+    overridden?.maxExportBatchSize !== undefined ? "batch.maxExportBatchSize" : "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+    batch.maxExportBatchSize,
+    `at most the queue size (${batch.maxQueueSize})`
+  )
+})
