@@ -18,11 +18,12 @@
  * the tests pin them.
  */
 import type * as Tracer from "effect/Tracer"
+import { ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_RESPONSE_MODEL, Operation } from "./semconv.ts"
 
 /** A span effect/ai makes for a model call: its GenAI operation and kind. */
 export interface InferenceRule {
   readonly _tag: "Inference"
-  readonly operation: "chat" | "embeddings"
+  readonly operation: typeof Operation.chat | typeof Operation.embeddings
   readonly kind: Tracer.SpanKind
 }
 
@@ -31,8 +32,8 @@ export interface TransparentRule {
   readonly _tag: "Transparent"
 }
 
-const chat: InferenceRule = { _tag: "Inference", operation: "chat", kind: "client" }
-const embeddings: InferenceRule = { _tag: "Inference", operation: "embeddings", kind: "client" }
+const chat: InferenceRule = { _tag: "Inference", operation: Operation.chat, kind: "client" }
+const embeddings: InferenceRule = { _tag: "Inference", operation: Operation.embeddings, kind: "client" }
 const transparent: TransparentRule = { _tag: "Transparent" }
 
 export const rules: ReadonlyMap<string, InferenceRule | TransparentRule> = new Map<
@@ -63,12 +64,12 @@ export const droppedAttributes: ReadonlySet<string> = new Set([
 
 /** The conventions' name for an effect/ai model span, from what its provider annotated. */
 export const spanName = (rule: InferenceRule, attributes: Readonly<Record<string, unknown>>): string => {
-  const model = attributes["gen_ai.request.model"] ?? attributes["gen_ai.response.model"]
+  const model = attributes[ATTR_GEN_AI_REQUEST_MODEL] ?? attributes[ATTR_GEN_AI_RESPONSE_MODEL]
   return typeof model === "string" && model !== "" ? `${rule.operation} ${model}` : rule.operation
 }
 
 /** Whether `name` is one of effect/ai's model-call spans, within which `Toolkit` runs the tools. */
 export const isChatSpan = (name: string): boolean => {
   const rule = rules.get(name)
-  return rule?._tag === "Inference" && rule.operation === "chat"
+  return rule?._tag === "Inference" && rule.operation === Operation.chat
 }

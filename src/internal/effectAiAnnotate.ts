@@ -23,7 +23,11 @@ import * as N from "./semconv.ts"
  * request's attributes on it now, and, for a stream, everything `GenAI.chatStream` records, when
  * the stream ends. Used by the `EffectAi` providers.
  */
-export const annotateInference = (span: Tracer.Span, request: Request, operation: "chat" = N.Operation.chat) =>
+export const annotateInference = (
+  span: Tracer.Span,
+  request: Request,
+  operation: typeof N.Operation.chat = N.Operation.chat
+) =>
   Effect.withFiber((fiber) => {
     const settings = fiber.getRef(Settings)
     const recorder = fiber.getRef(CurrentRecorder)
@@ -45,11 +49,11 @@ export const annotateInference = (span: Tracer.Span, request: Request, operation
             recorder,
             () => metricsOf(spec)
           )
-          return Stream.fromChannel(Channel.fromTransform((upstream, scope) =>
-            Effect.map(Channel.toTransform(self.channel)(upstream, scope), (pull) => state.observe(pull))
-          )).pipe(Stream.onExit((exit) =>
-            Effect.sync(() => state.record(exit))
-          ))
+          return Stream.fromChannel(
+            Channel.fromTransform((upstream, scope) =>
+              Effect.map(Channel.toTransform(self.channel)(upstream, scope), (pull) => state.observe(pull))
+            )
+          ).pipe(Stream.onExit((exit) => Effect.sync(() => state.record(exit))))
         })
     })
   })

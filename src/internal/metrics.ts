@@ -30,18 +30,8 @@ import {
 } from "@opentelemetry/sdk-metrics"
 import * as Context from "effect/Context"
 import type { ExemplarFilter, TemporalityPreference } from "./config.ts"
+import { ATTR_OTEL_METRIC_OVERFLOW, type HistogramDefinition } from "./semconv.ts"
 import { toHrTime } from "./span.ts"
-
-/** One histogram this library records. */
-export interface HistogramDefinition {
-  readonly name: string
-  readonly unit: string
-  readonly description: string
-  /** Explicit bucket boundaries, ascending. */
-  readonly boundaries: ReadonlyArray<number>
-  /** Whole-number measurements (token counts). */
-  readonly integer: boolean
-}
 
 /** A measurement's span: its exemplar points there. */
 export interface SpanRef {
@@ -128,7 +118,7 @@ export interface SeriesSummary {
 
 /** Series per histogram, the OTel SDK's default cardinality limit (the overflow series included). */
 const cardinalityLimit = 2000
-const overflow = new AttributeSet({ "otel.metric.overflow": true })
+const overflow = new AttributeSet({ [ATTR_OTEL_METRIC_OVERFLOW]: true })
 
 export class Histogram {
   private readonly series = new Map<string, Series>()

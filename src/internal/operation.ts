@@ -115,9 +115,15 @@ export const putResponse = (put: Put, outcome: InferenceOutcome, settings: GenAI
   putUsage(put, outcome.usage, settings)
 }
 
+/** The operations that call a model for an answer. */
+export type InferenceOperation =
+  | typeof N.Operation.chat
+  | typeof N.Operation.textCompletion
+  | typeof N.Operation.generateContent
+
 /** An inference: `{operation} {model}`, CLIENT (INTERNAL for a model in this process). */
 export const inference = <A>(
-  operation: "chat" | "text_completion" | "generate_content",
+  operation: InferenceOperation,
   request: Request,
   describe: ((result: A) => InferenceOutcome) | undefined
 ): Spec<A> => ({

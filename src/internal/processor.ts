@@ -12,6 +12,7 @@ import { createNoopMeter, type Meter, type MeterProvider, type ObservableCallbac
 // process.env, which would bypass our validated configuration).
 import { BatchSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace"
 import type { BatchSettings } from "./config.ts"
+import { ATTR_ERROR_TYPE } from "./semconv.ts"
 
 export interface BatchProcessor {
   readonly processor: BatchSpanProcessor
@@ -48,7 +49,7 @@ export const makeBatchProcessor = (
         const counter = noop.createCounter(name, options)
         return Object.assign(Object.create(counter) as typeof counter, {
           add: (value: number, attributes?: Record<string, unknown>) => {
-            if (attributes?.["error.type"] === "queue_full") onDrop(value)
+            if (attributes?.[ATTR_ERROR_TYPE] === "queue_full") onDrop(value)
           }
         })
       },

@@ -6,8 +6,6 @@
  *
  * All GenAI conventions are "Development" status upstream.
  */
-import type { HistogramDefinition } from "./metrics.ts"
-
 // -----------------------------------------------------------------------------
 // Attribute names (experimental in semconv v1.41)
 // -----------------------------------------------------------------------------
@@ -229,6 +227,17 @@ export const METRIC_GEN_AI_EXECUTE_TOOL_DURATION = "gen_ai.execute_tool.duration
 /** Histogram of `invoke_workflow` durations, `s` (drafts after v1.41). @since 0.3.0 @category metrics */
 export const METRIC_GEN_AI_WORKFLOW_DURATION = "gen_ai.workflow.duration"
 
+/** One histogram this library records. */
+export interface HistogramDefinition {
+  readonly name: string
+  readonly unit: string
+  readonly description: string
+  /** Explicit bucket boundaries, ascending. */
+  readonly boundaries: ReadonlyArray<number>
+  /** Whole-number measurements (token counts). */
+  readonly integer: boolean
+}
+
 /** The advised bucket boundaries of the duration histograms, in seconds. @since 0.3.0 @category metrics */
 export const DURATION_BUCKETS: ReadonlyArray<number> = [
   0.01,
@@ -410,5 +419,13 @@ export const LIBRARY_NAME = "beluga-o11y"
 /** The series a histogram's measurements go to past its cardinality limit (metrics SDK spec). */
 export const ATTR_OTEL_METRIC_OVERFLOW = "otel.metric.overflow"
 
-/** Effect's own span attributes (see `semconv/registry/effect.yaml`). */
+/** Effect's own span and log-event attributes (see `semconv/registry/effect.yaml`). */
 export const ATTR_EFFECT_FIBER_INTERRUPTED = "effect.fiber.interrupted"
+export const ATTR_EFFECT_FIBER_ID = "effect.fiber.id"
+export const ATTR_EFFECT_LOG_LEVEL = "effect.log.level"
+/**
+ * The keys Effect's logger gives a log event inside a span; camelCase breaks the attribute naming
+ * rules, so the tracer writes them as {@link ATTR_EFFECT_FIBER_ID} and {@link ATTR_EFFECT_LOG_LEVEL}.
+ */
+export const EFFECT_FIBER_ID_KEY = "effect.fiberId"
+export const EFFECT_LOG_LEVEL_KEY = "effect.logLevel"

@@ -27,6 +27,7 @@ import {
 import type { Resource } from "@opentelemetry/resources"
 import type { ReadableSpan, Sampler, SpanLimits, SpanProcessor, TimedEvent } from "@opentelemetry/sdk-trace"
 import * as crypto from "node:crypto"
+import * as N from "./semconv.ts"
 
 /** The limits the SDK's tracer provider applies when none are configured (`TracerProvider` defaults). */
 export const defaultLimits: Required<SpanLimits> = {
@@ -402,16 +403,16 @@ export class RecordedSpan implements Otel.Span, ReadableSpan {
   recordException(exception: Otel.Exception, time?: Otel.TimeInput): void {
     const attributes: Otel.Attributes = {}
     if (typeof exception === "string") {
-      attributes["exception.message"] = exception
+      attributes[N.ATTR_EXCEPTION_MESSAGE] = exception
     } else if (exception !== undefined && exception !== null) {
       // As the SDK: a (truthy) code is the type, else the name.
       const type = exception.code ? String(exception.code) : exception.name
-      if (type) attributes["exception.type"] = type
-      if (exception.message) attributes["exception.message"] = exception.message
-      if (exception.stack) attributes["exception.stacktrace"] = exception.stack
+      if (type) attributes[N.ATTR_EXCEPTION_TYPE] = type
+      if (exception.message) attributes[N.ATTR_EXCEPTION_MESSAGE] = exception.message
+      if (exception.stack) attributes[N.ATTR_EXCEPTION_STACKTRACE] = exception.stack
     }
-    if (attributes["exception.type"] !== undefined || attributes["exception.message"] !== undefined) {
-      this.eventAt("exception", attributes, toNanos(time))
+    if (attributes[N.ATTR_EXCEPTION_TYPE] !== undefined || attributes[N.ATTR_EXCEPTION_MESSAGE] !== undefined) {
+      this.eventAt(N.EVENT_EXCEPTION, attributes, toNanos(time))
     }
   }
 

@@ -26,6 +26,7 @@ import { toAttributeValue, wellFormed } from "./attributes.ts"
 import * as EffectAi from "./effectAi.ts"
 import { errorType } from "./errors.ts"
 import { hasContextManager } from "./global.ts"
+import * as N from "./semconv.ts"
 import { RecordedSpan, type SpanSource, toHrTime } from "./span.ts"
 
 /**
@@ -170,7 +171,7 @@ export class SdkSpan implements Tracer.Span {
   event(name: string, startTime: bigint, attributes?: Record<string, unknown>): void {
     const record = this.record
     if (record === undefined || this.status._tag === "Ended") return
-    if (attributes !== undefined && "effect.logLevel" in attributes) attributes = logEventAttributes(attributes)
+    if (attributes !== undefined && N.EFFECT_LOG_LEVEL_KEY in attributes) attributes = logEventAttributes(attributes)
     record.eventAt(wellFormed(name), attributes !== undefined ? toAttributes(attributes) : undefined, startTime)
   }
 
@@ -184,7 +185,7 @@ export class SdkSpan implements Tracer.Span {
   private nameByConventions(record: RecordedSpan, rule: EffectAi.InferenceRule): void {
     const attributes = record.attributes
     record.updateName(wellFormed(EffectAi.spanName(rule, attributes)))
-    if (attributes["gen_ai.operation.name"] === undefined) record.put("gen_ai.operation.name", rule.operation)
+    if (attributes[N.ATTR_GEN_AI_OPERATION_NAME] === undefined) record.put(N.ATTR_GEN_AI_OPERATION_NAME, rule.operation)
   }
 
   end(endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
@@ -206,7 +207,7 @@ export class SdkSpan implements Tracer.Span {
     // Success leaves the status unset, as the OTel spec asks of instrumentation.
     if (exit._tag === "Failure") {
       if (Cause.hasInterruptsOnly(exit.cause)) {
-        record.put("effect.fiber.interrupted", true)
+        record.put(N.ATTR_EFFECT_FIBER_INTERRUPTED, true)
       } else {
         const time = toHrTime(endTime)
         const errors = Cause.prettyErrors(exit.cause, { includeCauseInStack: true })
@@ -224,7 +225,9 @@ export class SdkSpan implements Tracer.Span {
         })
         // An error type the instrumentation set already (a provider's code) is more specific.
         const type = errorType(exit.cause)
-        if (type !== undefined && record.attributes["error.type"] === undefined) record.put("error.type", type)
+        if (type !== undefined && record.attributes[N.ATTR_ERROR_TYPE] === undefined) {
+          record.put(N.ATTR_ERROR_TYPE, type)
+        }
       }
     }
     record.endAt(endTime)
@@ -282,8 +285,13 @@ export class TransparentSpan implements Tracer.Span {
 const logEventAttributes = (attributes: Record<string, unknown>): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
   for (const key in attributes) {
-    out[key === "effect.logLevel" ? "effect.log.level" : key === "effect.fiberId" ? "effect.fiber.id" : key] =
-      attributes[key]
+    out[
+      key === N.EFFECT_LOG_LEVEL_KEY
+        ? N.ATTR_EFFECT_LOG_LEVEL
+        : key === N.EFFECT_FIBER_ID_KEY
+        ? N.ATTR_EFFECT_FIBER_ID
+        : key
+    ] = attributes[key]
   }
   return out
 }
