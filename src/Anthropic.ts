@@ -14,34 +14,31 @@
  *
  * @since 0.2.0
  */
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
-import * as HttpClient from "effect/http/HttpClient"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
-import * as Stream from "effect/Stream"
 import * as ChatModel from "./ChatModel.ts"
 import * as GenAI from "./GenAI.ts"
 import {
   array,
-  chatError,
   count,
-  decodeEvents,
+  defineChatProvider,
+  defineLayerFromConfig,
   type Dialect,
   type Endpoint,
-  endpointOf,
   type EndpointOptions,
   eventJson,
-  parseJson,
-  post,
-  readBody,
+  jsonText,
+  nonEmpty,
   record,
-  serverOf,
   type StreamDecoder,
+  streamError,
   string,
-  textOf
-} from "./internal/provider.ts"
+  textOf,
+  toolParameters
+} from "./internal/providerKit.ts"
 
 /**
  * Options for the Messages API.
@@ -129,11 +126,7 @@ const toBlock = (part: GenAI.MessagePart): Array<Record<string, unknown>> => {
     case "tool_call":
       return [{ type: "tool_use", id: p["id"] ?? "", name: p["name"], input: record(p["arguments"]) ?? {} }]
     case "tool_call_response":
-      return [{
-        type: "tool_result",
-        tool_use_id: p["id"] ?? "",
-        content: typeof p["response"] === "string" ? p["response"] : JSON.stringify(p["response"]) ?? "null"
-      }]
+      return [{ type: "tool_result", tool_use_id: p["id"] ?? "", content: jsonText(p["response"]) }]
     default:
       return []
   }
@@ -149,32 +142,31 @@ const systemOf = (request: ChatModel.ChatRequest): string =>
       : ""
   ].filter((text) => text !== "").join("\n\n")
 
-const toBody = (options: Options, request: ChatModel.ChatRequest, stream: boolean): Record<string, unknown> => ({
-  model: options.model,
-  max_tokens: request.maxTokens ?? options.defaultMaxTokens ?? 4096,
-  // The Messages API has no JSON response mode: a structured answer is asked for in the system prompt.
-  ...(systemOf(request) !== "" ? { system: systemOf(request) } : {}),
-  // The Messages API has two roles: tool results travel in user messages.
-  messages: request.messages.flatMap((message) =>
-    message.role === "system" ? [] : [{
-      role: message.role === "assistant" ? "assistant" : "user",
-      content: message.parts.flatMap(toBlock)
-    }]
-  ),
-  ...(request.tools !== undefined && request.tools.length > 0
-    ? {
-      tools: request.tools.map((tool) => ({
-        name: tool.name,
-        ...(tool.description !== undefined ? { description: tool.description } : {}),
-        input_schema: tool.parameters ?? { type: "object", properties: {} }
-      }))
-    }
-    : {}),
-  ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-  ...(request.topP !== undefined ? { top_p: request.topP } : {}),
-  ...(request.stopSequences !== undefined ? { stop_sequences: request.stopSequences } : {}),
-  ...(stream ? { stream: true } : {})
-})
+const toBody = (options: Options, request: ChatModel.ChatRequest, stream: boolean): Record<string, unknown> => {
+  const system = systemOf(request)
+  return {
+    model: options.model,
+    max_tokens: request.maxTokens ?? options.defaultMaxTokens ?? 4096,
+    // The Messages API has no JSON response mode: a structured answer is asked for in the system prompt.
+    system: system !== "" ? system : undefined,
+    // The Messages API has two roles: tool results travel in user messages.
+    messages: request.messages.flatMap((message) =>
+      message.role === "system" ? [] : [{
+        role: message.role === "assistant" ? "assistant" : "user",
+        content: message.parts.flatMap(toBlock)
+      }]
+    ),
+    tools: nonEmpty(request.tools)?.map((tool) => ({
+      name: tool.name,
+      description: tool.description,
+      input_schema: toolParameters(tool)
+    })),
+    temperature: request.temperature,
+    top_p: request.topP,
+    stop_sequences: request.stopSequences,
+    ...(stream ? { stream: true } : {})
+  }
+}
 
 /**
  * A Messages API response body as a reply; undefined when it is not one.
@@ -278,10 +270,8 @@ export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
         case "message_stop":
           done = true
           return []
-        case "error": {
-          const info = dialect.errorOf(root)
-          return chatError(endpoint, info.errorType ?? "_OTHER", `stream error: ${info.message ?? "unknown"}`)
-        }
+        case "error":
+          return streamError(endpoint, dialect, root)
         default:
           return []
       }
@@ -295,34 +285,17 @@ export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
  * @since 0.2.0
  * @category constructors
  */
-export const chatProvider = (options: Options): Effect.Effect<ChatModel.Provider, never, HttpClient.HttpClient> =>
-  Effect.map(Effect.service(HttpClient.HttpClient), (client) => {
-    const endpoint = endpointOf({
-      ...options,
-      headers: { "anthropic-version": options.version ?? "2023-06-01", ...options.headers }
-    }, defaultBaseUrl)
-    const decoder = streamDecoder(endpoint)
-    return {
-      provider: GenAI.Provider.anthropic,
-      model: options.model,
-      ...serverOf(endpoint.baseUrl),
-      complete: (request) =>
-        post(client, endpoint, dialect, "/v1/messages", toBody(options, request, false)).pipe(
-          Effect.flatMap((response) => readBody(response, endpoint)),
-          Effect.flatMap((text) => parseJson(text, endpoint, "the response")),
-          Effect.flatMap((body) => {
-            const reply = toResponse(body)
-            return reply !== undefined
-              ? Effect.succeed(reply)
-              : Effect.fail(chatError(endpoint, "invalid_response", "the response has no content"))
-          })
-        ),
-      stream: (request) =>
-        Stream.unwrap(Effect.map(
-          post(client, endpoint, dialect, "/v1/messages", toBody(options, request, true)),
-          (response) => decodeEvents(response.stream, endpoint, decoder)
-        ))
-    }
+export const chatProvider: (options: Options) => Effect.Effect<ChatModel.Provider, never, HttpClient.HttpClient> =
+  defineChatProvider({
+    defaultBaseUrl,
+    path: "/v1/messages",
+    dialect,
+    provider: () => GenAI.Provider.anthropic,
+    headers: (options) => ({ "anthropic-version": options.version ?? "2023-06-01" }),
+    toBody,
+    toResponse,
+    noReply: "the response has no content",
+    streamDecoder
   })
 
 /**
@@ -341,12 +314,12 @@ export const layer = (options: Options): Layer.Layer<ChatModel.ChatModel, never,
  * @since 0.2.0
  * @category layers
  */
-export const layerFromConfig = (
-  options: Partial<Options> = {}
-): Layer.Layer<ChatModel.ChatModel, Config.ConfigError, HttpClient.HttpClient> =>
-  Layer.unwrap(Effect.gen(function*() {
-    const apiKey = yield* Config.option(Config.Redacted("ANTHROPIC_API_KEY"))
-    const baseUrl = yield* Config.URL("ANTHROPIC_BASE_URL").pipe(Config.withDefault(new URL(defaultBaseUrl)))
-    const model = yield* Config.String("ANTHROPIC_MODEL").pipe(Config.withDefault("claude-sonnet-4-5"))
-    return layer({ model, apiKey: Option.getOrUndefined(apiKey), baseUrl, ...options })
-  }))
+export const layerFromConfig: (
+  options?: Partial<Options>
+) => Layer.Layer<ChatModel.ChatModel, Config.ConfigError, HttpClient.HttpClient> = defineLayerFromConfig({
+  apiKey: "ANTHROPIC_API_KEY",
+  baseUrl: "ANTHROPIC_BASE_URL",
+  model: "ANTHROPIC_MODEL",
+  defaultBaseUrl,
+  defaultModel: "claude-sonnet-4-5"
+}, layer)

@@ -16,11 +16,14 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as GenAI from "./GenAI.ts"
+import { ChatError } from "./internal/providerModel.ts"
+
+// Defined below the provider kit, which fails with it; its doc comment is there.
+export { ChatError }
 
 /**
  * A request to the model.
@@ -68,21 +71,6 @@ export interface ChatResponse {
   readonly finishReason: GenAI.FinishReasonName
   readonly usage: GenAI.Usage
 }
-
-/**
- * A failed model call. `errorType` becomes the span's `error.type` (a provider error code such
- * as `rate_limit_exceeded` or `overloaded_error`, or one of the client's own: `timeout`,
- * `connection_error`, `invalid_response`, `response_too_large`, `incomplete_stream`); `status` is
- * the HTTP status when the provider answered with one.
- *
- * @since 0.1.0
- * @category errors
- */
-export class ChatError extends Data.TaggedError("ChatError")<{
-  readonly errorType: string
-  readonly message: string
-  readonly status?: number | undefined
-}> {}
 
 /**
  * What a provider supplies: who it is, and the raw call.

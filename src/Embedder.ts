@@ -5,33 +5,13 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
 import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as GenAI from "./GenAI.ts"
+import { EmbeddingError, type Embeddings } from "./internal/providerModel.ts"
 
-/**
- * The vectors for a batch of inputs.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Embeddings {
-  readonly model: string
-  readonly vectors: ReadonlyArray<ReadonlyArray<number>>
-  readonly inputTokens: number
-}
-
-/**
- * A failed embeddings call.
- *
- * @since 0.1.0
- * @category errors
- */
-export class EmbeddingError extends Data.TaggedError("EmbeddingError")<{
-  readonly errorType: string
-  readonly message: string
-}> {}
+// Defined below the provider kit, which builds and fails with them; their doc comments are there.
+export { EmbeddingError, type Embeddings }
 
 /**
  * What a provider supplies.

@@ -17,33 +17,32 @@
  */
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
-import * as HttpClient from "effect/http/HttpClient"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
-import * as Stream from "effect/Stream"
 import * as ChatModel from "./ChatModel.ts"
 import * as Embedder from "./Embedder.ts"
 import * as GenAI from "./GenAI.ts"
 import {
   array,
-  chatError,
   count,
-  decodeEvents,
+  defineChatProvider,
+  defineEmbeddingProvider,
+  defineLayerFromConfig,
   type Dialect,
   type Endpoint,
-  endpointOf,
   type EndpointOptions,
   eventJson,
-  parseJson,
-  post,
-  readBody,
+  jsonText,
+  nonEmpty,
   record,
-  serverOf,
   type StreamDecoder,
+  streamError,
   string,
-  textOf
-} from "./internal/provider.ts"
+  textOf,
+  toolParameters
+} from "./internal/providerKit.ts"
 
 /**
  * Options for an OpenAI-compatible endpoint.
@@ -117,8 +116,6 @@ export const toUsage = (usage: unknown): GenAI.Usage | undefined => {
   }
 }
 
-const json = (value: unknown): string => typeof value === "string" ? value : JSON.stringify(value) ?? "null"
-
 /** The conventions' messages as Chat Completions messages. */
 const toMessages = (request: ChatModel.ChatRequest): Array<Record<string, unknown>> => {
   const out: Array<Record<string, unknown>> = []
@@ -134,7 +131,7 @@ const toMessages = (request: ChatModel.ChatRequest): Array<Record<string, unknow
     )
     if (results.length > 0) {
       for (const result of results) {
-        out.push({ role: "tool", tool_call_id: result.id ?? "", content: json(result.response) })
+        out.push({ role: "tool", tool_call_id: result.id ?? "", content: jsonText(result.response) })
       }
       continue
     }
@@ -142,49 +139,35 @@ const toMessages = (request: ChatModel.ChatRequest): Array<Record<string, unknow
     out.push({
       role: message.role,
       content: calls.length > 0 && text === "" ? null : text,
-      ...(message.name !== undefined ? { name: message.name } : {}),
-      ...(calls.length > 0
-        ? {
-          tool_calls: calls.map((call) => ({
-            id: call.id ?? "",
-            type: "function",
-            function: { name: call.name, arguments: json(call.arguments ?? {}) }
-          }))
-        }
-        : {})
+      name: message.name,
+      tool_calls: nonEmpty(calls)?.map((call) => ({
+        id: call.id ?? "",
+        type: "function",
+        function: { name: call.name, arguments: jsonText(call.arguments ?? {}) }
+      }))
     })
   }
   return out
 }
 
-const toBody = (model: string, request: ChatModel.ChatRequest, stream: boolean): Record<string, unknown> => ({
-  model,
+const toBody = (options: Options, request: ChatModel.ChatRequest, stream: boolean): Record<string, unknown> => ({
+  model: options.model,
   messages: toMessages(request),
-  ...(request.tools !== undefined && request.tools.length > 0
+  tools: nonEmpty(request.tools)?.map((tool) => ({
+    type: "function",
+    function: { name: tool.name, description: tool.description, parameters: toolParameters(tool) }
+  })),
+  temperature: request.temperature,
+  top_p: request.topP,
+  max_tokens: request.maxTokens,
+  stop: request.stopSequences,
+  seed: request.seed,
+  response_format: request.responseFormat !== undefined
     ? {
-      tools: request.tools.map((tool) => ({
-        type: "function",
-        function: {
-          name: tool.name,
-          ...(tool.description !== undefined ? { description: tool.description } : {}),
-          parameters: tool.parameters ?? { type: "object", properties: {} }
-        }
-      }))
+      type: "json_schema",
+      json_schema: { name: request.responseFormat.name, schema: request.responseFormat.schema }
     }
-    : {}),
-  ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-  ...(request.topP !== undefined ? { top_p: request.topP } : {}),
-  ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
-  ...(request.stopSequences !== undefined ? { stop: request.stopSequences } : {}),
-  ...(request.seed !== undefined ? { seed: request.seed } : {}),
-  ...(request.responseFormat !== undefined
-    ? {
-      response_format: {
-        type: "json_schema",
-        json_schema: { name: request.responseFormat.name, schema: request.responseFormat.schema }
-      }
-    }
-    : {}),
+    : undefined,
   // The usage of a streamed call comes in a final chunk of its own, only when asked for.
   ...(stream ? { stream: true, stream_options: { include_usage: true } } : {})
 })
@@ -242,11 +225,7 @@ export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
       if (chunk instanceof ChatModel.ChatError) return chunk
       const root = record(chunk)
       if (root === undefined) return []
-      const error = record(root["error"])
-      if (error !== undefined) {
-        const info = dialect.errorOf(root)
-        return chatError(endpoint, info.errorType ?? "_OTHER", `stream error: ${info.message ?? "unknown"}`)
-      }
+      if (record(root["error"]) !== undefined) return streamError(endpoint, dialect, root)
       const parts: Array<GenAI.StreamPart> = []
       if (!metadataSent && (root["id"] !== undefined || root["model"] !== undefined)) {
         metadataSent = true
@@ -286,43 +265,28 @@ export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
   }
 }
 
+/** What the chat and embeddings endpoints share. */
+const wire = {
+  defaultBaseUrl,
+  dialect,
+  provider: (options: Options) => options.provider ?? GenAI.Provider.openai
+}
+
 /**
  * The chat provider for an OpenAI-compatible endpoint (plain and streamed calls).
  *
  * @since 0.2.0
  * @category constructors
  */
-export const chatProvider = (options: Options): Effect.Effect<ChatModel.Provider, never, HttpClient.HttpClient> =>
-  Effect.map(Effect.service(HttpClient.HttpClient), (client) => {
-    const endpoint = endpointOf(options, defaultBaseUrl)
-    const decoder = streamDecoder(endpoint)
-    return {
-      provider: options.provider ?? GenAI.Provider.openai,
-      model: options.model,
-      ...serverOf(endpoint.baseUrl),
-      complete: (request) =>
-        post(client, endpoint, dialect, "/chat/completions", toBody(options.model, request, false)).pipe(
-          Effect.flatMap((response) => readBody(response, endpoint)),
-          Effect.flatMap((text) => parseJson(text, endpoint, "the response")),
-          Effect.flatMap((body) => {
-            const reply = toResponse(body)
-            return reply !== undefined
-              ? Effect.succeed(reply)
-              : Effect.fail(
-                new ChatModel.ChatError({ errorType: "invalid_response", message: "the response has no choices" })
-              )
-          })
-        ),
-      stream: (request) =>
-        Stream.unwrap(Effect.map(
-          post(client, endpoint, dialect, "/chat/completions", toBody(options.model, request, true)),
-          (response) => decodeEvents(response.stream, endpoint, decoder)
-        ))
-    }
+export const chatProvider: (options: Options) => Effect.Effect<ChatModel.Provider, never, HttpClient.HttpClient> =
+  defineChatProvider({
+    ...wire,
+    path: "/chat/completions",
+    toBody,
+    toResponse,
+    noReply: "the response has no choices",
+    streamDecoder
   })
-
-const toEmbeddingError = (error: ChatModel.ChatError) =>
-  new Embedder.EmbeddingError({ errorType: error.errorType, message: error.message })
 
 /**
  * The embeddings provider for an OpenAI-compatible endpoint.
@@ -330,50 +294,30 @@ const toEmbeddingError = (error: ChatModel.ChatError) =>
  * @since 0.2.0
  * @category constructors
  */
-export const embeddingProvider = (options: Options): Effect.Effect<Embedder.Provider, never, HttpClient.HttpClient> =>
-  Effect.map(Effect.service(HttpClient.HttpClient), (client) => {
-    const endpoint = endpointOf(options, defaultBaseUrl)
-    const model = options.embeddingModel ?? "text-embedding-3-small"
-    const dimensions = options.dimensions ?? 1536
+export const embeddingProvider: (
+  options: Options
+) => Effect.Effect<Embedder.Provider, never, HttpClient.HttpClient> = defineEmbeddingProvider({
+  ...wire,
+  path: "/embeddings",
+  model: (options) => options.embeddingModel ?? "text-embedding-3-small",
+  dimensions: (options) => options.dimensions ?? 1536,
+  toBody: (options, model, inputs) => ({
+    model,
+    input: inputs,
+    encoding_format: "float",
+    dimensions: options.dimensions
+  }),
+  toEmbeddings: (body, model) => {
+    const root = record(body)
     return {
-      provider: options.provider ?? GenAI.Provider.openai,
-      model,
-      dimensions,
-      ...serverOf(endpoint.baseUrl),
-      embed: (inputs) =>
-        post(client, endpoint, dialect, "/embeddings", {
-          model,
-          input: inputs,
-          encoding_format: "float",
-          ...(options.dimensions !== undefined ? { dimensions: options.dimensions } : {})
-        }).pipe(
-          Effect.flatMap((response) => readBody(response, endpoint)),
-          Effect.flatMap((text) => parseJson(text, endpoint, "the response")),
-          Effect.flatMap((body) => {
-            const root = record(body)
-            const data = array(root?.["data"]).map(record)
-            const vectors = data
-              .toSorted((a, b) => (count(a?.["index"]) ?? 0) - (count(b?.["index"]) ?? 0))
-              .map((item) => array(item?.["embedding"]))
-            const valid = vectors.length === inputs.length &&
-              vectors.every((vector) => vector.every((x) => typeof x === "number" && Number.isFinite(x)))
-            return valid
-              ? Effect.succeed({
-                model: string(root?.["model"]) ?? model,
-                vectors: vectors as ReadonlyArray<ReadonlyArray<number>>,
-                inputTokens: count(record(root?.["usage"])?.["prompt_tokens"]) ?? 0
-              })
-              : Effect.fail(
-                new ChatModel.ChatError({
-                  errorType: "invalid_response",
-                  message: `expected ${inputs.length} numeric vectors, got ${vectors.length}`
-                })
-              )
-          }),
-          Effect.mapError(toEmbeddingError)
-        )
+      model: string(root?.["model"]) ?? model,
+      vectors: array(root?.["data"]).map(record)
+        .toSorted((a, b) => (count(a?.["index"]) ?? 0) - (count(b?.["index"]) ?? 0))
+        .map((item) => array(item?.["embedding"])),
+      inputTokens: count(record(root?.["usage"])?.["prompt_tokens"]) ?? 0
     }
-  })
+  }
+})
 
 /**
  * `ChatModel` and `Embedder` for an OpenAI-compatible endpoint. Needs an `HttpClient`.
@@ -397,21 +341,17 @@ export const layer = (
  * @since 0.2.0
  * @category layers
  */
-export const layerFromConfig = (
-  options: Partial<Options> = {}
-): Layer.Layer<ChatModel.ChatModel | Embedder.Embedder, Config.ConfigError, HttpClient.HttpClient> =>
-  Layer.unwrap(Effect.gen(function*() {
-    const apiKey = yield* Config.option(Config.Redacted("OPENAI_API_KEY"))
-    const baseUrl = yield* Config.URL("OPENAI_BASE_URL").pipe(Config.withDefault(new URL(defaultBaseUrl)))
-    const model = yield* Config.String("OPENAI_MODEL").pipe(Config.withDefault("gpt-4o-mini"))
-    const embeddingModel = yield* Config.option(Config.String("OPENAI_EMBEDDING_MODEL"))
-    const provider = yield* Config.String("OPENAI_PROVIDER_NAME").pipe(Config.withDefault(GenAI.Provider.openai))
-    return layer({
-      model,
-      apiKey: Option.getOrUndefined(apiKey),
-      baseUrl,
-      provider,
-      embeddingModel: Option.getOrUndefined(embeddingModel),
-      ...options
+export const layerFromConfig: (
+  options?: Partial<Options>
+) => Layer.Layer<ChatModel.ChatModel | Embedder.Embedder, Config.ConfigError, HttpClient.HttpClient> =
+  defineLayerFromConfig({
+    apiKey: "OPENAI_API_KEY",
+    baseUrl: "OPENAI_BASE_URL",
+    model: "OPENAI_MODEL",
+    defaultBaseUrl,
+    defaultModel: "gpt-4o-mini",
+    more: Config.all({
+      embeddingModel: Config.option(Config.String("OPENAI_EMBEDDING_MODEL")).pipe(Config.map(Option.getOrUndefined)),
+      provider: Config.String("OPENAI_PROVIDER_NAME").pipe(Config.withDefault(GenAI.Provider.openai))
     })
-  }))
+  }, layer)

@@ -1,21 +1,26 @@
 /**
- * What the OpenAI-compatible and Anthropic providers share: sending a JSON request with retries
- * that honour `retry-after`, reading a bounded body, and decoding a server-sent-event stream into
- * reply parts. Provider responses are untrusted input, so every read here is bounded in size and
- * in time, and every failure becomes a `ChatError` with an `error.type` and no secret in it.
+ * The HTTP exchange every model provider makes: a JSON request POSTed with retries that honour
+ * `retry-after` (each retry an event on the caller's span), a body read within a byte limit and
+ * an idle timeout, and every failure a `ChatError` with an `error.type` and no secret in it.
+ * Provider responses are untrusted input, so every read here is bounded in size and in time.
  */
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Sse from "effect/encoding/Sse"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { ChatError } from "../ChatModel.ts"
-import type { MessagePart, StreamPart } from "../GenAI.ts"
+import { ChatError } from "./providerModel.ts"
 import { parseRetryAfter } from "./retryAfter.ts"
+import {
+  ATTR_BELUGA_RETRY_DELAY_MS,
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_RESEND_COUNT,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  EVENT_BELUGA_PROVIDER_RETRY
+} from "./semconv.ts"
 
 /** How a provider's endpoint is reached, and how much of its answers is believed. */
 export interface Endpoint {
@@ -35,7 +40,7 @@ export interface Endpoint {
   readonly maxResponseBytes: number
 }
 
-export const defaultLimits = {
+const defaultLimits = {
   timeout: Duration.seconds(600),
   idleTimeout: Duration.seconds(120),
   maxRetries: 2,
@@ -84,7 +89,7 @@ export const serverOf = (url: URL): { readonly serverAddress: string; readonly s
 })
 
 /** `base` + `path`, keeping the base's own path (`…/v1` + `/chat/completions`). */
-export const joinUrl = (base: URL, path: string): string => `${base.href.replace(/\/+$/, "")}${path}`
+const joinUrl = (base: URL, path: string): string => `${base.href.replace(/\/+$/, "")}${path}`
 
 /** What a provider makes of an error body. */
 export interface ErrorInfo {
@@ -105,7 +110,7 @@ const maxMessageLength = 500
  * A message safe to put on a span or in a log: the API key removed wherever the provider echoed
  * it, lone surrogates replaced, and the length bounded.
  */
-export const safeMessage = (text: string, endpoint: Endpoint): string => {
+const safeMessage = (text: string, endpoint: Endpoint): string => {
   let out = text.toWellFormed()
   const key = endpoint.apiKey !== undefined ? Redacted.value(endpoint.apiKey) : ""
   if (key.length >= 4) out = out.split(key).join("<redacted>")
@@ -125,7 +130,7 @@ const describeError = (error: unknown, depth = 0): string => {
 }
 
 /** A transport failure as a `ChatError`: the connection broke, or the request never left. */
-const transportError = (endpoint: Endpoint, error: unknown): ChatError =>
+export const transportError = (endpoint: Endpoint, error: unknown): ChatError =>
   chatError(endpoint, "connection_error", `${endpoint.baseUrl.host}: ${describeError(error)}`)
 
 /** Reads a whole body, failing once it passes `limit` bytes or goes quiet for the idle timeout. */
@@ -160,7 +165,7 @@ export const readBody = (
   })
 
 /** Fails a stream with `timeout` when no element arrives for the endpoint's idle timeout. */
-const idleTimeout =
+export const idleTimeout =
   (endpoint: Endpoint) => <A, R>(self: Stream.Stream<A, ChatError, R>): Stream.Stream<A, ChatError, R> =>
     Stream.transformPull(self, (pull) =>
       Effect.succeed(pull.pipe(Effect.timeoutOrElse({
@@ -185,7 +190,7 @@ export const parseJson = (text: string, endpoint: Endpoint, what: string): Effec
 const retryable = (status: number) => status === 408 || status === 409 || status === 429 || status >= 500
 
 /** How long the provider asked to wait: `retry-after-ms` (OpenAI), else `retry-after`. */
-export const retryAfter = (headers: Readonly<Record<string, string | undefined>>, now: number): number | undefined => {
+const retryAfter = (headers: Readonly<Record<string, string | undefined>>, now: number): number | undefined => {
   const ms = Number(headers["retry-after-ms"])
   if (headers["retry-after-ms"] !== undefined && Number.isFinite(ms) && ms >= 0) return ms
   return parseRetryAfter(headers["retry-after"], now)
@@ -277,11 +282,11 @@ export const post = (
         if (wait > Duration.toMillis(endpoint.maxRetryDelay)) return Effect.fail(failure)
         return Effect.gen(function*() {
           const span = yield* Effect.currentSpan.pipe(Effect.orElseSucceed(() => undefined))
-          span?.event("beluga.provider.retry", yield* Clock.currentTimeNanos, {
-            "http.request.resend_count": n + 1,
-            ...(error.status !== undefined ? { "http.response.status_code": error.status } : {}),
-            "error.type": error.errorType,
-            "beluga.retry.delay_ms": Math.round(wait)
+          span?.event(EVENT_BELUGA_PROVIDER_RETRY, yield* Clock.currentTimeNanos, {
+            [ATTR_HTTP_REQUEST_RESEND_COUNT]: n + 1,
+            ...(error.status !== undefined ? { [ATTR_HTTP_RESPONSE_STATUS_CODE]: error.status } : {}),
+            [ATTR_ERROR_TYPE]: error.errorType,
+            [ATTR_BELUGA_RETRY_DELAY_MS]: Math.round(wait)
           })
           yield* Effect.sleep(Duration.millis(wait))
           return yield* attempt(n + 1)
@@ -290,95 +295,3 @@ export const post = (
     )
   return Effect.mapError(attempt(0), (failure) => failure.error)
 }
-
-/** One server-sent event: its name (`message` when unnamed) and its data. */
-export interface StreamEvent {
-  readonly event: string
-  readonly data: string
-}
-
-/** A provider's reading of its stream: one SSE event to parts, and whether the stream ended properly. */
-export interface StreamDecoder {
-  /** Parts for one event (possibly none), or the error the event reports. */
-  readonly onEvent: (event: StreamEvent) => ReadonlyArray<StreamPart> | ChatError
-  /** True once the provider's end-of-stream marker was seen. */
-  readonly finished: () => boolean
-}
-
-/**
- * Bytes of a server-sent-event stream to reply parts. The SSE parser bounds every pending event
- * to the endpoint's byte limit; a stream that goes quiet fails with `timeout`; one that ends
- * before the provider's end marker fails with `incomplete_stream`; `retry:` directives, comments
- * and empty events are ignored.
- */
-export const decodeEvents = <R>(
-  bytes: Stream.Stream<Uint8Array, unknown, R>,
-  endpoint: Endpoint,
-  makeDecoder: () => StreamDecoder
-): Stream.Stream<StreamPart, ChatError, R> =>
-  Stream.suspend(() => {
-    const decoder = makeDecoder()
-    const text = new TextDecoder()
-    let failure: ChatError | undefined
-    let parts: Array<StreamPart> = []
-    const parser = Sse.makeParser((event) => {
-      if (event._tag !== "Event" || failure !== undefined) return
-      const out = decoder.onEvent(event)
-      if (out instanceof ChatError) failure = out
-      else for (const part of out) parts.push(part)
-    }, { maxEventSize: endpoint.maxResponseBytes })
-    const feed = (chunk: string): Effect.Effect<ReadonlyArray<StreamPart>, ChatError> => {
-      const tooLarge = parser.feed(chunk)
-      if (tooLarge !== undefined) {
-        return Effect.fail(
-          chatError(endpoint, "response_too_large", `a stream event over ${endpoint.maxResponseBytes} bytes`)
-        )
-      }
-      if (failure !== undefined) return Effect.fail(failure)
-      const out = parts
-      parts = []
-      return Effect.succeed(out)
-    }
-    const end = Effect.suspend(() => {
-      const rest = text.decode()
-      // A final event needs its blank line: an unterminated one is a truncated stream.
-      return Effect.flatMap(rest !== "" ? feed(rest) : Effect.succeed([]), (out) =>
-        decoder.finished()
-          ? Effect.succeed(out)
-          : Effect.fail(
-            chatError(endpoint, "incomplete_stream", `${endpoint.baseUrl.host} ended the stream before its end marker`)
-          ))
-    })
-    return bytes.pipe(
-      Stream.mapError((error) => transportError(endpoint, (error as { reason?: unknown }).reason ?? error)),
-      idleTimeout(endpoint),
-      Stream.mapEffect((chunk) => feed(text.decode(chunk, { stream: true }))),
-      Stream.concat(Stream.fromEffect(end)),
-      Stream.flattenIterable
-    )
-  })
-
-/** Parses an SSE event's data as JSON, or gives an `invalid_response` error. */
-export const eventJson = (event: StreamEvent, endpoint: Endpoint): unknown => {
-  try {
-    return JSON.parse(event.data) as unknown
-  } catch {
-    return chatError(endpoint, "invalid_response", `a stream event (${event.event.slice(0, 64)}) is not valid JSON`)
-  }
-}
-
-/** The text parts of a message, joined by newlines: what a provider's plain-text field carries. */
-export const textOf = (parts: ReadonlyArray<MessagePart>): string =>
-  parts.flatMap((part) => {
-    const content = (part as { readonly content?: unknown }).content
-    return part.type === "text" && typeof content === "string" ? [content] : []
-  }).join("\n")
-
-// Readers for untrusted JSON: a field of the wrong type reads as absent.
-
-export const record = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined
-export const string = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
-export const count = (value: unknown): number | undefined =>
-  typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined
-export const array = (value: unknown): ReadonlyArray<unknown> => Array.isArray(value) ? value : []

@@ -1,0 +1,257 @@
+/**
+ * The provider kit: what every model provider shares, so that a provider module is only its wire
+ * format's mapping. A provider describes its wire format — endpoint path, authentication and
+ * error bodies ({@link Dialect}), request body, reply and stream events — and the kit does the
+ * rest: the HTTP exchange with retries and bounded reads (`providerHttp.ts`), the SSE stream
+ * (`sse.ts`), `invalid_response` for a body that holds no reply, and `layerFromConfig` from the
+ * provider's customary variables. A provider module imports only this module.
+ *
+ * The providers it builds trace nothing themselves: `ChatModel.make` and `Embedder.make` wrap
+ * them in the GenAI spans and metrics, the `HttpClient` makes a span per attempt, and retries are
+ * events on the caller's span. The kit is generic in the chat request and reply types, which
+ * `ChatModel` defines, because an internal module never imports a public one.
+ */
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import type { MessagePart, Server, StreamPart, ToolDefinition } from "./model.ts"
+import {
+  chatError,
+  type Dialect,
+  type Endpoint,
+  endpointOf,
+  type EndpointOptions,
+  parseJson,
+  post,
+  readBody,
+  serverOf
+} from "./providerHttp.ts"
+import { type ChatError, EmbeddingError, type Embeddings } from "./providerModel.ts"
+import type { ProviderName } from "./semconv.ts"
+import { decodeEvents, type StreamDecoder } from "./sse.ts"
+
+export { chatError, type Dialect, type Endpoint, type EndpointOptions } from "./providerHttp.ts"
+export { eventJson, type StreamDecoder, type StreamEvent } from "./sse.ts"
+
+/** What every provider's options hold: the model, and how its endpoint is reached. */
+export interface ProviderOptions extends EndpointOptions {
+  readonly model: string
+}
+
+/** What a wire format says about its endpoint, for chat and embeddings alike. */
+export interface Wire<Options extends ProviderOptions> {
+  /** The base URL when the options name none; `path` is appended to it. */
+  readonly defaultBaseUrl: string
+  /** The operation's path after the base URL: `/chat/completions`, `/v1/messages`. */
+  readonly path: string
+  readonly dialect: Dialect
+  /** `gen_ai.provider.name` for these options. */
+  readonly provider: (options: Options) => ProviderName
+  /** Headers the wire format requires (an API version); the options' own headers win. */
+  readonly headers?: ((options: Options) => Readonly<Record<string, string>>) | undefined
+}
+
+/** A chat wire format, in the request and reply types of `ChatModel`. */
+export interface ChatWire<Options extends ProviderOptions, Request, Reply> extends Wire<Options> {
+  /** The request body, plain or streamed; fields left `undefined` are not sent (JSON has none). */
+  readonly toBody: (options: Options, request: Request, stream: boolean) => unknown
+  /** A response body as a reply; undefined when it is not one. */
+  readonly toResponse: (body: unknown) => Reply | undefined
+  /** What the `invalid_response` error says when `toResponse` finds no reply. */
+  readonly noReply: string
+  /** A decoder for each stream from this endpoint (whose API key its errors must not show). */
+  readonly streamDecoder: (endpoint: Endpoint) => () => StreamDecoder
+}
+
+/** A chat provider as `ChatModel.make` takes it (a `ChatModel.Provider`). */
+export interface ChatProvider<Request, Reply> extends Server {
+  readonly provider: ProviderName
+  readonly model: string
+  readonly complete: (request: Request) => Effect.Effect<Reply, ChatError>
+  readonly stream: (request: Request) => Stream.Stream<StreamPart, ChatError>
+}
+
+/** An embeddings wire format. */
+export interface EmbeddingWire<Options extends ProviderOptions> extends Wire<Options> {
+  /** The embeddings model for these options. */
+  readonly model: (options: Options) => string
+  /** The vectors' size for these options. */
+  readonly dimensions: (options: Options) => number
+  /** The request body; fields left `undefined` are not sent. */
+  readonly toBody: (options: Options, model: string, inputs: ReadonlyArray<string>) => unknown
+  /** What a response body reports, its vectors in input order; `model` is the one asked for. */
+  readonly toEmbeddings: (body: unknown, model: string) => EmbeddingsReading
+}
+
+/** Embeddings as a body reports them, before the kit checks that the vectors are numbers. */
+export interface EmbeddingsReading extends Omit<Embeddings, "vectors"> {
+  readonly vectors: ReadonlyArray<ReadonlyArray<unknown>>
+}
+
+/** An embeddings provider as `Embedder.make` takes it (an `Embedder.Provider`). */
+export interface EmbeddingProvider extends Server {
+  readonly provider: ProviderName
+  readonly model: string
+  readonly dimensions: number
+  readonly embed: (inputs: ReadonlyArray<string>) => Effect.Effect<Embeddings, EmbeddingError>
+}
+
+const endpointFor = <Options extends ProviderOptions>(wire: Wire<Options>, options: Options): Endpoint =>
+  endpointOf(
+    wire.headers !== undefined ? { ...options, headers: { ...wire.headers(options), ...options.headers } } : options,
+    wire.defaultBaseUrl
+  )
+
+/** A successful response's body as JSON, read within the endpoint's limits. */
+const readJson = (
+  response: HttpClientResponse.HttpClientResponse,
+  endpoint: Endpoint
+): Effect.Effect<unknown, ChatError> =>
+  Effect.flatMap(readBody(response, endpoint), (text) => parseJson(text, endpoint, "the response"))
+
+/**
+ * The chat provider a wire format describes: `complete` POSTs the plain body and maps the reply,
+ * `stream` POSTs the streamed body and decodes its events.
+ */
+export const defineChatProvider = <Options extends ProviderOptions, Request, Reply>(
+  wire: ChatWire<Options, Request, Reply>
+) =>
+(options: Options): Effect.Effect<ChatProvider<Request, Reply>, never, HttpClient.HttpClient> =>
+  Effect.map(Effect.service(HttpClient.HttpClient), (client) => {
+    const endpoint = endpointFor(wire, options)
+    const decoder = wire.streamDecoder(endpoint)
+    const send = (request: Request, stream: boolean) =>
+      post(client, endpoint, wire.dialect, wire.path, wire.toBody(options, request, stream))
+    return {
+      provider: wire.provider(options),
+      model: options.model,
+      ...serverOf(endpoint.baseUrl),
+      complete: (request) =>
+        send(request, false).pipe(
+          Effect.flatMap((response) => readJson(response, endpoint)),
+          Effect.flatMap((body) => {
+            const reply = wire.toResponse(body)
+            return reply !== undefined
+              ? Effect.succeed(reply)
+              : Effect.fail(chatError(endpoint, "invalid_response", wire.noReply))
+          })
+        ),
+      stream: (request) =>
+        Stream.unwrap(
+          Effect.map(send(request, true), (response) => decodeEvents(response.stream, endpoint, decoder))
+        )
+    }
+  })
+
+/** True when there is one vector per input and every element is a finite number. */
+const numericVectors = (
+  vectors: ReadonlyArray<ReadonlyArray<unknown>>,
+  inputs: number
+): vectors is ReadonlyArray<ReadonlyArray<number>> =>
+  vectors.length === inputs &&
+  vectors.every((vector) => vector.every((x) => typeof x === "number" && Number.isFinite(x)))
+
+/**
+ * The embeddings provider a wire format describes. A reply with a vector missing, or an element
+ * that is not a finite number, fails with `invalid_response` rather than reach a vector store.
+ */
+export const defineEmbeddingProvider =
+  <Options extends ProviderOptions>(wire: EmbeddingWire<Options>) =>
+  (options: Options): Effect.Effect<EmbeddingProvider, never, HttpClient.HttpClient> =>
+    Effect.map(Effect.service(HttpClient.HttpClient), (client) => {
+      const endpoint = endpointFor(wire, options)
+      const model = wire.model(options)
+      return {
+        provider: wire.provider(options),
+        model,
+        dimensions: wire.dimensions(options),
+        ...serverOf(endpoint.baseUrl),
+        embed: (inputs) =>
+          post(client, endpoint, wire.dialect, wire.path, wire.toBody(options, model, inputs)).pipe(
+            Effect.flatMap((response) => readJson(response, endpoint)),
+            Effect.flatMap((body) => {
+              const reading = wire.toEmbeddings(body, model)
+              const { vectors } = reading
+              return numericVectors(vectors, inputs.length)
+                ? Effect.succeed({ model: reading.model, vectors, inputTokens: reading.inputTokens })
+                : Effect.fail(
+                  chatError(
+                    endpoint,
+                    "invalid_response",
+                    `expected ${inputs.length} numeric vectors, got ${vectors.length}`
+                  )
+                )
+            }),
+            Effect.mapError((error) => new EmbeddingError({ errorType: error.errorType, message: error.message }))
+          )
+      }
+    })
+
+/** The variables a provider's `layerFromConfig` reads, and what an unset one means. */
+export interface ConfigVariables<Options extends ProviderOptions> {
+  /** The API key, read as a secret; unset means no key (local servers need none). */
+  readonly apiKey: string
+  /** The base URL; unset means `defaultBaseUrl`. */
+  readonly baseUrl: string
+  /** The model; unset means `defaultModel`. */
+  readonly model: string
+  readonly defaultBaseUrl: string
+  readonly defaultModel: string
+  /** Any further options the provider reads from its own variables. */
+  readonly more?: Config.Config<Partial<Options>> | undefined
+}
+
+/**
+ * A provider module's `layerFromConfig`: its `layer` over the options its variables give, the
+ * options passed in overriding them. A malformed variable fails the layer with a `ConfigError`
+ * that names it; the key is read as `Redacted`, so it is never shown.
+ */
+export const defineLayerFromConfig = <Options extends ProviderOptions, A, E, R>(
+  variables: ConfigVariables<Options>,
+  layer: (options: Options) => Layer.Layer<A, E, R>
+) =>
+(options: Partial<Options> = {}): Layer.Layer<A, E | Config.ConfigError, R> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const apiKey = yield* Config.option(Config.Redacted(variables.apiKey))
+    const baseUrl = yield* Config.URL(variables.baseUrl).pipe(Config.withDefault(new URL(variables.defaultBaseUrl)))
+    const model = yield* Config.String(variables.model).pipe(Config.withDefault(variables.defaultModel))
+    const more = variables.more !== undefined ? yield* variables.more : {}
+    // The model is set, and every other field of a provider's options is optional.
+    return layer({ model, apiKey: Option.getOrUndefined(apiKey), baseUrl, ...more, ...options } as Options)
+  }))
+
+/** An error event in a stream as a `ChatError`, read by the dialect; `_OTHER` when it names no type. */
+export const streamError = (endpoint: Endpoint, dialect: Dialect, body: unknown): ChatError => {
+  const info = dialect.errorOf(body)
+  return chatError(endpoint, info.errorType ?? "_OTHER", `stream error: ${info.message ?? "unknown"}`)
+}
+
+/** The text parts of a message, joined by newlines: what a provider's plain-text field carries. */
+export const textOf = (parts: ReadonlyArray<MessagePart>): string =>
+  parts.flatMap((part) => {
+    const content = (part as { readonly content?: unknown }).content
+    return part.type === "text" && typeof content === "string" ? [content] : []
+  }).join("\n")
+
+/** A value as the JSON text a string field carries (tool arguments, tool results); a string as it is. */
+export const jsonText = (value: unknown): string => typeof value === "string" ? value : JSON.stringify(value) ?? "null"
+
+/** A tool's JSON Schema for its arguments; one that declares none takes an empty object. */
+export const toolParameters = (tool: ToolDefinition): unknown => tool.parameters ?? { type: "object", properties: {} }
+
+/** A list, or undefined when it is absent or empty, so that no empty list is sent (OpenAI rejects `tools: []`). */
+export const nonEmpty = <A>(list: ReadonlyArray<A> | undefined): ReadonlyArray<A> | undefined =>
+  list !== undefined && list.length > 0 ? list : undefined
+
+// Readers for untrusted JSON: a field of the wrong type reads as absent.
+
+export const record = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined
+export const string = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
+export const count = (value: unknown): number | undefined =>
+  typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined
+export const array = (value: unknown): ReadonlyArray<unknown> => Array.isArray(value) ? value : []
