@@ -13,19 +13,31 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect } from "effect"
-import { Agent, ChatModel, type GenAI, Retriever, Simulated, Tool, Tracing } from "../src/index.ts"
+import {
+  Agent,
+  ChatModel,
+  Cost,
+  Evaluation,
+  type GenAI,
+  Identity,
+  Redaction,
+  Retriever,
+  Simulated,
+  Tool,
+  Tracing
+} from "../src/index.ts"
 
 const TracingLive = Tracing.layer({
   serviceName: "beluga-agent",
   serviceVersion: "1.0.0",
   printTraces: true,
   captureContent: true,
-  prices: Agent.prices([
+  prices: Cost.prices([
     // USD per million tokens.
     { provider: "simulated", model: "sim-gpt-4o", input: 2.5, output: 10, cacheRead: 1.25 },
     { provider: "simulated", model: "sim-embedding-3-small", input: 0.02, output: 0 }
   ]),
-  redact: Agent.redactMatching([/[\w.+-]+@[\w-]+\.[\w.]+/g, /sk-[A-Za-z0-9_-]{8,}/g])
+  redact: Redaction.redactMatching([/[\w.+-]+@[\w-]+\.[\w.]+/g, /sk-[A-Za-z0-9_-]{8,}/g])
 })
 
 const tools = [
@@ -60,7 +72,7 @@ const turn = (history: Array<GenAI.InputMessage>, question: string, judge = fals
     history.push(ChatModel.toOutputMessage(answer))
     if (judge) {
       // A judge (here, a fixed one) rates the answer: an evaluation event on this turn's agent span.
-      yield* Agent.evaluate({
+      yield* Evaluation.evaluate({
         name: "relevance",
         score: 0.9,
         label: "relevant",
@@ -81,7 +93,7 @@ const conversation = Effect.gen(function*() {
   yield* turn(history, "What is the weather in Lisbon today?")
   yield* turn(history, "Book me a train to Porto; write to ana@example.com, my key is sk-test-4f9a8b7c6d5e.", true)
   yield* turn(history, "And how long does that train take?")
-}).pipe(Agent.withIdentity({ conversationId: "conv-lisbon-porto", sessionId: "session-1", userId: "user-7" }))
+}).pipe(Identity.withIdentity({ conversationId: "conv-lisbon-porto", sessionId: "session-1", userId: "user-7" }))
 
 conversation.pipe(
   Effect.provide(Simulated.layer()),

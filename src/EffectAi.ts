@@ -14,8 +14,7 @@
  *   content when captured; TTFT and the abandon marker on streams);
  * - {@link layerEmbedding}: an `EmbeddingModel` over an `Embedder.Provider`;
  * - {@link toolkitLayer}: `toolkit.toLayer(handlers)` with each tool call an `execute_tool {name}`
- *   span (call id, type, description; arguments and result only when content capture is on);
- * - {@link withConversation}: the conversation id the calls inside carry, for a `Chat`.
+ *   span (call id, type, description; arguments and result only when content capture is on).
  *
  * ```ts
  * const Model = EffectAi.layer(OpenAI.chatProvider({ model: "gpt-4o-mini", apiKey })).pipe(Layer.provide(FetchHttpClient.layer))
@@ -36,10 +35,10 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as Agent from "./Agent.ts"
 import * as ChatModel from "./ChatModel.ts"
 import * as Embedder from "./Embedder.ts"
 import * as GenAI from "./GenAI.ts"
+import * as Identity from "./Identity.ts"
 import { isChatSpan } from "./internal/effectAi.ts"
 import { annotateEmbeddings, annotateInference } from "./internal/effectAiAnnotate.ts"
 
@@ -59,19 +58,14 @@ export interface Options {
 
 /**
  * Runs `self` as part of conversation `id`: every span inside (a `Chat`'s turns, say) carries
- * `gen_ai.conversation.id`. The same as `Agent.withConversation`.
+ * `gen_ai.conversation.id`.
  *
- * @example
- * ```ts
- * const chat = yield* Chat.empty
- * yield* chat.generateText({ prompt: "Hello" }).pipe(EffectAi.withConversation("conv-42"))
- * ```
- *
+ * @deprecated The same function as `Identity.withConversation`; use that.
  * @since 0.2.0
  * @category conversations
  */
 export const withConversation: (id: string) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =
-  Agent.withConversation
+  Identity.withConversation
 
 // -----------------------------------------------------------------------------
 // effect/ai prompts to this library's requests

@@ -15,6 +15,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import type * as Tracer from "effect/Tracer"
+import { ATTR_BELUGA_ATTEMPT } from "./internal/semconv.ts"
 import { unsampledHere } from "./internal/tracer.ts"
 
 /**
@@ -70,7 +71,7 @@ const span = (name: string, options: StepOptions & { readonly root?: boolean }) 
  *
  * @example
  * ```ts
- * const program = agent(question).pipe(Pipeline.run("agent-workflow", { attributes: { "user.id": id } }))
+ * const program = agent(question).pipe(Pipeline.run("agent-workflow", { attributes: { "job.id": job.id } }))
  * ```
  *
  * @since 0.1.0
@@ -135,7 +136,7 @@ export const annotate = (attributes: Record<string, unknown>): Effect.Effect<voi
  * @since 0.1.0
  * @category attributes
  */
-export const ATTR_ATTEMPT = "beluga.attempt"
+export const ATTR_ATTEMPT = ATTR_BELUGA_ATTEMPT
 
 /**
  * Retries a step; each attempt is its own span (the step's span sits inside the retry) carrying

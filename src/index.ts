@@ -1,14 +1,18 @@
 /**
  * beluga-o11y: Effect-native OpenTelemetry tracing for AI agents and LLM pipelines.
  *
- * - `Agent`: conversations and identity, agent runs, cost, evaluations, redaction.
  * - `Tracing`: the layer that exports every Effect span over OTLP/HTTP (`Tracing.TracingLive`).
  * - `GenAI`: the GenAI semantic conventions and one span combinator per operation.
  * - `Pipeline`: runs, steps, events and visible retries.
+ * - `Agent`: agent runs (`invoke_agent` spans) with their input and output.
+ * - `Identity`: the conversation, session and user every span inside carries.
+ * - `Cost`: price tables; inference spans get their cost and runs roll it up.
+ * - `Evaluation`: evaluation results as events on the judged span.
+ * - `Redaction`: hooks that scrub attribute values before any exporter sees them.
  * - `Propagation`: traceparent/tracestate/baggage across services over Effect's HTTP client and server.
  * - `ChatModel`, `Tool`, `Retriever`, `Embedder`: components whose calls trace themselves.
  * - `OpenAI`, `Anthropic`: ready-made providers (OpenAI-compatible servers and the Messages API).
- * - `EffectAi`: `effect/ai` on these providers, tool calls as spans, conversations.
+ * - `EffectAi`: `effect/ai` on these providers, tool calls as spans.
  * - `Simulated`: offline, deterministic stand-ins for those components.
  * - `Testing`: in-memory spans and span-tree assertions.
  *
@@ -17,12 +21,16 @@
 export * as Agent from "./Agent.ts"
 export * as Anthropic from "./Anthropic.ts"
 export * as ChatModel from "./ChatModel.ts"
+export * as Cost from "./Cost.ts"
 export * as EffectAi from "./EffectAi.ts"
 export * as Embedder from "./Embedder.ts"
+export * as Evaluation from "./Evaluation.ts"
 export * as GenAI from "./GenAI.ts"
+export * as Identity from "./Identity.ts"
 export * as OpenAI from "./OpenAI.ts"
 export * as Pipeline from "./Pipeline.ts"
 export * as Propagation from "./Propagation.ts"
+export * as Redaction from "./Redaction.ts"
 export * as Retriever from "./Retriever.ts"
 export * as Simulated from "./Simulated.ts"
 export * as Testing from "./Testing.ts"

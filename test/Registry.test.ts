@@ -12,7 +12,19 @@ import { LanguageModel, Tool as AiTool, Toolkit } from "effect/ai"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { definedAttributes, loadRegistry, render, root } from "../scripts/attributes.ts"
-import { Agent, ChatModel, EffectAi, GenAI, Pipeline, Simulated, Testing, Tool } from "../src/index.ts"
+import {
+  Agent,
+  ChatModel,
+  Cost,
+  EffectAi,
+  Evaluation,
+  GenAI,
+  Identity,
+  Pipeline,
+  Simulated,
+  Testing,
+  Tool
+} from "../src/index.ts"
 
 /** The OpenTelemetry semantic conventions (v1.41.1) the library writes, besides every GenAI constant. */
 const otelNames = new Set([
@@ -22,8 +34,8 @@ const otelNames = new Set([
   GenAI.ATTR_ERROR_TYPE,
   GenAI.ATTR_SERVER_ADDRESS,
   GenAI.ATTR_SERVER_PORT,
-  Agent.ATTR_SESSION_ID,
-  Agent.ATTR_USER_ID,
+  Identity.ATTR_SESSION_ID,
+  Identity.ATTR_USER_ID,
   "http.request.resend_count",
   "http.response.status_code",
   "exception.type",
@@ -53,7 +65,7 @@ const everything = Effect.gen(function*() {
   yield* Effect.log("a log line inside a span")
   yield* Effect.fail(new Flaky()).pipe(Pipeline.step("flaky"), Pipeline.retry({ times: 1 }), Effect.ignore)
   yield* Pipeline.event("checkpoint")
-  yield* Agent.evaluate({ name: "relevance", score: 1, label: "ok", explanation: "fine", responseId: reply.id })
+  yield* Evaluation.evaluate({ name: "relevance", score: 1, label: "ok", explanation: "fine", responseId: reply.id })
   yield* Effect.never.pipe(Pipeline.step("interrupted"), Effect.timeout(1), Effect.ignore)
   const Lookup = AiTool.make("Lookup", { parameters: Schema.Struct({ query: Schema.String }), success: Schema.String })
   const kit = Toolkit.make(Lookup)
@@ -65,7 +77,7 @@ const everything = Effect.gen(function*() {
   )
 }).pipe(
   Agent.invoke("registry-agent", { provider: "simulated", input: "Lisbon?", output: () => "answer" }),
-  Agent.withIdentity({ conversationId: "c", sessionId: "s", userId: "u" }),
+  Identity.withIdentity({ conversationId: "c", sessionId: "s", userId: "u" }),
   Pipeline.run("agent-workflow")
 )
 
@@ -114,7 +126,7 @@ describe("the attribute registry (semconv/)", () => {
       Effect.provide(Simulated.layer({ latency: 0 })),
       Effect.provide(Testing.layer({
         captureContent: true,
-        prices: Agent.prices([{ model: "sim-gpt-4o", input: 1, output: 1 }])
+        prices: Cost.prices([{ model: "sim-gpt-4o", input: 1, output: 1 }])
       }))
     ))
 

@@ -22,9 +22,7 @@
 import type { Context } from "@opentelemetry/api"
 import * as Otel from "@opentelemetry/api"
 import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace-base"
-
-/** The attributes a run's identity is made of, inherited by every span beneath. */
-export const identityKeys = ["gen_ai.conversation.id", "session.id", "user.id"] as const
+import * as N from "./semconv.ts"
 
 /** Prices per million tokens, in `currency`. */
 export interface Price {
@@ -40,8 +38,17 @@ export interface PriceTable {
   readonly prices: ReadonlyMap<string, Price>
 }
 
-const inferenceOperations = new Set(["chat", "text_completion", "generate_content", "embeddings"])
-const rollupOperations = new Set(["invoke_agent", "invoke_workflow"])
+/** The key of a price in {@link PriceTable.prices}: `provider/model`, or the model alone for any provider. */
+export const priceKey = (provider: string | undefined, model: string): string =>
+  provider !== undefined ? `${provider}/${model}` : model
+
+const inferenceOperations = new Set<string>([
+  N.Operation.chat,
+  N.Operation.textCompletion,
+  N.Operation.generateContent,
+  N.Operation.embeddings
+])
+const rollupOperations = new Set<string>([N.Operation.invokeAgent, N.Operation.invokeWorkflow])
 
 /** Usage and cost, summed. */
 class Totals {
@@ -97,13 +104,13 @@ export class AgentProcessor implements SpanProcessor {
     const parent = Otel.trace.getSpan(parentContext)
     const readableParent = isReadable(parent) ? parent : undefined
     if (readableParent !== undefined) {
-      for (const key of identityKeys) {
+      for (const key of N.identityKeys) {
         const value = readableParent.attributes[key]
         if (value !== undefined && span.attributes[key] === undefined) span.setAttribute(key, value)
       }
     }
     const parentState = readableParent !== undefined ? (readableParent as WithState)[stateKey] : undefined
-    const operation = span.attributes["gen_ai.operation.name"]
+    const operation = span.attributes[N.ATTR_GEN_AI_OPERATION_NAME]
     // A span with no parent in this process (a run, a request a server handles) rolls up too.
     const rollsUp = (typeof operation === "string" && rollupOperations.has(operation)) || parentState === undefined
     if (rollsUp) {
@@ -117,25 +124,25 @@ export class AgentProcessor implements SpanProcessor {
   onEnding(span: Span): void {
     const state = (span as WithState)[stateKey]
     const attributes = span.attributes
-    const operation = attributes["gen_ai.operation.name"]
+    const operation = attributes[N.ATTR_GEN_AI_OPERATION_NAME]
     if (typeof operation === "string" && inferenceOperations.has(operation)) this.inference(span, state)
     const own = state?.own
     if (own !== undefined && own.inferences > 0) {
-      span.setAttribute("beluga.rollup.inferences", own.inferences)
-      span.setAttribute("beluga.rollup.input_tokens", own.inputTokens)
-      span.setAttribute("beluga.rollup.output_tokens", own.outputTokens)
+      span.setAttribute(N.ATTR_BELUGA_ROLLUP_INFERENCES, own.inferences)
+      span.setAttribute(N.ATTR_BELUGA_ROLLUP_INPUT_TOKENS, own.inputTokens)
+      span.setAttribute(N.ATTR_BELUGA_ROLLUP_OUTPUT_TOKENS, own.outputTokens)
       if (own.cacheReadInputTokens > 0) {
-        span.setAttribute("beluga.rollup.cache_read.input_tokens", own.cacheReadInputTokens)
+        span.setAttribute(N.ATTR_BELUGA_ROLLUP_CACHE_READ_INPUT_TOKENS, own.cacheReadInputTokens)
       }
       if (own.cacheCreationInputTokens > 0) {
-        span.setAttribute("beluga.rollup.cache_creation.input_tokens", own.cacheCreationInputTokens)
+        span.setAttribute(N.ATTR_BELUGA_ROLLUP_CACHE_CREATION_INPUT_TOKENS, own.cacheCreationInputTokens)
       }
       if (own.reasoningOutputTokens > 0) {
-        span.setAttribute("beluga.rollup.reasoning.output_tokens", own.reasoningOutputTokens)
+        span.setAttribute(N.ATTR_BELUGA_ROLLUP_REASONING_OUTPUT_TOKENS, own.reasoningOutputTokens)
       }
       if (own.costed > 0 && this.priceTable !== undefined) {
-        span.setAttribute("beluga.rollup.cost", own.cost)
-        span.setAttribute("beluga.cost.currency", this.priceTable.currency)
+        span.setAttribute(N.ATTR_BELUGA_ROLLUP_COST, own.cost)
+        span.setAttribute(N.ATTR_BELUGA_COST_CURRENCY, this.priceTable.currency)
       }
     }
   }
@@ -143,19 +150,19 @@ export class AgentProcessor implements SpanProcessor {
   private inference(span: Span, state: State | undefined): void {
     const attributes = span.attributes
     const usage = {
-      input: number(attributes["gen_ai.usage.input_tokens"]),
-      output: number(attributes["gen_ai.usage.output_tokens"]),
-      cacheRead: number(attributes["gen_ai.usage.cache_read.input_tokens"]),
-      cacheWrite: number(attributes["gen_ai.usage.cache_creation.input_tokens"])
+      input: number(attributes[N.ATTR_GEN_AI_USAGE_INPUT_TOKENS]),
+      output: number(attributes[N.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]),
+      cacheRead: number(attributes[N.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]),
+      cacheWrite: number(attributes[N.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS])
     }
-    const reasoning = number(attributes["gen_ai.usage.reasoning.output_tokens"])
+    const reasoning = number(attributes[N.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS])
     if (usage.input === 0 && usage.output === 0) return
     let cost: number | undefined
     const price = this.priceOf(attributes)
-    if (price !== undefined && attributes["gen_ai.usage.cost"] === undefined) {
+    if (price !== undefined && attributes[N.ATTR_GEN_AI_USAGE_COST] === undefined) {
       cost = costOf(price, usage)
-      span.setAttribute("gen_ai.usage.cost", cost)
-      span.setAttribute("beluga.cost.currency", this.priceTable!.currency)
+      span.setAttribute(N.ATTR_GEN_AI_USAGE_COST, cost)
+      span.setAttribute(N.ATTR_BELUGA_COST_CURRENCY, this.priceTable!.currency)
     }
     // An inference that is itself a run (no parent here) counts for itself only through its own attributes.
     for (
@@ -179,10 +186,10 @@ export class AgentProcessor implements SpanProcessor {
   private priceOf(attributes: ReadableSpan["attributes"]): Price | undefined {
     const table = this.priceTable
     if (table === undefined) return undefined
-    const provider = attributes["gen_ai.provider.name"] ?? attributes["gen_ai.system"]
-    for (const model of [attributes["gen_ai.response.model"], attributes["gen_ai.request.model"]]) {
+    const provider = attributes[N.ATTR_GEN_AI_PROVIDER_NAME] ?? attributes[N.LEGACY_ATTR_GEN_AI_SYSTEM]
+    for (const model of [attributes[N.ATTR_GEN_AI_RESPONSE_MODEL], attributes[N.ATTR_GEN_AI_REQUEST_MODEL]]) {
       if (typeof model !== "string") continue
-      const price = table.prices.get(`${String(provider)}/${model}`) ?? table.prices.get(model)
+      const price = table.prices.get(priceKey(String(provider), model)) ?? table.prices.get(priceKey(undefined, model))
       if (price !== undefined) return price
     }
     return undefined

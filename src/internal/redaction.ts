@@ -6,7 +6,10 @@
 import type { AttributeValue } from "@opentelemetry/api"
 import type { Span, SpanProcessor } from "@opentelemetry/sdk-trace-base"
 
-/** Returns the value to record instead, the same value to keep it, or undefined to drop the attribute. */
+/**
+ * Returns the value to record instead, the same value to keep it, or undefined to drop the attribute.
+ * The shape of the public `Redaction.Redact`, repeated because internal modules do not import public ones.
+ */
 export type Redact = (key: string, value: AttributeValue) => AttributeValue | undefined
 
 const apply = (redact: Redact, attributes: Record<string, AttributeValue | undefined>): void => {

@@ -10,6 +10,7 @@ import { SpanStatusCode } from "@opentelemetry/api"
 import { type ExportResult, ExportResultCode, hrTimeToMilliseconds } from "@opentelemetry/core"
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base"
 import { quantile, type SeriesSummary } from "./metrics.ts"
+import * as N from "./semconv.ts"
 
 export interface TerminalOptions {
   /** Where lines go; defaults to standard output. */
@@ -77,7 +78,7 @@ export const renderTrace = (spans: ReadonlyArray<ReadableSpan>, colors = false):
   const lines: Array<string> = []
   const first = spans[0]
   if (first !== undefined) {
-    const service = first.resource.attributes["service.name"]
+    const service = first.resource.attributes[N.ATTR_SERVICE_NAME]
     lines.push(paint("2", `trace ${first.spanContext().traceId}${service !== undefined ? ` · ${service}` : ""}`))
   }
   const visit = (span: ReadableSpan, prefix: string, last: boolean, root: boolean) => {
@@ -98,16 +99,16 @@ const formatDuration = (ms: number): string =>
 
 /** The attributes worth a glance in a terminal, in reading order. */
 const highlights: ReadonlyArray<readonly [key: string, label: string]> = [
-  ["gen_ai.provider.name", "provider"],
-  ["gen_ai.request.model", "model"],
-  ["gen_ai.response.model", "response.model"],
-  ["gen_ai.usage.input_tokens", "in"],
-  ["gen_ai.usage.output_tokens", "out"],
-  ["gen_ai.response.finish_reasons", "finish"],
-  ["gen_ai.embeddings.dimension.count", "dims"],
-  ["gen_ai.tool.call.id", "call"],
-  ["beluga.attempt", "attempt"],
-  ["error.type", "error.type"]
+  [N.ATTR_GEN_AI_PROVIDER_NAME, "provider"],
+  [N.ATTR_GEN_AI_REQUEST_MODEL, "model"],
+  [N.ATTR_GEN_AI_RESPONSE_MODEL, "response.model"],
+  [N.ATTR_GEN_AI_USAGE_INPUT_TOKENS, "in"],
+  [N.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, "out"],
+  [N.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, "finish"],
+  [N.ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT, "dims"],
+  [N.ATTR_GEN_AI_TOOL_CALL_ID, "call"],
+  [N.ATTR_BELUGA_ATTEMPT, "attempt"],
+  [N.ATTR_ERROR_TYPE, N.ATTR_ERROR_TYPE]
 ]
 
 const describeSpan = (span: ReadableSpan, paint: (code: string, text: string) => string): string => {
@@ -117,30 +118,30 @@ const describeSpan = (span: ReadableSpan, paint: (code: string, text: string) =>
     const value = span.attributes[key]
     if (value === undefined) continue
     // The response model repeats the request model more often than not.
-    if (key === "gen_ai.response.model" && value === span.attributes["gen_ai.request.model"]) continue
+    if (key === N.ATTR_GEN_AI_RESPONSE_MODEL && value === span.attributes[N.ATTR_GEN_AI_REQUEST_MODEL]) continue
     details.push(`${label}=${Array.isArray(value) ? value.join(",") : String(value)}`)
   }
-  const cost = span.attributes["gen_ai.usage.cost"] ?? span.attributes["beluga.rollup.cost"]
-  const rolledIn = span.attributes["beluga.rollup.input_tokens"]
+  const cost = span.attributes[N.ATTR_GEN_AI_USAGE_COST] ?? span.attributes[N.ATTR_BELUGA_ROLLUP_COST]
+  const rolledIn = span.attributes[N.ATTR_BELUGA_ROLLUP_INPUT_TOKENS]
   if (rolledIn !== undefined) {
-    details.push(`Σin=${String(rolledIn)} Σout=${String(span.attributes["beluga.rollup.output_tokens"])}`)
+    details.push(`Σin=${String(rolledIn)} Σout=${String(span.attributes[N.ATTR_BELUGA_ROLLUP_OUTPUT_TOKENS])}`)
   }
   if (typeof cost === "number") {
-    const rolled = span.attributes["gen_ai.usage.cost"] === undefined ? "Σ" : ""
+    const rolled = span.attributes[N.ATTR_GEN_AI_USAGE_COST] === undefined ? "Σ" : ""
     details.push(
-      `${rolled}cost=${cost.toPrecision(3)} ${String(span.attributes["beluga.cost.currency"] ?? "")}`.trimEnd()
+      `${rolled}cost=${cost.toPrecision(3)} ${String(span.attributes[N.ATTR_BELUGA_COST_CURRENCY] ?? "")}`.trimEnd()
     )
   }
-  const ttft = span.attributes["gen_ai.response.time_to_first_chunk"]
+  const ttft = span.attributes[N.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]
   if (typeof ttft === "number") details.push(`ttft=${formatDuration(ttft * 1000)}`)
   if (details.length > 0) parts.push(paint("2", details.join(" ")))
   for (const event of span.events) {
-    if (event.name === "exception") continue
+    if (event.name === N.EVENT_EXCEPTION) continue
     const attrs = Object.entries(event.attributes ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(" ")
     parts.push(paint("35", `⚑ ${event.name}${attrs !== "" ? ` ${attrs}` : ""}`))
   }
-  if (span.attributes["beluga.stream.abandoned"] === true) parts.push(paint("33", "⊘ stream abandoned"))
-  else if (span.attributes["effect.fiber.interrupted"] === true) parts.push(paint("33", "⊘ interrupted"))
+  if (span.attributes[N.ATTR_BELUGA_STREAM_ABANDONED] === true) parts.push(paint("33", "⊘ stream abandoned"))
+  else if (span.attributes[N.ATTR_EFFECT_FIBER_INTERRUPTED] === true) parts.push(paint("33", "⊘ interrupted"))
   if (span.status.code === SpanStatusCode.ERROR) {
     parts.push(paint("31", `✗ ERROR${span.status.message !== undefined ? ` ${span.status.message}` : ""}`))
   }
@@ -161,11 +162,11 @@ export const renderMetricsSummary = (
   const tokens = new Map<string, { input: number; output: number }>()
   for (const series of histograms.get(names.tokens) ?? []) {
     const a = series.attributes
-    const model = String(a["gen_ai.response.model"] ?? a["gen_ai.request.model"] ?? "unknown model")
-    const provider = a["gen_ai.provider.name"] !== undefined ? ` (${String(a["gen_ai.provider.name"])})` : ""
+    const model = String(a[N.ATTR_GEN_AI_RESPONSE_MODEL] ?? a[N.ATTR_GEN_AI_REQUEST_MODEL] ?? "unknown model")
+    const provider = a[N.ATTR_GEN_AI_PROVIDER_NAME] !== undefined ? ` (${String(a[N.ATTR_GEN_AI_PROVIDER_NAME])})` : ""
     const key = `${model}${provider}`
     const total = tokens.get(key) ?? { input: 0, output: 0 }
-    if (a["gen_ai.token.type"] === "input") total.input += series.sum
+    if (a[N.ATTR_GEN_AI_TOKEN_TYPE] === N.TokenType.input) total.input += series.sum
     else total.output += series.sum
     tokens.set(key, total)
   }
@@ -175,7 +176,7 @@ export const renderMetricsSummary = (
   const durations = new Map<string, SeriesSummary>()
   for (const name of names.durations) {
     for (const series of histograms.get(name) ?? []) {
-      const operation = String(series.attributes["gen_ai.operation.name"] ?? name)
+      const operation = String(series.attributes[N.ATTR_GEN_AI_OPERATION_NAME] ?? name)
       const merged = durations.get(operation)
       durations.set(
         operation,
