@@ -19,15 +19,18 @@ import { AlwaysOffSampler, type SpanExporter } from "@opentelemetry/sdk-trace-ba
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
+import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Stream from "effect/Stream"
 import * as GenAI from "../src/GenAI.ts"
 import * as Config from "../src/internal/config.ts"
 import { noDeliveries } from "../src/internal/exporter.ts"
+import * as MetricsPipeline from "../src/internal/metricsPipeline.ts"
+import { Settings } from "../src/internal/operation.ts"
 import { makeBatchProcessor } from "../src/internal/processor.ts"
+import * as TracingResource from "../src/internal/resource.ts"
+import * as TracerProvider from "../src/internal/tracerProvider.ts"
 import * as Pipeline from "../src/Pipeline.ts"
-import * as Tracing from "../src/Tracing.ts"
 
 /** The 5 attributes of every step span (mixed types, as real spans have). */
 export const attributes = {
@@ -189,15 +192,15 @@ const oursLayer = (
 ) => {
   const settings = loadSettings({ serviceName: "beluga-bench", sampler, captureContent })
   const p = processor()
-  const layer = Tracing.make(settings, [p.processor], {
-    withoutAgentProcessor,
+  const shutdown = { timeout: 1000, warn: () => {} }
+  const spans = { processors: [p.processor], stats: () => ({ ...noDeliveries, droppedSpans: p.dropped() }) }
+  const layer = Layer.mergeAll(
     // The recorder the combinators write to, without an exporter: what a call pays. Export runs
     // once per interval on the reader's timer, off the calls' path.
-    ...(metrics ? { printMetrics: { write: () => {} } } : {}),
-    stats: () => ({ ...noDeliveries, droppedSpans: p.dropped() }),
-    shutdownTimeout: 1000,
-    warn: () => {}
-  })
+    MetricsPipeline.layer({ print: metrics ? { write: () => {} } : undefined, shutdown }),
+    TracerProvider.layer(settings, spans, { shutdown, withoutAgentProcessor }),
+    Layer.succeed(Settings, settings.genai)
+  ).pipe(Layer.provideMerge(TracingResource.layer(settings)))
   return { layer, dropped: p.dropped }
 }
 

@@ -16,7 +16,7 @@
  * @since 0.1.0
  */
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api"
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -25,7 +25,14 @@ import type * as Tracer from "effect/Tracer"
 import * as Config from "./internal/config.ts"
 import { noDeliveries } from "./internal/exporter.ts"
 import { CurrentRecorder } from "./internal/metrics.ts"
+import * as MetricsPipeline from "./internal/metricsPipeline.ts"
+import { Settings } from "./internal/operation.ts"
+import { toOverrides } from "./internal/options.ts"
+import * as TracingResource from "./internal/resource.ts"
+import type * as Shutdown from "./internal/shutdown.ts"
 import { renderTrace } from "./internal/terminal.ts"
+import * as TracePipeline from "./internal/tracePipeline.ts"
+import * as TracerProvider from "./internal/tracerProvider.ts"
 import * as Tracing from "./Tracing.ts"
 
 /**
@@ -89,23 +96,37 @@ export const metrics: Effect.Effect<ReadonlyArray<MetricSeries>> = Effect.withFi
   )
 })
 
-const build = <E>(options: Tracing.Options, load: Effect.Effect<Config.Settings, E>) =>
+/**
+ * The layers of `Tracing.layer` around an in-memory exporter: the same tracer provider, processors
+ * and sampler, so a test sees the spans a program would export.
+ */
+const build = <E>(
+  options: Tracing.Options,
+  load: Effect.Effect<Config.Settings, E>
+): Layer.Layer<Spans | Tracing.Provides, E> =>
   Layer.unwrap(Effect.map(load, (settings) => {
     const exporter = new InMemorySpanExporter()
-    // Simple, not batched: a span is readable the moment it ends.
-    const tracing = Tracing.make(settings, [new SimpleSpanProcessor(exporter)], {
-      prices: options.prices,
-      redact: options.redact,
-      // Off unless asked: tests build many layers, and the global OTel API holds one at a time.
-      registerGlobal: options.registerGlobal === true,
-      stats: () => ({ ...noDeliveries, exportedSpans: exporter.getFinishedSpans().length }),
-      shutdownTimeout: options.shutdownTimeout ?? 1000,
-      warn: options.onWarning ?? (() => {}),
-      // The GenAI metrics, in memory, for `metrics` below.
-      recordMetrics: true
-    })
-    return Layer.merge(
-      tracing,
+    const spans = TracePipeline.inMemory(exporter)
+    // Off unless asked: tests build many layers, and the global OTel API holds one at a time.
+    const registerGlobal = options.registerGlobal === true
+    const shutdown: Shutdown.Policy = {
+      timeout: options.shutdownTimeout ?? 1000,
+      warn: options.onWarning ?? (() => {})
+    }
+    return Layer.mergeAll(
+      TracerProvider.layer(settings, spans, {
+        shutdown,
+        registerGlobal,
+        prices: options.prices,
+        redact: options.redact
+      }),
+      // The GenAI metrics, in memory, for `metrics` above.
+      MetricsPipeline.layer({ record: true, registerGlobal, shutdown }),
+      Layer.succeed(
+        Tracing.Delivery,
+        Tracing.Delivery.of({ stats: Effect.sync(spans.stats), metricStats: Effect.succeed(noDeliveries) })
+      ),
+      Layer.succeed(Settings, settings.genai),
       Layer.succeed(
         Spans,
         Spans.of({
@@ -113,7 +134,7 @@ const build = <E>(options: Tracing.Options, load: Effect.Effect<Config.Settings,
           reset: Effect.sync(() => exporter.reset())
         })
       )
-    )
+    ).pipe(Layer.provideMerge(TracingResource.layer(settings)))
   }))
 
 /**
@@ -127,7 +148,7 @@ const build = <E>(options: Tracing.Options, load: Effect.Effect<Config.Settings,
 export const layer = (options: Tracing.Options = {}): Layer.Layer<Spans | Tracing.Provides> =>
   build(
     options,
-    Config.load(Tracing.toOverrides({ serviceName: "test", ...options })).pipe(
+    Config.load(toOverrides({ serviceName: "test", ...options })).pipe(
       Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} }))),
       Effect.orDie
     )
@@ -142,8 +163,7 @@ export const layer = (options: Tracing.Options = {}): Layer.Layer<Spans | Tracin
  */
 export const layerFromConfig = (
   options: Tracing.Options = {}
-): Layer.Layer<Spans | Tracing.Provides, Config.TracingConfigError> =>
-  build(options, Config.load(Tracing.toOverrides(options)))
+): Layer.Layer<Spans | Tracing.Provides, Config.TracingConfigError> => build(options, Config.load(toOverrides(options)))
 
 // -----------------------------------------------------------------------------
 // Span tree assertions

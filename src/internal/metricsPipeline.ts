@@ -1,0 +1,167 @@
+/**
+ * The metrics side of tracing: the GenAI recorder the combinators find in their context, the SDK
+ * meter provider whose periodic reader collects it with Effect's own `Metric`s and the OTel API's
+ * instruments, the OTLP/HTTP export it hands them to, the bounded shutdown that sends the last
+ * collection, and the summary printed at exit.
+ */
+import * as OtelMetrics from "@effect/opentelemetry/OtelMetrics"
+import * as Resource from "@effect/opentelemetry/Resource"
+import * as Otel from "@opentelemetry/api"
+import {
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+  type ResourceMetrics
+} from "@opentelemetry/sdk-metrics"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import type { MetricsSettings } from "./config.ts"
+import { DeliveryReporter, type DeliveryStats, type Outages, redactUrl } from "./exporter.ts"
+import { CurrentRecorder, Recorder } from "./metrics.ts"
+import { CollectorError, OtlpHttpExporter, type Outcome } from "./otlp.ts"
+import { metricsCodec, OtlpMetricExporter } from "./otlpMetrics.ts"
+import { durationMetric, LIBRARY_NAME, METRIC_GEN_AI_CLIENT_TOKEN_USAGE, Metrics } from "./semconv.ts"
+import { bounded, type Policy } from "./shutdown.ts"
+import { renderMetricsSummary, type TerminalOptions } from "./terminal.ts"
+import { version } from "./version.ts"
+
+/** The metrics' OTLP/HTTP export, with its delivery counts. */
+export interface MetricsExport {
+  readonly exporter: PushMetricExporter
+  readonly settings: MetricsSettings
+  readonly stats: () => DeliveryStats
+  readonly beginShutdown: () => void
+  /** Ends exports in flight; returns the data points lost. */
+  readonly abort: () => number
+}
+
+const metricUnit = { one: "metric data point", many: "metric data points", goesOn: "The program goes on" }
+
+/** The metrics export to `settings.url`, failures said once through `warn` (a collector down once per `outages`). */
+export const otlp = (
+  settings: MetricsSettings,
+  warn: (message: string) => void,
+  outages: Outages
+): MetricsExport => {
+  const headers = Redacted.value(settings.headers)
+  const reporter: DeliveryReporter = new DeliveryReporter(
+    redactUrl(settings.url),
+    warn,
+    () => transport.retries,
+    Object.values(headers),
+    metricUnit,
+    outages
+  )
+  // Jaeger and Phoenix take traces only: their OTLP endpoint answers 404 or 405 to metrics. That
+  // is said once, in those words, and no more metrics are sent there in this run.
+  let refused = false
+  const report = (outcome: Outcome) => {
+    const error = outcome._tag === "Failed" ? outcome.error : undefined
+    if (error instanceof CollectorError && (error.status === 404 || error.status === 405)) {
+      if (!refused) {
+        refused = true
+        warn(reporter.scrub(
+          `${LIBRARY_NAME}: ${redactUrl(settings.url)} takes no metrics (${error.message}), so none are sent there ` +
+            "from now on. Send them to a backend that does with OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, or turn them " +
+            "off with OTEL_METRICS_EXPORTER=none."
+        ))
+      }
+      return reporter.report({ ...outcome, quiet: true } as Outcome)
+    }
+    reporter.report(outcome)
+  }
+  const transport: OtlpHttpExporter<ResourceMetrics> = new OtlpHttpExporter(
+    {
+      url: settings.url,
+      protocol: settings.protocol,
+      headers,
+      compression: settings.compression,
+      timeoutMillis: settings.timeoutMillis
+    },
+    report,
+    metricsCodec
+  )
+  return {
+    exporter: new OtlpMetricExporter(transport, settings.temporality, () => refused),
+    settings,
+    stats: () => reporter.stats(),
+    beginShutdown: () => transport.beginShutdown(),
+    abort: () => transport.abort()
+  }
+}
+
+/**
+ * The GenAI recorder as `CurrentRecorder`: exported through `export` when there is one, summed up
+ * on `print` at release, or only kept in memory (`record`, for tests). With none of the three the
+ * combinators find no recorder and record nothing.
+ */
+export const layer = (options: {
+  readonly export?: MetricsExport | undefined
+  readonly print?: TerminalOptions | undefined
+  readonly record?: boolean | undefined
+  /** Make the meter provider the OTel API's global one (see `Options.registerGlobal`). */
+  readonly registerGlobal?: boolean | undefined
+  readonly shutdown: Policy
+}): Layer.Layer<never, never, Resource.Resource> => {
+  const pipeline = options.export
+  if (pipeline === undefined && options.print === undefined && options.record !== true) return Layer.empty
+  return Layer.effect(
+    CurrentRecorder,
+    Effect.gen(function*() {
+      const resource = yield* Resource.Resource
+      const recorder = new Recorder(Metrics, {
+        temporality: pipeline?.settings.temporality ?? "cumulative",
+        exemplarFilter: pipeline?.settings.exemplarFilter ?? "trace_based",
+        resource,
+        scope: { name: LIBRARY_NAME, version }
+      })
+      // Finalizers run last first: the summary is printed after the last collection went out.
+      yield* Effect.addFinalizer(() => Effect.sync(() => printSummary(recorder, options.print)))
+      if (pipeline === undefined) return recorder
+      const effectMetrics = yield* OtelMetrics.makeProducer(
+        pipeline.settings.temporality === "cumulative" ? "cumulative" : "delta"
+      )
+      const reader = new PeriodicExportingMetricReader({
+        exporter: pipeline.exporter,
+        exportIntervalMillis: pipeline.settings.intervalMillis,
+        exportTimeoutMillis: pipeline.settings.exportTimeoutMillis,
+        metricProducers: [recorder, effectMetrics]
+      })
+      const provider = new MeterProvider({ resource, readers: [reader] })
+      yield* Effect.addFinalizer(() => lastCollection(provider, pipeline, options.shutdown))
+      // Libraries instrumented with the OTel metrics API report through the same reader.
+      yield* Effect.acquireRelease(
+        Effect.sync(() => options.registerGlobal === true && Otel.metrics.setGlobalMeterProvider(provider)),
+        (registered) => Effect.sync(() => registered && Otel.metrics.disable())
+      )
+      return recorder
+    })
+  )
+}
+
+/** The last collection goes out within the shutdown bound, like the spans. */
+const lastCollection = (provider: MeterProvider, pipeline: MetricsExport, policy: Policy) =>
+  bounded(
+    () => {
+      pipeline.beginShutdown()
+      return provider.shutdown()
+    },
+    policy,
+    {
+      doing: "sending the last metrics",
+      unit: "metric data point",
+      where: "in flight",
+      abort: pipeline.abort,
+      stats: pipeline.stats
+    }
+  )
+
+const printSummary = (recorder: Recorder, terminal: TerminalOptions | undefined): void => {
+  if (terminal === undefined) return
+  const text = renderMetricsSummary(recorder.summary(), {
+    tokens: METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+    durations: [...new Set(Object.values(durationMetric))]
+  }, terminal.colors ?? process.stdout.isTTY === true)
+  if (text !== "") (terminal.write ?? ((t: string) => process.stdout.write(t)))(text)
+}

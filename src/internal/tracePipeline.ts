@@ -1,0 +1,86 @@
+/**
+ * Where spans go once they end: the exporting span processors, and what the tracer provider needs
+ * to count deliveries and shut them down within a bound. `otlp` is the real pipeline (the OTLP/HTTP
+ * exporter, its delivery reporter and the batch processor, plus the terminal view when asked);
+ * `inMemory` keeps finished spans for tests.
+ */
+import { type InMemorySpanExporter, SimpleSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
+import * as Redacted from "effect/Redacted"
+import type { Settings } from "./config.ts"
+import { DeliveryReporter, type DeliveryStats, noDeliveries, type Outages, redactUrl } from "./exporter.ts"
+import { OtlpHttpExporter } from "./otlp.ts"
+import { makeBatchProcessor } from "./processor.ts"
+import { TerminalExporter, type TerminalOptions } from "./terminal.ts"
+
+/** The exporting end of the span processors, and its delivery counts. */
+export interface SpanPipeline {
+  /** Run after the library's own processors (agent roll-ups, redaction), in this order. */
+  readonly processors: ReadonlyArray<SpanProcessor>
+  readonly stats: () => DeliveryStats
+  /** Tells the exporter the program is ending, before the final flush. */
+  readonly beginShutdown?: (() => void) | undefined
+  /** Ends exports still in flight once the shutdown budget is spent; returns the spans lost. */
+  readonly abort?: (() => number) | undefined
+}
+
+/** The OTLP pipeline, and a way to keep its secrets out of the library's other messages. */
+export interface OtlpSpanPipeline extends SpanPipeline {
+  /** Replaces every export header value in `text`: a message may quote a collector's answer. */
+  readonly scrub: (text: string) => string
+}
+
+/**
+ * The spans' OTLP/HTTP export, batched, with deliveries counted and failures said once through
+ * `warn`; `terminal` also prints each finished trace. A disabled SDK exports nothing, yet still
+ * answers for its (empty) deliveries.
+ */
+export const otlp = (
+  settings: Settings,
+  options: {
+    readonly warn: (message: string) => void
+    /** Shared with the metrics' reporter: one collector down is said once, whichever signal finds it. */
+    readonly outages: Outages
+    readonly terminal?: TerminalOptions | undefined
+  }
+): OtlpSpanPipeline => {
+  const headers = Redacted.value(settings.headers)
+  const reporter: DeliveryReporter = new DeliveryReporter(
+    redactUrl(settings.tracesUrl),
+    options.warn,
+    () => exporter.retries,
+    Object.values(headers),
+    undefined,
+    options.outages
+  )
+  const exporter: OtlpHttpExporter = new OtlpHttpExporter({
+    url: settings.tracesUrl,
+    protocol: settings.protocol,
+    headers,
+    compression: settings.compression,
+    timeoutMillis: settings.timeoutMillis
+  }, reporter.report)
+  const batch = makeBatchProcessor(exporter, settings.batch, reporter.dropped)
+  reporter.queued = batch.queued
+  const processors: Array<SpanProcessor> = []
+  if (!settings.disabled) {
+    processors.push(batch.processor)
+    if (options.terminal !== undefined) processors.push(new SimpleSpanProcessor(new TerminalExporter(options.terminal)))
+  }
+  return {
+    processors,
+    stats: () => reporter.stats(),
+    beginShutdown: () => exporter.beginShutdown(),
+    abort: () => {
+      const queued = batch.queued()
+      reporter.abandoned(queued)
+      return exporter.abort() + queued
+    },
+    scrub: (text) => reporter.scrub(text)
+  }
+}
+
+/** Finished spans kept in `exporter`, each readable the moment it ends (simple, not batched). */
+export const inMemory = (exporter: InMemorySpanExporter): SpanPipeline => ({
+  processors: [new SimpleSpanProcessor(exporter)],
+  stats: () => ({ ...noDeliveries, exportedSpans: exporter.getFinishedSpans().length })
+})
