@@ -32,7 +32,7 @@ import {
 class DocumentRejected extends Data.TaggedError("DocumentRejected")<{ readonly reason: string }> {}
 
 /**
- * The seed's agent run: a document step with two children (one with an event), a chat call, and a
+ * An agent run: a document step with two children (one with an event), a chat call, and a
  * step that fails. The failure is caught inside the run so the program itself succeeds: the span
  * must still say ERROR.
  */

@@ -14,7 +14,7 @@ import { Pipeline, Testing } from "../src/index.ts"
 class ParseError extends Data.TaggedError("ParseError")<{ readonly reason: string }> {}
 
 describe("Pipeline", () => {
-  it.effect("the seed's document pipeline: run → step → children, with the embedding event", () =>
+  it.effect("the document pipeline: run → step → children, with the embedding event", () =>
     Effect.gen(function*() {
       yield* Effect.gen(function*() {
         yield* Effect.void.pipe(Pipeline.step("parse-document"))

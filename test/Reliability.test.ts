@@ -1,5 +1,5 @@
 /**
- * Reliability (issue 4): faults, bursts, shutdown and bad input, against a real OTLP/HTTP receiver
+ * Reliability: faults, bursts, shutdown and bad input, against a real OTLP/HTTP receiver
  * on 127.0.0.1 that decodes every request with its own protobuf and JSON readers
  * (`support/receiver.ts`). Nothing may be lost silently (every span ends up exported, failed,
  * rejected or dropped, and counted), nothing may block the user's pipeline or its exit.
@@ -16,7 +16,7 @@
  * No assertion here depends on how fast the machine is: the tests assert what happened and in what
  * order ("the pipeline finished while the collector had answered nothing"), never how long it took,
  * except for one lower bound that only a sleep can satisfy (Retry-After). Measured times are in
- * `docs/reliability.md`, produced by `test/faults/report.ts`.
+ * `docs/reliability.md`, produced by `scripts/reliability-report.ts`.
  *
  * The tests named after defects A–E (docs/reliability.md) were written against the defects first
  * (marked `.fails`) and now guard the fixes of 9714bda.
