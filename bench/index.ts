@@ -81,7 +81,7 @@ const main = async () => {
   const allocFlags = [...common, ...passThrough(["heap-spans", "repeats"])]
   const allocNode = ["--expose-gc", "--min-semi-space-size=256", "--max-semi-space-size=256"]
   if (sections.includes("micro")) {
-    console.log("— without an OTel context manager (Tracing.make / registerGlobal: false) —")
+    console.log("— without an OTel context manager (the tracing layers with registerGlobal: false) —")
     // --quick: only the rows the summary takes from this run.
     micro = await runSection<MicroResult>(
       "micro.ts",

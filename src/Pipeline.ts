@@ -15,8 +15,8 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import type * as Tracer from "effect/Tracer"
+import { unsampledHere } from "./internal/effectTracer.ts"
 import { ATTR_BELUGA_ATTEMPT } from "./internal/semconv.ts"
-import { unsampledHere } from "./internal/tracer.ts"
 
 /**
  * Options for {@link run} and {@link step}.

@@ -64,7 +64,7 @@ import type { HttpServerResponse } from "effect/http/HttpServerResponse"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
-import { spanContextOf } from "./internal/tracer.ts"
+import { spanContextOf } from "./internal/effectTracer.ts"
 
 // -----------------------------------------------------------------------------
 // Models

@@ -13,7 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import { GenAI, Pipeline, Testing } from "../src/index.ts"
-import { spanContextOf } from "../src/internal/tracer.ts"
+import { spanContextOf } from "../src/internal/effectTracer.ts"
 
 const traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
 const unsampledCaller = Tracer.externalSpan({ traceId, spanId: "00f067aa0ba902b7", sampled: false })

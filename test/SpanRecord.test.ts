@@ -1,5 +1,5 @@
 /**
- * The library records its spans in its own record (`src/internal/span.ts`) instead of the OTel SDK's
+ * The library records its spans in its own record (`src/internal/spanRecord.ts`) instead of the OTel SDK's
  * `SpanImpl`. What the SDK span gave the rest of the pipeline must hold on the wire: ids, times from
  * Effect's clock, span limits and their dropped counts, OTel API calls on the active span, suppressed
  * tracing, a remote parent's trace state, and the sampler's say over roots.
@@ -11,7 +11,7 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Pipeline, Testing, Tracing } from "../src/index.ts"
-import { newSpanId, newTraceId } from "../src/internal/span.ts"
+import { newSpanId, newTraceId } from "../src/internal/spanRecord.ts"
 import { makeReceiver, type Receiver } from "./support/receiver.ts"
 
 const tracing = (receiver: Receiver, options: Partial<Tracing.Options> = {}) =>

@@ -31,7 +31,7 @@ import {
 import * as Context from "effect/Context"
 import type { ExemplarFilter, TemporalityPreference } from "./config.ts"
 import { ATTR_OTEL_METRIC_OVERFLOW, type HistogramDefinition } from "./semconv.ts"
-import { toHrTime } from "./span.ts"
+import { toHrTime } from "./spanRecord.ts"
 
 /** A measurement's span: its exemplar points there. */
 export interface SpanRef {

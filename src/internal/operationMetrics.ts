@@ -7,11 +7,11 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import type * as Tracer from "effect/Tracer"
 import type { GenAISettings } from "./config.ts"
+import { RecordingSpan } from "./effectTracer.ts"
 import { errorType as causeErrorType } from "./errors.ts"
 import { AttributeSet, nowMillis, type Recorder, type SpanRef } from "./metrics.ts"
 import { type Attributes, into, type Put, putOn, type Spec } from "./operation.ts"
 import * as N from "./semconv.ts"
-import { SdkSpan } from "./tracer.ts"
 
 /** What a call reported that its metrics need, picked up from the attributes its span gets. */
 export interface Observed {
@@ -184,7 +184,7 @@ export const metered = <A, E, R>(
     return result
   })
   // This library's spans take the failure at their end; any other tracer's through a cause tap.
-  if (own && span instanceof SdkSpan) {
+  if (own && span instanceof RecordingSpan) {
     span.onEnd = (exit) => {
       if (exit._tag === "Failure") recordFailure(metric, recorder, span, exit.cause, start)
     }

@@ -18,13 +18,13 @@ import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import { StreamAccumulator } from "./accumulator.ts"
 import type { GenAISettings } from "./config.ts"
+import { isLibraryTracer, StartAttributes, toAttributes, unsampledHere } from "./effectTracer.ts"
 import { errorType } from "./errors.ts"
 import { type AttributeSet, CurrentRecorder, type Histogram, nowMillis, type Recorder } from "./metrics.ts"
 import type { StreamPart } from "./model.ts"
 import { type Attributes, into, putOn, putResponse, Settings, type Spec } from "./operation.ts"
 import { annotated, metered, OperationMetrics } from "./operationMetrics.ts"
 import * as N from "./semconv.ts"
-import { isSdkTracer, StartAttributes, toAttributes, unsampledHere } from "./tracer.ts"
 
 /**
  * What every GenAI span shares, streamed or not: its name, its kind, and its start attributes.
@@ -58,7 +58,7 @@ class Prepared<A> {
     }
     // This library's tracer takes them through the annotations and sets them as the span
     // starts, where a sampler sees them; any other tracer gets them the usual way.
-    const options: Tracer.SpanOptionsNoTrace = isSdkTracer(fiber.getRef(Tracer.Tracer))
+    const options: Tracer.SpanOptionsNoTrace = isLibraryTracer(fiber.getRef(Tracer.Tracer))
       ? { kind: spec.kind, annotations: Context.make(StartAttributes, this.cached) }
       : { kind: spec.kind, attributes: this.cached }
     return { settings, options }

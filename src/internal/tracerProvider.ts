@@ -21,13 +21,13 @@ import * as Layer from "effect/Layer"
 import * as Tracer from "effect/Tracer"
 import { AgentProcessor, type PriceTable } from "./agentProcessor.ts"
 import type { Settings } from "./config.ts"
+import * as EffectTracer from "./effectTracer.ts"
 import { register } from "./global.ts"
 import { type Redact, RedactionProcessor } from "./redaction.ts"
 import { LIBRARY_NAME } from "./semconv.ts"
 import { bounded, type Policy } from "./shutdown.ts"
-import { RecordTracer, SpanSource } from "./span.ts"
+import { RecordTracer, SpanSource } from "./spanRecord.ts"
 import type { SpanPipeline } from "./tracePipeline.ts"
-import * as SdkTracer from "./tracer.ts"
 import { version } from "./version.ts"
 
 /** What the provider is built with, besides the settings and the span pipeline. */
@@ -133,7 +133,7 @@ const effectTracer = (settings: Settings): Layer.Layer<never, never, OtelTracer.
       Effect.service(OtelTracer.OtelTracerProvider),
       // The provider is the `RecordingTracerProvider` of `layerTracerProvider`: its tracers record.
       (provider) =>
-        SdkTracer.make((provider.getTracer(LIBRARY_NAME, version) as RecordTracer).source, {
+        EffectTracer.make((provider.getTracer(LIBRARY_NAME, version) as RecordTracer).source, {
           unsampledChildren: unsampledChildren(settings)
         })
     )

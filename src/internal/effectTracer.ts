@@ -27,7 +27,7 @@ import * as EffectAi from "./effectAi.ts"
 import { errorType } from "./errors.ts"
 import { hasContextManager } from "./global.ts"
 import * as N from "./semconv.ts"
-import { RecordedSpan, type SpanSource, toHrTime } from "./span.ts"
+import { RecordedSpan, type SpanSource, toHrTime } from "./spanRecord.ts"
 
 /**
  * Attributes to set when the span starts (visible to the sampler), carried in the span's
@@ -56,7 +56,7 @@ class OtelParentSpanContext extends Context.Service<OtelParentSpanContext, Otel.
   "beluga-o11y/internal/OtelParentSpanContext"
 ) {}
 
-export class SdkSpan implements Tracer.Span {
+export class RecordingSpan implements Tracer.Span {
   readonly _tag = "Span"
   readonly name: string
   readonly kind: Tracer.SpanKind
@@ -115,9 +115,10 @@ export class SdkSpan implements Tracer.Span {
         : active
     }
     // A recorded parent's context is valid by construction: no lookup, no validation.
-    const parentContext = parent._tag === "Some" && parent.value instanceof SdkSpan && parent.value.record !== undefined
-      ? parent.value.record.spanContext()
-      : validSpanContext(context)
+    const parentContext =
+      parent._tag === "Some" && parent.value instanceof RecordingSpan && parent.value.record !== undefined
+        ? parent.value.record.spanContext()
+        : validSpanContext(context)
     this.span = source.start(
       wellFormed(options.name),
       kinds[this.kind],
@@ -333,16 +334,16 @@ const validSpanContext = (context: Otel.Context): Otel.SpanContext | undefined =
 const withParent = (context: Otel.Context, span: Tracer.AnySpan): Otel.Context => {
   const parent = span instanceof TransparentSpan ? span.target : span
   if (parent === undefined) return Otel.trace.deleteSpan(context)
-  // An SdkSpan keeps the context it makes per base context: its children, started one after the
+  // An RecordingSpan keeps the context it makes per base context: its children, started one after the
   // other from the same base, share it instead of each copying the context's map.
-  return parent instanceof SdkSpan
+  return parent instanceof RecordingSpan
     ? parent.contextFor(context)
     : Otel.trace.setSpanContext(context, spanContextOf(parent))
 }
 
 /** The OTel span context of an Effect span, honouring the trace flags and state `OtelTracer` carries. */
 export const spanContextOf = (span: Tracer.AnySpan): Otel.SpanContext => {
-  if (span instanceof SdkSpan) return span.span.spanContext()
+  if (span instanceof RecordingSpan) return span.span.spanContext()
   if (span instanceof TransparentSpan) {
     return span.target !== undefined ? spanContextOf(span.target) : Otel.INVALID_SPAN_CONTEXT
   }
@@ -367,7 +368,7 @@ export const spanContextOf = (span: Tracer.AnySpan): Otel.SpanContext => {
 const propagated = (span: Tracer.AnySpan | undefined): Tracer.AnySpan | undefined => {
   // Effect asks the tracer for no span with propagation disabled (it makes a no-op span itself), so
   // a span of ours propagates: no lookup on the hot path of every user-code primitive.
-  if (span instanceof SdkSpan) return span
+  if (span instanceof RecordingSpan) return span
   while (span !== undefined && Context.get(span.annotations, Tracer.DisablePropagation)) {
     span = span._tag === "Span" ? Option.getOrUndefined(span.parent) : undefined
   }
@@ -394,8 +395,8 @@ export const make = (
   const span: Tracer.Tracer["span"] = (options) => {
     if (unsampledChildren && isUnsampledChild(options)) return new TransparentSpan(options)
     const rule = EffectAi.rules.get(options.name)
-    if (rule === undefined) return new SdkSpan(source, options)
-    return rule._tag === "Transparent" ? new TransparentSpan(options) : new SdkSpan(source, options, rule)
+    if (rule === undefined) return new RecordingSpan(source, options)
+    return rule._tag === "Transparent" ? new TransparentSpan(options) : new RecordingSpan(source, options, rule)
   }
   if (!hasContextManager()) return mark(Tracer.make({ span }), unsampledChildren)
   return mark(
@@ -410,7 +411,7 @@ export const make = (
         const current = propagated((fiber as unknown as { cache: { span?: Tracer.AnySpan } }).cache.span)
         if (current === undefined) return primitive[evaluate](fiber)
         const base = Otel.context.active()
-        const context = current instanceof SdkSpan ? current.effectContextFor(base) : effectContext(base, current)
+        const context = current instanceof RecordingSpan ? current.effectContextFor(base) : effectContext(base, current)
         // `with`'s extra arguments instead of a closure: this runs for every user-code primitive.
         return Otel.context.with(context, evaluatePrimitive<X>, undefined, primitive, fiber)
       }
@@ -444,10 +445,10 @@ const effectContext = (base: Otel.Context, span: Tracer.AnySpan): Otel.Context =
   return context.setValue(EffectSpanKey, Otel.trace.getSpan(context))
 }
 
-const sdkTracer = Symbol.for("beluga-o11y/SdkTracer")
-const skipsUnsampled = Symbol.for("beluga-o11y/SdkTracer/skipsUnsampled")
+const libraryTracer = Symbol.for("beluga-o11y/LibraryTracer")
+const skipsUnsampled = Symbol.for("beluga-o11y/LibraryTracer/skipsUnsampled")
 const mark = (tracer: Tracer.Tracer, unsampledChildren: boolean): Tracer.Tracer =>
-  Object.assign(tracer, { [sdkTracer]: true, [skipsUnsampled]: unsampledChildren })
+  Object.assign(tracer, { [libraryTracer]: true, [skipsUnsampled]: unsampledChildren })
 
 /**
  * Whether a span started now in `fiber` is certain not to be sampled: this library's tracer, a
@@ -465,4 +466,5 @@ export const unsampledHere = (fiber: Fiber.Fiber<unknown, unknown>): boolean => 
 }
 
 /** Whether `tracer` is this library's, which reads {@link StartAttributes}. */
-export const isSdkTracer = (tracer: Tracer.Tracer): boolean => (tracer as { [sdkTracer]?: boolean })[sdkTracer] === true
+export const isLibraryTracer = (tracer: Tracer.Tracer): boolean =>
+  (tracer as { [libraryTracer]?: boolean })[libraryTracer] === true
