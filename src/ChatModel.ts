@@ -15,6 +15,7 @@
  *
  * @since 0.1.0
  */
+import type { AttributeValue } from "@opentelemetry/api"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -41,6 +42,8 @@ export interface ChatRequest {
   readonly stopSequences?: ReadonlyArray<string> | undefined
   readonly seed?: number | undefined
   readonly conversationId?: string | undefined
+  /** How many choices to generate (OpenAI's `n`); recorded when not 1. */
+  readonly choiceCount?: number | undefined
   /** Ask for a JSON object matching `schema` (a JSON Schema); `gen_ai.output.type` is then `json`. */
   readonly responseFormat?: { readonly type: "json"; readonly name: string; readonly schema: unknown } | undefined
 }
@@ -70,6 +73,16 @@ export interface ChatResponse {
   readonly toolCalls: ReadonlyArray<ToolCallRequest>
   readonly finishReason: GenAI.FinishReasonName
   readonly usage: GenAI.Usage
+  /** The model's reasoning (summaries or thinking), when the provider returns it. */
+  readonly reasoning?: string | undefined
+  /**
+   * One output message per choice, when the reply holds more than the first choice's text and tool
+   * calls (several choices, a provider's own tool calls): recorded as `gen_ai.output.messages` in
+   * place of the one built from `text`, `toolCalls` and `reasoning`.
+   */
+  readonly outputMessages?: ReadonlyArray<GenAI.OutputMessage> | undefined
+  /** Attributes of the provider's own conventions from the reply (`openai.response.service_tier`). */
+  readonly attributes?: Readonly<Record<string, AttributeValue>> | undefined
 }
 
 /**
@@ -85,6 +98,8 @@ export interface Provider {
   readonly serverPort?: number | undefined
   /** True for a model running in this process (the span is INTERNAL). */
   readonly inProcess?: boolean | undefined
+  /** Attributes of the provider's own conventions every call's span starts with (`openai.api.type`). */
+  readonly attributes?: Readonly<Record<string, AttributeValue>> | undefined
   readonly complete: (request: ChatRequest) => Effect.Effect<ChatResponse, ChatError>
   /** The reply as it is generated. Without it, `stream` replays `complete`'s reply as parts. */
   readonly stream?: ((request: ChatRequest) => Stream.Stream<GenAI.StreamPart, ChatError>) | undefined
@@ -112,6 +127,9 @@ export class ChatModel extends Context.Service<ChatModel, {
 export const toOutputMessage = (response: ChatResponse): GenAI.OutputMessage => ({
   role: "assistant",
   parts: [
+    ...(response.reasoning !== undefined && response.reasoning !== ""
+      ? [{ type: "reasoning" as const, content: response.reasoning }]
+      : []),
     ...(response.text !== "" ? [{ type: "text" as const, content: response.text }] : []),
     ...response.toolCalls.map((call) => ({
       type: "tool_call" as const,
@@ -134,8 +152,11 @@ export const toOutcome = (response: ChatResponse): GenAI.InferenceOutcome => ({
   response: {
     id: response.id,
     model: response.model,
-    finishReasons: [response.finishReason],
-    outputMessages: [toOutputMessage(response)]
+    finishReasons: response.outputMessages !== undefined
+      ? response.outputMessages.map((message) => message.finish_reason)
+      : [response.finishReason],
+    outputMessages: response.outputMessages ?? [toOutputMessage(response)],
+    attributes: response.attributes
   },
   usage: response.usage
 })
@@ -147,18 +168,37 @@ export const toOutcome = (response: ChatResponse): GenAI.InferenceOutcome => ({
  * @category streaming
  */
 export const toStreamParts = (response: ChatResponse): Array<GenAI.StreamPart> => [
-  { type: "response-metadata", id: response.id, model: response.model },
-  ...(response.text !== "" ? [{ type: "text-delta" as const, delta: response.text }] : []),
-  ...response.toolCalls.map((call, index) => ({
-    type: "tool-call-delta" as const,
-    index,
-    id: call.id,
-    name: call.name,
-    argumentsDelta: JSON.stringify(call.arguments)
-  })),
-  { type: "finish", reason: response.finishReason },
+  { type: "response-metadata", id: response.id, model: response.model, attributes: response.attributes },
+  ...(response.outputMessages ?? [toOutputMessage(response)]).flatMap(messageParts),
   { type: "usage", usage: response.usage }
 ]
+
+/** One output message as stream parts, under its choice's index. */
+const messageParts = (message: GenAI.OutputMessage, choice: number): Array<GenAI.StreamPart> => {
+  const at = choice === 0 ? undefined : choice
+  const parts: Array<GenAI.StreamPart> = []
+  let toolCalls = 0
+  for (const part of message.parts) {
+    // The parts' union is open (any `type`), so each known shape is read field by field.
+    const fields = part as Readonly<Record<string, unknown>>
+    const content = typeof fields["content"] === "string" ? fields["content"] : undefined
+    if (part.type === "text" && content !== undefined) parts.push({ type: "text-delta", delta: content, choice: at })
+    else if (part.type === "reasoning" && content !== undefined) {
+      parts.push({ type: "reasoning-delta", delta: content, choice: at })
+    } else if (part.type === "tool_call" && typeof fields["name"] === "string") {
+      parts.push({
+        type: "tool-call-delta",
+        index: toolCalls++,
+        id: typeof fields["id"] === "string" ? fields["id"] : undefined,
+        name: fields["name"],
+        argumentsDelta: JSON.stringify(fields["arguments"]),
+        choice: at
+      })
+    } else parts.push({ type: "message-part", part, choice: at })
+  }
+  parts.push({ type: "finish", reason: message.finish_reason, choice: at })
+  return parts
+}
 
 /**
  * Assembles a streamed reply: the text, the tool calls joined from their deltas (arguments parsed
@@ -188,9 +228,16 @@ export const collect = <E, R>(stream: Stream.Stream<GenAI.StreamPart, E, R>): Ef
           arguments: call.arguments
         })),
         finishReason: reply.finishReasons.at(-1) ?? GenAI.FinishReason.stop,
-        usage: reply.usage ?? {}
+        usage: reply.usage ?? {},
+        ...(reply.reasoning !== "" ? { reasoning: reply.reasoning } : {}),
+        ...(more(reply) ? { outputMessages: reply.outputMessages(GenAI.FinishReason.stop) } : {}),
+        ...(reply.attributes !== undefined ? { attributes: reply.attributes } : {})
       })))
   })
+
+/** A streamed reply the first choice's text and tool calls do not tell whole. */
+const more = (reply: GenAI.StreamAccumulator): boolean =>
+  reply.wholeParts().length > 0 || reply.outputMessages(GenAI.FinishReason.stop).length > 1
 
 /**
  * The conventions' view of a request to `provider`: what `chat` and `stream` spans record.
@@ -210,7 +257,10 @@ export const toGenAIRequest = (provider: Provider, request: ChatRequest): GenAI.
   stopSequences: request.stopSequences,
   seed: request.seed,
   conversationId: request.conversationId,
-  outputType: request.responseFormat !== undefined ? GenAI.OutputType.json : GenAI.OutputType.text,
+  choiceCount: request.choiceCount,
+  // Conditional on the request naming an output type, as the conventions ask.
+  outputType: request.responseFormat !== undefined ? GenAI.OutputType.json : undefined,
+  attributes: provider.attributes,
   systemInstructions: request.systemInstructions,
   messages: request.messages,
   toolDefinitions: request.tools

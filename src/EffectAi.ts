@@ -179,6 +179,9 @@ const toUsage = (usage: GenAI.Usage) => ({
 
 const toResponseParts = (response: ChatModel.ChatResponse): Array<Response.PartEncoded> => [
   { type: "response-metadata", id: response.id, modelId: response.model },
+  ...(response.reasoning !== undefined && response.reasoning !== ""
+    ? [{ type: "reasoning" as const, text: response.reasoning }]
+    : []),
   ...(response.text !== "" ? [{ type: "text" as const, text: response.text }] : []),
   ...response.toolCalls.map((call) => ({
     type: "tool-call" as const,
@@ -214,7 +217,12 @@ const toStreamParts = <E, R>(parts: Stream.Stream<GenAI.StreamPart, E, R>) =>
       return [...out, { type: `${kind}-delta` as const, id: `${kind}-${block}`, delta: value }]
     }
     const onPart = (part: GenAI.StreamPart): Array<Response.StreamPartEncoded> => {
+      // effect/ai replies have one choice; the span still records every one.
+      if ("choice" in part && part.choice !== undefined && part.choice !== 0) return []
       switch (part.type) {
+        case "message-part":
+          // A provider's own tool calls have no effect/ai part; the span records them.
+          return []
         case "response-metadata":
           return [{ type: "response-metadata", id: part.id, modelId: part.model }]
         case "text-delta":

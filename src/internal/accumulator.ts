@@ -1,6 +1,7 @@
 /**
  * A streamed reply assembled from its parts; `GenAI` re-exports it.
  */
+import type { AttributeValue } from "@opentelemetry/api"
 import type { MessagePart, OutputMessage, StreamPart, Usage } from "./model.ts"
 import type { FinishReasonName } from "./semconv.ts"
 
@@ -47,11 +48,47 @@ export const parseToolArguments = (text: string): unknown => {
   }
 }
 
+/** Whole parts kept per choice: a reply with more is cut there (each part is bounded when recorded). */
+const maxWholeParts = 256
+
+/** One choice's reply, as it is assembled. */
+class Choice {
+  text = ""
+  reasoning = ""
+  finishReason: FinishReasonName | undefined = undefined
+  readonly toolCalls = new Map<number, PendingToolCall>()
+  /** Parts that arrived whole (server tool calls and their results), in order. */
+  readonly parts: Array<MessagePart> = []
+
+  toolCallsInOrder(): Array<{ readonly id: string | undefined; readonly name: string; readonly arguments: unknown }> {
+    return [...this.toolCalls.entries()]
+      .toSorted(([a], [b]) => a - b)
+      .map(([, call]) => ({ id: call.id, name: call.name, arguments: parseToolArguments(call.arguments) }))
+  }
+
+  message(fallbackReason: FinishReasonName): OutputMessage {
+    const parts: Array<MessagePart> = []
+    if (this.reasoning !== "") parts.push({ type: "reasoning", content: this.reasoning })
+    parts.push(...this.parts)
+    if (this.text !== "") parts.push({ type: "text", content: this.text })
+    for (const call of this.toolCallsInOrder()) {
+      parts.push({
+        type: "tool_call",
+        name: call.name,
+        ...(call.id !== undefined ? { id: call.id } : {}),
+        arguments: call.arguments
+      })
+    }
+    return { role: "assistant", parts, finish_reason: this.finishReason ?? fallbackReason }
+  }
+}
+
 /**
  * Assembles a streamed reply from its parts: response id and model, finish reasons, usage (later
- * reports win field by field), and, when `keepContent`, the text, reasoning and tool calls
- * (arguments joined from their deltas), each kept up to `limit` characters. The chat stream span
- * uses one with the content settings; `ChatModel.collect` uses one that keeps everything.
+ * reports win field by field), the provider's own response attributes, and, when `keepContent`,
+ * each choice's text, reasoning, tool calls (arguments joined from their deltas) and whole parts,
+ * each kept up to `limit` characters. The chat stream span uses one with the content settings;
+ * `ChatModel.collect` uses one that keeps everything.
  *
  * @since 0.2.0
  * @category streaming
@@ -59,33 +96,64 @@ export const parseToolArguments = (text: string): unknown => {
 export class StreamAccumulator {
   id: string | undefined = undefined
   model: string | undefined = undefined
+  /** Every finish reason reported, in the order they came (one per choice, as a rule). */
   finishReasons: Array<FinishReasonName> = []
   usage: Usage | undefined = undefined
-  /** Chunks that carried content: text, reasoning or tool-call deltas. */
+  /** The provider's own response attributes (`openai.response.service_tier`), merged. */
+  attributes: Record<string, AttributeValue> | undefined = undefined
+  /** Chunks that carried content: text, reasoning, tool-call deltas or whole parts. */
   contentChunks = 0
-  text = ""
-  reasoning = ""
-  private readonly toolCalls = new Map<number, PendingToolCall>()
+  /** The first choice; nearly every reply has no other. */
+  private readonly first = new Choice()
+  private others: Map<number, Choice> | undefined = undefined
 
   constructor(private readonly keepContent: boolean, private readonly limit: number) {}
+
+  /** The first choice's text. */
+  get text(): string {
+    return this.first.text
+  }
+
+  /** The first choice's reasoning. */
+  get reasoning(): string {
+    return this.first.reasoning
+  }
+
+  private choice(index: number | undefined): Choice {
+    if (index === undefined || index === 0) return this.first
+    this.others ??= new Map()
+    let choice = this.others.get(index)
+    if (choice === undefined) {
+      choice = new Choice()
+      this.others.set(index, choice)
+    }
+    return choice
+  }
 
   /** Returns true when `part` carried content (the moment time-to-first-chunk measures). */
   add(part: StreamPart): boolean {
     switch (part.type) {
       case "text-delta":
-        if (this.keepContent) this.text = append(this.text, part.delta, this.limit)
+        if (this.keepContent) {
+          const choice = this.choice(part.choice)
+          choice.text = append(choice.text, part.delta, this.limit)
+        }
         this.contentChunks++
         return true
       case "reasoning-delta":
-        if (this.keepContent) this.reasoning = append(this.reasoning, part.delta, this.limit)
+        if (this.keepContent) {
+          const choice = this.choice(part.choice)
+          choice.reasoning = append(choice.reasoning, part.delta, this.limit)
+        }
         this.contentChunks++
         return true
       case "tool-call-delta": {
         if (this.keepContent) {
-          let call = this.toolCalls.get(part.index)
+          const calls = this.choice(part.choice).toolCalls
+          let call = calls.get(part.index)
           if (call === undefined) {
             call = { id: undefined, name: "", arguments: "" }
-            this.toolCalls.set(part.index, call)
+            calls.set(part.index, call)
           }
           if (part.id !== undefined) call.id = part.id
           if (part.name !== undefined) call.name = append(call.name, part.name, this.limit)
@@ -96,12 +164,22 @@ export class StreamAccumulator {
         this.contentChunks++
         return true
       }
+      case "message-part": {
+        if (this.keepContent) {
+          const parts = this.choice(part.choice).parts
+          if (parts.length < maxWholeParts) parts.push(part.part)
+        }
+        this.contentChunks++
+        return true
+      }
       case "response-metadata":
         if (part.id !== undefined) this.id = part.id
         if (part.model !== undefined) this.model = part.model
+        if (part.attributes !== undefined) this.attributes = { ...this.attributes, ...part.attributes }
         return false
       case "finish":
         this.finishReasons.push(part.reason)
+        this.choice(part.choice).finishReason = part.reason
         return false
       case "usage":
         this.usage = mergeUsage(this.usage, part.usage)
@@ -109,26 +187,29 @@ export class StreamAccumulator {
     }
   }
 
-  /** The assembled tool calls, in the order of their indexes. */
+  /** The first choice's assembled tool calls, in the order of their indexes. */
   assembledToolCalls(): Array<{ readonly id: string | undefined; readonly name: string; readonly arguments: unknown }> {
-    return [...this.toolCalls.entries()]
-      .toSorted(([a], [b]) => a - b)
-      .map(([, call]) => ({ id: call.id, name: call.name, arguments: parseToolArguments(call.arguments) }))
+    return this.first.toolCallsInOrder()
   }
 
-  /** The reply as the conventions' output message; `fallbackReason` when the stream gave none. */
+  /** The first choice's whole parts (server tool calls and their results). */
+  wholeParts(): ReadonlyArray<MessagePart> {
+    return this.first.parts
+  }
+
+  /** The first choice as the conventions' output message; `fallbackReason` when the stream gave none. */
   outputMessage(fallbackReason: FinishReasonName): OutputMessage {
-    const parts: Array<MessagePart> = []
-    if (this.reasoning !== "") parts.push({ type: "reasoning", content: this.reasoning })
-    if (this.text !== "") parts.push({ type: "text", content: this.text })
-    for (const call of this.assembledToolCalls()) {
-      parts.push({
-        type: "tool_call",
-        name: call.name,
-        ...(call.id !== undefined ? { id: call.id } : {}),
-        arguments: call.arguments
-      })
+    return this.first.message(fallbackReason)
+  }
+
+  /** One output message per choice, in the order of their indexes (the conventions map them 1:1). */
+  outputMessages(fallbackReason: FinishReasonName): Array<OutputMessage> {
+    const messages = [this.first.message(fallbackReason)]
+    if (this.others !== undefined) {
+      for (const [, choice] of [...this.others].toSorted(([a], [b]) => a - b)) {
+        messages.push(choice.message(fallbackReason))
+      }
     }
-    return { role: "assistant", parts, finish_reason: this.finishReasons.at(-1) ?? fallbackReason }
+    return messages
   }
 }

@@ -18,7 +18,13 @@
  * the tests pin them.
  */
 import type * as Tracer from "effect/Tracer"
-import { ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_RESPONSE_MODEL, Operation } from "./semconv.ts"
+import {
+  ATTR_GEN_AI_OUTPUT_TYPE,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  Operation,
+  OutputType
+} from "./semconv.ts"
 
 /** A span effect/ai makes for a model call: its GenAI operation and kind. */
 export interface InferenceRule {
@@ -52,7 +58,7 @@ export const rules: ReadonlyMap<string, InferenceRule | TransparentRule> = new M
 ])
 
 /** Annotations effect/ai writes on its model spans that are not GenAI conventions (see above). */
-export const droppedAttributes: ReadonlySet<string> = new Set([
+const droppedAttributes: ReadonlySet<string> = new Set([
   "tool",
   "parameters",
   "effect.ai.tool_choice",
@@ -61,6 +67,14 @@ export const droppedAttributes: ReadonlySet<string> = new Set([
   // The embedding resolver's batch size.
   "batchSize"
 ])
+
+/**
+ * Whether an annotation effect/ai writes on a model span is left out: the ones above, and
+ * `gen_ai.output.type=text`, which effect/ai writes on every call while the conventions make the
+ * attribute conditional on the request naming an output format (a plain text call names none).
+ */
+export const isDropped = (key: string, value: unknown): boolean =>
+  droppedAttributes.has(key) || (key === ATTR_GEN_AI_OUTPUT_TYPE && value === OutputType.text)
 
 /** The conventions' name for an effect/ai model span, from what its provider annotated. */
 export const spanName = (rule: InferenceRule, attributes: Readonly<Record<string, unknown>>): string => {

@@ -164,7 +164,7 @@ export class RecordingSpan implements Tracer.Span {
     // A span the sampler dropped records nothing: skip the sanitizing too.
     const record = this.record
     if (record === undefined || this.status._tag === "Ended") return
-    if (this.ai !== undefined && EffectAi.droppedAttributes.has(key)) return
+    if (this.ai !== undefined && EffectAi.isDropped(key, value)) return
     const attribute = toAttributeValue(value)
     if (attribute !== undefined) record.put(wellFormed(key), attribute)
   }

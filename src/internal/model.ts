@@ -3,6 +3,7 @@
  * and gen-ai-output-messages) and the request, response and usage shapes each operation records.
  * `GenAI` re-exports every type here.
  */
+import type { AttributeValue } from "@opentelemetry/api"
 import type { FinishReasonName, OutputTypeName, ProviderName } from "./semconv.ts"
 
 /** One part of a message. @since 0.1.0 @category content */
@@ -11,6 +12,19 @@ export type MessagePart =
   | { readonly type: "tool_call"; readonly name: string; readonly id?: string; readonly arguments?: unknown }
   | { readonly type: "tool_call_response"; readonly response: unknown; readonly id?: string }
   | { readonly type: "reasoning"; readonly content: string }
+  /** A tool the provider ran itself (web search, code interpreter, a remote MCP server). */
+  | {
+    readonly type: "server_tool_call"
+    readonly name: string
+    readonly id?: string
+    readonly server_tool_call: { readonly type: string; readonly [key: string]: unknown }
+  }
+  /** What a tool the provider ran returned. */
+  | {
+    readonly type: "server_tool_call_response"
+    readonly id?: string
+    readonly server_tool_call_response: { readonly type: string; readonly [key: string]: unknown }
+  }
   | { readonly type: "blob"; readonly modality: string; readonly content: string; readonly mime_type?: string }
   | { readonly type: "file"; readonly modality: string; readonly file_id: string; readonly mime_type?: string }
   | { readonly type: "uri"; readonly modality: string; readonly uri: string; readonly mime_type?: string }
@@ -83,6 +97,11 @@ export interface Request extends Server {
   readonly systemInstructions?: ReadonlyArray<MessagePart> | undefined
   readonly messages?: ReadonlyArray<InputMessage> | undefined
   readonly toolDefinitions?: ReadonlyArray<ToolDefinition> | undefined
+  /**
+   * Attributes of the provider's own conventions known before the call (`openai.api.type`,
+   * `aws.bedrock.guardrail.id`), written as the span starts.
+   */
+  readonly attributes?: Readonly<Record<string, AttributeValue>> | undefined
 }
 
 /** @since 0.1.0 @category models */
@@ -94,6 +113,8 @@ export interface Response {
   readonly timeToFirstChunk?: number | undefined
   /** Content, recorded only when capture is on. */
   readonly outputMessages?: ReadonlyArray<OutputMessage> | undefined
+  /** Attributes of the provider's own conventions from the reply (`openai.response.service_tier`). */
+  readonly attributes?: Readonly<Record<string, AttributeValue>> | undefined
 }
 
 /** Token counts. @since 0.1.0 @category models */
@@ -121,17 +142,26 @@ export interface InferenceOutcome {
  * @category streaming
  */
 export type StreamPart =
-  | { readonly type: "text-delta"; readonly delta: string }
-  | { readonly type: "reasoning-delta"; readonly delta: string }
+  | { readonly type: "text-delta"; readonly delta: string; readonly choice?: number | undefined }
+  | { readonly type: "reasoning-delta"; readonly delta: string; readonly choice?: number | undefined }
   | {
     readonly type: "tool-call-delta"
     readonly index: number
     readonly id?: string | undefined
     readonly name?: string | undefined
     readonly argumentsDelta?: string | undefined
+    readonly choice?: number | undefined
   }
-  | { readonly type: "response-metadata"; readonly id?: string | undefined; readonly model?: string | undefined }
-  | { readonly type: "finish"; readonly reason: FinishReasonName }
+  /** A part that arrives whole: a server tool call or its result, a file the model made. */
+  | { readonly type: "message-part"; readonly part: MessagePart; readonly choice?: number | undefined }
+  | {
+    readonly type: "response-metadata"
+    readonly id?: string | undefined
+    readonly model?: string | undefined
+    /** As {@link Response.attributes}; later reports add to earlier ones. */
+    readonly attributes?: Readonly<Record<string, AttributeValue>> | undefined
+  }
+  | { readonly type: "finish"; readonly reason: FinishReasonName; readonly choice?: number | undefined }
   | { readonly type: "usage"; readonly usage: Usage }
 
 /** @since 0.1.0 @category models */

@@ -4,6 +4,7 @@
  * (`operationSpan.ts`) and effect/ai's spans (`effectAiAnnotate.ts`) both take their attributes
  * from here, so an operation is recorded alike wherever its span comes from.
  */
+import type { AttributeValue } from "@opentelemetry/api"
 import * as Context from "effect/Context"
 import type * as Tracer from "effect/Tracer"
 import { defaults, type GenAISettings } from "./config.ts"
@@ -103,6 +104,12 @@ const putUsage = (put: Put, usage: Usage | undefined, settings: GenAISettings): 
   }
 }
 
+/** A provider's own attributes, as given. */
+const putAll = (put: Put, attributes: Readonly<Record<string, AttributeValue>> | undefined): void => {
+  if (attributes === undefined) return
+  for (const key in attributes) put(key, attributes[key])
+}
+
 export const putResponse = (put: Put, outcome: InferenceOutcome, settings: GenAISettings): void => {
   const response = outcome.response
   if (response !== undefined) {
@@ -110,6 +117,7 @@ export const putResponse = (put: Put, outcome: InferenceOutcome, settings: GenAI
     put(N.ATTR_GEN_AI_RESPONSE_MODEL, response.model)
     put(N.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, response.finishReasons)
     put(N.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, response.timeToFirstChunk)
+    putAll(put, response.attributes)
     putContent(put, settings, N.ATTR_GEN_AI_OUTPUT_MESSAGES, response.outputMessages)
   }
   putUsage(put, outcome.usage, settings)
@@ -149,6 +157,7 @@ export const inference = <A>(
     putContent(put, settings, N.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, request.systemInstructions)
     putContent(put, settings, N.ATTR_GEN_AI_INPUT_MESSAGES, request.messages)
     putContent(put, settings, N.ATTR_GEN_AI_TOOL_DEFINITIONS, request.toolDefinitions)
+    putAll(put, request.attributes)
     if (settings.emitLegacyAttributes && request.provider === N.Provider.openai) {
       put(N.LEGACY_ATTR_GEN_AI_OPENAI_REQUEST_SEED, request.seed)
       put(N.LEGACY_ATTR_GEN_AI_OPENAI_REQUEST_RESPONSE_FORMAT, request.outputType)

@@ -271,8 +271,9 @@ export class StreamSpan {
           model: accumulator.model,
           finishReasons: accumulator.finishReasons.length > 0 ? accumulator.finishReasons : undefined,
           outputMessages: this.settings.captureContent
-            ? [accumulator.outputMessage(failed ? N.FinishReason.error : abandoned ? "abandoned" : N.FinishReason.stop)]
-            : undefined
+            ? accumulator.outputMessages(failed ? N.FinishReason.error : abandoned ? "abandoned" : N.FinishReason.stop)
+            : undefined,
+          attributes: accumulator.attributes
         },
         usage: accumulator.usage
       }, this.settings)
