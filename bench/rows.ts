@@ -25,11 +25,8 @@ import * as Stream from "effect/Stream"
 import * as GenAI from "../src/GenAI.ts"
 import * as Config from "../src/internal/config.ts"
 import { noDeliveries } from "../src/internal/exporter.ts"
-import * as MetricsPipeline from "../src/internal/metricsPipeline.ts"
-import { Settings } from "../src/internal/operation.ts"
 import { makeBatchProcessor } from "../src/internal/processor.ts"
-import * as TracingResource from "../src/internal/resource.ts"
-import * as TracerProvider from "../src/internal/tracerProvider.ts"
+import { compose } from "../src/internal/tracing.ts"
 import * as Pipeline from "../src/Pipeline.ts"
 
 /** The 5 attributes of every step span (mixed types, as real spans have). */
@@ -194,13 +191,13 @@ const oursLayer = (
   const p = processor()
   const shutdown = { timeout: 1000, warn: () => {} }
   const spans = { processors: [p.processor], stats: () => ({ ...noDeliveries, droppedSpans: p.dropped() }) }
-  const layer = Layer.mergeAll(
-    // The recorder the combinators write to, without an exporter: what a call pays. Export runs
-    // once per interval on the reader's timer, off the calls' path.
-    MetricsPipeline.layer({ print: metrics ? { write: () => {} } : undefined, shutdown }),
-    TracerProvider.layer(settings, spans, { shutdown, withoutAgentProcessor }),
-    Layer.succeed(Settings, settings.genai)
-  ).pipe(Layer.provideMerge(TracingResource.layer(settings)))
+  // The recorder the combinators write to, without an exporter: what a call pays. Export runs
+  // once per interval on the reader's timer, off the calls' path.
+  const layer = compose(settings, spans, {
+    shutdown,
+    withoutAgentProcessor,
+    metrics: { print: metrics ? { write: () => {} } : undefined }
+  })
   return { layer, dropped: p.dropped }
 }
 

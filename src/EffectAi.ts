@@ -39,8 +39,8 @@ import * as ChatModel from "./ChatModel.ts"
 import * as Embedder from "./Embedder.ts"
 import * as GenAI from "./GenAI.ts"
 import * as Identity from "./Identity.ts"
-import { isChatSpan } from "./internal/effectAi.ts"
 import { annotateEmbeddings, annotateInference } from "./internal/effectAiAnnotate.ts"
+import { isChatSpan } from "./internal/effectAiSpans.ts"
 
 /**
  * Request parameters effect/ai's call options do not carry, sent with every call of the model.

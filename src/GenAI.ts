@@ -35,7 +35,7 @@ import type {
   ToolOutcome,
   Workflow
 } from "./internal/model.ts"
-import * as Spec from "./internal/operation.ts"
+import * as Specs from "./internal/operation.ts"
 import { traced, tracedStream } from "./internal/operationSpan.ts"
 import { Operation } from "./internal/semconv.ts"
 
@@ -177,7 +177,7 @@ export const chat = <A>(
   request: Request,
   describe?: (result: A) => InferenceOutcome
 ): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =>
-  traced(Spec.inference<A>(Operation.chat, request, describe))
+  traced(Specs.inference<A>(Operation.chat, request, describe))
 
 /**
  * A streamed chat completion: one `chat {model}` span over the whole stream, with
@@ -199,7 +199,7 @@ export const chat = <A>(
 export const chatStream = (
   request: Request
 ): <E, R>(self: Stream.Stream<StreamPart, E, R>) => Stream.Stream<StreamPart, E, R> =>
-  tracedStream(Spec.inference<never>(Operation.chat, { ...request, stream: true }, undefined))
+  tracedStream(Specs.inference<never>(Operation.chat, { ...request, stream: true }, undefined))
 
 /**
  * A text completion: span `text_completion {model}`; otherwise as {@link chat}.
@@ -211,7 +211,7 @@ export const textCompletion = <A>(
   request: Request,
   describe?: (result: A) => InferenceOutcome
 ): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =>
-  traced(Spec.inference<A>(Operation.textCompletion, request, describe))
+  traced(Specs.inference<A>(Operation.textCompletion, request, describe))
 
 /**
  * A multimodal generate-content call (Gemini style): span `generate_content {model}`; otherwise as {@link chat}.
@@ -223,7 +223,7 @@ export const generateContent = <A>(
   request: Request,
   describe?: (result: A) => InferenceOutcome
 ): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =>
-  traced(Spec.inference<A>(Operation.generateContent, request, describe))
+  traced(Specs.inference<A>(Operation.generateContent, request, describe))
 
 /**
  * An embeddings call: span `embeddings {model}`, CLIENT, with the dimension count.
@@ -239,7 +239,7 @@ export const generateContent = <A>(
 export const embeddings = <A>(
   request: EmbeddingsRequest,
   describe?: (result: A) => EmbeddingsOutcome
-): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> => traced(Spec.embeddings(request, describe))
+): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> => traced(Specs.embeddings(request, describe))
 
 /**
  * A retrieval from a data source (vector store, search index): span `retrieval {data_source.id}`,
@@ -251,7 +251,7 @@ export const embeddings = <A>(
 export const retrieval = <A>(
   request: RetrievalRequest,
   describe?: (result: A) => RetrievalOutcome
-): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> => traced(Spec.retrieval(request, describe))
+): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> => traced(Specs.retrieval(request, describe))
 
 /**
  * A tool execution: span `execute_tool {tool.name}`, INTERNAL, with call id, type and description.
@@ -263,7 +263,7 @@ export const retrieval = <A>(
 export const executeTool = <A>(
   call: ToolCall,
   describe?: (result: A) => ToolOutcome
-): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> => traced(Spec.executeTool(call, describe))
+): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> => traced(Specs.executeTool(call, describe))
 
 /**
  * An agent invocation: span `invoke_agent {agent.name}`, INTERNAL for an agent in this process,
@@ -275,7 +275,7 @@ export const executeTool = <A>(
 export const invokeAgent = <A>(
   agent: Agent,
   describe?: (result: A) => InferenceOutcome
-): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> => traced(Spec.invokeAgent(agent, describe))
+): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> => traced(Specs.invokeAgent(agent, describe))
 
 /**
  * Creating an agent on a provider: span `create_agent {agent.name}`, CLIENT.
@@ -284,7 +284,7 @@ export const invokeAgent = <A>(
  * @category operations
  */
 export const createAgent = <A>(agent: Agent): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =>
-  traced(Spec.createAgent<A>(agent))
+  traced(Specs.createAgent<A>(agent))
 
 /**
  * A multi-step workflow: span `invoke_workflow {workflow.name}`, INTERNAL.
@@ -295,4 +295,4 @@ export const createAgent = <A>(agent: Agent): <E, R>(self: Effect.Effect<A, E, R
 export const invokeWorkflow = <A>(
   workflow: Workflow,
   describe?: (result: A) => Pick<Response, "outputMessages">
-): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> => traced(Spec.invokeWorkflow(workflow, describe))
+): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> => traced(Specs.invokeWorkflow(workflow, describe))

@@ -8,19 +8,9 @@
  */
 import type { AttributeValue } from "@opentelemetry/api"
 
-/**
- * A redaction hook: given an attribute's key and value, returns the value to record instead, the
- * same value to keep it, or `undefined` to drop the attribute.
- *
- * @example
- * ```ts
- * const dropPrompts: Redaction.Redact = (key, value) => (key === GenAI.ATTR_GEN_AI_INPUT_MESSAGES ? undefined : value)
- * ```
- *
- * @since 0.4.0
- * @category models
- */
-export type Redact = (key: string, value: AttributeValue) => AttributeValue | undefined
+import type { Redact } from "./internal/redaction.ts"
+
+export type { Redact }
 
 /**
  * A redaction hook that replaces every match of `patterns` in every string value (and each string

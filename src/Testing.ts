@@ -25,14 +25,11 @@ import type * as Tracer from "effect/Tracer"
 import * as Config from "./internal/config.ts"
 import { noDeliveries } from "./internal/exporter.ts"
 import { CurrentRecorder } from "./internal/metrics.ts"
-import * as MetricsPipeline from "./internal/metricsPipeline.ts"
-import { Settings } from "./internal/operation.ts"
-import { toOverrides } from "./internal/options.ts"
-import * as TracingResource from "./internal/resource.ts"
 import type * as Shutdown from "./internal/shutdown.ts"
 import { renderTrace } from "./internal/terminal.ts"
 import * as TracePipeline from "./internal/tracePipeline.ts"
-import * as TracerProvider from "./internal/tracerProvider.ts"
+import { compose } from "./internal/tracing.ts"
+import { toOverrides } from "./internal/tracingOptions.ts"
 import * as Tracing from "./Tracing.ts"
 
 /**
@@ -114,19 +111,18 @@ const build = <E>(
       warn: options.onWarning ?? (() => {})
     }
     return Layer.mergeAll(
-      TracerProvider.layer(settings, spans, {
+      compose(settings, spans, {
         shutdown,
         registerGlobal,
         prices: options.prices,
-        redact: options.redact
+        redact: options.redact,
+        // The GenAI metrics, in memory, for `metrics` above.
+        metrics: { record: true }
       }),
-      // The GenAI metrics, in memory, for `metrics` above.
-      MetricsPipeline.layer({ record: true, registerGlobal, shutdown }),
       Layer.succeed(
         Tracing.Delivery,
         Tracing.Delivery.of({ stats: Effect.sync(spans.stats), metricStats: Effect.succeed(noDeliveries) })
       ),
-      Layer.succeed(Settings, settings.genai),
       Layer.succeed(
         Spans,
         Spans.of({
@@ -134,7 +130,7 @@ const build = <E>(
           reset: Effect.sync(() => exporter.reset())
         })
       )
-    ).pipe(Layer.provideMerge(TracingResource.layer(settings)))
+    )
   }))
 
 /**

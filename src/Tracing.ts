@@ -24,12 +24,10 @@ import * as Layer from "effect/Layer"
 import * as Config from "./internal/config.ts"
 import { type DeliveryStats, noDeliveries, Outages } from "./internal/exporter.ts"
 import * as MetricsPipeline from "./internal/metricsPipeline.ts"
-import { Settings } from "./internal/operation.ts"
-import { type Options, terminalOf, toOverrides } from "./internal/options.ts"
-import * as TracingResource from "./internal/resource.ts"
 import type * as Shutdown from "./internal/shutdown.ts"
 import * as TracePipeline from "./internal/tracePipeline.ts"
-import * as TracerProvider from "./internal/tracerProvider.ts"
+import { compose } from "./internal/tracing.ts"
+import { type Options, terminalOf, toOverrides } from "./internal/tracingOptions.ts"
 
 export {
   /**
@@ -57,15 +55,15 @@ export type {
   DeliveryStats
 } from "./internal/exporter.ts"
 export type {
+  /** @since 0.1.0 */
+  TerminalOptions
+} from "./internal/terminal.ts"
+export type {
   /** @since 0.3.0 */
   MetricsOptions,
   /** @since 0.1.0 */
   Options
-} from "./internal/options.ts"
-export type {
-  /** @since 0.1.0 */
-  TerminalOptions
-} from "./internal/terminal.ts"
+} from "./internal/tracingOptions.ts"
 
 /**
  * How span delivery to the collector is going: spans exported and lost so far.
@@ -121,20 +119,13 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
         // These messages may quote an export error: the export's headers stay out of them.
         warn: (message) => warn(spans.scrub(message))
       }
-      // Merged, so that release sends the last metrics and the last spans side by side, each
-      // within the shutdown bound; layers release last first, so the spans' flush starts first.
-      return Layer.mergeAll(
-        MetricsPipeline.layer({
-          export: metrics,
-          print: settings.disabled ? undefined : terminal,
-          registerGlobal,
-          shutdown
-        }),
-        TracerProvider.layer(settings, spans, {
+      return Layer.merge(
+        compose(settings, spans, {
           shutdown,
           registerGlobal,
           prices: options.prices,
-          redact: options.redact
+          redact: options.redact,
+          metrics: { export: metrics, print: settings.disabled ? undefined : terminal }
         }),
         Layer.succeed(
           Delivery,
@@ -142,9 +133,8 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
             stats: Effect.sync(spans.stats),
             metricStats: Effect.sync(() => metrics?.stats() ?? noDeliveries)
           })
-        ),
-        Layer.succeed(Settings, settings.genai)
-      ).pipe(Layer.provideMerge(TracingResource.layer(settings)))
+        )
+      )
     })
   )
 

@@ -4,10 +4,12 @@
  * Effect's clock, span limits and their dropped counts, OTel API calls on the active span, suppressed
  * tracing, a remote parent's trace state, and the sampler's say over roots.
  */
+import * as OtelTracer from "@effect/opentelemetry/OtelTracer"
 import { assert, describe, it } from "@effect/vitest"
 import * as Otel from "@opentelemetry/api"
 import { suppressTracing } from "@opentelemetry/core"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Pipeline, Testing, Tracing } from "../src/index.ts"
@@ -227,4 +229,19 @@ describe("the span record", () => {
       yield* Effect.void.pipe(Effect.withSpan("child"), Pipeline.run("root"))
       assert.lengthOf(yield* Testing.finishedSpans, 0)
     }).pipe(Effect.provide(Layer.fresh(Testing.layer({ sampler: "parentbased_traceidratio", samplerRatio: 0 })))))
+
+  it.effect("two tracing layers built in one memo map each get their own OTel tracer and provider", () =>
+    Effect.gen(function*() {
+      const memo = yield* Layer.makeMemoMap
+      const scope = yield* Effect.scope
+      const first = yield* Layer.buildWithMemoMap(Testing.layer({ serviceName: "first" }), memo, scope)
+      const second = yield* Layer.buildWithMemoMap(Testing.layer({ serviceName: "second" }), memo, scope)
+      const tracerOf = (context: typeof first) => Context.get(context, OtelTracer.OtelTracer)
+      assert.notStrictEqual(tracerOf(first), tracerOf(second))
+      // Each tracer records into its own layer: the span goes to the second layer's spans only.
+      tracerOf(second).startSpan("via the second").end()
+      const spansOf = (context: typeof first) => Effect.runSync(Context.get(context, Testing.Spans).finished)
+      assert.deepStrictEqual(spansOf(second).map((span) => span.name), ["via the second"])
+      assert.deepStrictEqual(spansOf(first).map((span) => span.name), [])
+    }))
 })

@@ -304,6 +304,9 @@ interface PerSignal<A> {
  * `OTEL_EXPORTER_OTLP_<SIGNAL>_<KEY>`. Both are validated even when the signal's own is set, so a
  * bad value fails start-up wherever it is written. Each signal reads the general variables again: a
  * read is cheap, and of several bad values the first reported is the first in this order.
+ *
+ * Spelled out, for a search: `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
+ * `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, and likewise `_HEADERS`, `_PROTOCOL`, `_COMPRESSION`, `_TIMEOUT`.
  */
 const exporterVariables = (signal: Signal) => {
   const perSignal = <A>(key: string, read: (name: string) => Effect.Effect<A, TracingConfigError>) =>

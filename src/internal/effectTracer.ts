@@ -1,6 +1,6 @@
 /**
  * The Effect `Tracer` that writes OpenTelemetry spans: the library's own span record
- * (`span.ts`), which the SDK's span processors and exporters take like an SDK span.
+ * (`spanRecord.ts`), which the SDK's span processors and exporters take like an SDK span.
  *
  * `@effect/opentelemetry`'s `OtelTracer` does the same job and stays this library's integration
  * point (its `OtelTracer`/`OtelTracerProvider`/`Resource` services are what we provide), but two
@@ -23,7 +23,7 @@ import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import { toAttributeValue, wellFormed } from "./attributes.ts"
-import * as EffectAi from "./effectAi.ts"
+import * as EffectAi from "./effectAiSpans.ts"
 import { errorType } from "./errors.ts"
 import { hasContextManager } from "./global.ts"
 import * as N from "./semconv.ts"
@@ -82,7 +82,7 @@ export class RecordingSpan implements Tracer.Span {
   private effectContext: Otel.Context | undefined = undefined
   private effectContextBase: Otel.Context | undefined = undefined
 
-  /** Set for a model span of effect/ai's, which this tracer writes by the conventions (see `effectAi.ts`). */
+  /** Set for a model span of effect/ai's, which this tracer writes by the conventions (see `effectAiSpans.ts`). */
   private readonly ai: EffectAi.InferenceRule | undefined
 
   constructor(
@@ -334,7 +334,7 @@ const validSpanContext = (context: Otel.Context): Otel.SpanContext | undefined =
 const withParent = (context: Otel.Context, span: Tracer.AnySpan): Otel.Context => {
   const parent = span instanceof TransparentSpan ? span.target : span
   if (parent === undefined) return Otel.trace.deleteSpan(context)
-  // An RecordingSpan keeps the context it makes per base context: its children, started one after the
+  // A RecordingSpan keeps the context it makes per base context: its children, started one after the
   // other from the same base, share it instead of each copying the context's map.
   return parent instanceof RecordingSpan
     ? parent.contextFor(context)
@@ -445,8 +445,10 @@ const effectContext = (base: Otel.Context, span: Tracer.AnySpan): Otel.Context =
   return context.setValue(EffectSpanKey, Otel.trace.getSpan(context))
 }
 
-const libraryTracer = Symbol.for("beluga-o11y/LibraryTracer")
-const skipsUnsampled = Symbol.for("beluga-o11y/LibraryTracer/skipsUnsampled")
+// Global keys, so that two copies of the library in one process (an app and a dependency on
+// different versions) recognise each other's tracer; they keep their first spelling for that reason.
+const libraryTracer = Symbol.for("beluga-o11y/SdkTracer")
+const skipsUnsampled = Symbol.for("beluga-o11y/SdkTracer/skipsUnsampled")
 const mark = (tracer: Tracer.Tracer, unsampledChildren: boolean): Tracer.Tracer =>
   Object.assign(tracer, { [libraryTracer]: true, [skipsUnsampled]: unsampledChildren })
 

@@ -3,6 +3,7 @@
  * public `GenAI.errorType`.
  */
 import * as Cause from "effect/Cause"
+import { ERROR_TYPE_OTHER } from "./semconv.ts"
 
 /**
  * The error's own `errorType` string if it has one (a provider's error code), else its `_tag`
@@ -23,5 +24,5 @@ export const errorType = (cause: Cause.Cause<unknown>): string | undefined => {
     if (typeof tag === "string" && tag !== "") return tag
     if (error instanceof Error) return error.name !== "Error" ? error.name : error.constructor.name
   }
-  return "_OTHER"
+  return ERROR_TYPE_OTHER
 }

@@ -6,6 +6,7 @@
  */
 import type { AttributeValue } from "@opentelemetry/api"
 import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import type * as Tracer from "effect/Tracer"
 import { defaults, type GenAISettings } from "./config.ts"
 import { boundedJson } from "./content.ts"
@@ -50,7 +51,7 @@ export const into = (attributes: Attributes): Put => (key, value) => {
   if (value !== undefined) attributes[key] = value
 }
 
-/** What one operation contributes; every combinator below is a thin shell over this. */
+/** What one operation contributes; every `GenAI` combinator is a thin shell over one. */
 export interface Spec<A> {
   readonly operation: N.OperationName
   /** The name's suffix: `{operation} {target}`, or just `{operation}` when absent. */
@@ -62,15 +63,27 @@ export interface Spec<A> {
   readonly end?: ((result: A, put: Put, settings: GenAISettings) => void) | undefined
 }
 
-/**
- * What every GenAI span shares, streamed or not: its name, its kind, and its start attributes.
- * The start attributes depend only on the request and the settings, so they are built once per
- * settings object, not once per call.
-
 /** Sets attributes on `span`; `undefined` sets nothing. */
 export const putOn = (span: Tracer.Span): Put => (key, value) => {
   if (value !== undefined) span.attribute(key, value)
 }
+
+/** Without metrics: a sampled span gets the result's attributes. */
+export const annotated = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  span: Tracer.Span,
+  end: Spec<A>["end"],
+  settings: GenAISettings
+): Effect.Effect<A, E, R> =>
+  end === undefined || !span.sampled ? self : Effect.map(self, (result) => {
+    // An extractor that throws must not fail the call it observes: its attributes are lost.
+    try {
+      end(result, putOn(span), settings)
+    } catch {
+      // ignored, see above
+    }
+    return result
+  })
 
 /** Content as a bounded JSON string; only called when capture is on. */
 const putContent = (put: Put, settings: GenAISettings, key: string, value: unknown): void => {

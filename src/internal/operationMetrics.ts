@@ -10,7 +10,7 @@ import type { GenAISettings } from "./config.ts"
 import { RecordingSpan } from "./effectTracer.ts"
 import { errorType as causeErrorType } from "./errors.ts"
 import { AttributeSet, nowMillis, type Recorder, type SpanRef } from "./metrics.ts"
-import { type Attributes, into, type Put, putOn, type Spec } from "./operation.ts"
+import { type Attributes, into, type Put, type Spec } from "./operation.ts"
 import * as N from "./semconv.ts"
 
 /** What a call reported that its metrics need, picked up from the attributes its span gets. */
@@ -22,7 +22,7 @@ export interface Observed {
 
 /** Settings for an extractor whose span was not sampled: it runs for the metrics, content is not read. */
 const noContent = new WeakMap<GenAISettings, GenAISettings>()
-export const withoutContent = (settings: GenAISettings): GenAISettings => {
+const withoutContent = (settings: GenAISettings): GenAISettings => {
   if (!settings.captureContent) return settings
   let quiet = noContent.get(settings)
   if (quiet === undefined) {
@@ -244,23 +244,6 @@ const current: { readonly observed: Observed; span: Tracer.Span | undefined; rea
     else if (key === N.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS && typeof value === "number") observed.outputTokens = value
   }
 }
-
-/** Without metrics: a sampled span gets the result's attributes. */
-export const annotated = <A, E, R>(
-  self: Effect.Effect<A, E, R>,
-  span: Tracer.Span,
-  end: Spec<A>["end"],
-  settings: GenAISettings
-): Effect.Effect<A, E, R> =>
-  end === undefined || !span.sampled ? self : Effect.map(self, (result) => {
-    // An extractor that throws must not fail the call it observes: its attributes are lost.
-    try {
-      end(result, putOn(span), settings)
-    } catch {
-      // ignored, see above
-    }
-    return result
-  })
 
 /** A spec's metrics, for a span someone else started (its start attributes read without content). */
 export const metricsOf = (spec: Spec<any>): OperationMetrics => {

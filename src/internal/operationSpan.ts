@@ -22,8 +22,8 @@ import { isLibraryTracer, StartAttributes, toAttributes, unsampledHere } from ".
 import { errorType } from "./errors.ts"
 import { type AttributeSet, CurrentRecorder, type Histogram, nowMillis, type Recorder } from "./metrics.ts"
 import type { StreamPart } from "./model.ts"
-import { type Attributes, into, putOn, putResponse, Settings, type Spec } from "./operation.ts"
-import { annotated, metered, OperationMetrics } from "./operationMetrics.ts"
+import { annotated, type Attributes, into, putOn, putResponse, Settings, type Spec } from "./operation.ts"
+import { metered, OperationMetrics } from "./operationMetrics.ts"
 import * as N from "./semconv.ts"
 
 /**
@@ -271,7 +271,9 @@ export class StreamSpan {
           model: accumulator.model,
           finishReasons: accumulator.finishReasons.length > 0 ? accumulator.finishReasons : undefined,
           outputMessages: this.settings.captureContent
-            ? accumulator.outputMessages(failed ? N.FinishReason.error : abandoned ? "abandoned" : N.FinishReason.stop)
+            ? accumulator.outputMessages(
+              failed ? N.FinishReason.error : abandoned ? N.FINISH_REASON_ABANDONED : N.FinishReason.stop
+            )
             : undefined,
           attributes: accumulator.attributes
         },

@@ -20,6 +20,7 @@ import * as http from "node:http"
 import * as https from "node:https"
 import * as zlib from "node:zlib"
 import { parseRetryAfter } from "./retryAfter.ts"
+import { LIBRARY_NAME } from "./semconv.ts"
 
 export interface OtlpOptions {
   readonly url: string
@@ -314,7 +315,7 @@ export class OtlpHttpExporter<Payload = Array<ReadableSpan>> {
           "Content-Type": this.options.protocol === "http/json" ? "application/json" : "application/x-protobuf",
           "Content-Length": body.byteLength,
           ...(this.options.compression === "gzip" ? { "Content-Encoding": "gzip" } : {}),
-          "User-Agent": "beluga-o11y"
+          "User-Agent": LIBRARY_NAME
         }
       })
       this.requests.add(request)

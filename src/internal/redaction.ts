@@ -7,8 +7,16 @@ import type { AttributeValue } from "@opentelemetry/api"
 import type { Span, SpanProcessor } from "@opentelemetry/sdk-trace-base"
 
 /**
- * Returns the value to record instead, the same value to keep it, or undefined to drop the attribute.
- * The shape of the public `Redaction.Redact`, repeated because internal modules do not import public ones.
+ * A redaction hook: given an attribute's key and value, returns the value to record instead, the
+ * same value to keep it, or `undefined` to drop the attribute.
+ *
+ * @example
+ * ```ts
+ * const dropPrompts: Redaction.Redact = (key, value) => (key === GenAI.ATTR_GEN_AI_INPUT_MESSAGES ? undefined : value)
+ * ```
+ *
+ * @since 0.4.0
+ * @category models
  */
 export type Redact = (key: string, value: AttributeValue) => AttributeValue | undefined
 

@@ -124,10 +124,29 @@ export const ATTR_BELUGA_STREAM_CONTENT_CHUNKS = "beluga.stream.content_chunks"
 
 /** General semconv attributes the GenAI spans use. @since 0.1.0 @category attributes */
 export const ATTR_ERROR_TYPE = "error.type"
+/** `error.type` when nothing more specific is known (general conventions). */
+export const ERROR_TYPE_OTHER = "_OTHER"
 /** @since 0.1.0 @category attributes */
 export const ATTR_SERVER_ADDRESS = "server.address"
 /** @since 0.1.0 @category attributes */
 export const ATTR_SERVER_PORT = "server.port"
+
+/**
+ * OpenAI's own attributes (semantic-conventions-genai `docs/gen-ai/openai.md`, registry
+ * `openai.*`): which API was called, and the service tier asked for and served.
+ *
+ * @since 0.4.0
+ * @category attributes
+ */
+export const ATTR_OPENAI_API_TYPE = "openai.api.type"
+/** Recorded only when the request names a tier other than `auto`. @since 0.4.0 @category attributes */
+export const ATTR_OPENAI_REQUEST_SERVICE_TIER = "openai.request.service_tier"
+/** @since 0.4.0 @category attributes */
+export const ATTR_OPENAI_RESPONSE_SERVICE_TIER = "openai.response.service_tier"
+/** The backend configuration the reply came from (`system_fingerprint`). @since 0.4.0 @category attributes */
+export const ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT = "openai.response.system_fingerprint"
+/** `openai.api.type` values. @since 0.4.0 @category values */
+export const OpenAIApiType = { chatCompletions: "chat_completions", responses: "responses" } as const
 
 /**
  * Deprecated names, emitted only when `OTEL_SEMCONV_STABILITY_OPT_IN` contains `gen_ai/dup`
@@ -204,6 +223,8 @@ export const FinishReason = {
 } as const
 /** @since 0.1.0 @category values */
 export type FinishReasonName = typeof FinishReason[keyof typeof FinishReason] | (string & {})
+/** The finish reason of a streamed reply's output message when its consumer stopped reading first. */
+export const FINISH_REASON_ABANDONED = "abandoned"
 
 // -----------------------------------------------------------------------------
 // Metrics (v1.41 client metrics; the agent, tool and workflow durations of the newer drafts)
@@ -366,16 +387,16 @@ export const legacySystemNames: Readonly<Record<string, string>> = {
 // General conventions and the library's own names outside the GenAI spans
 // -----------------------------------------------------------------------------
 
-/** A session the call belongs to (general conventions). @since 0.1.0 @category attributes */
+/** A session the call belongs to (general conventions). @since 0.2.0 @category attributes */
 export const ATTR_SESSION_ID = "session.id"
-/** The end user (general conventions). @since 0.1.0 @category attributes */
+/** The end user (general conventions). @since 0.2.0 @category attributes */
 export const ATTR_USER_ID = "user.id"
 /** The attributes a run's identity is made of, inherited by every span beneath. */
 export const identityKeys = [ATTR_GEN_AI_CONVERSATION_ID, ATTR_SESSION_ID, ATTR_USER_ID] as const
 
 /**
  * The cost of an inference in the price table's currency (not in the conventions; Langfuse reads
- * it as the generation's cost). @since 0.1.0 @category attributes
+ * it as the generation's cost). @since 0.2.0 @category attributes
  */
 export const ATTR_GEN_AI_USAGE_COST = "gen_ai.usage.cost"
 /** The currency of `gen_ai.usage.cost` and `beluga.rollup.cost`. */
@@ -390,7 +411,7 @@ export const ATTR_BELUGA_ROLLUP_CACHE_CREATION_INPUT_TOKENS = "beluga.rollup.cac
 export const ATTR_BELUGA_ROLLUP_REASONING_OUTPUT_TOKENS = "beluga.rollup.reasoning.output_tokens"
 export const ATTR_BELUGA_ROLLUP_COST = "beluga.rollup.cost"
 
-/** The event an evaluation of a response is recorded as. @since 0.1.0 @category events */
+/** The event an evaluation of a response is recorded as. @since 0.2.0 @category events */
 export const EVENT_GEN_AI_EVALUATION_RESULT = "gen_ai.evaluation.result"
 
 /** Which attempt of a retried step a span is, from 1. @since 0.1.0 @category attributes */
@@ -428,4 +449,8 @@ export const ATTR_EFFECT_LOG_LEVEL = "effect.log.level"
  * rules, so the tracer writes them as {@link ATTR_EFFECT_FIBER_ID} and {@link ATTR_EFFECT_LOG_LEVEL}.
  */
 export const EFFECT_FIBER_ID_KEY = "effect.fiberId"
+/** Annotations effect/ai writes on its model spans that are not GenAI conventions; the tracer leaves them out. */
+export const EFFECT_AI_TOOL_CHOICE = "effect.ai.tool_choice"
+export const EFFECT_AI_CONCURRENCY = "effect.ai.concurrency"
+export const EFFECT_AI_OBJECT_NAME = "effect.ai.object_name"
 export const EFFECT_LOG_LEVEL_KEY = "effect.logLevel"

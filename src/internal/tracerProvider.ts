@@ -2,7 +2,7 @@
  * The tracing core: the OTel tracer provider with the library's own span processors ahead of the
  * exporting ones, the sampler, and the two tracers on top of it — `OtelTracer` for code that uses
  * the OTel API, and the Effect tracer that every `Effect.withSpan` goes through. Every span,
- * whichever tracer starts it, is recorded by a `SpanSource` (see `span.ts`).
+ * whichever tracer starts it, is recorded by a `SpanSource` (see `spanRecord.ts`).
  */
 import * as OtelTracer from "@effect/opentelemetry/OtelTracer"
 import * as Resource from "@effect/opentelemetry/Resource"
@@ -53,7 +53,7 @@ export const layer = (
   options: TracerOptions
 ): Layer.Layer<OtelTracer.OtelTracer, never, Resource.Resource> =>
   effectTracer(settings).pipe(
-    Layer.provideMerge(otelTracer),
+    Layer.provideMerge(otelTracer()),
     Layer.provide(layerTracerProvider(settings, spans, options))
   )
 
@@ -118,11 +118,16 @@ const layerTracerProvider = (
     })
   )
 
-/** Spans carry this library's name and version as their instrumentation scope. */
-const otelTracer: Layer.Layer<OtelTracer.OtelTracer, never, OtelTracer.OtelTracerProvider> = Layer.effect(
-  OtelTracer.OtelTracer,
-  Effect.map(Effect.service(OtelTracer.OtelTracerProvider), (provider) => provider.getTracer(LIBRARY_NAME, version))
-)
+/**
+ * Spans carry this library's name and version as their instrumentation scope. Made per tracing
+ * layer: layers are memoized by identity, so one shared value would hand a second tracing layer
+ * built in the same memo map the first one's tracer.
+ */
+const otelTracer = (): Layer.Layer<OtelTracer.OtelTracer, never, OtelTracer.OtelTracerProvider> =>
+  Layer.effect(
+    OtelTracer.OtelTracer,
+    Effect.map(Effect.service(OtelTracer.OtelTracerProvider), (provider) => provider.getTracer(LIBRARY_NAME, version))
+  )
 
 /** Effect's tracer, recording through the provider's tracer for this library's scope. */
 const effectTracer = (settings: Settings): Layer.Layer<never, never, OtelTracer.OtelTracerProvider> =>

@@ -74,14 +74,14 @@ export interface Options {
   /** Where the one-line export warnings go. Default: standard error. */
   readonly onWarning?: ((message: string) => void) | undefined
   /**
-   * Prices per provider and model (build one with `Agent.prices`): inference spans get
+   * Prices per provider and model (build one with `Cost.prices`): inference spans get
    * `gen_ai.usage.cost`, agent and run spans roll it up. Models not in the table get no cost.
    */
   readonly prices?: PriceTable | undefined
   /**
    * Applied to every attribute value of every span (content included) just before it ends: return
-   * the value to record, or undefined to drop the attribute (see `Agent.redactMatching`,
-   * `Agent.redactFields`). Nothing it removes reaches an exporter.
+   * the value to record, or undefined to drop the attribute (see `Redaction.redactMatching`,
+   * `Redaction.redactFields`). Nothing it removes reaches an exporter.
    */
   readonly redact?: Redact | undefined
 }

@@ -22,6 +22,9 @@ import {
   ATTR_GEN_AI_OUTPUT_TYPE,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_RESPONSE_MODEL,
+  EFFECT_AI_CONCURRENCY,
+  EFFECT_AI_OBJECT_NAME,
+  EFFECT_AI_TOOL_CHOICE,
   Operation,
   OutputType
 } from "./semconv.ts"
@@ -61,9 +64,9 @@ export const rules: ReadonlyMap<string, InferenceRule | TransparentRule> = new M
 const droppedAttributes: ReadonlySet<string> = new Set([
   "tool",
   "parameters",
-  "effect.ai.tool_choice",
-  "effect.ai.concurrency",
-  "effect.ai.object_name",
+  EFFECT_AI_TOOL_CHOICE,
+  EFFECT_AI_CONCURRENCY,
+  EFFECT_AI_OBJECT_NAME,
   // The embedding resolver's batch size.
   "batchSize"
 ])

@@ -1,0 +1,33 @@
+/**
+ * The tracing layer's composition, shared by `Tracing.layer`, `Testing.layer` and the benchmark:
+ * the resource under everything, the metrics side and the tracer provider side by side, and the
+ * GenAI settings. Callers add their own services (delivery counts, the in-memory spans).
+ */
+import type * as OtelTracer from "@effect/opentelemetry/OtelTracer"
+import type * as Resource from "@effect/opentelemetry/Resource"
+import * as Layer from "effect/Layer"
+import type { Settings } from "./config.ts"
+import * as MetricsPipeline from "./metricsPipeline.ts"
+import { Settings as GenAISettings } from "./operation.ts"
+import * as TracingResource from "./resource.ts"
+import type { SpanPipeline } from "./tracePipeline.ts"
+import * as TracerProvider from "./tracerProvider.ts"
+
+/** How the metrics side is built: `MetricsPipeline.layer`'s options less those the tracer shares. */
+export type MetricsOptions = Omit<Parameters<typeof MetricsPipeline.layer>[0], "shutdown" | "registerGlobal">
+
+/**
+ * Tracing from validated settings and a span pipeline. Merged, so that release sends the last
+ * metrics and the last spans side by side, each within the shutdown bound; layers release last
+ * first, so the spans' flush starts first.
+ */
+export const compose = (
+  settings: Settings,
+  spans: SpanPipeline,
+  options: TracerProvider.TracerOptions & { readonly metrics: MetricsOptions }
+): Layer.Layer<OtelTracer.OtelTracer | Resource.Resource> =>
+  Layer.mergeAll(
+    MetricsPipeline.layer({ ...options.metrics, registerGlobal: options.registerGlobal, shutdown: options.shutdown }),
+    TracerProvider.layer(settings, spans, options),
+    Layer.succeed(GenAISettings, settings.genai)
+  ).pipe(Layer.provideMerge(TracingResource.layer(settings)))
