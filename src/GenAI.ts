@@ -18,23 +18,8 @@
  * @since 0.1.0
  */
 import type * as Cause from "effect/Cause"
-import type * as Effect from "effect/Effect"
-import type * as Stream from "effect/Stream"
 import { errorType as causeErrorType } from "./internal/errors.ts"
-import type {
-  Agent,
-  EmbeddingsOutcome,
-  EmbeddingsRequest,
-  InferenceOutcome,
-  Request,
-  Response,
-  RetrievalOutcome,
-  RetrievalRequest,
-  StreamPart,
-  ToolCall,
-  ToolOutcome,
-  Workflow
-} from "./internal/model.ts"
+import type * as Model from "./internal/model.ts"
 import * as Specs from "./internal/operation.ts"
 import { traced, tracedStream } from "./internal/operationSpan.ts"
 import { Operation } from "./internal/semconv.ts"
@@ -174,10 +159,9 @@ export const errorType: (cause: Cause.Cause<unknown>) => string | undefined = ca
  * @category operations
  */
 export const chat = <A>(
-  request: Request,
-  describe?: (result: A) => InferenceOutcome
-): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =>
-  traced(Specs.inference<A>(Operation.chat, request, describe))
+  request: Model.Request,
+  describe?: (result: A) => Model.InferenceOutcome
+) => traced(Specs.inference<A>(Operation.chat, request, describe))
 
 /**
  * A streamed chat completion: one `chat {model}` span over the whole stream, with
@@ -197,9 +181,8 @@ export const chat = <A>(
  * @category operations
  */
 export const chatStream = (
-  request: Request
-): <E, R>(self: Stream.Stream<StreamPart, E, R>) => Stream.Stream<StreamPart, E, R> =>
-  tracedStream(Specs.inference<never>(Operation.chat, { ...request, stream: true }, undefined))
+  request: Model.Request
+) => tracedStream(Specs.inference<never>(Operation.chat, { ...request, stream: true }, undefined))
 
 /**
  * A text completion: span `text_completion {model}`; otherwise as {@link chat}.
@@ -208,10 +191,9 @@ export const chatStream = (
  * @category operations
  */
 export const textCompletion = <A>(
-  request: Request,
-  describe?: (result: A) => InferenceOutcome
-): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =>
-  traced(Specs.inference<A>(Operation.textCompletion, request, describe))
+  request: Model.Request,
+  describe?: (result: A) => Model.InferenceOutcome
+) => traced(Specs.inference<A>(Operation.textCompletion, request, describe))
 
 /**
  * A multimodal generate-content call (Gemini style): span `generate_content {model}`; otherwise as {@link chat}.
@@ -220,10 +202,9 @@ export const textCompletion = <A>(
  * @category operations
  */
 export const generateContent = <A>(
-  request: Request,
-  describe?: (result: A) => InferenceOutcome
-): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =>
-  traced(Specs.inference<A>(Operation.generateContent, request, describe))
+  request: Model.Request,
+  describe?: (result: A) => Model.InferenceOutcome
+) => traced(Specs.inference<A>(Operation.generateContent, request, describe))
 
 /**
  * An embeddings call: span `embeddings {model}`, CLIENT, with the dimension count.
@@ -237,9 +218,9 @@ export const generateContent = <A>(
  * @category operations
  */
 export const embeddings = <A>(
-  request: EmbeddingsRequest,
-  describe?: (result: A) => EmbeddingsOutcome
-): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> => traced(Specs.embeddings(request, describe))
+  request: Model.EmbeddingsRequest,
+  describe?: (result: A) => Model.EmbeddingsOutcome
+) => traced(Specs.embeddings(request, describe))
 
 /**
  * A retrieval from a data source (vector store, search index): span `retrieval {data_source.id}`,
@@ -249,9 +230,9 @@ export const embeddings = <A>(
  * @category operations
  */
 export const retrieval = <A>(
-  request: RetrievalRequest,
-  describe?: (result: A) => RetrievalOutcome
-): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> => traced(Specs.retrieval(request, describe))
+  request: Model.RetrievalRequest,
+  describe?: (result: A) => Model.RetrievalOutcome
+) => traced(Specs.retrieval(request, describe))
 
 /**
  * A tool execution: span `execute_tool {tool.name}`, INTERNAL, with call id, type and description.
@@ -261,9 +242,9 @@ export const retrieval = <A>(
  * @category operations
  */
 export const executeTool = <A>(
-  call: ToolCall,
-  describe?: (result: A) => ToolOutcome
-): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> => traced(Specs.executeTool(call, describe))
+  call: Model.ToolCall,
+  describe?: (result: A) => Model.ToolOutcome
+) => traced(Specs.executeTool(call, describe))
 
 /**
  * An agent invocation: span `invoke_agent {agent.name}`, INTERNAL for an agent in this process,
@@ -273,9 +254,9 @@ export const executeTool = <A>(
  * @category operations
  */
 export const invokeAgent = <A>(
-  agent: Agent,
-  describe?: (result: A) => InferenceOutcome
-): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> => traced(Specs.invokeAgent(agent, describe))
+  agent: Model.Agent,
+  describe?: (result: A) => Model.InferenceOutcome
+) => traced(Specs.invokeAgent(agent, describe))
 
 /**
  * Creating an agent on a provider: span `create_agent {agent.name}`, CLIENT.
@@ -283,8 +264,7 @@ export const invokeAgent = <A>(
  * @since 0.1.0
  * @category operations
  */
-export const createAgent = <A>(agent: Agent): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =>
-  traced(Specs.createAgent<A>(agent))
+export const createAgent = <A>(agent: Model.Agent) => traced(Specs.createAgent<A>(agent))
 
 /**
  * A multi-step workflow: span `invoke_workflow {workflow.name}`, INTERNAL.
@@ -293,6 +273,6 @@ export const createAgent = <A>(agent: Agent): <E, R>(self: Effect.Effect<A, E, R
  * @category operations
  */
 export const invokeWorkflow = <A>(
-  workflow: Workflow,
-  describe?: (result: A) => Pick<Response, "outputMessages">
-): <E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> => traced(Specs.invokeWorkflow(workflow, describe))
+  workflow: Model.Workflow,
+  describe?: (result: A) => Pick<Model.Response, "outputMessages">
+) => traced(Specs.invokeWorkflow(workflow, describe))

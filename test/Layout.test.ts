@@ -32,12 +32,15 @@ const importsOf = (file: string): Array<string> => {
   return targets
 }
 
-/** Every name the library writes: attribute, event and metric names, the operation names, its own name. */
+/**
+ * Every name the library writes: attribute, event and metric names, and its own name. Names
+ * without a namespace (`exception`, the operation names such as `embeddings`) are left out: the
+ * same words are fields and values of the providers' wire formats.
+ */
 const writtenNames = new Set<string>([
   ...Object.entries(N).flatMap(([key, value]) =>
-    /^(ATTR|LEGACY_ATTR|EVENT|METRIC)_/.test(key) && typeof value === "string" ? [value] : []
+    /^(ATTR|LEGACY_ATTR|EVENT|METRIC)_/.test(key) && typeof value === "string" && value.includes(".") ? [value] : []
   ),
-  ...Object.values(N.Operation),
   N.LIBRARY_NAME
 ])
 

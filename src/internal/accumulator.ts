@@ -134,16 +134,11 @@ export class StreamAccumulator {
   add(part: StreamPart): boolean {
     switch (part.type) {
       case "text-delta":
-        if (this.keepContent) {
-          const choice = this.choice(part.choice)
-          choice.text = append(choice.text, part.delta, this.limit)
-        }
-        this.contentChunks++
-        return true
       case "reasoning-delta":
         if (this.keepContent) {
           const choice = this.choice(part.choice)
-          choice.reasoning = append(choice.reasoning, part.delta, this.limit)
+          if (part.type === "text-delta") choice.text = append(choice.text, part.delta, this.limit)
+          else choice.reasoning = append(choice.reasoning, part.delta, this.limit)
         }
         this.contentChunks++
         return true
