@@ -4,7 +4,13 @@
  * `message_stop`, `ping`, `error`). Anthropic has no embeddings endpoint, so there is no `Embedder`.
  *
  * Usage follows the conventions: `gen_ai.usage.input_tokens` is Anthropic's `input_tokens` plus
- * its cache reads and cache writes, which are also recorded on their own.
+ * its cache reads and cache writes, which are also recorded on their own. Anthropic reports no
+ * separate count of thinking tokens (they are part of `output_tokens`), so
+ * `gen_ai.usage.reasoning.output_tokens` is never written. `thinking` blocks, streamed or not, are
+ * the reply's reasoning; `redacted_thinking` blocks hold only encrypted data and are not recorded.
+ *
+ * The options are checked when the layer is built: a bad one fails it with a
+ * {@link ProviderConfigError} before any request.
  *
  * ```ts
  * const Model = Anthropic.layer({ model: "claude-sonnet-4-5", apiKey: Redacted.make(key) }).pipe(
@@ -23,6 +29,8 @@ import * as ChatModel from "./ChatModel.ts"
 import * as GenAI from "./GenAI.ts"
 import {
   array,
+  checkOptionalText,
+  checkWhole,
   count,
   defineChatProvider,
   defineLayerFromConfig,
@@ -31,7 +39,9 @@ import {
   type EndpointOptions,
   eventJson,
   jsonText,
+  mapped,
   nonEmpty,
+  ProviderConfigError,
   record,
   type StreamDecoder,
   streamError,
@@ -39,6 +49,9 @@ import {
   textOf,
   toolParameters
 } from "./internal/providerKit.ts"
+
+// Defined in the provider kit, which checks every provider's options; its doc comment is there.
+export { ProviderConfigError }
 
 /**
  * Options for the Messages API.
@@ -93,7 +106,7 @@ const finishReasons: Readonly<Record<string, GenAI.FinishReasonName>> = {
  * @since 0.2.0
  * @category mapping
  */
-export const toFinishReason = (reason: string): GenAI.FinishReasonName => finishReasons[reason] ?? reason
+export const toFinishReason = (reason: string): GenAI.FinishReasonName => mapped(finishReasons, reason) ?? reason
 
 /**
  * Anthropic usage in the conventions' terms: input tokens are the uncached input plus cache reads
@@ -169,7 +182,14 @@ const toBody = (options: Options, request: ChatModel.ChatRequest, stream: boolea
 }
 
 /**
- * A Messages API response body as a reply; undefined when it is not one.
+ * A Messages API response body as a reply; undefined when it is not one. `text` blocks are the
+ * text, `tool_use` blocks the tool calls, `thinking` blocks the reasoning (joined as the stream
+ * joins its `thinking_delta`s); a `redacted_thinking` block's encrypted data is not recorded.
+ *
+ * @example
+ * ```ts
+ * const reply = Anthropic.toResponse(JSON.parse(body))
+ * ```
  *
  * @since 0.2.0
  * @category mapping
@@ -181,10 +201,13 @@ export const toResponse = (body: unknown): ChatModel.ChatResponse | undefined =>
     const block = record(item)
     return block !== undefined ? [block] : []
   })
+  const reasoning = blocks.flatMap((block) => block["type"] === "thinking" ? [string(block["thinking"]) ?? ""] : [])
+    .join("")
   return {
     id: string(root["id"]) ?? "",
     model: string(root["model"]) ?? "",
     text: blocks.flatMap((block) => block["type"] === "text" ? [string(block["text"]) ?? ""] : []).join(""),
+    ...(reasoning !== "" ? { reasoning } : {}),
     toolCalls: blocks.flatMap((block, index) =>
       block["type"] === "tool_use"
         ? [{
@@ -208,6 +231,18 @@ export const toResponse = (body: unknown): ChatModel.ChatResponse | undefined =>
  */
 export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
   let done = false
+  // Anthropic's own fields as last reported: a `message_delta` that repeats `input_tokens` without
+  // the cache fields must not shrink the sum that `message_start` gave.
+  let reported: Record<string, unknown> = {}
+  const usageOf = (value: unknown): GenAI.Usage | undefined => {
+    const fields = record(value)
+    if (fields === undefined) return undefined
+    reported = {
+      ...reported,
+      ...Object.fromEntries(Object.entries(fields).filter(([, field]) => count(field) !== undefined))
+    }
+    return toUsage(reported)
+  }
   return {
     finished: () => done,
     onEvent: (event) => {
@@ -220,7 +255,7 @@ export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
       switch (type) {
         case "message_start": {
           const message = record(root["message"])
-          const usage = toUsage(message?.["usage"])
+          const usage = usageOf(message?.["usage"])
           return [
             { type: "response-metadata", id: string(message?.["id"]), model: string(message?.["model"]) },
             ...(usage !== undefined ? [{ type: "usage" as const, usage }] : [])
@@ -238,7 +273,11 @@ export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
               argumentsDelta: ""
             }]
           }
-          const text = string(block?.["text"])
+          if (block?.["type"] === "thinking") {
+            const thinking = string(block["thinking"])
+            return thinking !== undefined && thinking !== "" ? [{ type: "reasoning-delta", delta: thinking }] : []
+          }
+          const text = block?.["type"] === "text" ? string(block["text"]) : undefined
           return text !== undefined && text !== "" ? [{ type: "text-delta", delta: text }] : []
         }
         case "content_block_delta": {
@@ -261,7 +300,7 @@ export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
         }
         case "message_delta": {
           const reason = string(record(root["delta"])?.["stop_reason"])
-          const usage = toUsage(root["usage"])
+          const usage = usageOf(root["usage"])
           return [
             ...(reason !== undefined ? [{ type: "finish" as const, reason: toFinishReason(reason) }] : []),
             ...(usage !== undefined ? [{ type: "usage" as const, usage }] : [])
@@ -280,46 +319,75 @@ export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
 }
 
 /**
- * The chat provider for the Messages API (plain and streamed calls).
+ * The chat provider for the Messages API (plain and streamed calls). Fails with a
+ * {@link ProviderConfigError} when an option cannot be used.
+ *
+ * @example
+ * ```ts
+ * const Model = EffectAi.layer(Anthropic.chatProvider({ model: "claude-sonnet-4-5", apiKey })).pipe(
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
  *
  * @since 0.2.0
  * @category constructors
  */
-export const chatProvider: (options: Options) => Effect.Effect<ChatModel.Provider, never, HttpClient.HttpClient> =
-  defineChatProvider({
-    defaultBaseUrl,
-    path: "/v1/messages",
-    dialect,
-    provider: () => GenAI.Provider.anthropic,
-    headers: (options) => ({ "anthropic-version": options.version ?? "2023-06-01" }),
-    toBody,
-    toResponse,
-    noReply: "the response has no content",
-    streamDecoder
-  })
+export const chatProvider: (
+  options: Options
+) => Effect.Effect<ChatModel.Provider, ProviderConfigError, HttpClient.HttpClient> = defineChatProvider({
+  defaultBaseUrl,
+  path: "/v1/messages",
+  dialect,
+  provider: () => GenAI.Provider.anthropic,
+  headers: (options) => ({ "anthropic-version": options.version ?? "2023-06-01" }),
+  checks: (options) => [
+    checkWhole("defaultMaxTokens", options.defaultMaxTokens, 1),
+    checkOptionalText("version", options.version, "an anthropic-version, e.g. 2023-06-01")
+  ],
+  toBody,
+  toResponse,
+  noReply: "the response has no content",
+  streamDecoder
+})
 
 /**
- * `ChatModel` for the Messages API. Needs an `HttpClient`.
+ * `ChatModel` for the Messages API. Needs an `HttpClient`. Building it fails with a
+ * {@link ProviderConfigError} when an option cannot be used.
+ *
+ * @example
+ * ```ts
+ * const Model = Anthropic.layer({ model: "claude-sonnet-4-5", apiKey }).pipe(Layer.provide(FetchHttpClient.layer))
+ * ```
  *
  * @since 0.2.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<ChatModel.ChatModel, never, HttpClient.HttpClient> =>
+export const layer = (
+  options: Options
+): Layer.Layer<ChatModel.ChatModel, ProviderConfigError, HttpClient.HttpClient> =>
   Layer.effect(ChatModel.ChatModel, Effect.map(chatProvider(options), ChatModel.make))
 
 /**
  * {@link layer} from the environment: `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL` (default the
- * Anthropic API), `ANTHROPIC_MODEL` (default `claude-sonnet-4-5`). Options override them.
+ * Anthropic API), `ANTHROPIC_MODEL` (default `claude-sonnet-4-5`). Options override them; an
+ * empty variable counts as unset. A base URL that is not an http(s) URL, or holds a user name or
+ * password, fails with a {@link ProviderConfigError} naming `ANTHROPIC_BASE_URL`.
+ *
+ * @example
+ * ```ts
+ * const Model = Anthropic.layerFromConfig().pipe(Layer.provide(FetchHttpClient.layer))
+ * ```
  *
  * @since 0.2.0
  * @category layers
  */
 export const layerFromConfig: (
   options?: Partial<Options>
-) => Layer.Layer<ChatModel.ChatModel, Config.ConfigError, HttpClient.HttpClient> = defineLayerFromConfig({
-  apiKey: "ANTHROPIC_API_KEY",
-  baseUrl: "ANTHROPIC_BASE_URL",
-  model: "ANTHROPIC_MODEL",
-  defaultBaseUrl,
-  defaultModel: "claude-sonnet-4-5"
-}, layer)
+) => Layer.Layer<ChatModel.ChatModel, Config.ConfigError | ProviderConfigError, HttpClient.HttpClient> =
+  defineLayerFromConfig({
+    apiKey: "ANTHROPIC_API_KEY",
+    baseUrl: "ANTHROPIC_BASE_URL",
+    model: "ANTHROPIC_MODEL",
+    defaultBaseUrl,
+    defaultModel: "claude-sonnet-4-5"
+  }, layer)

@@ -166,7 +166,8 @@ const finishReasons: Readonly<Record<string, Response.FinishReason>> = {
   tool_call: "tool-calls",
   error: "error"
 }
-const toFinishReason = (reason: GenAI.FinishReasonName): Response.FinishReason => finishReasons[reason] ?? "other"
+const toFinishReason = (reason: GenAI.FinishReasonName): Response.FinishReason =>
+  (Object.hasOwn(finishReasons, reason) ? finishReasons[reason] : undefined) ?? "other"
 
 const toUsage = (usage: GenAI.Usage) => ({
   inputTokens: {

@@ -5,7 +5,14 @@
  * compatible servers: point `baseUrl` at them and name them in `provider`.
  *
  * Built on Effect's `HttpClient` (provide `FetchHttpClient.layer` or any other), so each HTTP
- * attempt is a client span nested under the `chat {model}` span, and retries are visible.
+ * attempt is a client span nested under the `chat {model}` span, and retries are visible. The
+ * options are checked when the layer is built: a bad one (a base URL that is not an http(s) URL,
+ * or holds a user name or password; an empty model; a negative limit) fails it with a
+ * {@link ProviderConfigError} before any request.
+ *
+ * Every choice of an `n > 1` reply is an output message; a legacy `function_call` reply is a
+ * tool call (`call_0`); `openai.*` attributes (`openai.api.type`, the service tier, the system
+ * fingerprint) are written when `provider` is `openai`.
  *
  * ```ts
  * const Models = OpenAI.layer({ model: "gpt-4o-mini", apiKey: Redacted.make(key) }).pipe(
@@ -15,17 +22,19 @@
  *
  * @since 0.2.0
  */
+import type { AttributeValue } from "@opentelemetry/api"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as ChatModel from "./ChatModel.ts"
 import * as Embedder from "./Embedder.ts"
 import * as GenAI from "./GenAI.ts"
 import {
   array,
+  checkOptionalText,
+  checkWhole,
   count,
   defineChatProvider,
   defineEmbeddingProvider,
@@ -35,14 +44,27 @@ import {
   type EndpointOptions,
   eventJson,
   jsonText,
+  mapped,
   nonEmpty,
+  ProviderConfigError,
   record,
   type StreamDecoder,
   streamError,
   string,
   textOf,
-  toolParameters
+  toolParameters,
+  variable
 } from "./internal/providerKit.ts"
+import {
+  ATTR_OPENAI_API_TYPE,
+  ATTR_OPENAI_REQUEST_SERVICE_TIER,
+  ATTR_OPENAI_RESPONSE_SERVICE_TIER,
+  ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
+  OpenAIApiType
+} from "./internal/semconv.ts"
+
+// Defined in the provider kit, which checks every provider's options; its doc comment is there.
+export { ProviderConfigError }
 
 /**
  * Options for an OpenAI-compatible endpoint.
@@ -63,6 +85,11 @@ export interface Options extends EndpointOptions {
   readonly embeddingModel?: string | undefined
   /** Embedding dimensions; default 1536 (the model's own size is then asked for). */
   readonly dimensions?: number | undefined
+  /**
+   * Sent as `service_tier` (`auto`, `default`, `flex`, `priority`); recorded as
+   * `openai.request.service_tier` unless it is `auto`. Default: not sent.
+   */
+  readonly serviceTier?: "auto" | "default" | "flex" | "priority" | (string & {}) | undefined
 }
 
 /**
@@ -97,7 +124,7 @@ const finishReasons: Readonly<Record<string, GenAI.FinishReasonName>> = {
  * @since 0.2.0
  * @category mapping
  */
-export const toFinishReason = (reason: string): GenAI.FinishReasonName => finishReasons[reason] ?? reason
+export const toFinishReason = (reason: string): GenAI.FinishReasonName => mapped(finishReasons, reason) ?? reason
 
 /**
  * OpenAI usage in the conventions' terms: `prompt_tokens` already includes the cached ones.
@@ -162,6 +189,8 @@ const toBody = (options: Options, request: ChatModel.ChatRequest, stream: boolea
   max_tokens: request.maxTokens,
   stop: request.stopSequences,
   seed: request.seed,
+  n: request.choiceCount,
+  service_tier: options.serviceTier,
   response_format: request.responseFormat !== undefined
     ? {
       type: "json_schema",
@@ -172,48 +201,128 @@ const toBody = (options: Options, request: ChatModel.ChatRequest, stream: boolea
   ...(stream ? { stream: true, stream_options: { include_usage: true } } : {})
 })
 
-/**
- * A Chat Completions response body as a reply; undefined when it is not one.
- *
- * @since 0.2.0
- * @category mapping
- */
-export const toResponse = (body: unknown): ChatModel.ChatResponse | undefined => {
-  const root = record(body)
-  const choice = record(array(root?.["choices"])[0])
-  const message = record(choice?.["message"])
-  if (root === undefined || message === undefined) return undefined
+/** True when the endpoint is OpenAI's own: only its spans carry the `openai.*` attributes. */
+const isOpenAI = (options: Pick<Options, "provider"> | undefined): boolean =>
+  (options?.provider ?? GenAI.Provider.openai) === GenAI.Provider.openai
+
+/** The reply's service tier and system fingerprint, as OpenAI's own attributes, when it has them. */
+const responseAttributes = (root: Record<string, unknown>): Record<string, AttributeValue> => {
+  const tier = string(root["service_tier"])
+  const fingerprint = string(root["system_fingerprint"])
   return {
-    id: string(root["id"]) ?? "",
-    model: string(root["model"]) ?? "",
+    ...(tier !== undefined ? { [ATTR_OPENAI_RESPONSE_SERVICE_TIER]: tier } : {}),
+    ...(fingerprint !== undefined ? { [ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT]: fingerprint } : {})
+  }
+}
+
+/** A choice's reasoning: `reasoning_content` (DeepSeek, vLLM) or `reasoning` (OpenRouter, Ollama). */
+const reasoningOf = (fields: Record<string, unknown>): string | undefined =>
+  string(fields["reasoning_content"]) ?? string(fields["reasoning"])
+
+/**
+ * The id a legacy `function_call` is given: the format has none, and a choice carries at most one,
+ * so streamed and plain replies give the same call the same id.
+ */
+const legacyCallId = "call_0"
+
+/** One choice's message: text, reasoning, tool calls (`tool_calls`, or a legacy `function_call`). */
+const readChoice = (
+  message: Record<string, unknown>,
+  finishReason: unknown
+): Pick<ChatModel.ChatResponse, "text" | "toolCalls" | "finishReason" | "reasoning"> => {
+  const toolCalls = array(message["tool_calls"]).flatMap((item, index) => {
+    const call = record(item)
+    const fn = record(call?.["function"])
+    const name = string(fn?.["name"])
+    if (name === undefined) return []
+    return [{
+      id: string(call?.["id"]) ?? `call_${index}`,
+      name,
+      arguments: GenAI.parseToolArguments(string(fn?.["arguments"]) ?? "")
+    }]
+  })
+  const legacy = record(message["function_call"])
+  const legacyName = string(legacy?.["name"])
+  if (toolCalls.length === 0 && legacyName !== undefined) {
+    toolCalls.push({
+      id: legacyCallId,
+      name: legacyName,
+      arguments: GenAI.parseToolArguments(string(legacy?.["arguments"]) ?? "")
+    })
+  }
+  const reasoning = reasoningOf(message)
+  return {
     text: string(message["content"]) ?? "",
-    toolCalls: array(message["tool_calls"]).flatMap((item, index) => {
-      const call = record(item)
-      const fn = record(call?.["function"])
-      const name = string(fn?.["name"])
-      if (name === undefined) return []
-      return [{
-        id: string(call?.["id"]) ?? `call_${index}`,
-        name,
-        arguments: GenAI.parseToolArguments(string(fn?.["arguments"]) ?? "")
-      }]
-    }),
-    finishReason: toFinishReason(string(choice?.["finish_reason"]) ?? GenAI.FinishReason.stop),
-    usage: toUsage(root["usage"]) ?? {}
+    toolCalls,
+    finishReason: toFinishReason(string(finishReason) ?? GenAI.FinishReason.stop),
+    ...(reasoning !== undefined && reasoning !== "" ? { reasoning } : {})
   }
 }
 
 /**
- * Reads a Chat Completions stream: `data: {chunk}` events until `data: [DONE]`. A chunk's deltas
- * become parts (only the first choice's content; every choice's finish reason), `{"error": …}`
- * fails the stream, and the usage-only final chunk (`choices: []`) becomes a usage part.
+ * A Chat Completions response body as a reply; undefined when it has no choice with a message.
+ * The first choice (by `index`) is the reply's text, tool calls and finish reason; with several
+ * choices (`n > 1`) each is an output message, in index order. `options` says whose endpoint it
+ * is: only OpenAI's own replies give `openai.response.*` attributes.
+ *
+ * @example
+ * ```ts
+ * const reply = OpenAI.toResponse(JSON.parse(body))
+ * ```
  *
  * @since 0.2.0
  * @category mapping
  */
-export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
+export const toResponse = (
+  body: unknown,
+  options?: Pick<Options, "provider">
+): ChatModel.ChatResponse | undefined => {
+  const root = record(body)
+  if (root === undefined) return undefined
+  const choices = array(root["choices"])
+    .flatMap((item, position) => {
+      const choice = record(item)
+      const message = record(choice?.["message"])
+      return choice !== undefined && message !== undefined
+        ? [{ index: count(choice["index"]) ?? position, reading: readChoice(message, choice["finish_reason"]) }]
+        : []
+    })
+    .toSorted((a, b) => a.index - b.index)
+    .map((choice) => choice.reading)
+  const first = choices[0]
+  if (first === undefined) return undefined
+  const base = { id: string(root["id"]) ?? "", model: string(root["model"]) ?? "", usage: toUsage(root["usage"]) ?? {} }
+  const attributes = isOpenAI(options) ? responseAttributes(root) : {}
+  return {
+    ...base,
+    ...first,
+    ...(choices.length > 1
+      ? { outputMessages: choices.map((choice) => ChatModel.toOutputMessage({ ...base, ...choice })) }
+      : {}),
+    ...(Object.keys(attributes).length > 0 ? { attributes } : {})
+  }
+}
+
+/**
+ * Reads a Chat Completions stream: `data: {chunk}` events until `data: [DONE]`. Each choice's
+ * deltas and finish reason become parts under its `choice` index (left off for the first), a
+ * legacy `delta.function_call` a tool call (`call_0`), `{"error": …}` fails the stream, and the
+ * usage-only final chunk (`choices: []`) becomes a usage part. On OpenAI's own endpoint the
+ * service tier and system fingerprint become response attributes when they first appear.
+ *
+ * @example
+ * ```ts
+ * const decoder = OpenAI.streamDecoder(endpoint)()
+ * ```
+ *
+ * @since 0.2.0
+ * @category mapping
+ */
+export const streamDecoder = (endpoint: Endpoint, options?: Pick<Options, "provider">) => (): StreamDecoder => {
   let done = false
   let metadataSent = false
+  const vendor = isOpenAI(options)
+  const attributesSent: Record<string, AttributeValue> = {}
   return {
     finished: () => done,
     onEvent: (event) => {
@@ -227,22 +336,38 @@ export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
       if (root === undefined) return []
       if (record(root["error"]) !== undefined) return streamError(endpoint, dialect, root)
       const parts: Array<GenAI.StreamPart> = []
-      if (!metadataSent && (root["id"] !== undefined || root["model"] !== undefined)) {
-        metadataSent = true
-        parts.push({ type: "response-metadata", id: string(root["id"]), model: string(root["model"]) })
+      // Only what is new: the service tier and fingerprint repeat on every chunk.
+      const attributes = vendor
+        ? Object.fromEntries(
+          Object.entries(responseAttributes(root)).filter(([key, value]) => attributesSent[key] !== value)
+        )
+        : {}
+      Object.assign(attributesSent, attributes)
+      const hasAttributes = Object.keys(attributes).length > 0
+      const identity = !metadataSent && (root["id"] !== undefined || root["model"] !== undefined)
+      if (identity || hasAttributes) {
+        parts.push({
+          type: "response-metadata",
+          ...(identity ? { id: string(root["id"]), model: string(root["model"]) } : {}),
+          ...(hasAttributes ? { attributes } : {})
+        })
+        if (identity) metadataSent = true
       }
-      for (const item of array(root["choices"])) {
+      for (const [position, item] of array(root["choices"]).entries()) {
         const choice = record(item)
         if (choice === undefined) continue
-        const first = (count(choice["index"]) ?? 0) === 0
+        const index = count(choice["index"]) ?? position
+        const at = index !== 0 ? { choice: index } : {}
         const delta = record(choice["delta"])
-        if (first && delta !== undefined) {
-          // `reasoning_content` (DeepSeek, vLLM) and `reasoning` (OpenRouter, Ollama) carry thinking.
-          const reasoning = string(delta["reasoning_content"]) ?? string(delta["reasoning"])
-          if (reasoning !== undefined && reasoning !== "") parts.push({ type: "reasoning-delta", delta: reasoning })
+        if (delta !== undefined) {
+          const reasoning = reasoningOf(delta)
+          if (reasoning !== undefined && reasoning !== "") {
+            parts.push({ type: "reasoning-delta", delta: reasoning, ...at })
+          }
           const content = string(delta["content"])
-          if (content !== undefined && content !== "") parts.push({ type: "text-delta", delta: content })
-          for (const raw of array(delta["tool_calls"])) {
+          if (content !== undefined && content !== "") parts.push({ type: "text-delta", delta: content, ...at })
+          const calls = array(delta["tool_calls"])
+          for (const raw of calls) {
             const call = record(raw)
             if (call === undefined) continue
             const fn = record(call["function"])
@@ -251,12 +376,25 @@ export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
               index: count(call["index"]) ?? 0,
               id: string(call["id"]),
               name: string(fn?.["name"]),
-              argumentsDelta: string(fn?.["arguments"])
+              argumentsDelta: string(fn?.["arguments"]),
+              ...at
+            })
+          }
+          const legacy = record(delta["function_call"])
+          if (calls.length === 0 && legacy !== undefined) {
+            const name = string(legacy["name"])
+            parts.push({
+              type: "tool-call-delta",
+              index: 0,
+              id: name !== undefined ? legacyCallId : undefined,
+              name,
+              argumentsDelta: string(legacy["arguments"]),
+              ...at
             })
           }
         }
         const finish = string(choice["finish_reason"])
-        if (finish !== undefined) parts.push({ type: "finish", reason: toFinishReason(finish) })
+        if (finish !== undefined) parts.push({ type: "finish", reason: toFinishReason(finish), ...at })
       }
       const usage = toUsage(root["usage"])
       if (usage !== undefined) parts.push({ type: "usage", usage })
@@ -269,24 +407,54 @@ export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
 const wire = {
   defaultBaseUrl,
   dialect,
-  provider: (options: Options) => options.provider ?? GenAI.Provider.openai
+  provider: (options: Options) => options.provider ?? GenAI.Provider.openai,
+  checks: (options: Options) => [
+    checkOptionalText("provider", options.provider, "a provider name, e.g. openai, groq or ollama"),
+    checkOptionalText("embeddingModel", options.embeddingModel, "an embeddings model name"),
+    checkWhole("dimensions", options.dimensions, 1),
+    checkOptionalText("serviceTier", options.serviceTier, "a service tier: auto, default, flex or priority")
+  ]
 }
 
 /**
- * The chat provider for an OpenAI-compatible endpoint (plain and streamed calls).
+ * What every Chat Completions span starts with on OpenAI's own endpoint: the API, and the service
+ * tier asked for when it is not `auto` (as the conventions ask).
+ */
+const requestAttributes = (options: Options): Readonly<Record<string, AttributeValue>> | undefined =>
+  isOpenAI(options)
+    ? {
+      [ATTR_OPENAI_API_TYPE]: OpenAIApiType.chatCompletions,
+      ...(options.serviceTier !== undefined && options.serviceTier !== "auto"
+        ? { [ATTR_OPENAI_REQUEST_SERVICE_TIER]: options.serviceTier }
+        : {})
+    }
+    : undefined
+
+/**
+ * The chat provider for an OpenAI-compatible endpoint (plain and streamed calls). Fails with a
+ * {@link ProviderConfigError} when an option cannot be used.
+ *
+ * @example
+ * ```ts
+ * const Model = EffectAi.layer(OpenAI.chatProvider({ model: "gpt-4o-mini", apiKey })).pipe(
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
  *
  * @since 0.2.0
  * @category constructors
  */
-export const chatProvider: (options: Options) => Effect.Effect<ChatModel.Provider, never, HttpClient.HttpClient> =
-  defineChatProvider({
-    ...wire,
-    path: "/chat/completions",
-    toBody,
-    toResponse,
-    noReply: "the response has no choices",
-    streamDecoder
-  })
+export const chatProvider: (
+  options: Options
+) => Effect.Effect<ChatModel.Provider, ProviderConfigError, HttpClient.HttpClient> = defineChatProvider({
+  ...wire,
+  path: "/chat/completions",
+  toBody,
+  toResponse,
+  noReply: "the response has no choices",
+  streamDecoder,
+  attributes: requestAttributes
+})
 
 /**
  * The embeddings provider for an OpenAI-compatible endpoint.
@@ -296,7 +464,7 @@ export const chatProvider: (options: Options) => Effect.Effect<ChatModel.Provide
  */
 export const embeddingProvider: (
   options: Options
-) => Effect.Effect<Embedder.Provider, never, HttpClient.HttpClient> = defineEmbeddingProvider({
+) => Effect.Effect<Embedder.Provider, ProviderConfigError, HttpClient.HttpClient> = defineEmbeddingProvider({
   ...wire,
   path: "/embeddings",
   model: (options) => options.embeddingModel ?? "text-embedding-3-small",
@@ -320,14 +488,20 @@ export const embeddingProvider: (
 })
 
 /**
- * `ChatModel` and `Embedder` for an OpenAI-compatible endpoint. Needs an `HttpClient`.
+ * `ChatModel` and `Embedder` for an OpenAI-compatible endpoint. Needs an `HttpClient`. Building it
+ * fails with a {@link ProviderConfigError} when an option cannot be used.
+ *
+ * @example
+ * ```ts
+ * const Models = OpenAI.layer({ model: "gpt-4o-mini", apiKey }).pipe(Layer.provide(FetchHttpClient.layer))
+ * ```
  *
  * @since 0.2.0
  * @category layers
  */
 export const layer = (
   options: Options
-): Layer.Layer<ChatModel.ChatModel | Embedder.Embedder, never, HttpClient.HttpClient> =>
+): Layer.Layer<ChatModel.ChatModel | Embedder.Embedder, ProviderConfigError, HttpClient.HttpClient> =>
   Layer.mergeAll(
     Layer.effect(ChatModel.ChatModel, Effect.map(chatProvider(options), ChatModel.make)),
     Layer.effect(Embedder.Embedder, Effect.map(embeddingProvider(options), Embedder.make))
@@ -336,22 +510,32 @@ export const layer = (
 /**
  * {@link layer} from the environment: `OPENAI_API_KEY` (optional, for local servers),
  * `OPENAI_BASE_URL` (default the OpenAI API), `OPENAI_MODEL` (default `gpt-4o-mini`),
- * `OPENAI_EMBEDDING_MODEL`, `OPENAI_PROVIDER_NAME` (default `openai`). Options override them.
+ * `OPENAI_EMBEDDING_MODEL`, `OPENAI_PROVIDER_NAME` (default `openai`). Options override them;
+ * an empty variable counts as unset. A base URL that is not an http(s) URL, or holds a user name
+ * or password, fails with a {@link ProviderConfigError} naming `OPENAI_BASE_URL`.
+ *
+ * @example
+ * ```ts
+ * const Models = OpenAI.layerFromConfig().pipe(Layer.provide(FetchHttpClient.layer))
+ * ```
  *
  * @since 0.2.0
  * @category layers
  */
 export const layerFromConfig: (
   options?: Partial<Options>
-) => Layer.Layer<ChatModel.ChatModel | Embedder.Embedder, Config.ConfigError, HttpClient.HttpClient> =
-  defineLayerFromConfig({
-    apiKey: "OPENAI_API_KEY",
-    baseUrl: "OPENAI_BASE_URL",
-    model: "OPENAI_MODEL",
-    defaultBaseUrl,
-    defaultModel: "gpt-4o-mini",
-    more: Config.all({
-      embeddingModel: Config.option(Config.String("OPENAI_EMBEDDING_MODEL")).pipe(Config.map(Option.getOrUndefined)),
-      provider: Config.String("OPENAI_PROVIDER_NAME").pipe(Config.withDefault(GenAI.Provider.openai))
-    })
-  }, layer)
+) => Layer.Layer<
+  ChatModel.ChatModel | Embedder.Embedder,
+  Config.ConfigError | ProviderConfigError,
+  HttpClient.HttpClient
+> = defineLayerFromConfig({
+  apiKey: "OPENAI_API_KEY",
+  baseUrl: "OPENAI_BASE_URL",
+  model: "OPENAI_MODEL",
+  defaultBaseUrl,
+  defaultModel: "gpt-4o-mini",
+  more: Config.all({
+    embeddingModel: variable("OPENAI_EMBEDDING_MODEL"),
+    provider: variable("OPENAI_PROVIDER_NAME")
+  })
+}, layer)

@@ -11,7 +11,8 @@
  * - `Redaction`: hooks that scrub attribute values before any exporter sees them.
  * - `Propagation`: traceparent/tracestate/baggage across services over Effect's HTTP client and server.
  * - `ChatModel`, `Tool`, `Retriever`, `Embedder`: components whose calls trace themselves.
- * - `OpenAI`, `Anthropic`: ready-made providers (OpenAI-compatible servers and the Messages API).
+ * - `OpenAI`, `OpenAIResponses`, `Anthropic`: ready-made providers (OpenAI-compatible Chat Completions,
+ *   the OpenAI Responses API, the Anthropic Messages API).
  * - `EffectAi`: `effect/ai` on these providers, tool calls as spans.
  * - `Simulated`: offline, deterministic stand-ins for those components.
  * - `Testing`: in-memory spans and span-tree assertions.
@@ -28,6 +29,7 @@ export * as Evaluation from "./Evaluation.ts"
 export * as GenAI from "./GenAI.ts"
 export * as Identity from "./Identity.ts"
 export * as OpenAI from "./OpenAI.ts"
+export * as OpenAIResponses from "./OpenAIResponses.ts"
 export * as Pipeline from "./Pipeline.ts"
 export * as Propagation from "./Propagation.ts"
 export * as Redaction from "./Redaction.ts"

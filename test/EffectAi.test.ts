@@ -441,7 +441,7 @@ describe("effect/ai on a real provider's wire format", () => {
         baseUrl: `${server.url}/v1`,
         apiKey: Redacted.make("sk-secret-effect-ai"),
         maxRetries: 0
-      })).pipe(Layer.provide(FetchHttpClient.layer))
+      })).pipe(Layer.provide(FetchHttpClient.layer), Layer.orDie)
       const error = yield* LanguageModel.generateText({ prompt: QUESTION }).pipe(Effect.provide(layer), Effect.flip)
       assert.strictEqual(error.reason._tag, "RateLimitError")
       const spans = yield* Testing.finishedSpans

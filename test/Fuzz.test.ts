@@ -5,6 +5,8 @@
  * - any bytes at all end in parts or a typed `ChatError` with a known `error.type`, never a
  *   defect and never a hang;
  * - any JSON value as an event or a response body is read without throwing, into well-formed parts;
+ * - every choice of a reply with several is an output message, in index order;
+ * - a user name or password in a URL never survives into an error text or a configuration error;
  * - recorded content stays within its limit and is valid JSON.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -16,7 +18,7 @@ import * as Stream from "effect/Stream"
 import * as fc from "fast-check"
 import { Anthropic, ChatModel, GenAI, OpenAI } from "../src/index.ts"
 import { boundedJson } from "../src/internal/content.ts"
-import { endpointOf } from "../src/internal/providerHttp.ts"
+import { chatError, checkBaseUrl, endpointOf, maskCredentials } from "../src/internal/providerHttp.ts"
 import { decodeEvents, type StreamDecoder } from "../src/internal/sse.ts"
 import { anthropicToolStream, openaiToolStream } from "./fixtures/wire.ts"
 import { data } from "./support/provider-server.ts"
@@ -38,7 +40,14 @@ const decoders: ReadonlyArray<readonly [string, () => StreamDecoder, ReadonlyArr
       model: "m",
       choices: [{ index: 0, delta: { content: "Lisboa é amena ☀️ 日本" }, finish_reason: null }]
     }),
-    ...openaiToolStream
+    ...openaiToolStream,
+    // A second choice, and a legacy `function_call` in fragments.
+    data({ id: "c1", choices: [{ index: 1, delta: { content: "Segunda é amena" }, finish_reason: null }] }),
+    data({ id: "c1", choices: [{ index: 1, delta: { function_call: { name: "f", arguments: "{\"a\":" } } }] }),
+    data({
+      id: "c1",
+      choices: [{ index: 1, delta: { function_call: { arguments: "1}" } }, finish_reason: "function_call" }]
+    })
   ]],
   ["Anthropic", Anthropic.streamDecoder(endpoint), anthropicToolStream]
 ]
@@ -139,6 +148,44 @@ describe("stream decoding under generated input", () => {
       ))
   }
 
+  it("every choice with a message is an output message, in index order, the first one the reply's", () =>
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.nat({ max: 8 }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.oneof(fc.string(), fc.constant(null)), { minLength: 5, maxLength: 5 }),
+        fc.array(fc.constantFrom("stop", "length", "tool_calls", "function_call", "content_filter", null), {
+          minLength: 5,
+          maxLength: 5
+        }),
+        (indexes, contents, reasons) => {
+          const choices = indexes.map((index, i) => ({
+            index,
+            message: {
+              role: "assistant",
+              content: contents[i],
+              ...(i % 2 === 1 ? { function_call: { name: `f${index}`, arguments: "{}" } } : {})
+            },
+            finish_reason: reasons[i]
+          }))
+          const reply = OpenAI.toResponse({ id: "x", model: "m", choices })
+          assert.isDefined(reply)
+          const inOrder = choices.toSorted((a, b) => a.index - b.index)
+          assert.strictEqual(reply!.text, inOrder[0]!.message.content ?? "")
+          if (choices.length === 1) {
+            assert.isUndefined(reply!.outputMessages)
+            return
+          }
+          assert.strictEqual(reply!.outputMessages!.length, choices.length)
+          assert.deepStrictEqual(
+            reply!.outputMessages!.map((message) => message.finish_reason),
+            inOrder.map((choice) => OpenAI.toFinishReason(choice.finish_reason ?? "stop"))
+          )
+          assert.deepStrictEqual(reply!.outputMessages![0]!.parts, ChatModel.toOutputMessage(reply!).parts)
+        }
+      ),
+      { numRuns: runs(300) }
+    ))
+
   it("any JSON value as a response body is read without throwing", () =>
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
@@ -154,6 +201,7 @@ describe("stream decoding under generated input", () => {
 })
 
 const assertWellFormed = (part: GenAI.StreamPart): void => {
+  if ("choice" in part && part.choice !== undefined) assert.isTrue(Number.isSafeInteger(part.choice) && part.choice > 0)
   switch (part.type) {
     case "text-delta":
     case "reasoning-delta":
@@ -172,9 +220,43 @@ const assertWellFormed = (part: GenAI.StreamPart): void => {
       assert.isString(part.reason)
       return
     case "response-metadata":
+      for (const value of Object.values(part.attributes ?? {})) assert.isString(value)
       return
   }
 }
+
+describe("credentials in URLs under generated input", () => {
+  // A distinctive secret, so that finding it means it leaked rather than occurring by chance.
+  const secret = fc.stringMatching(/^[A-Za-z0-9._~!$&'()*+,;=%-]{1,24}$/).map((text) => `SECRET${text}`)
+  const host = fc.constantFrom("127.0.0.1:59999", "api.example.com", "[::1]:8080", "example.com")
+
+  it("a base URL with a user name or password is refused, and its error never shows them", () =>
+    fc.assert(
+      fc.property(secret, secret, host, fc.constantFrom("http", "https", "HTTP"), (user, password, at, scheme) => {
+        for (const url of [`${scheme}://${user}:${password}@${at}/v1`, `${scheme}://${password}@${at}`]) {
+          const error = checkBaseUrl("baseUrl", url, "https://api.openai.com/v1")
+          assert.isDefined(error, url)
+          for (const text of [error!.message, error!.value, JSON.stringify(error)]) {
+            assert.notInclude(text, user)
+            assert.notInclude(text, password)
+          }
+        }
+      }),
+      { numRuns: runs(300) }
+    ))
+
+  it("an error text that repeats a URL with credentials is masked, whatever surrounds it", () =>
+    fc.assert(
+      fc.property(secret, secret, host, fc.string({ maxLength: 40 }), (user, password, at, around) => {
+        const text = `${around} POST http://${user}:${password}@${at}/v1/chat/completions ${around}`
+        for (const masked of [maskCredentials(text), chatError(endpoint, "connection_error", text).message]) {
+          assert.notInclude(masked, password)
+          assert.notInclude(masked, user)
+        }
+      }),
+      { numRuns: runs(300) }
+    ))
+})
 
 describe("the stream accumulator under generated input", () => {
   const partArb: fc.Arbitrary<GenAI.StreamPart> = fc.oneof(

@@ -2,11 +2,14 @@
  * The ready-made providers against a local server that speaks each provider's documented wire
  * format (`test/support/provider-server.ts`, transcripts in `test/fixtures/wire.ts`): what is sent,
  * how the reply maps onto the GenAI conventions, streaming (TTFT, exactly-once end, early stop),
- * retries, provider errors, hostile responses, and API keys that never reach a span.
+ * retries, provider errors, hostile responses, API keys and URL credentials that never reach a
+ * span, and the options checked when the layer is built.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -15,6 +18,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { Anthropic, ChatModel, Embedder, type GenAI, OpenAI, Pipeline, Testing, Tracing } from "../src/index.ts"
+import { defineLayerFromConfig } from "../src/internal/providerKit.ts"
 import {
   anthropicMessage,
   anthropicTextStream,
@@ -70,11 +74,21 @@ const everyString = (spans: ReadonlyArray<ReadableSpan>): Array<string> =>
     ...span.events.flatMap((e) => [e.name, JSON.stringify(e.attributes ?? {})])
   ])
 
-const failureOf = (exit: Exit.Exit<unknown, ChatModel.ChatError>): ChatModel.ChatError => {
+const typedFailureOf = (exit: Exit.Exit<unknown, unknown>): unknown => {
   assert.isTrue(Exit.isFailure(exit), "the call should fail")
   const error = Exit.isFailure(exit) ? exit.cause.reasons.find((r) => r._tag === "Fail") : undefined
   assert.isDefined(error, `a typed failure, got ${Exit.isFailure(exit) ? String(exit.cause) : ""}`)
-  return (error as { error: ChatModel.ChatError }).error
+  return (error as { error: unknown }).error
+}
+const failureOf = (exit: Exit.Exit<unknown, unknown>): ChatModel.ChatError => {
+  const error = typedFailureOf(exit)
+  assert.instanceOf(error, ChatModel.ChatError)
+  return error as ChatModel.ChatError
+}
+const configFailureOf = (exit: Exit.Exit<unknown, unknown>): OpenAI.ProviderConfigError => {
+  const error = typedFailureOf(exit)
+  assert.instanceOf(error, OpenAI.ProviderConfigError)
+  return error as OpenAI.ProviderConfigError
 }
 
 describe("OpenAI-compatible provider", () => {
@@ -120,9 +134,21 @@ describe("OpenAI-compatible provider", () => {
           "gen_ai.usage.input_tokens": 82,
           "gen_ai.usage.output_tokens": 17,
           "gen_ai.usage.cache_read.input_tokens": 64,
-          "gen_ai.usage.reasoning.output_tokens": 5
+          "gen_ai.usage.reasoning.output_tokens": 5,
+          "openai.api.type": "chat_completions",
+          "openai.response.service_tier": "default",
+          "openai.response.system_fingerprint": "fp_06737a9306"
         },
-        absent: ["gen_ai.request.stream", "gen_ai.input.messages", "gen_ai.output.messages", "error.type"],
+        absent: [
+          "gen_ai.request.stream",
+          "gen_ai.input.messages",
+          "gen_ai.output.messages",
+          "error.type",
+          // The request names no output type, and the tier it asked for is none.
+          "gen_ai.output.type",
+          "openai.request.service_tier",
+          "gen_ai.usage.cache_creation.input_tokens"
+        ],
         children: [{ name: "POST", kind: "client", attributes: { "http.response.status_code": 200 } }]
       })
       assert.strictEqual(span.kind, SpanKind.CLIENT)
@@ -167,9 +193,13 @@ describe("OpenAI-compatible provider", () => {
           "gen_ai.usage.input_tokens": 82,
           "gen_ai.usage.output_tokens": 17,
           "gen_ai.usage.cache_read.input_tokens": 64,
-          "beluga.stream.content_chunks": 6
+          "beluga.stream.content_chunks": 6,
+          "openai.api.type": "chat_completions",
+          "openai.response.system_fingerprint": "fp_06737a9306"
         },
         absent: [
+          "openai.response.service_tier",
+          "gen_ai.output.type",
           "beluga.stream.abandoned",
           "gen_ai.output.messages",
           "gen_ai.input.messages",
@@ -443,7 +473,9 @@ describe("OpenAI-compatible provider", () => {
       )
       Testing.expectTree(yield* Testing.finishedSpans, {
         name: "chat llama-3.3-70b",
-        attributes: { "gen_ai.provider.name": "groq", "gen_ai.request.model": "llama-3.3-70b" }
+        attributes: { "gen_ai.provider.name": "groq", "gen_ai.request.model": "llama-3.3-70b" },
+        // `openai.*` attributes belong to OpenAI's own endpoint (gen_ai.provider.name discriminates).
+        absent: ["openai.api.type", "openai.response.service_tier", "openai.response.system_fingerprint"]
       })
     }).pipe(Effect.provide(Testing.layer())))
 })
@@ -807,4 +839,654 @@ describe("a stalled stream and the program's exit", () => {
       assert.deepStrictEqual(chatSpan.attributes["gen_ai.response.id"], { type: "string", value: "chatcmpl-stream-1" })
       assert.strictEqual(chatSpan.status.code, 0, "an interruption is not an error")
     }))
+})
+
+/** A Chat Completions chunk as OpenAI streams it (`object: "chat.completion.chunk"`). */
+const completionChunk = (choices: ReadonlyArray<unknown>, extra: Record<string, unknown> = {}) =>
+  data({
+    id: "chatcmpl-n3",
+    object: "chat.completion.chunk",
+    created: 1741569952,
+    model: "gpt-4o-mini-2024-07-18",
+    system_fingerprint: "fp_06737a9306",
+    service_tier: "default",
+    choices,
+    usage: null,
+    ...extra
+  })
+
+const outputMessagesOf = (span: ReadableSpan) => JSON.parse(span.attributes["gen_ai.output.messages"] as string)
+
+describe("OpenAI replies beyond one choice of text and tool calls", () => {
+  // The legacy `functions` format: `message.function_call` {name, arguments}, no id, finish `function_call`.
+  const legacyCompletion = {
+    id: "chatcmpl-legacy-1",
+    object: "chat.completion",
+    created: 1686876436,
+    model: "gpt-3.5-turbo-0613",
+    choices: [{
+      index: 0,
+      message: {
+        role: "assistant",
+        content: null,
+        function_call: { name: "get_weather", arguments: "{\n  \"location\": \"Lisbon\"\n}" }
+      },
+      finish_reason: "function_call"
+    }],
+    usage: { prompt_tokens: 82, completion_tokens: 18, total_tokens: 100 }
+  }
+  const legacyCall = { type: "tool_call", name: "get_weather", id: "call_0", arguments: { location: "Lisbon" } }
+
+  it.live("a legacy function_call reply is a tool call (id call_0), recorded in the output message", () =>
+    Effect.gen(function*() {
+      const server = (yield* makeProviderServer).reply({ kind: "json", body: legacyCompletion })
+      const reply = yield* chat({ messages: [question], tools }).pipe(Effect.provide(openai(server)))
+      assert.deepStrictEqual(reply.toolCalls, [{
+        id: "call_0",
+        name: "get_weather",
+        arguments: { location: "Lisbon" }
+      }])
+      assert.strictEqual(reply.finishReason, "tool_call")
+      assert.strictEqual(reply.text, "")
+      const span = Testing.expectTree(yield* Testing.finishedSpans, {
+        name: "chat gpt-4o-mini",
+        attributes: {
+          "gen_ai.response.finish_reasons": ["tool_call"],
+          "gen_ai.usage.input_tokens": 82,
+          "gen_ai.usage.output_tokens": 18
+        },
+        // Not reported, so not recorded (never a 0 for a field the reply left out).
+        absent: ["gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.reasoning.output_tokens"]
+      })
+      assert.deepStrictEqual(outputMessagesOf(span), [{
+        role: "assistant",
+        parts: [legacyCall],
+        finish_reason: "tool_call"
+      }])
+    }).pipe(Effect.provide(Testing.layer({ captureContent: true }))))
+
+  it.live("a streamed legacy function_call (delta.function_call fragments) is the same tool call", () =>
+    Effect.gen(function*() {
+      const server = (yield* makeProviderServer).reply({
+        kind: "sse",
+        chunks: [
+          completionChunk([{ index: 0, delta: { role: "assistant", content: null }, finish_reason: null }]),
+          completionChunk([{
+            index: 0,
+            delta: { function_call: { name: "get_weather", arguments: "" } },
+            finish_reason: null
+          }]),
+          completionChunk([{ index: 0, delta: { function_call: { arguments: "{\"loc" } }, finish_reason: null }]),
+          completionChunk([{
+            index: 0,
+            delta: { function_call: { arguments: "ation\": \"Lisbon\"}" } },
+            finish_reason: null
+          }]),
+          completionChunk([{ index: 0, delta: {}, finish_reason: "function_call" }]),
+          data("[DONE]")
+        ]
+      })
+      const parts = yield* stream({ messages: [question], tools }).pipe(
+        Stream.runCollect,
+        Effect.provide(openai(server))
+      )
+      const reply = yield* ChatModel.collect(Stream.fromIterable(parts))
+      assert.deepStrictEqual(reply.toolCalls, [{
+        id: "call_0",
+        name: "get_weather",
+        arguments: { location: "Lisbon" }
+      }])
+      assert.strictEqual(reply.finishReason, "tool_call")
+      const span = onlyChatSpan(yield* Testing.finishedSpans)
+      assert.deepStrictEqual(span.attributes["gen_ai.response.finish_reasons"], ["tool_call"])
+      assert.deepStrictEqual(outputMessagesOf(span), [{
+        role: "assistant",
+        parts: [legacyCall],
+        finish_reason: "tool_call"
+      }])
+      // No usage chunk came: no usage is recorded, not zeros.
+      assert.notProperty(span.attributes, "gen_ai.usage.input_tokens")
+      assert.notProperty(span.attributes, "gen_ai.usage.output_tokens")
+    }).pipe(Effect.provide(Testing.layer({ captureContent: true }))))
+
+  // `n: 3`: three choices, listed out of index order, each with its own finish reason.
+  const threeChoices = {
+    id: "chatcmpl-n3",
+    object: "chat.completion",
+    created: 1741569952,
+    model: "gpt-4o-mini-2024-07-18",
+    choices: [
+      {
+        index: 2,
+        message: {
+          role: "assistant",
+          content: null,
+          tool_calls: [{
+            id: "call_n3",
+            type: "function",
+            function: { name: "get_weather", arguments: "{\"location\":\"Lisbon\"}" }
+          }]
+        },
+        logprobs: null,
+        finish_reason: "tool_calls"
+      },
+      {
+        index: 0,
+        message: { role: "assistant", content: "Mild, 21 °C.", refusal: null },
+        logprobs: null,
+        finish_reason: "stop"
+      },
+      {
+        index: 1,
+        message: { role: "assistant", content: "Lisbon is", refusal: null },
+        logprobs: null,
+        finish_reason: "length"
+      }
+    ],
+    usage: { prompt_tokens: 14, completion_tokens: 40, total_tokens: 54 },
+    service_tier: "default",
+    system_fingerprint: "fp_06737a9306"
+  }
+  const threeMessages = [
+    { role: "assistant", parts: [{ type: "text", content: "Mild, 21 °C." }], finish_reason: "stop" },
+    { role: "assistant", parts: [{ type: "text", content: "Lisbon is" }], finish_reason: "length" },
+    {
+      role: "assistant",
+      parts: [{ type: "tool_call", name: "get_weather", id: "call_n3", arguments: { location: "Lisbon" } }],
+      finish_reason: "tool_call"
+    }
+  ]
+
+  it.live("n = 3, not streamed: `n` is sent, every choice is an output message with its finish reason", () =>
+    Effect.gen(function*() {
+      const server = (yield* makeProviderServer).reply({ kind: "json", body: threeChoices })
+      const reply = yield* chat({ messages: [question], tools, choiceCount: 3 }).pipe(Effect.provide(openai(server)))
+      assert.strictEqual(server.received[0]!.body.n, 3)
+      assert.strictEqual(reply.text, "Mild, 21 °C.")
+      assert.strictEqual(reply.finishReason, "stop")
+      assert.deepStrictEqual(reply.outputMessages, threeMessages)
+      const span = Testing.expectTree(yield* Testing.finishedSpans, {
+        name: "chat gpt-4o-mini",
+        attributes: {
+          "gen_ai.request.choice.count": 3,
+          "gen_ai.response.finish_reasons": ["stop", "length", "tool_call"]
+        }
+      })
+      assert.deepStrictEqual(outputMessagesOf(span), threeMessages)
+    }).pipe(Effect.provide(Testing.layer({ captureContent: true }))))
+
+  it.live("n = 3, streamed: each choice's deltas go to its own output message", () =>
+    Effect.gen(function*() {
+      const server = (yield* makeProviderServer).reply({
+        kind: "sse",
+        chunks: [
+          completionChunk(
+            [0, 1, 2].map((index) => ({ index, delta: { role: "assistant", content: "" }, finish_reason: null }))
+          ),
+          completionChunk([{ index: 0, delta: { content: "Mild," }, finish_reason: null }]),
+          completionChunk([{ index: 1, delta: { content: "Lisbon" }, finish_reason: null }]),
+          completionChunk([{
+            index: 2,
+            delta: {
+              tool_calls: [{
+                index: 0,
+                id: "call_n3",
+                type: "function",
+                function: { name: "get_weather", arguments: "{\"location\":" }
+              }]
+            },
+            finish_reason: null
+          }]),
+          completionChunk([
+            { index: 0, delta: { content: " 21 °C." }, finish_reason: null },
+            { index: 1, delta: { content: " is" }, finish_reason: null }
+          ]),
+          completionChunk([{
+            index: 2,
+            delta: { tool_calls: [{ index: 0, function: { arguments: "\"Lisbon\"}" } }] },
+            finish_reason: null
+          }]),
+          completionChunk([{ index: 0, delta: {}, finish_reason: "stop" }]),
+          completionChunk([{ index: 1, delta: {}, finish_reason: "length" }]),
+          completionChunk([{ index: 2, delta: {}, finish_reason: "tool_calls" }]),
+          completionChunk([], { usage: { prompt_tokens: 14, completion_tokens: 40, total_tokens: 54 } }),
+          data("[DONE]")
+        ]
+      })
+      const parts = yield* stream({ messages: [question], tools, choiceCount: 3 }).pipe(
+        Stream.runCollect,
+        Effect.provide(openai(server))
+      )
+      assert.strictEqual(server.received[0]!.body.n, 3)
+      for (const part of parts) {
+        if (part.type === "text-delta" && part.delta.includes("Lisbon")) assert.strictEqual(part.choice, 1)
+      }
+      const reply = yield* ChatModel.collect(Stream.fromIterable(parts))
+      assert.strictEqual(reply.text, "Mild, 21 °C.")
+      assert.deepStrictEqual(reply.outputMessages, threeMessages)
+      const span = Testing.expectTree(yield* Testing.finishedSpans, {
+        name: "chat gpt-4o-mini",
+        attributes: {
+          "gen_ai.request.stream": true,
+          "gen_ai.request.choice.count": 3,
+          "gen_ai.response.finish_reasons": ["stop", "length", "tool_call"],
+          "openai.response.service_tier": "default",
+          "openai.response.system_fingerprint": "fp_06737a9306",
+          "gen_ai.usage.output_tokens": 40
+        }
+      })
+      assert.deepStrictEqual(outputMessagesOf(span), threeMessages)
+    }).pipe(Effect.provide(Testing.layer({ captureContent: true }))))
+
+  it.live("a service tier option is sent and recorded (not when `auto`); a JSON request names its output type", () =>
+    Effect.gen(function*() {
+      const server = (yield* makeProviderServer).reply(
+        { kind: "json", body: { ...openaiCompletion, service_tier: "flex" } },
+        { kind: "json", body: openaiCompletion }
+      )
+      const responseFormat = { type: "json" as const, name: "weather", schema: { type: "object" } }
+      yield* chat({ messages: [question], responseFormat }).pipe(
+        Effect.provide(openai(server, { serviceTier: "flex" }))
+      )
+      yield* chat({ messages: [question] }).pipe(Effect.provide(openai(server, { serviceTier: "auto" })))
+      assert.deepStrictEqual(server.received.map((r) => r.body.service_tier), ["flex", "auto"])
+      const [flex, auto] = (yield* Testing.finishedSpans).filter((s) => s.name.startsWith("chat "))
+      assert.strictEqual(flex!.attributes["openai.request.service_tier"], "flex")
+      assert.strictEqual(flex!.attributes["openai.response.service_tier"], "flex")
+      assert.strictEqual(flex!.attributes["gen_ai.output.type"], "json")
+      assert.notProperty(auto!.attributes, "openai.request.service_tier")
+      assert.notProperty(auto!.attributes, "gen_ai.output.type")
+      assert.strictEqual(auto!.attributes["openai.api.type"], "chat_completions")
+    }).pipe(Effect.provide(Testing.layer())))
+
+  it.live("a compatible server's reasoning (`reasoning_content`) is the reply's reasoning, not streamed too", () =>
+    Effect.gen(function*() {
+      const server = (yield* makeProviderServer).reply({
+        kind: "json",
+        body: {
+          id: "0d1f1e9a",
+          object: "chat.completion",
+          created: 1741569952,
+          model: "deepseek-reasoner",
+          choices: [{
+            index: 0,
+            message: { role: "assistant", content: "21 °C.", reasoning_content: "The user asks for Lisbon." },
+            finish_reason: "stop"
+          }],
+          usage: {
+            prompt_tokens: 10,
+            completion_tokens: 30,
+            total_tokens: 40,
+            completion_tokens_details: { reasoning_tokens: 22 }
+          }
+        }
+      })
+      const reply = yield* chat({ messages: [question] }).pipe(
+        Effect.provide(openai(server, { provider: "deepseek", model: "deepseek-reasoner" }))
+      )
+      assert.strictEqual(reply.reasoning, "The user asks for Lisbon.")
+      const span = onlyChatSpan(yield* Testing.finishedSpans)
+      assert.strictEqual(span.attributes["gen_ai.usage.reasoning.output_tokens"], 22)
+      assert.deepStrictEqual(outputMessagesOf(span)[0].parts, [
+        { type: "reasoning", content: "The user asks for Lisbon." },
+        { type: "text", content: "21 °C." }
+      ])
+    }).pipe(Effect.provide(Testing.layer({ captureContent: true }))))
+})
+
+describe("Anthropic thinking and usage", () => {
+  // Extended thinking, not streamed: a `thinking` block (with its signature), a `redacted_thinking`
+  // block (encrypted `data` only), then the text.
+  const SIGNATURE = "WaUjzkypQ2mUEVM36O2TxuC06KN8xyfbJwyem2dw3URve"
+  const REDACTED_DATA = "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP"
+  const thinkingMessage = {
+    id: "msg_thinking_1",
+    type: "message",
+    role: "assistant",
+    model: "claude-sonnet-4-5-20250929",
+    content: [
+      { type: "thinking", thinking: "The user wants Lisbon's weather.", signature: SIGNATURE },
+      { type: "redacted_thinking", data: REDACTED_DATA },
+      { type: "text", text: "Mild, 21 °C." }
+    ],
+    stop_reason: "end_turn",
+    stop_sequence: null,
+    usage: { input_tokens: 50, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 2000 }
+  }
+
+  it.live("thinking blocks are the reply's reasoning; redacted thinking and signatures are recorded nowhere", () =>
+    Effect.gen(function*() {
+      const server = (yield* makeProviderServer).reply({ kind: "json", body: thinkingMessage })
+      const reply = yield* chat({ messages: [question] }).pipe(Effect.provide(anthropic(server)))
+      assert.strictEqual(reply.reasoning, "The user wants Lisbon's weather.")
+      assert.strictEqual(reply.text, "Mild, 21 °C.")
+      const spans = yield* Testing.finishedSpans
+      const span = Testing.expectTree(spans, {
+        name: "chat claude-sonnet-4-5",
+        attributes: {
+          "gen_ai.usage.input_tokens": 50,
+          "gen_ai.usage.output_tokens": 2000,
+          // Reported as 0, so recorded as 0.
+          "gen_ai.usage.cache_read.input_tokens": 0
+        },
+        // Anthropic reports no separate count of thinking tokens: none is made up.
+        absent: ["gen_ai.usage.reasoning.output_tokens"]
+      })
+      assert.deepStrictEqual(outputMessagesOf(span), [{
+        role: "assistant",
+        parts: [
+          { type: "reasoning", content: "The user wants Lisbon's weather." },
+          { type: "text", content: "Mild, 21 °C." }
+        ],
+        finish_reason: "stop"
+      }])
+      const strings = everyString(spans).join("\n")
+      assert.notInclude(strings, REDACTED_DATA)
+      assert.notInclude(strings, SIGNATURE)
+    }).pipe(Effect.provide(Testing.layer({ captureContent: true }))))
+
+  it.live("a message_delta that repeats input_tokens without the cache fields keeps input = input + cache", () =>
+    Effect.gen(function*() {
+      const server = (yield* makeProviderServer).reply({
+        kind: "sse",
+        chunks: [
+          ...anthropicToolStream.slice(0, -2),
+          event("message_delta", {
+            type: "message_delta",
+            delta: { stop_reason: "tool_use", stop_sequence: null },
+            usage: {
+              input_tokens: 25,
+              cache_creation_input_tokens: null,
+              cache_read_input_tokens: null,
+              output_tokens: 89
+            }
+          }),
+          event("message_stop", { type: "message_stop" })
+        ]
+      })
+      yield* stream({ messages: [question], tools }).pipe(Stream.runDrain, Effect.provide(anthropic(server)))
+      Testing.expectTree(yield* Testing.finishedSpans, {
+        name: "chat claude-sonnet-4-5",
+        attributes: {
+          "gen_ai.usage.input_tokens": 135,
+          "gen_ai.usage.cache_read.input_tokens": 100,
+          "gen_ai.usage.cache_creation.input_tokens": 10,
+          "gen_ai.usage.output_tokens": 89
+        },
+        absent: ["gen_ai.usage.reasoning.output_tokens"]
+      })
+    }).pipe(Effect.provide(Testing.layer())))
+})
+
+/** Runs `effect` with everything written to stdout, stderr and the console kept, and restored after. */
+const capturingOutput = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      const written: Array<string> = []
+      const keep = (...args: ReadonlyArray<unknown>) => {
+        written.push(args.map((arg) => typeof arg === "string" ? arg : String(arg)).join(" "))
+      }
+      const saved = {
+        stdout: process.stdout.write,
+        stderr: process.stderr.write,
+        console: { ...console }
+      }
+      const write = ((chunk: unknown) => {
+        keep(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8"))
+        return true
+      }) as typeof process.stdout.write
+      process.stdout.write = write
+      process.stderr.write = write
+      for (const method of ["log", "info", "warn", "error", "debug", "trace"] as const) console[method] = keep
+      return { written, saved }
+    }),
+    ({ written }) => Effect.map(effect, (result) => [result, written] as const),
+    ({ saved }) =>
+      Effect.sync(() => {
+        process.stdout.write = saved.stdout
+        process.stderr.write = saved.stderr
+        Object.assign(console, saved.console)
+      })
+  )
+
+describe("credentials in a base URL", () => {
+  const SECRET = "hunter2SECRET"
+  const credentialUrl = `http://user:${SECRET}@127.0.0.1:59999/v1`
+  const masked = "http://<redacted>@127.0.0.1:59999/v1"
+
+  it.live("are refused when the layer is built: no request, and the secret is in no span, error or output", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      const layer = OpenAI.layer({ model: "gpt-4o-mini", baseUrl: credentialUrl, apiKey: Redacted.make(KEY) }).pipe(
+        Layer.provide(FetchHttpClient.layer)
+      )
+      const program = chat({ messages: [question] }).pipe(Effect.provide(layer), Pipeline.run("agent-workflow"))
+      const [exit, written] = yield* capturingOutput(
+        program.pipe(
+          Effect.exit,
+          Effect.provide(Tracing.layer({ endpoint: receiver.url, protocol: "http/json", captureContent: true }))
+        )
+      )
+      const error = configFailureOf(exit)
+      assert.strictEqual(error._tag, "ProviderConfigError")
+      assert.strictEqual(error.variable, "baseUrl")
+      assert.strictEqual(error.value, masked)
+      assert.include(error.expected, "without a user name or password")
+      assert.include(error.message, `baseUrl="${masked}" is invalid`)
+
+      receiver.assertDecoded()
+      const spans = receiver.requests.flatMap((request) => request.spans)
+      // The layer failed before the call: the run's span, with the error; no chat, no HTTP attempt.
+      assert.deepStrictEqual(spans.map((span) => span.name), ["agent-workflow"])
+      const exported = JSON.stringify(spans, (_, value) => typeof value === "bigint" ? String(value) : value)
+      assert.include(exported, "<redacted>@127.0.0.1:59999")
+      for (
+        const text of [exported, String(exit), error.message, error.stack ?? "", JSON.stringify(error), ...written]
+      ) {
+        assert.notInclude(text, SECRET)
+        assert.notInclude(text, KEY)
+      }
+    }))
+
+  it.live.each([
+    {
+      name: "Anthropic, streamed",
+      layer: () => Anthropic.layer({ model: "claude-sonnet-4-5", baseUrl: `http://${SECRET}@127.0.0.1:59999` })
+    },
+    {
+      name: "OPENAI_BASE_URL",
+      layer: () =>
+        OpenAI.layerFromConfig().pipe(
+          Layer.provide(
+            ConfigProvider.layer(
+              ConfigProvider.fromEnv({ env: { OPENAI_BASE_URL: credentialUrl, OPENAI_API_KEY: KEY } })
+            )
+          )
+        )
+    }
+  ])("$name: refused the same way, the variable named", ({ layer, name }) =>
+    Effect.gen(function*() {
+      const exit = yield* stream({ messages: [question] }).pipe(
+        Stream.runDrain,
+        Effect.provide(layer().pipe(Layer.provide(FetchHttpClient.layer))),
+        Effect.exit
+      )
+      const error = configFailureOf(exit)
+      assert.strictEqual(error.variable, name === "OPENAI_BASE_URL" ? "OPENAI_BASE_URL" : "baseUrl")
+      assert.include(error.value, "<redacted>@127.0.0.1:59999")
+      assert.notInclude(`${String(exit)}\n${error.message}`, SECRET)
+      assert.deepStrictEqual(yield* Testing.finishedSpans, [])
+    }).pipe(Effect.provide(Testing.layer())))
+
+  it.live("a URL with credentials echoed in an error body is masked in the error and on the span", () =>
+    Effect.gen(function*() {
+      const server = (yield* makeProviderServer).reply({
+        kind: "json",
+        status: 400,
+        body: {
+          error: {
+            message: `upstream http://admin:${SECRET}@10.0.0.7:8000/v1 refused the request`,
+            type: "invalid_request_error",
+            code: null
+          }
+        }
+      })
+      const error = failureOf(yield* chat({ messages: [question] }).pipe(Effect.provide(openai(server)), Effect.exit))
+      assert.include(error.message, "http://<redacted>@10.0.0.7:8000/v1")
+      assert.notInclude(error.message, SECRET)
+      assert.notInclude(everyString(yield* Testing.finishedSpans).join("\n"), SECRET)
+    }).pipe(Effect.provide(Testing.layer())))
+
+  it.live("a request the client cannot send (a body JSON cannot hold) is invalid_request, not retried, not a crash", () =>
+    Effect.gen(function*() {
+      const server = (yield* makeProviderServer).reply({ kind: "json", body: openaiCompletion })
+      const badTools = [{ type: "function", name: "count", parameters: { type: "object", default: 10n } }]
+      const error = failureOf(
+        yield* chat({ messages: [question], tools: badTools }).pipe(Effect.provide(openai(server)), Effect.exit)
+      )
+      assert.strictEqual(error.errorType, "invalid_request")
+      assert.strictEqual(server.received.length, 0)
+      Testing.expectTree(yield* Testing.finishedSpans, {
+        name: "chat gpt-4o-mini",
+        status: "error",
+        attributes: { "error.type": "invalid_request" },
+        events: []
+      })
+    }).pipe(Effect.provide(Testing.layer())))
+})
+
+/** Layers of two made-up providers: one needing a `region` no variable gives, one not. */
+const needsRegion = (_: { readonly model: string; readonly region: string }) => Layer.empty
+const mayHaveRegion = (_: { readonly model: string; readonly region?: string | undefined }) => Layer.empty
+
+describe("provider options are checked when the layer is built", () => {
+  const cases: ReadonlyArray<{
+    readonly name: string
+    readonly options: Record<string, unknown>
+    readonly variable: string
+    readonly value?: string
+    readonly anthropic?: boolean
+  }> = [
+    {
+      name: "a base URL that is not a URL",
+      options: { baseUrl: "not a url" },
+      variable: "baseUrl",
+      value: "not a url"
+    },
+    { name: "a base URL that is not http(s)", options: { baseUrl: "ftp://127.0.0.1/v1" }, variable: "baseUrl" },
+    { name: "a base URL with a query", options: { baseUrl: "http://127.0.0.1:1/v1?key=x" }, variable: "baseUrl" },
+    {
+      name: "credentials in a URL that does not parse",
+      options: { baseUrl: "http://user:pa/ss@host" },
+      variable: "baseUrl",
+      value: "http://<redacted>@host"
+    },
+    { name: "an empty model", options: { model: " " }, variable: "model" },
+    { name: "negative retries", options: { maxRetries: -1 }, variable: "maxRetries", value: "-1" },
+    { name: "fractional retries", options: { maxRetries: 1.5 }, variable: "maxRetries" },
+    { name: "a timeout that is not a duration", options: { timeout: "soon" }, variable: "timeout", value: "soon" },
+    { name: "a zero idle timeout", options: { idleTimeout: 0 }, variable: "idleTimeout" },
+    { name: "a negative retry delay", options: { maxRetryDelay: "-1 seconds" }, variable: "maxRetryDelay" },
+    { name: "no bytes allowed", options: { maxResponseBytes: 0 }, variable: "maxResponseBytes" },
+    { name: "a header name with a space", options: { headers: { "bad name": "x" } }, variable: "headers" },
+    {
+      name: "a header value on two lines",
+      options: { headers: { "x-token": `${KEY}\r\nx-evil: 1` } },
+      variable: "headers.x-token",
+      value: "<redacted>"
+    },
+    { name: "a plain-string key", options: { apiKey: KEY }, variable: "apiKey", value: "<redacted>" },
+    { name: "an empty key", options: { apiKey: Redacted.make("") }, variable: "apiKey" },
+    { name: "zero dimensions", options: { dimensions: 0 }, variable: "dimensions" },
+    { name: "an empty service tier", options: { serviceTier: "" }, variable: "serviceTier" },
+    { name: "an empty provider name", options: { provider: "" }, variable: "provider" },
+    { name: "no max tokens", options: { defaultMaxTokens: 0 }, variable: "defaultMaxTokens", anthropic: true },
+    { name: "an empty API version", options: { version: "" }, variable: "version", anthropic: true }
+  ]
+
+  it.live.each(cases)(
+    "$name → ProviderConfigError for $variable, before any request",
+    (testCase) =>
+      Effect.gen(function*() {
+        const server = (yield* makeProviderServer).reply({ kind: "json", body: openaiCompletion })
+        const layer = testCase.anthropic === true
+          ? anthropic(server, testCase.options as Partial<Anthropic.Options>)
+          : openai(server, testCase.options as Partial<OpenAI.Options>)
+        const error = configFailureOf(yield* chat({ messages: [question] }).pipe(Effect.provide(layer), Effect.exit))
+        assert.strictEqual(error.variable, testCase.variable)
+        if (testCase.value !== undefined) assert.strictEqual(error.value, testCase.value)
+        assert.isAbove(error.expected.length, 10)
+        assert.include(error.message, `${testCase.variable}=`)
+        assert.notInclude(error.message, KEY)
+        assert.notInclude(error.message, "pa/ss")
+        assert.strictEqual(server.received.length, 0)
+      }).pipe(Effect.provide(Testing.layer()))
+  )
+
+  it.live("options in every accepted form build the layer (a URL object, a Duration, Infinity, 0 retries)", () =>
+    Effect.gen(function*() {
+      const server = (yield* makeProviderServer).reply({ kind: "json", body: openaiCompletion })
+      yield* chat({ messages: [question] }).pipe(
+        Effect.provide(openai(server, {
+          baseUrl: new URL(`${server.url}/v1/`),
+          timeout: Duration.seconds(5),
+          idleTimeout: "Infinity",
+          maxRetries: 0,
+          maxRetryDelay: 1000,
+          headers: { "openai-project": "proj_1" }
+        }))
+      )
+      assert.strictEqual(server.received[0]!.path, "/v1/chat/completions")
+    }).pipe(Effect.provide(Testing.layer())))
+
+  it.live("layerFromConfig: variables give the options, empty ones count as unset, options win", () =>
+    Effect.gen(function*() {
+      const server = (yield* makeProviderServer).reply(
+        { kind: "json", body: openaiCompletion },
+        { kind: "json", body: openaiCompletion }
+      )
+      const env = {
+        OPENAI_BASE_URL: `${server.url}/v1`,
+        OPENAI_API_KEY: KEY,
+        OPENAI_MODEL: "gpt-4.1-mini",
+        OPENAI_PROVIDER_NAME: "",
+        OPENAI_EMBEDDING_MODEL: ""
+      }
+      const fromEnv = (options: Partial<OpenAI.Options> = {}) =>
+        OpenAI.layerFromConfig(options).pipe(
+          Layer.provide(FetchHttpClient.layer),
+          Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
+        )
+      yield* chat({ messages: [question] }).pipe(Effect.provide(fromEnv()))
+      yield* chat({ messages: [question] }).pipe(Effect.provide(fromEnv({ model: "gpt-4o", apiKey: undefined })))
+      assert.deepStrictEqual(server.received.map((r) => r.body.model), ["gpt-4.1-mini", "gpt-4o"])
+      // An `undefined` option overrides no variable.
+      assert.deepStrictEqual(server.received.map((r) => r.headers.authorization), [`Bearer ${KEY}`, `Bearer ${KEY}`])
+      const chats = (yield* Testing.finishedSpans).filter((s) => s.name.startsWith("chat "))
+      assert.deepStrictEqual(chats.map((s) => s.attributes["gen_ai.provider.name"]), ["openai", "openai"])
+    }).pipe(Effect.provide(Testing.layer())))
+
+  it("layerFromConfig takes only a layer whose options need nothing but the model (checked by tsc)", () => {
+    const variables = {
+      apiKey: "K",
+      baseUrl: "B",
+      model: "M",
+      defaultBaseUrl: "https://example.com",
+      defaultModel: "m"
+    }
+    // @ts-expect-error a `region` the variables cannot give is required
+    assert.isFunction(defineLayerFromConfig(variables, needsRegion))
+    assert.isFunction(defineLayerFromConfig(variables, mayHaveRegion))
+  })
+})
+
+describe("finish reasons from the wire", () => {
+  it("a reason that names a prototype member stays a string, never a function", () => {
+    for (const reason of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      assert.strictEqual(OpenAI.toFinishReason(reason), reason)
+      assert.strictEqual(Anthropic.toFinishReason(reason), reason)
+    }
+    assert.strictEqual(OpenAI.toFinishReason("tool_calls"), "tool_call")
+    assert.strictEqual(Anthropic.toFinishReason("max_tokens"), "length")
+  })
 })

@@ -100,7 +100,10 @@ const putServer = (put: Put, server: Server): void => {
 const putProvider = (put: Put, provider: N.ProviderName | undefined, settings: GenAISettings): void => {
   put(N.ATTR_GEN_AI_PROVIDER_NAME, provider)
   if (settings.emitLegacyAttributes && provider !== undefined) {
-    put(N.LEGACY_ATTR_GEN_AI_SYSTEM, N.legacySystemNames[provider] ?? provider)
+    put(
+      N.LEGACY_ATTR_GEN_AI_SYSTEM,
+      (Object.hasOwn(N.legacySystemNames, provider) ? N.legacySystemNames[provider] : undefined) ?? provider
+    )
   }
 }
 

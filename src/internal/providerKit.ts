@@ -4,29 +4,38 @@
  * error bodies ({@link Dialect}), request body, reply and stream events — and the kit does the
  * rest: the HTTP exchange with retries and bounded reads (`providerHttp.ts`), the SSE stream
  * (`sse.ts`), `invalid_response` for a body that holds no reply, and `layerFromConfig` from the
- * provider's customary variables. A provider module imports only this module.
+ * provider's customary variables. Every option is checked when the layer is built
+ * ({@link validateOptions}): a bad one fails it with a `ProviderConfigError` naming the option, its
+ * value (credentials masked) and what is accepted. A provider module imports only this module.
  *
  * The providers it builds trace nothing themselves: `ChatModel.make` and `Embedder.make` wrap
  * them in the GenAI spans and metrics, the `HttpClient` makes a span per attempt, and retries are
  * events on the caller's span. The kit is generic in the chat request and reply types, which
  * `ChatModel` defines, because an internal module never imports a public one.
  */
+import type { AttributeValue } from "@opentelemetry/api"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type { MessagePart, Server, StreamPart, ToolDefinition } from "./model.ts"
 import {
   chatError,
+  checkBaseUrl,
+  checkText,
   type Dialect,
   type Endpoint,
+  endpointChecks,
   endpointOf,
   type EndpointOptions,
+  type OptionCheck,
   parseJson,
   post,
+  ProviderConfigError,
   readBody,
   serverOf
 } from "./providerHttp.ts"
@@ -34,7 +43,18 @@ import { type ChatError, EmbeddingError, type Embeddings } from "./providerModel
 import type { ProviderName } from "./semconv.ts"
 import { decodeEvents, type StreamDecoder } from "./sse.ts"
 
-export { chatError, type Dialect, type Endpoint, type EndpointOptions } from "./providerHttp.ts"
+export {
+  checkDuration,
+  checkOptionalText,
+  checkText,
+  checkWhole,
+  type Dialect,
+  type Endpoint,
+  type EndpointOptions,
+  invalidOption,
+  type OptionCheck,
+  ProviderConfigError
+} from "./providerHttp.ts"
 export { eventJson, type StreamDecoder, type StreamEvent } from "./sse.ts"
 
 /** What every provider's options hold: the model, and how its endpoint is reached. */
@@ -53,6 +73,11 @@ export interface Wire<Options extends ProviderOptions> {
   readonly provider: (options: Options) => ProviderName
   /** Headers the wire format requires (an API version); the options' own headers win. */
   readonly headers?: ((options: Options) => Readonly<Record<string, string>>) | undefined
+  /**
+   * Checks of the provider's own options (the kit checks the model and the endpoint's), each the
+   * error for a bad value or undefined; see `checkText`, `checkWhole`, `checkDuration`.
+   */
+  readonly checks?: ((options: Options) => ReadonlyArray<OptionCheck>) | undefined
 }
 
 /** A chat wire format, in the request and reply types of `ChatModel`. */
@@ -60,17 +85,20 @@ export interface ChatWire<Options extends ProviderOptions, Request, Reply> exten
   /** The request body, plain or streamed; fields left `undefined` are not sent (JSON has none). */
   readonly toBody: (options: Options, request: Request, stream: boolean) => unknown
   /** A response body as a reply; undefined when it is not one. */
-  readonly toResponse: (body: unknown) => Reply | undefined
+  readonly toResponse: (body: unknown, options: Options) => Reply | undefined
   /** What the `invalid_response` error says when `toResponse` finds no reply. */
   readonly noReply: string
   /** A decoder for each stream from this endpoint (whose API key its errors must not show). */
-  readonly streamDecoder: (endpoint: Endpoint) => () => StreamDecoder
+  readonly streamDecoder: (endpoint: Endpoint, options: Options) => () => StreamDecoder
+  /** Attributes of the provider's own conventions every call's span starts with (`openai.api.type`). */
+  readonly attributes?: ((options: Options) => Readonly<Record<string, AttributeValue>> | undefined) | undefined
 }
 
 /** A chat provider as `ChatModel.make` takes it (a `ChatModel.Provider`). */
 export interface ChatProvider<Request, Reply> extends Server {
   readonly provider: ProviderName
   readonly model: string
+  readonly attributes?: Readonly<Record<string, AttributeValue>> | undefined
   readonly complete: (request: Request) => Effect.Effect<Reply, ChatError>
   readonly stream: (request: Request) => Stream.Stream<StreamPart, ChatError>
 }
@@ -100,11 +128,35 @@ export interface EmbeddingProvider extends Server {
   readonly embed: (inputs: ReadonlyArray<string>) => Effect.Effect<Embeddings, EmbeddingError>
 }
 
-const endpointFor = <Options extends ProviderOptions>(wire: Wire<Options>, options: Options): Endpoint =>
-  endpointOf(
-    wire.headers !== undefined ? { ...options, headers: { ...wire.headers(options), ...options.headers } } : options,
-    wire.defaultBaseUrl
-  )
+/**
+ * The endpoint a provider's options describe, once every option is checked: the model, the
+ * endpoint's options (base URL, key, headers, limits) and the wire format's own `checks`. The
+ * first bad option fails with a `ProviderConfigError`; a base URL with a user name or password in
+ * it is one, so no credentials reach a request, an error text or a span. `define*` call this as
+ * the layer is built, so every provider on the kit validates the same way.
+ */
+export const validateOptions = <Options extends ProviderOptions>(
+  wire: Wire<Options>,
+  options: Options
+): Effect.Effect<Endpoint, ProviderConfigError> =>
+  Effect.suspend(() => {
+    if (typeof options !== "object" || options === null) {
+      return Effect.fail(
+        new ProviderConfigError({ variable: "options", value: String(options), expected: "an object" })
+      )
+    }
+    const checks = [
+      checkText("model", options.model, "a model name"),
+      ...endpointChecks(options, wire.defaultBaseUrl),
+      ...(wire.checks?.(options) ?? [])
+    ]
+    const failure = checks.find((check) => check !== undefined)
+    if (failure !== undefined) return Effect.fail(failure)
+    return Effect.succeed(endpointOf(
+      wire.headers !== undefined ? { ...options, headers: { ...wire.headers(options), ...options.headers } } : options,
+      wire.defaultBaseUrl
+    ))
+  })
 
 /** A successful response's body as JSON, read within the endpoint's limits. */
 const readJson = (
@@ -120,21 +172,22 @@ const readJson = (
 export const defineChatProvider = <Options extends ProviderOptions, Request, Reply>(
   wire: ChatWire<Options, Request, Reply>
 ) =>
-(options: Options): Effect.Effect<ChatProvider<Request, Reply>, never, HttpClient.HttpClient> =>
-  Effect.map(Effect.service(HttpClient.HttpClient), (client) => {
-    const endpoint = endpointFor(wire, options)
-    const decoder = wire.streamDecoder(endpoint)
+(options: Options): Effect.Effect<ChatProvider<Request, Reply>, ProviderConfigError, HttpClient.HttpClient> =>
+  Effect.zipWith(validateOptions(wire, options), Effect.service(HttpClient.HttpClient), (endpoint, client) => {
+    const decoder = wire.streamDecoder(endpoint, options)
     const send = (request: Request, stream: boolean) =>
       post(client, endpoint, wire.dialect, wire.path, wire.toBody(options, request, stream))
+    const attributes = wire.attributes?.(options)
     return {
       provider: wire.provider(options),
       model: options.model,
       ...serverOf(endpoint.baseUrl),
+      ...(attributes !== undefined ? { attributes } : {}),
       complete: (request) =>
         send(request, false).pipe(
           Effect.flatMap((response) => readJson(response, endpoint)),
           Effect.flatMap((body) => {
-            const reply = wire.toResponse(body)
+            const reply = wire.toResponse(body, options)
             return reply !== undefined
               ? Effect.succeed(reply)
               : Effect.fail(chatError(endpoint, "invalid_response", wire.noReply))
@@ -161,9 +214,8 @@ const numericVectors = (
  */
 export const defineEmbeddingProvider =
   <Options extends ProviderOptions>(wire: EmbeddingWire<Options>) =>
-  (options: Options): Effect.Effect<EmbeddingProvider, never, HttpClient.HttpClient> =>
-    Effect.map(Effect.service(HttpClient.HttpClient), (client) => {
-      const endpoint = endpointFor(wire, options)
+  (options: Options): Effect.Effect<EmbeddingProvider, ProviderConfigError, HttpClient.HttpClient> =>
+    Effect.zipWith(validateOptions(wire, options), Effect.service(HttpClient.HttpClient), (endpoint, client) => {
       const model = wire.model(options)
       return {
         provider: wire.provider(options),
@@ -205,23 +257,50 @@ export interface ConfigVariables<Options extends ProviderOptions> {
   readonly more?: Config.Config<Partial<Options>> | undefined
 }
 
+/** A variable's text; empty or blank counts as unset, as for the OpenTelemetry variables. */
+export const variable = (name: string): Config.Config<string | undefined> =>
+  Config.option(Config.String(name)).pipe(
+    Config.map((value) => Option.getOrUndefined(Option.filter(value, (text) => text.trim() !== "")))
+  )
+
+/** The fields of `options` that are set: an `undefined` passed in overrides no variable. */
+const setFields = <A extends object>(options: A): Partial<A> =>
+  Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<A>
+
 /**
  * A provider module's `layerFromConfig`: its `layer` over the options its variables give, the
- * options passed in overriding them. A malformed variable fails the layer with a `ConfigError`
- * that names it; the key is read as `Redacted`, so it is never shown.
+ * options passed in overriding them. Empty variables count as unset. A base URL read from its
+ * variable is checked under the variable's name (`OPENAI_BASE_URL=… is invalid`), every other
+ * option by `layer` itself; a variable that cannot be read fails with a `ConfigError`. The key is
+ * read as `Redacted`, so it is never shown.
+ *
+ * `layer` must take options in which only `model` is required, since that is all the variables
+ * can promise: a provider whose options require more does not type-check here.
  */
 export const defineLayerFromConfig = <Options extends ProviderOptions, A, E, R>(
-  variables: ConfigVariables<Options>,
-  layer: (options: Options) => Layer.Layer<A, E, R>
+  variables: ConfigVariables<NoInfer<Options>>,
+  layer: (options: ProviderOptions & Partial<Options>) => Layer.Layer<A, E, R>
 ) =>
-(options: Partial<Options> = {}): Layer.Layer<A, E | Config.ConfigError, R> =>
+(options: Partial<Options> = {}): Layer.Layer<A, E | Config.ConfigError | ProviderConfigError, R> =>
   Layer.unwrap(Effect.gen(function*() {
-    const apiKey = yield* Config.option(Config.Redacted(variables.apiKey))
-    const baseUrl = yield* Config.URL(variables.baseUrl).pipe(Config.withDefault(new URL(variables.defaultBaseUrl)))
-    const model = yield* Config.String(variables.model).pipe(Config.withDefault(variables.defaultModel))
+    const apiKey = yield* Config.option(Config.Redacted(variables.apiKey)).pipe(
+      Config.map((key) => Option.getOrUndefined(Option.filter(key, (k) => Redacted.value(k) !== "")))
+    )
+    const baseUrl = yield* variable(variables.baseUrl)
+    const model = yield* variable(variables.model)
     const more = variables.more !== undefined ? yield* variables.more : {}
-    // The model is set, and every other field of a provider's options is optional.
-    return layer({ model, apiKey: Option.getOrUndefined(apiKey), baseUrl, ...more, ...options } as Options)
+    const given = setFields(options)
+    if (given.baseUrl === undefined && baseUrl !== undefined) {
+      const failure = checkBaseUrl(variables.baseUrl, baseUrl, variables.defaultBaseUrl)
+      if (failure !== undefined) return yield* failure
+    }
+    return layer({
+      ...(apiKey !== undefined ? { apiKey } : {}),
+      baseUrl: baseUrl ?? variables.defaultBaseUrl,
+      ...setFields(more),
+      ...given,
+      model: given.model ?? model ?? variables.defaultModel
+    })
   }))
 
 /** An error event in a stream as a `ChatError`, read by the dialect; `_OTHER` when it names no type. */
@@ -248,6 +327,13 @@ export const nonEmpty = <A>(list: ReadonlyArray<A> | undefined): ReadonlyArray<A
   list !== undefined && list.length > 0 ? list : undefined
 
 // Readers for untrusted JSON: a field of the wrong type reads as absent.
+
+/**
+ * A wire value looked up in a mapping table: only the table's own entries count, so a hostile
+ * value such as `constructor` finds nothing instead of a prototype's function.
+ */
+export const mapped = <A>(table: Readonly<Record<string, A>>, key: string): A | undefined =>
+  Object.hasOwn(table, key) ? table[key] : undefined
 
 export const record = (value: unknown): Record<string, unknown> | undefined =>
   typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined

@@ -149,6 +149,16 @@ export const ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT = "openai.response.system_f
 export const OpenAIApiType = { chatCompletions: "chat_completions", responses: "responses" } as const
 
 /**
+ * The AWS Bedrock guardrail a call is checked by (semantic-conventions `model/aws/registry.yaml`;
+ * required on Bedrock spans by semantic-conventions-genai `docs/gen-ai/aws-bedrock.md` when one is
+ * configured). The conventions name no guardrail version attribute.
+ *
+ * @since 0.4.0
+ * @category attributes
+ */
+export const ATTR_AWS_BEDROCK_GUARDRAIL_ID = "aws.bedrock.guardrail.id"
+
+/**
  * Deprecated names, emitted only when `OTEL_SEMCONV_STABILITY_OPT_IN` contains `gen_ai/dup`
  * (or the `emitLegacyAttributes` option is set).
  *
@@ -279,6 +289,38 @@ export const DURATION_BUCKETS: ReadonlyArray<number> = [
 /** The advised bucket boundaries of `gen_ai.client.token.usage` (powers of 4). @since 0.3.0 @category metrics */
 export const TOKEN_BUCKETS: ReadonlyArray<number> = Array.from({ length: 14 }, (_, i) => 4 ** i)
 
+/**
+ * The MCP operation and session durations (semantic-conventions-genai `model/mcp/metrics.yaml`),
+ * with their advised buckets, in seconds.
+ *
+ * @since 0.4.0
+ * @category metrics
+ */
+export const METRIC_MCP_CLIENT_OPERATION_DURATION = "mcp.client.operation.duration"
+/** @since 0.4.0 @category metrics */
+export const METRIC_MCP_SERVER_OPERATION_DURATION = "mcp.server.operation.duration"
+/** @since 0.4.0 @category metrics */
+export const METRIC_MCP_CLIENT_SESSION_DURATION = "mcp.client.session.duration"
+/** @since 0.4.0 @category metrics */
+export const METRIC_MCP_SERVER_SESSION_DURATION = "mcp.server.session.duration"
+/** The advised bucket boundaries of the MCP duration histograms, in seconds. @since 0.4.0 @category metrics */
+export const MCP_DURATION_BUCKETS: ReadonlyArray<number> = [
+  0.01,
+  0.02,
+  0.05,
+  0.1,
+  0.2,
+  0.5,
+  1,
+  2,
+  5,
+  10,
+  30,
+  60,
+  120,
+  300
+]
+
 /** Every histogram this library records: name, unit, description, buckets. @since 0.3.0 @category metrics */
 export const Metrics: ReadonlyArray<HistogramDefinition> = [
   {
@@ -328,6 +370,36 @@ export const Metrics: ReadonlyArray<HistogramDefinition> = [
     unit: "s",
     description: "Duration of a workflow invocation.",
     boundaries: DURATION_BUCKETS,
+    integer: false
+  },
+  {
+    name: METRIC_MCP_CLIENT_OPERATION_DURATION,
+    unit: "s",
+    description:
+      "The duration of the MCP request or notification as observed on the sender from the time it was sent until the response or ack is received.",
+    boundaries: MCP_DURATION_BUCKETS,
+    integer: false
+  },
+  {
+    name: METRIC_MCP_SERVER_OPERATION_DURATION,
+    unit: "s",
+    description:
+      "MCP request or notification duration as observed on the receiver from the time it was received until the result or ack is sent.",
+    boundaries: MCP_DURATION_BUCKETS,
+    integer: false
+  },
+  {
+    name: METRIC_MCP_CLIENT_SESSION_DURATION,
+    unit: "s",
+    description: "The duration of the MCP session as observed on the MCP client.",
+    boundaries: MCP_DURATION_BUCKETS,
+    integer: false
+  },
+  {
+    name: METRIC_MCP_SERVER_SESSION_DURATION,
+    unit: "s",
+    description: "The duration of the MCP session as observed on the MCP server.",
+    boundaries: MCP_DURATION_BUCKETS,
     integer: false
   }
 ]
@@ -454,3 +526,103 @@ export const EFFECT_AI_TOOL_CHOICE = "effect.ai.tool_choice"
 export const EFFECT_AI_CONCURRENCY = "effect.ai.concurrency"
 export const EFFECT_AI_OBJECT_NAME = "effect.ai.object_name"
 export const EFFECT_LOG_LEVEL_KEY = "effect.logLevel"
+
+// -----------------------------------------------------------------------------
+// Model Context Protocol (semantic-conventions-genai `docs/gen-ai/mcp.md`, `model/mcp/`; Development)
+// -----------------------------------------------------------------------------
+
+/** The JSON-RPC method of an MCP request or notification (required on MCP spans). @since 0.4.0 @category attributes */
+export const ATTR_MCP_METHOD_NAME = "mcp.method.name"
+/** The `Mcp-Session-Id` of a session-based revision; never set for 2026-07-28. @since 0.4.0 @category attributes */
+export const ATTR_MCP_SESSION_ID = "mcp.session.id"
+/** @since 0.4.0 @category attributes */
+export const ATTR_MCP_PROTOCOL_VERSION = "mcp.protocol.version"
+/** @since 0.4.0 @category attributes */
+export const ATTR_MCP_RESOURCE_URI = "mcp.resource.uri"
+/** @since 0.4.0 @category attributes */
+export const ATTR_GEN_AI_PROMPT_NAME = "gen_ai.prompt.name"
+/** The JSON-RPC `id` of a request, as a string (general `jsonrpc.*` conventions). @since 0.4.0 @category attributes */
+export const ATTR_JSONRPC_REQUEST_ID = "jsonrpc.request.id"
+/** Set only when the message's `jsonrpc` is not `2.0`. @since 0.4.0 @category attributes */
+export const ATTR_JSONRPC_PROTOCOL_VERSION = "jsonrpc.protocol.version"
+/** The JSON-RPC error code of the response, as a string. @since 0.4.0 @category attributes */
+export const ATTR_RPC_RESPONSE_STATUS_CODE = "rpc.response.status_code"
+/** `pipe` for stdio, `tcp` for HTTP. @since 0.4.0 @category attributes */
+export const ATTR_NETWORK_TRANSPORT = "network.transport"
+/** `http` for Streamable HTTP. @since 0.4.0 @category attributes */
+export const ATTR_NETWORK_PROTOCOL_NAME = "network.protocol.name"
+/** @since 0.4.0 @category attributes */
+export const ATTR_CLIENT_ADDRESS = "client.address"
+/** @since 0.4.0 @category attributes */
+export const ATTR_CLIENT_PORT = "client.port"
+
+/** `network.transport` and `network.protocol.name` values the MCP spans use. @since 0.4.0 @category values */
+export const NetworkTransport = { pipe: "pipe", tcp: "tcp" } as const
+/** @since 0.4.0 @category values */
+export const NETWORK_PROTOCOL_HTTP = "http"
+
+/**
+ * `error.type` values of MCP spans besides a JSON-RPC error code: a `CallToolResult` with
+ * `isError`, no answer within the caller's deadline, the peer gone before it answered, a request
+ * cancelled by its sender.
+ *
+ * @since 0.4.0
+ * @category values
+ */
+export const McpErrorType = {
+  toolError: "tool_error",
+  timeout: "timeout",
+  connectionClosed: "connection_closed",
+  cancelled: "cancelled"
+} as const
+
+/** `mcp.method.name` values the instrumentation reads a target or a result from. @since 0.4.0 @category values */
+export const McpMethod = {
+  initialize: "initialize",
+  initialized: "notifications/initialized",
+  cancelled: "notifications/cancelled",
+  serverDiscover: "server/discover",
+  toolsList: "tools/list",
+  toolsCall: "tools/call",
+  promptsGet: "prompts/get",
+  completionComplete: "completion/complete",
+  resourcesRead: "resources/read",
+  resourcesSubscribe: "resources/subscribe",
+  resourcesUnsubscribe: "resources/unsubscribe",
+  resourcesUpdated: "notifications/resources/updated"
+} as const
+
+/** The `_meta` keys trace context travels in (SEP-414: unprefixed, the W3C formats). @since 0.4.0 @category values */
+export const McpMetaKey = {
+  traceparent: "traceparent",
+  tracestate: "tracestate",
+  baggage: "baggage",
+  /** The 2026-07-28 revision's per-request protocol version. */
+  protocolVersion: "io.modelcontextprotocol/protocolVersion"
+} as const
+
+/** The MCP span attributes a metric point may carry: bounded values only (no ids, no content). */
+export const mcpMetricAttributeKeys: ReadonlyArray<string> = [
+  ATTR_MCP_METHOD_NAME,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_PROMPT_NAME,
+  ATTR_ERROR_TYPE,
+  ATTR_RPC_RESPONSE_STATUS_CODE,
+  ATTR_JSONRPC_PROTOCOL_VERSION,
+  ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_NETWORK_TRANSPORT,
+  ATTR_NETWORK_PROTOCOL_NAME,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT
+]
+/** The attributes of the MCP session durations. */
+export const mcpSessionMetricAttributeKeys: ReadonlyArray<string> = [
+  ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_NETWORK_TRANSPORT,
+  ATTR_NETWORK_PROTOCOL_NAME,
+  ATTR_JSONRPC_PROTOCOL_VERSION,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_ERROR_TYPE
+]
