@@ -5,7 +5,8 @@
  * - micro (`bench/micro.ts`): per-step cost of every row, interleaved rounds, ratios within a round;
  * - alloc (`bench/alloc.ts`): bytes allocated per step (GC-free windows), heap after many spans;
  * - export (`bench/export.ts`): a 200k-span burst over OTLP/HTTP, both protocols, to a sink in
- *   another process on 127.0.0.1.
+ *   another process on 127.0.0.1;
+ * - decoders (`bench/decoders.ts`): each provider's stream decoder per chunk, tracing off and on.
  *
  *   npm run bench                     # the full run (~5 minutes on 2 cores)
  *   npm run bench -- --quick          # under a minute: fewer rounds, shorter samples, 100k-span heap check
@@ -25,7 +26,7 @@ import { args, bytes, count, ns, ratio, table } from "./stats.ts"
 
 const argv = args()
 const quick = argv.has("quick")
-const sections = argv.string("sections", "micro,alloc,export").split(",")
+const sections = argv.string("sections", "micro,alloc,export,decoders").split(",")
 const spans = argv.number("spans", 200_000)
 const passThrough = (names: ReadonlyArray<string>) =>
   names.filter((name) => argv.has(name)).map((name) => `--${name}=${argv.string(name, "")}`)
@@ -126,6 +127,12 @@ const main = async () => {
       `--modes=${argv.string("modes", quick ? "otel" : "otel,effect")}`,
       ...passThrough(["protocols"])
     ])
+    console.log()
+  }
+
+  if (sections.includes("decoders")) {
+    // Prints its own table: each provider's stream decoder per chunk, tracing off and on.
+    await runSection("decoders.ts", [...common, ...passThrough(["chunks"])])
     console.log()
   }
 

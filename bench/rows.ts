@@ -181,7 +181,7 @@ const effectRow = async (
   return { run: () => runtime.runSync(program), dropped, dispose: () => runtime.dispose() }
 }
 
-const oursLayer = (
+export const oursLayer = (
   sampler: Config.SamplerName | undefined,
   captureContent = false,
   withoutAgentProcessor = false,

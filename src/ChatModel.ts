@@ -21,6 +21,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as GenAI from "./GenAI.ts"
+import { inference as inferenceSpec } from "./internal/operation.ts"
+import { tracedStream } from "./internal/operationSpan.ts"
 import { ChatError } from "./internal/providerModel.ts"
 
 // Defined below the provider kit, which fails with it; its doc comment is there.
@@ -100,6 +102,15 @@ export interface Provider {
   readonly inProcess?: boolean | undefined
   /** Attributes of the provider's own conventions every call's span starts with (`openai.api.type`). */
   readonly attributes?: Readonly<Record<string, AttributeValue>> | undefined
+  /**
+   * The GenAI operation a call is (`gen_ai.operation.name`, and the span name's first word);
+   * default `chat`. Gemini's calls are `generate_content`, the conventions' name for them.
+   */
+  readonly operation?:
+    | typeof GenAI.Operation.chat
+    | typeof GenAI.Operation.generateContent
+    | typeof GenAI.Operation.textCompletion
+    | undefined
   readonly complete: (request: ChatRequest) => Effect.Effect<ChatResponse, ChatError>
   /** The reply as it is generated. Without it, `stream` replays `complete`'s reply as parts. */
   readonly stream?: ((request: ChatRequest) => Stream.Stream<GenAI.StreamPart, ChatError>) | undefined
@@ -276,10 +287,20 @@ export const toGenAIRequest = (provider: Provider, request: ChatRequest): GenAI.
 export const make = (provider: Provider): ChatModel["Service"] => {
   const streamParts = provider.stream ??
     ((request: ChatRequest) => Stream.fromIterableEffect(Effect.map(provider.complete(request), toStreamParts)))
+  const operation = provider.operation ?? GenAI.Operation.chat
+  const traced = operation === GenAI.Operation.generateContent
+    ? GenAI.generateContent
+    : operation === GenAI.Operation.textCompletion
+    ? GenAI.textCompletion
+    : GenAI.chat
+  const tracedParts = (request: GenAI.Request) =>
+    operation === GenAI.Operation.chat
+      ? GenAI.chatStream(request)
+      : tracedStream(inferenceSpec<never>(operation, { ...request, stream: true }, undefined))
   return ChatModel.of({
     model: provider.model,
-    chat: (request) => provider.complete(request).pipe(GenAI.chat(toGenAIRequest(provider, request), toOutcome)),
-    stream: (request) => streamParts(request).pipe(GenAI.chatStream(toGenAIRequest(provider, request)))
+    chat: (request) => provider.complete(request).pipe(traced(toGenAIRequest(provider, request), toOutcome)),
+    stream: (request) => streamParts(request).pipe(tracedParts(toGenAIRequest(provider, request)))
   })
 }
 

@@ -320,7 +320,7 @@ export const languageModel = (
       const annotate = yield* annotateInference(providerOptions.span, {
         ...ChatModel.toGenAIRequest(provider, request),
         ...(stream ? { stream: true } : {})
-      })
+      }, provider.operation)
       return { request, annotate }
     })
   return LanguageModel.make({

@@ -482,7 +482,7 @@ export const embeddingProvider: (
       vectors: array(root?.["data"]).map(record)
         .toSorted((a, b) => (count(a?.["index"]) ?? 0) - (count(b?.["index"]) ?? 0))
         .map((item) => array(item?.["embedding"])),
-      inputTokens: count(record(root?.["usage"])?.["prompt_tokens"]) ?? 0
+      inputTokens: count(record(root?.["usage"])?.["prompt_tokens"])
     }
   }
 })

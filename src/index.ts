@@ -11,8 +11,9 @@
  * - `Redaction`: hooks that scrub attribute values before any exporter sees them.
  * - `Propagation`: traceparent/tracestate/baggage across services over Effect's HTTP client and server.
  * - `ChatModel`, `Tool`, `Retriever`, `Embedder`: components whose calls trace themselves.
- * - `OpenAI`, `OpenAIResponses`, `Anthropic`: ready-made providers (OpenAI-compatible Chat Completions,
- *   the OpenAI Responses API, the Anthropic Messages API).
+ * - `OpenAI`, `OpenAIResponses`, `Anthropic`, `Gemini`, `Bedrock`: ready-made providers
+ *   (OpenAI-compatible Chat Completions, the OpenAI Responses API, the Anthropic Messages API, the
+ *   Gemini API and Vertex AI, AWS Bedrock Converse).
  * - `EffectAi`: `effect/ai` on these providers, tool calls as spans.
  * - `Simulated`: offline, deterministic stand-ins for those components.
  * - `Testing`: in-memory spans and span-tree assertions.
@@ -21,11 +22,13 @@
  */
 export * as Agent from "./Agent.ts"
 export * as Anthropic from "./Anthropic.ts"
+export * as Bedrock from "./Bedrock.ts"
 export * as ChatModel from "./ChatModel.ts"
 export * as Cost from "./Cost.ts"
 export * as EffectAi from "./EffectAi.ts"
 export * as Embedder from "./Embedder.ts"
 export * as Evaluation from "./Evaluation.ts"
+export * as Gemini from "./Gemini.ts"
 export * as GenAI from "./GenAI.ts"
 export * as Identity from "./Identity.ts"
 export * as OpenAI from "./OpenAI.ts"

@@ -13,7 +13,16 @@ import type * as Tracer from "effect/Tracer"
 import type { GenAISettings } from "./config.ts"
 import { CurrentRecorder, type Recorder } from "./metrics.ts"
 import type { EmbeddingsOutcome, EmbeddingsRequest, InferenceOutcome, Request, StreamPart } from "./model.ts"
-import { annotated, embeddings, inference, type Put, putOn, Settings, type Spec } from "./operation.ts"
+import {
+  annotated,
+  embeddings,
+  inference,
+  type InferenceOperation,
+  type Put,
+  putOn,
+  Settings,
+  type Spec
+} from "./operation.ts"
 import { metered, metricsOf } from "./operationMetrics.ts"
 import { StreamSpan } from "./operationSpan.ts"
 import * as N from "./semconv.ts"
@@ -26,14 +35,18 @@ import * as N from "./semconv.ts"
 export const annotateInference = (
   span: Tracer.Span,
   request: Request,
-  operation: typeof N.Operation.chat = N.Operation.chat
+  operation: InferenceOperation = N.Operation.chat
 ) =>
   Effect.withFiber((fiber) => {
     const settings = fiber.getRef(Settings)
     const recorder = fiber.getRef(CurrentRecorder)
     const clock = fiber.getRef(Clock.Clock)
     const spec = inference<InferenceOutcome>(operation, request, (outcome) => outcome)
-    if (span.sampled) spec.start(putOn(span), settings)
+    if (span.sampled) {
+      // effect/ai names its span a chat; the tracer renames it after the operation written here.
+      span.attribute(N.ATTR_GEN_AI_OPERATION_NAME, operation)
+      spec.start(putOn(span), settings)
+    }
     return Effect.succeed({
       /** Runs the provider call: the reply's attributes go on the span, its duration and tokens to the metrics. */
       call: <A, E, R>(self: Effect.Effect<A, E, R>, describe: (result: A) => InferenceOutcome) =>

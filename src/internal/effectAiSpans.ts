@@ -19,6 +19,7 @@
  */
 import type * as Tracer from "effect/Tracer"
 import {
+  ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_OUTPUT_TYPE,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_RESPONSE_MODEL,
@@ -82,7 +83,10 @@ export const isDropped = (key: string, value: unknown): boolean =>
 /** The conventions' name for an effect/ai model span, from what its provider annotated. */
 export const spanName = (rule: InferenceRule, attributes: Readonly<Record<string, unknown>>): string => {
   const model = attributes[ATTR_GEN_AI_REQUEST_MODEL] ?? attributes[ATTR_GEN_AI_RESPONSE_MODEL]
-  return typeof model === "string" && model !== "" ? `${rule.operation} ${model}` : rule.operation
+  // The provider's own operation when it annotated one (`generate_content` for Gemini).
+  const recorded = attributes[ATTR_GEN_AI_OPERATION_NAME]
+  const operation = typeof recorded === "string" && recorded !== "" ? recorded : rule.operation
+  return typeof model === "string" && model !== "" ? `${operation} ${model}` : operation
 }
 
 /** Whether `name` is one of effect/ai's model-call spans, within which `Toolkit` runs the tools. */

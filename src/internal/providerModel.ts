@@ -30,7 +30,8 @@ export class ChatError extends Data.TaggedError("ChatError")<{
 export interface Embeddings {
   readonly model: string
   readonly vectors: ReadonlyArray<ReadonlyArray<number>>
-  readonly inputTokens: number
+  /** As the provider reported it; absent when it reports none (never a made-up 0). */
+  readonly inputTokens?: number | undefined
 }
 
 /**
