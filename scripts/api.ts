@@ -354,8 +354,8 @@ const preamble = [
   "```",
   "",
   "The guides: [configuration.md](configuration.md) (every option and `OTEL_*` variable),",
-  "[agents.md](agents.md) (identity, cost, evaluations, redaction), [providers.md](providers.md) (OpenAI-compatible",
-  "servers and Anthropic), [effect-ai.md](effect-ai.md), [metrics.md](metrics.md),",
+  "[agents.md](agents.md) (identity, cost, evaluations, redaction), [providers.md](providers.md) (OpenAI Chat",
+  "Completions and Responses, Anthropic, Gemini, Bedrock), [effect-ai.md](effect-ai.md), [metrics.md](metrics.md),",
   "[distributed-tracing.md](distributed-tracing.md) and [attributes.md](attributes.md) (what the spans carry).",
   ""
 ]
