@@ -28,7 +28,9 @@ import type * as Redacted from "effect/Redacted"
 import * as ChatModel from "./ChatModel.ts"
 import * as GenAI from "./GenAI.ts"
 import {
+  argumentsObject,
   array,
+  cacheExclusiveUsage,
   checkOptionalText,
   checkWhole,
   count,
@@ -38,6 +40,7 @@ import {
   type Endpoint,
   type EndpointOptions,
   eventJson,
+  jsonAnswerInstruction,
   jsonText,
   mapped,
   nonEmpty,
@@ -118,16 +121,14 @@ export const toFinishReason = (reason: string): GenAI.FinishReasonName => mapped
  */
 export const toUsage = (usage: unknown): GenAI.Usage | undefined => {
   const u = record(usage)
-  if (u === undefined) return undefined
-  const input = count(u["input_tokens"])
-  const cacheRead = count(u["cache_read_input_tokens"])
-  const cacheCreation = count(u["cache_creation_input_tokens"])
-  return {
-    inputTokens: input !== undefined ? input + (cacheRead ?? 0) + (cacheCreation ?? 0) : undefined,
-    outputTokens: count(u["output_tokens"]),
-    cacheReadInputTokens: cacheRead,
-    cacheCreationInputTokens: cacheCreation
-  }
+  return u !== undefined
+    ? cacheExclusiveUsage({
+      input: u["input_tokens"],
+      output: u["output_tokens"],
+      cacheRead: u["cache_read_input_tokens"],
+      cacheWrite: u["cache_creation_input_tokens"]
+    })
+    : undefined
 }
 
 /** A conventions message part as a Messages API content block; parts it cannot carry are left out. */
@@ -137,7 +138,7 @@ const toBlock = (part: GenAI.MessagePart): Array<Record<string, unknown>> => {
     case "text":
       return [{ type: "text", text: String(p["content"]) }]
     case "tool_call":
-      return [{ type: "tool_use", id: p["id"] ?? "", name: p["name"], input: record(p["arguments"]) ?? {} }]
+      return [{ type: "tool_use", id: p["id"] ?? "", name: p["name"], input: argumentsObject(p["arguments"]) }]
     case "tool_call_response":
       return [{ type: "tool_result", tool_use_id: p["id"] ?? "", content: jsonText(p["response"]) }]
     default:
@@ -146,14 +147,8 @@ const toBlock = (part: GenAI.MessagePart): Array<Record<string, unknown>> => {
 }
 
 const systemOf = (request: ChatModel.ChatRequest): string =>
-  [
-    textOf(request.systemInstructions ?? []),
-    request.responseFormat !== undefined
-      ? `Answer with one JSON object named ${request.responseFormat.name} that matches this JSON Schema, and nothing else: ${
-        JSON.stringify(request.responseFormat.schema)
-      }`
-      : ""
-  ].filter((text) => text !== "").join("\n\n")
+  [textOf(request.systemInstructions ?? []), jsonAnswerInstruction(request.responseFormat)]
+    .filter((text) => text !== "").join("\n\n")
 
 const toBody = (options: Options, request: ChatModel.ChatRequest, stream: boolean): Record<string, unknown> => {
   const system = systemOf(request)
@@ -222,6 +217,9 @@ export const toResponse = (body: unknown): ChatModel.ChatResponse | undefined =>
   }
 }
 
+const usageFields = ["input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"] as const
+type UsageField = typeof usageFields[number]
+
 /**
  * Reads a Messages API stream. Unknown event types and `ping` are skipped, as Anthropic asks of
  * clients; `error` fails the stream with its error type; the stream is complete at `message_stop`.
@@ -231,15 +229,16 @@ export const toResponse = (body: unknown): ChatModel.ChatResponse | undefined =>
  */
 export const streamDecoder = (endpoint: Endpoint) => (): StreamDecoder => {
   let done = false
-  // Anthropic's own fields as last reported: a `message_delta` that repeats `input_tokens` without
-  // the cache fields must not shrink the sum that `message_start` gave.
-  let reported: Record<string, unknown> = {}
+  // Anthropic's counts as last reported, field by field: a `message_delta` that repeats
+  // `input_tokens` without the cache fields must not shrink the sum that `message_start` gave.
+  // Only the fields `toUsage` reads are kept, so a usage object of many other keys holds nothing.
+  const reported: Partial<Record<UsageField, number>> = {}
   const usageOf = (value: unknown): GenAI.Usage | undefined => {
     const fields = record(value)
     if (fields === undefined) return undefined
-    reported = {
-      ...reported,
-      ...Object.fromEntries(Object.entries(fields).filter(([, field]) => count(field) !== undefined))
+    for (const name of usageFields) {
+      const n = count(fields[name])
+      if (n !== undefined) reported[name] = n
     }
     return toUsage(reported)
   }

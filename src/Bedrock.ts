@@ -28,7 +28,6 @@ import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as ChatModel from "./ChatModel.ts"
@@ -44,13 +43,13 @@ import {
   scrubChatError,
   signingClient,
   toFinishReason,
-  toolInput,
   toUsage
 } from "./internal/bedrockWire.ts"
 import { decodeEventStream, type FrameHandler } from "./internal/eventStream.ts"
-import { checkBaseUrl, parseJson, post, readBody, serverOf } from "./internal/providerHttp.ts"
 import {
+  argumentsObject,
   array,
+  checkBaseUrl,
   checkOptionalText,
   checkText,
   checkWhole,
@@ -58,14 +57,21 @@ import {
   type Endpoint,
   type EndpointOptions,
   invalidOption,
+  jsonAnswerInstruction,
   jsonText,
   nonEmpty,
   type OptionCheck,
+  post,
   ProviderConfigError,
+  readJson,
   record,
+  secretVariable,
+  serverOf,
+  setFields,
   string,
   textOf,
   toolParameters,
+  totalTokens,
   validateOptions,
   variable
 } from "./internal/providerKit.ts"
@@ -264,10 +270,6 @@ const connect = (options: Options): Effect.Effect<Connection, ProviderConfigErro
     return { endpoint, client: signed, scrub, dialect }
   })
 
-/** A successful response's body as JSON, within the endpoint's limits. */
-const readJson = (response: HttpClientResponse.HttpClientResponse, endpoint: Endpoint) =>
-  Effect.flatMap(readBody(response, endpoint), (text) => parseJson(text, endpoint, "the response"))
-
 // -----------------------------------------------------------------------------
 // Requests
 // -----------------------------------------------------------------------------
@@ -279,7 +281,7 @@ const toBlocks = (part: GenAI.MessagePart, nextDocument: () => number): Array<Re
     case "text":
       return typeof p["content"] === "string" && p["content"] !== "" ? [{ text: p["content"] }] : []
     case "tool_call":
-      return [{ toolUse: { toolUseId: p["id"] ?? "", name: p["name"], input: toolInput(p["arguments"]) } }]
+      return [{ toolUse: { toolUseId: p["id"] ?? "", name: p["name"], input: argumentsObject(p["arguments"]) } }]
     case "tool_call_response": {
       const response = p["response"]
       return [{
@@ -303,11 +305,7 @@ const systemOf = (request: ChatModel.ChatRequest): Array<{ readonly text: string
     textOf(request.systemInstructions ?? []),
     ...request.messages.filter((m) => m.role === "system").map((m) => textOf(m.parts)),
     // Converse has no JSON mode every model honours: a structured answer is asked for in the system prompt.
-    request.responseFormat !== undefined
-      ? `Answer with one JSON object named ${request.responseFormat.name} that matches this JSON Schema, and nothing else: ${
-        JSON.stringify(request.responseFormat.schema)
-      }`
-      : ""
+    jsonAnswerInstruction(request.responseFormat)
   ]
   return texts.filter((text) => text !== "").map((text) => ({ text }))
 }
@@ -501,7 +499,7 @@ const titanEmbedding = (body: unknown, endpoint: Endpoint) => {
   const root = record(body)
   const vector = array(root?.["embedding"])
   return vector.length > 0 && vector.every((x) => typeof x === "number" && Number.isFinite(x))
-    ? Effect.succeed({ vector: vector as ReadonlyArray<number>, tokens: count(root?.["inputTextTokenCount"]) ?? 0 })
+    ? Effect.succeed({ vector: vector as ReadonlyArray<number>, tokens: count(root?.["inputTextTokenCount"]) })
     : Effect.fail(
       new ChatModel.ChatError({
         errorType: "invalid_response",
@@ -514,7 +512,7 @@ const titanEmbedding = (body: unknown, endpoint: Endpoint) => {
  * The embeddings provider: Titan Text Embeddings V2 through `InvokeModel`
  * (`{inputText, dimensions, normalize}` → `{embedding, inputTextTokenCount}`), which embeds one
  * text per call, so a batch is one call per input (each its own HTTP span, retried on its own),
- * `embeddingConcurrency` at a time; the input tokens are their sum.
+ * `embeddingConcurrency` at a time; the input tokens are their sum, when every call reports its count.
  *
  * @example
  * ```ts
@@ -548,7 +546,7 @@ export const embeddingProvider = (
           Effect.map((results) => ({
             model,
             vectors: results.map((result) => result.vector),
-            inputTokens: results.reduce((sum, result) => sum + result.tokens, 0)
+            inputTokens: totalTokens(results.map((result) => result.tokens))
           })),
           Effect.mapError((error) =>
             new Embedder.EmbeddingError({ errorType: error.errorType, message: scrub(error.message) })
@@ -579,16 +577,6 @@ export const layer = (
     Layer.effect(Embedder.Embedder, Effect.map(embeddingProvider(options), Embedder.make))
   )
 
-/** A secret variable; empty counts as unset. */
-const secret = (name: string): Config.Config<Redacted.Redacted<string> | undefined> =>
-  Config.option(Config.Redacted(name)).pipe(
-    Config.map((value) => Option.getOrUndefined(Option.filter(value, (v) => Redacted.value(v) !== "")))
-  )
-
-/** The fields of `options` that are set: an `undefined` passed in overrides no variable. */
-const setFields = <A extends object>(options: A): Partial<A> =>
-  Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<A>
-
 /**
  * {@link layer} from the environment: the AWS SDKs' `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
  * `AWS_SESSION_TOKEN`, `AWS_REGION` (else `AWS_DEFAULT_REGION`) and `AWS_BEARER_TOKEN_BEDROCK`
@@ -614,10 +602,10 @@ export const layerFromConfig = (
   HttpClient.HttpClient
 > =>
   Layer.unwrap(Effect.gen(function*() {
-    const accessKeyId = yield* secret("AWS_ACCESS_KEY_ID")
-    const secretAccessKey = yield* secret("AWS_SECRET_ACCESS_KEY")
-    const sessionToken = yield* secret("AWS_SESSION_TOKEN")
-    const apiKey = yield* secret("AWS_BEARER_TOKEN_BEDROCK")
+    const accessKeyId = yield* secretVariable("AWS_ACCESS_KEY_ID")
+    const secretAccessKey = yield* secretVariable("AWS_SECRET_ACCESS_KEY")
+    const sessionToken = yield* secretVariable("AWS_SESSION_TOKEN")
+    const apiKey = yield* secretVariable("AWS_BEARER_TOKEN_BEDROCK")
     const region = (yield* variable("AWS_REGION")) ?? (yield* variable("AWS_DEFAULT_REGION"))
     const baseUrl = yield* variable("BEDROCK_BASE_URL")
     const model = yield* variable("BEDROCK_MODEL_ID")

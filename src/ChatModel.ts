@@ -5,7 +5,7 @@
  * `stream` returns the reply as a `Stream` of {@link GenAI.StreamPart}s under one `chat {model}`
  * span that ends exactly once however the stream ends; `collect` assembles a streamed reply into a
  * {@link ChatResponse}. Ready-made providers: `OpenAI` (and every OpenAI-compatible server),
- * `Anthropic`, and `Simulated`.
+ * `OpenAIResponses`, `Anthropic`, `Gemini`, `Bedrock`, and `Simulated`.
  *
  * Why not `effect/ai`'s `LanguageModel`? Its spans are named `LanguageModel.generateText` rather
  * than `chat {model}`, it runs its own tool-call loop inside that span, and it writes its own set
@@ -23,6 +23,7 @@ import * as Stream from "effect/Stream"
 import * as GenAI from "./GenAI.ts"
 import { inference as inferenceSpec } from "./internal/operation.ts"
 import { tracedStream } from "./internal/operationSpan.ts"
+import { accumulatedReply } from "./internal/providerKit.ts"
 import { ChatError } from "./internal/providerModel.ts"
 
 // Defined below the provider kit, which fails with it; its doc comment is there.
@@ -229,26 +230,8 @@ export const collect = <E, R>(stream: Stream.Stream<GenAI.StreamPart, E, R>): Ef
     return Stream.runForEachArray(stream, (parts) =>
       Effect.sync(() => {
         for (const part of parts) reply.add(part)
-      })).pipe(Effect.map(() => ({
-        id: reply.id ?? "",
-        model: reply.model ?? "",
-        text: reply.text,
-        toolCalls: reply.assembledToolCalls().map((call, index) => ({
-          id: call.id ?? `call_${index}`,
-          name: call.name,
-          arguments: call.arguments
-        })),
-        finishReason: reply.finishReasons.at(-1) ?? GenAI.FinishReason.stop,
-        usage: reply.usage ?? {},
-        ...(reply.reasoning !== "" ? { reasoning: reply.reasoning } : {}),
-        ...(more(reply) ? { outputMessages: reply.outputMessages(GenAI.FinishReason.stop) } : {}),
-        ...(reply.attributes !== undefined ? { attributes: reply.attributes } : {})
-      })))
+      })).pipe(Effect.map(() => accumulatedReply(reply)))
   })
-
-/** A streamed reply the first choice's text and tool calls do not tell whole. */
-const more = (reply: GenAI.StreamAccumulator): boolean =>
-  reply.wholeParts().length > 0 || reply.outputMessages(GenAI.FinishReason.stop).length > 1
 
 /**
  * The conventions' view of a request to `provider`: what `chat` and `stream` spans record.

@@ -53,6 +53,7 @@ import {
   vertexKeyDialect
 } from "./internal/geminiWire.ts"
 import {
+  argumentsObject,
   checkOptionalText,
   checkWhole,
   defineChatProvider,
@@ -61,11 +62,13 @@ import {
   type Endpoint,
   type EndpointOptions,
   invalidOption,
+  mapped,
   nonEmpty,
   type OptionCheck,
   type ProviderConfigError,
   record,
   type StreamDecoder,
+  string,
   textOf,
   toolParameters
 } from "./internal/providerKit.ts"
@@ -311,11 +314,6 @@ type Content = { readonly role: "user" | "model"; readonly parts: Array<Part> }
 const madeId = /^call_\d+$/
 
 const fields = (part: GenAI.MessagePart): Readonly<Record<string, unknown>> => part as Readonly<Record<string, unknown>>
-const text = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
-
-/** Function arguments as Gemini's `args` object: JSON text is parsed, anything else but an object is `{}`. */
-const argsOf = (value: unknown): Record<string, unknown> =>
-  record(typeof value === "string" ? GenAI.parseToolArguments(value) : value) ?? {}
 
 /**
  * One conventions part as Gemini parts. Reasoning is not sent back (Gemini reads no thought text
@@ -327,14 +325,14 @@ const toParts = (
   signatures: SignatureStore
 ): Array<Part> => {
   const p = fields(part)
-  const mimeType = text(p["mime_type"])
+  const mimeType = string(p["mime_type"])
   switch (part.type) {
     case "text":
       return [{ text: String(p["content"]) }]
     case "tool_call": {
       const name = String(p["name"])
-      const args = argsOf(p["arguments"])
-      const id = text(p["id"])
+      const args = argumentsObject(p["arguments"])
+      const id = string(p["id"])
       const signature = signatures.recall(name, args)
       return [{
         functionCall: { name, args, ...(id !== undefined && !madeId.test(id) ? { id } : {}) },
@@ -342,7 +340,7 @@ const toParts = (
       }]
     }
     case "tool_call_response": {
-      const id = text(p["id"])
+      const id = string(p["id"])
       const response = record(p["response"]) ?? { output: p["response"] ?? null }
       return [{
         functionResponse: {
@@ -357,7 +355,7 @@ const toParts = (
       return [{ inlineData: { mimeType: mimeType ?? "application/octet-stream", data: String(p["content"]) } }]
     case "uri":
     case "file": {
-      const uri = text(p["uri"]) ?? text(p["file_id"])
+      const uri = string(p["uri"]) ?? string(p["file_id"])
       return uri !== undefined ? [{ fileData: { fileUri: uri, ...(mimeType !== undefined ? { mimeType } : {}) } }] : []
     }
     default:
@@ -596,7 +594,7 @@ export const embeddingProvider = (
     const base = {
       ...wireOf(resolved),
       model: () => model,
-      dimensions: (o: Options) => o.dimensions ?? modelDimensions[model] ?? 3072
+      dimensions: (o: Options) => o.dimensions ?? mapped(modelDimensions, model) ?? 3072
     }
     if (resolved.vertex !== undefined) {
       return defineEmbeddingProvider<Options>({

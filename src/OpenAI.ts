@@ -23,7 +23,7 @@
  * @since 0.2.0
  */
 import type { AttributeValue } from "@opentelemetry/api"
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
@@ -31,10 +31,9 @@ import type * as Redacted from "effect/Redacted"
 import * as ChatModel from "./ChatModel.ts"
 import * as Embedder from "./Embedder.ts"
 import * as GenAI from "./GenAI.ts"
+import * as OpenAIEndpoint from "./internal/openaiEndpoint.ts"
 import {
   array,
-  checkOptionalText,
-  checkWhole,
   count,
   defineChatProvider,
   defineEmbeddingProvider,
@@ -52,12 +51,9 @@ import {
   streamError,
   string,
   textOf,
-  toolParameters,
-  variable
+  toolParameters
 } from "./internal/providerKit.ts"
 import {
-  ATTR_OPENAI_API_TYPE,
-  ATTR_OPENAI_REQUEST_SERVICE_TIER,
   ATTR_OPENAI_RESPONSE_SERVICE_TIER,
   ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
   OpenAIApiType
@@ -100,15 +96,7 @@ export interface Options extends EndpointOptions {
  */
 export const defaultBaseUrl = "https://api.openai.com/v1"
 
-const dialect: Dialect = {
-  name: "OpenAI-compatible endpoint",
-  authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
-  // {"error": {"message", "type", "code"}}: the code is the specific one (`rate_limit_exceeded`).
-  errorOf: (body) => {
-    const error = record(record(body)?.["error"])
-    return { errorType: string(error?.["code"]) ?? string(error?.["type"]), message: string(error?.["message"]) }
-  }
-}
+const dialect: Dialect = OpenAIEndpoint.dialect("OpenAI-compatible endpoint")
 
 const finishReasons: Readonly<Record<string, GenAI.FinishReasonName>> = {
   stop: GenAI.FinishReason.stop,
@@ -201,10 +189,6 @@ const toBody = (options: Options, request: ChatModel.ChatRequest, stream: boolea
   ...(stream ? { stream: true, stream_options: { include_usage: true } } : {})
 })
 
-/** True when the endpoint is OpenAI's own: only its spans carry the `openai.*` attributes. */
-const isOpenAI = (options: Pick<Options, "provider"> | undefined): boolean =>
-  (options?.provider ?? GenAI.Provider.openai) === GenAI.Provider.openai
-
 /** The reply's service tier and system fingerprint, as OpenAI's own attributes, when it has them. */
 const responseAttributes = (root: Record<string, unknown>): Record<string, AttributeValue> => {
   const tier = string(root["service_tier"])
@@ -292,7 +276,7 @@ export const toResponse = (
   const first = choices[0]
   if (first === undefined) return undefined
   const base = { id: string(root["id"]) ?? "", model: string(root["model"]) ?? "", usage: toUsage(root["usage"]) ?? {} }
-  const attributes = isOpenAI(options) ? responseAttributes(root) : {}
+  const attributes = OpenAIEndpoint.isOpenAI(options) ? responseAttributes(root) : {}
   return {
     ...base,
     ...first,
@@ -321,8 +305,10 @@ export const toResponse = (
 export const streamDecoder = (endpoint: Endpoint, options?: Pick<Options, "provider">) => (): StreamDecoder => {
   let done = false
   let metadataSent = false
-  const vendor = isOpenAI(options)
-  const attributesSent: Record<string, AttributeValue> = {}
+  const vendor = OpenAIEndpoint.isOpenAI(options)
+  // The service tier and fingerprint repeat on every chunk: only a new value is a part.
+  let tierSent: string | undefined
+  let fingerprintSent: string | undefined
   return {
     finished: () => done,
     onEvent: (event) => {
@@ -336,20 +322,25 @@ export const streamDecoder = (endpoint: Endpoint, options?: Pick<Options, "provi
       if (root === undefined) return []
       if (record(root["error"]) !== undefined) return streamError(endpoint, dialect, root)
       const parts: Array<GenAI.StreamPart> = []
-      // Only what is new: the service tier and fingerprint repeat on every chunk.
-      const attributes = vendor
-        ? Object.fromEntries(
-          Object.entries(responseAttributes(root)).filter(([key, value]) => attributesSent[key] !== value)
-        )
-        : {}
-      Object.assign(attributesSent, attributes)
-      const hasAttributes = Object.keys(attributes).length > 0
+      let attributes: Record<string, AttributeValue> | undefined
+      if (vendor) {
+        const tier = string(root["service_tier"])
+        if (tier !== undefined && tier !== tierSent) {
+          tierSent = tier
+          attributes = { [ATTR_OPENAI_RESPONSE_SERVICE_TIER]: tier }
+        }
+        const fingerprint = string(root["system_fingerprint"])
+        if (fingerprint !== undefined && fingerprint !== fingerprintSent) {
+          fingerprintSent = fingerprint
+          attributes = { ...attributes, [ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT]: fingerprint }
+        }
+      }
       const identity = !metadataSent && (root["id"] !== undefined || root["model"] !== undefined)
-      if (identity || hasAttributes) {
+      if (identity || attributes !== undefined) {
         parts.push({
           type: "response-metadata",
           ...(identity ? { id: string(root["id"]), model: string(root["model"]) } : {}),
-          ...(hasAttributes ? { attributes } : {})
+          ...(attributes !== undefined ? { attributes } : {})
         })
         if (identity) metadataSent = true
       }
@@ -404,31 +395,16 @@ export const streamDecoder = (endpoint: Endpoint, options?: Pick<Options, "provi
 }
 
 /** What the chat and embeddings endpoints share. */
-const wire = {
+const endpointWire = {
   defaultBaseUrl,
   dialect,
-  provider: (options: Options) => options.provider ?? GenAI.Provider.openai,
-  checks: (options: Options) => [
-    checkOptionalText("provider", options.provider, "a provider name, e.g. openai, groq or ollama"),
-    checkOptionalText("embeddingModel", options.embeddingModel, "an embeddings model name"),
-    checkWhole("dimensions", options.dimensions, 1),
-    checkOptionalText("serviceTier", options.serviceTier, "a service tier: auto, default, flex or priority")
-  ]
+  provider: OpenAIEndpoint.providerOf,
+  checks: (options: Options) =>
+    OpenAIEndpoint.checks(options, {
+      providers: "openai, groq or ollama",
+      serviceTiers: "auto, default, flex or priority"
+    })
 }
-
-/**
- * What every Chat Completions span starts with on OpenAI's own endpoint: the API, and the service
- * tier asked for when it is not `auto` (as the conventions ask).
- */
-const requestAttributes = (options: Options): Readonly<Record<string, AttributeValue>> | undefined =>
-  isOpenAI(options)
-    ? {
-      [ATTR_OPENAI_API_TYPE]: OpenAIApiType.chatCompletions,
-      ...(options.serviceTier !== undefined && options.serviceTier !== "auto"
-        ? { [ATTR_OPENAI_REQUEST_SERVICE_TIER]: options.serviceTier }
-        : {})
-    }
-    : undefined
 
 /**
  * The chat provider for an OpenAI-compatible endpoint (plain and streamed calls). Fails with a
@@ -447,13 +423,13 @@ const requestAttributes = (options: Options): Readonly<Record<string, AttributeV
 export const chatProvider: (
   options: Options
 ) => Effect.Effect<ChatModel.Provider, ProviderConfigError, HttpClient.HttpClient> = defineChatProvider({
-  ...wire,
+  ...endpointWire,
   path: "/chat/completions",
   toBody,
   toResponse,
   noReply: "the response has no choices",
   streamDecoder,
-  attributes: requestAttributes
+  attributes: OpenAIEndpoint.requestAttributes(OpenAIApiType.chatCompletions)
 })
 
 /**
@@ -465,7 +441,7 @@ export const chatProvider: (
 export const embeddingProvider: (
   options: Options
 ) => Effect.Effect<Embedder.Provider, ProviderConfigError, HttpClient.HttpClient> = defineEmbeddingProvider({
-  ...wire,
+  ...endpointWire,
   path: "/embeddings",
   model: (options) => options.embeddingModel ?? "text-embedding-3-small",
   dimensions: (options) => options.dimensions ?? 1536,
@@ -528,14 +504,4 @@ export const layerFromConfig: (
   ChatModel.ChatModel | Embedder.Embedder,
   Config.ConfigError | ProviderConfigError,
   HttpClient.HttpClient
-> = defineLayerFromConfig({
-  apiKey: "OPENAI_API_KEY",
-  baseUrl: "OPENAI_BASE_URL",
-  model: "OPENAI_MODEL",
-  defaultBaseUrl,
-  defaultModel: "gpt-4o-mini",
-  more: Config.all({
-    embeddingModel: variable("OPENAI_EMBEDDING_MODEL"),
-    provider: variable("OPENAI_PROVIDER_NAME")
-  })
-}, layer)
+> = defineLayerFromConfig(OpenAIEndpoint.configVariables<Options>(defaultBaseUrl), layer)

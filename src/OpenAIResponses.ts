@@ -22,17 +22,16 @@
  *
  * @since 0.4.0
  */
-import type { AttributeValue } from "@opentelemetry/api"
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as ChatModel from "./ChatModel.ts"
 import * as Embedder from "./Embedder.ts"
 import * as GenAI from "./GenAI.ts"
+import * as OpenAIEndpoint from "./internal/openaiEndpoint.ts"
 import {
   checkOptionalText,
-  checkWhole,
   defineChatProvider,
   defineLayerFromConfig,
   type Dialect,
@@ -40,13 +39,10 @@ import {
   invalidOption,
   type OptionCheck,
   ProviderConfigError,
-  record,
-  type StreamDecoder,
-  string,
-  variable
+  type StreamDecoder
 } from "./internal/providerKit.ts"
 import * as Wire from "./internal/responsesWire.ts"
-import { ATTR_OPENAI_API_TYPE, ATTR_OPENAI_REQUEST_SERVICE_TIER, OpenAIApiType } from "./internal/semconv.ts"
+import { OpenAIApiType } from "./internal/semconv.ts"
 import * as OpenAI from "./OpenAI.ts"
 
 // Defined in the provider kit, which checks every provider's options; its doc comment is there.
@@ -108,15 +104,7 @@ export interface ChatRequest extends ChatModel.ChatRequest {
  */
 export const defaultBaseUrl: string = OpenAI.defaultBaseUrl
 
-const dialect: Dialect = {
-  name: "OpenAI Responses API",
-  authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
-  // {"error": {"message", "type", "code", "param"}}: the code is the specific one (`rate_limit_exceeded`).
-  errorOf: (body) => {
-    const error = record(record(body)?.["error"])
-    return { errorType: string(error?.["code"]) ?? string(error?.["type"]), message: string(error?.["message"]) }
-  }
-}
+const dialect: Dialect = OpenAIEndpoint.dialect("OpenAI Responses API")
 
 /**
  * Responses usage in the conventions' terms: `input_tokens` (cached ones included),
@@ -132,10 +120,6 @@ const dialect: Dialect = {
  * @category mapping
  */
 export const toUsage: (usage: unknown) => GenAI.Usage | undefined = Wire.toUsage
-
-/** True when the endpoint is OpenAI's own: only its spans carry the `openai.*` attributes. */
-const isOpenAI = (options: Pick<Options, "provider"> | undefined): boolean =>
-  (options?.provider ?? GenAI.Provider.openai) === GenAI.Provider.openai
 
 /**
  * A response object as a reply; undefined when it is not a finished response (`completed` or
@@ -154,7 +138,7 @@ export const toResponse = (
   body: unknown,
   options?: Pick<Options, "provider">
 ): ChatModel.ChatResponse | undefined => {
-  const reading = Wire.readResponse(body, isOpenAI(options))
+  const reading = Wire.readResponse(body, OpenAIEndpoint.isOpenAI(options))
   return reading?._tag === "Reply" ? reading.reply : undefined
 }
 
@@ -172,7 +156,7 @@ export const toResponse = (
  * @category mapping
  */
 export const streamDecoder = (endpoint: Endpoint, options?: Pick<Options, "provider">): () => StreamDecoder =>
-  Wire.streamDecoder(endpoint, dialect, isOpenAI(options))
+  Wire.streamDecoder(endpoint, dialect, OpenAIEndpoint.isOpenAI(options))
 
 const settingsOf = (options: Options): Wire.BodySettings => ({
   model: options.model,
@@ -187,10 +171,10 @@ const checkBoolean = (name: string, value: unknown): OptionCheck =>
 
 /** The options this module adds, checked as the layer is built (the kit checks the endpoint's). */
 const checks = (options: Options): ReadonlyArray<OptionCheck> => [
-  checkOptionalText("provider", options.provider, "a provider name, e.g. openai or azure.ai.openai"),
-  checkOptionalText("embeddingModel", options.embeddingModel, "an embeddings model name"),
-  checkWhole("dimensions", options.dimensions, 1),
-  checkOptionalText("serviceTier", options.serviceTier, "a service tier: auto, default, flex, scale or priority"),
+  ...OpenAIEndpoint.checks(options, {
+    providers: "openai or azure.ai.openai",
+    serviceTiers: "auto, default, flex, scale or priority"
+  }),
   checkBoolean("store", options.store),
   checkBoolean("sendConversationId", options.sendConversationId),
   options.reasoning === undefined || (typeof options.reasoning === "object" && options.reasoning !== null)
@@ -199,31 +183,17 @@ const checks = (options: Options): ReadonlyArray<OptionCheck> => [
     : invalidOption("reasoning", options.reasoning, "an object: { effort?, summary? }")
 ]
 
-/**
- * What every call's span starts with on OpenAI's own endpoint: the API, and the service tier
- * asked for when it is not `auto` (as the conventions ask).
- */
-const requestAttributes = (options: Options): Readonly<Record<string, AttributeValue>> | undefined =>
-  isOpenAI(options)
-    ? {
-      [ATTR_OPENAI_API_TYPE]: OpenAIApiType.responses,
-      ...(options.serviceTier !== undefined && options.serviceTier !== "auto"
-        ? { [ATTR_OPENAI_REQUEST_SERVICE_TIER]: options.serviceTier }
-        : {})
-    }
-    : undefined
-
 const wireProvider = defineChatProvider<Options, ChatRequest, Wire.Reading>({
   defaultBaseUrl,
   path: "/responses",
   dialect,
-  provider: (options) => options.provider ?? GenAI.Provider.openai,
+  provider: OpenAIEndpoint.providerOf,
   checks,
   toBody: (options, request, stream) => Wire.toBody(settingsOf(options), request, stream),
-  toResponse: (body, options) => Wire.readResponse(body, isOpenAI(options)),
+  toResponse: (body, options) => Wire.readResponse(body, OpenAIEndpoint.isOpenAI(options)),
   noReply: "the response has no output",
   streamDecoder,
-  attributes: requestAttributes
+  attributes: OpenAIEndpoint.requestAttributes(OpenAIApiType.responses)
 })
 
 /**
@@ -296,14 +266,4 @@ export const layerFromConfig: (
   ChatModel.ChatModel | Embedder.Embedder,
   Config.ConfigError | ProviderConfigError,
   HttpClient.HttpClient
-> = defineLayerFromConfig({
-  apiKey: "OPENAI_API_KEY",
-  baseUrl: "OPENAI_BASE_URL",
-  model: "OPENAI_MODEL",
-  defaultBaseUrl,
-  defaultModel: "gpt-4o-mini",
-  more: Config.all({
-    embeddingModel: variable("OPENAI_EMBEDDING_MODEL"),
-    provider: variable("OPENAI_PROVIDER_NAME")
-  })
-}, layer)
+> = defineLayerFromConfig(OpenAIEndpoint.configVariables<Options>(defaultBaseUrl), layer)

@@ -687,6 +687,21 @@ describe("Bedrock Converse", () => {
     assert.isUndefined(body["guardrailConfig"])
   })
 
+  it("a media part whose MIME type names a prototype member (constructor, __proto__) is left out", () => {
+    const body = Bedrock.toBody({ model: MODEL }, {
+      messages: [{
+        role: "user",
+        parts: [
+          { type: "text", content: "Look" },
+          { type: "blob", modality: "image", mime_type: "constructor", content: "AAAA" },
+          { type: "blob", modality: "image", mime_type: "__proto__", content: "AAAA" },
+          { type: "uri", modality: "video", mime_type: "toString", uri: "s3://bucket/x" }
+        ]
+      }]
+    }, false)
+    assert.deepStrictEqual(body["messages"], [{ role: "user", content: [{ text: "Look" }] }])
+  })
+
   it.live("a 200 body with no output message is invalid_response", () =>
     Effect.gen(function*() {
       const server = (yield* serverFor).reply({ kind: "json", body: { output: {} } })
@@ -1051,6 +1066,23 @@ describe("Bedrock embeddings (Titan Text Embeddings V2 through InvokeModel)", ()
         }
       })
       assert.strictEqual(spans.filter((s) => s.name === "POST").length, 5)
+    }).pipe(Effect.provide(Testing.layer())))
+
+  it.live("a reply without inputTextTokenCount records no input tokens (not 0)", () =>
+    Effect.gen(function*() {
+      const server = (yield* serverFor).reply(
+        { kind: "json", body: { embedding: [0.1, 0.2] } },
+        { kind: "json", body: { embedding: [0.3, 0.4], inputTextTokenCount: 2 } }
+      )
+      const result = yield* Effect.flatMap(Effect.service(Embedder.Embedder), (e) => e.embed(["alpha", "bravo"])).pipe(
+        Effect.provide(bedrock(server, { embeddingConcurrency: 1 }))
+      )
+      assert.deepStrictEqual(result.vectors, [[0.1, 0.2], [0.3, 0.4]])
+      assert.isUndefined(result.inputTokens)
+      Testing.expectTree(yield* Testing.finishedSpans, {
+        name: "embeddings amazon.titan-embed-text-v2:0",
+        absent: ["gen_ai.usage.input_tokens"]
+      })
     }).pipe(Effect.provide(Testing.layer())))
 
   it.live("a failed embedding is an EmbeddingError of its AWS type; a reply without a vector is invalid_response", () =>

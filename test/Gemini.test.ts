@@ -16,6 +16,7 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
@@ -458,6 +459,23 @@ describe("Gemini API: generateContent", () => {
     }).pipe(Effect.provide(Testing.layer())))
 })
 
+describe("Gemini API: the key on HTTP client spans", () => {
+  it.live("with every header traced, x-goog-api-key and the extra headers are <redacted> on the POST span", () =>
+    Effect.gen(function*() {
+      const server = (yield* makeGeminiServer).reply({ kind: "json", body: textResponse })
+      yield* chat({ messages: [question] }).pipe(
+        Effect.provide(gemini(server, { headers: { "x-goog-user-project": "billing" } })),
+        Effect.provideService(HttpClient.TracerHeaderFilter, () => true)
+      )
+      assert.strictEqual(server.received[0]!.headers["x-goog-api-key"], KEY)
+      const spans = yield* Testing.finishedSpans
+      const post = childrenOf(spans, onlySpan(spans))[0]!
+      assert.strictEqual(post.attributes["http.request.header.x-goog-api-key"], "<redacted>")
+      assert.strictEqual(post.attributes["http.request.header.x-goog-user-project"], "<redacted>")
+      assert.notInclude(everyString(spans), KEY)
+    }).pipe(Effect.provide(Testing.layer())))
+})
+
 describe("Gemini API: streamGenerateContent", () => {
   it.live("a stream: ?alt=sse, usage repeated in every chunk → the last counts, never a sum; TTFT; one span", () =>
     Effect.gen(function*() {
@@ -645,6 +663,18 @@ describe("Gemini finish reasons and usage", () => {
 })
 
 describe("Gemini embeddings", () => {
+  it.effect("an embeddings model named like a prototype member (constructor) gets the default size, not a function", () =>
+    Effect.gen(function*() {
+      for (const embeddingModel of ["constructor", "__proto__", "toString"]) {
+        const provider = yield* Gemini.embeddingProvider({
+          model: "gemini-2.5-flash",
+          apiKey: Redacted.make(KEY),
+          embeddingModel
+        })
+        assert.strictEqual(provider.dimensions, 3072)
+      }
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
+
   it.live("one input: :embedContent with outputDimensionality; no token count reported, none recorded", () =>
     Effect.gen(function*() {
       const server = (yield* makeGeminiServer).reply({ kind: "json", body: embedding })

@@ -529,6 +529,26 @@ describe("Anthropic provider", () => {
       })
     }).pipe(Effect.provide(Testing.layer())))
 
+  it.live("a tool call in the history whose arguments are JSON text is sent with them as the tool_use input", () =>
+    Effect.gen(function*() {
+      const server = (yield* makeProviderServer).reply({ kind: "json", body: anthropicMessage })
+      yield* chat({
+        messages: [
+          question,
+          {
+            role: "assistant",
+            parts: [{ type: "tool_call", id: "toolu_1", name: "get_weather", arguments: "{\"location\":\"Lisbon\"}" }]
+          },
+          { role: "tool", parts: [{ type: "tool_call_response", id: "toolu_1", response: { forecast: "mild" } }] }
+        ],
+        tools
+      }).pipe(Effect.provide(anthropic(server)))
+      assert.deepStrictEqual(server.received[0]!.body.messages[1], {
+        role: "assistant",
+        content: [{ type: "tool_use", id: "toolu_1", name: "get_weather", input: { location: "Lisbon" } }]
+      })
+    }).pipe(Effect.provide(Testing.layer())))
+
   it.live("a streamed call: the whole event sequence, thinking and a tool call, pings and unknown events skipped", () =>
     Effect.gen(function*() {
       const server = (yield* makeProviderServer).reply({ kind: "sse", chunks: anthropicToolStream, delayMs: 5 })
@@ -713,7 +733,14 @@ describe("provider responses are untrusted", () => {
       streamed: true,
       errorType: "timeout"
     },
-    { name: "a server that never answers", reply: { kind: "stall" }, streamed: false, errorType: "timeout" }
+    { name: "a server that never answers", reply: { kind: "stall" }, streamed: false, errorType: "timeout" },
+    {
+      // Each piece comes within the idle timeout, but the whole body takes longer than `timeout`.
+      name: "a plain body that trickles in past the timeout",
+      reply: { kind: "sse", chunks: JSON.stringify(openaiCompletion).match(/[^]{1,80}/g)!.slice(0, 12), delayMs: 200 },
+      streamed: false,
+      errorType: "timeout"
+    }
   ]
 
   it.live.each(cases)(

@@ -16,7 +16,7 @@ import * as Redacted from "effect/Redacted"
 import { type Frame, type FrameHandler, stringHeader } from "./eventStream.ts"
 import type { StreamPart, Usage } from "./model.ts"
 import { chatError, type Dialect, type Endpoint } from "./providerHttp.ts"
-import { mapped } from "./providerKit.ts"
+import { cacheExclusiveUsage, count, mapped, record, string } from "./providerKit.ts"
 import { ChatError } from "./providerModel.ts"
 import { FinishReason, type FinishReasonName } from "./semconv.ts"
 import { makeSigner } from "./sigv4.ts"
@@ -28,13 +28,6 @@ export interface AwsCredentials {
   /** Temporary credentials' session token, sent as `x-amz-security-token`. */
   readonly sessionToken?: Redacted.Redacted<string> | undefined
 }
-
-// Readers for untrusted JSON, as the kit's: a field of the wrong type reads as absent.
-const record = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined
-const string = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
-const count = (value: unknown): number | undefined =>
-  typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined
 
 /**
  * Removes every secret from a text: the credentials (access key id included, which identifies
@@ -200,27 +193,15 @@ export const mediaBlock = (
     ? { s3Location: { uri: p["uri"] } }
     : undefined
   if (source === undefined) return []
-  const modality = string(p["modality"])
-  if (imageFormats[mime] !== undefined && modality !== "document") {
-    return [{ image: { format: imageFormats[mime], source } }]
-  }
-  if (videoFormats[mime] !== undefined) return [{ video: { format: videoFormats[mime], source } }]
-  if (documentFormats[mime] !== undefined) {
-    return [{ document: { format: documentFormats[mime], name: documentName(p["name"], nextDocument()), source } }]
+  const image = mapped(imageFormats, mime)
+  if (image !== undefined && string(p["modality"]) !== "document") return [{ image: { format: image, source } }]
+  const video = mapped(videoFormats, mime)
+  if (video !== undefined) return [{ video: { format: video, source } }]
+  const document = mapped(documentFormats, mime)
+  if (document !== undefined) {
+    return [{ document: { format: document, name: documentName(p["name"], nextDocument()), source } }]
   }
   return []
-}
-
-/** Tool arguments as the JSON object `toolUse.input` must be (a JSON text of one is parsed). */
-export const toolInput = (value: unknown): Record<string, unknown> => {
-  if (typeof value === "string") {
-    try {
-      return record(JSON.parse(value)) ?? {}
-    } catch {
-      return {}
-    }
-  }
-  return record(value) ?? {}
 }
 
 const finishReasons: Readonly<Record<string, FinishReasonName>> = {
@@ -268,16 +249,14 @@ export const toFinishReason = (reason: string): FinishReasonName => mapped(finis
  */
 export const toUsage = (usage: unknown): Usage | undefined => {
   const u = record(usage)
-  if (u === undefined) return undefined
-  const input = count(u["inputTokens"])
-  const cacheRead = count(u["cacheReadInputTokens"])
-  const cacheWrite = count(u["cacheWriteInputTokens"])
-  return {
-    inputTokens: input !== undefined ? input + (cacheRead ?? 0) + (cacheWrite ?? 0) : undefined,
-    outputTokens: count(u["outputTokens"]),
-    cacheReadInputTokens: cacheRead,
-    cacheCreationInputTokens: cacheWrite
-  }
+  return u !== undefined
+    ? cacheExclusiveUsage({
+      input: u["inputTokens"],
+      output: u["outputTokens"],
+      cacheRead: u["cacheReadInputTokens"],
+      cacheWrite: u["cacheWriteInputTokens"]
+    })
+    : undefined
 }
 
 const utf8 = new TextDecoder()

@@ -10,10 +10,15 @@
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
-import { checkBaseUrl } from "./providerHttp.ts"
-import { invalidOption, type ProviderConfigError, variable } from "./providerKit.ts"
+import type * as Redacted from "effect/Redacted"
+import {
+  checkBaseUrl,
+  invalidOption,
+  type ProviderConfigError,
+  secretVariable,
+  setFields,
+  variable
+} from "./providerKit.ts"
 
 /** The fields of the Gemini options the variables can set. */
 export interface ConfigurableOptions {
@@ -41,12 +46,6 @@ export const variables = {
   accessToken: "GOOGLE_OAUTH_ACCESS_TOKEN"
 } as const
 
-/** A secret variable; empty counts as unset. */
-const secret = (name: string): Config.Config<Redacted.Redacted<string> | undefined> =>
-  Config.option(Config.Redacted(name)).pipe(
-    Config.map((value) => Option.getOrUndefined(Option.filter(value, (s) => Redacted.value(s).trim() !== "")))
-  )
-
 /** A true/false variable, read as Google's SDKs read `GOOGLE_GENAI_USE_VERTEXAI` (also `1`/`0`). */
 const flag = (name: string): Effect.Effect<boolean | undefined, Config.ConfigError | ProviderConfigError> =>
   Effect.gen(function*() {
@@ -57,10 +56,6 @@ const flag = (name: string): Effect.Effect<boolean | undefined, Config.ConfigErr
     if (text === "false" || text === "0") return false
     return yield* invalidOption(name, value, "true or false")
   })
-
-/** The fields that are set: an `undefined` passed in overrides no variable. */
-const setFields = <A extends object>(value: A): Partial<A> =>
-  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<A>
 
 /**
  * `layer` over the options the variables give, the options passed in overriding them (and an
@@ -75,7 +70,7 @@ export const layerFromConfig = <Options extends ConfigurableOptions, A, E, R>(
 ): Layer.Layer<A, E | Config.ConfigError | ProviderConfigError, R> =>
   Layer.unwrap(Effect.gen(function*() {
     const given = setFields(options)
-    const apiKey = (yield* secret(variables.apiKey)) ?? (yield* secret(variables.googleApiKey))
+    const apiKey = (yield* secretVariable(variables.apiKey)) ?? (yield* secretVariable(variables.googleApiKey))
     const baseUrl = yield* variable(variables.baseUrl)
     const model = yield* variable(variables.model)
     const embeddingModel = yield* variable(variables.embeddingModel)
@@ -89,7 +84,7 @@ export const layerFromConfig = <Options extends ConfigurableOptions, A, E, R>(
       const fromEnv = setFields({
         project: yield* variable(variables.project),
         location: yield* variable(variables.location),
-        accessToken: yield* secret(variables.accessToken)
+        accessToken: yield* secretVariable(variables.accessToken)
       })
       vertex = { ...fromEnv, ...setFields(vertex ?? {}) }
       const key = given.apiKey ?? apiKey

@@ -18,7 +18,8 @@ import {
   record,
   type StreamDecoder,
   streamError,
-  string
+  string,
+  totalTokens
 } from "./providerKit.ts"
 import { ChatError } from "./providerModel.ts"
 import { FinishReason, type FinishReasonName } from "./semconv.ts"
@@ -516,8 +517,6 @@ export const readPredictions = (body: unknown): EmbeddingsBody => {
   const tokens = predictions.map((embeddings) => count(record(embeddings?.["statistics"])?.["token_count"]))
   return {
     vectors: predictions.map((embeddings) => array(embeddings?.["values"])),
-    inputTokens: tokens.length > 0 && tokens.every((n) => n !== undefined)
-      ? tokens.reduce((total: number, n) => total + n!, 0)
-      : undefined
+    inputTokens: totalTokens(tokens)
   }
 }

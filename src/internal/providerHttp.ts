@@ -10,6 +10,7 @@ import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Headers from "effect/http/Headers"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
@@ -330,7 +331,10 @@ const clientError = (endpoint: Endpoint, reason: { readonly _tag: string }): Cha
     ? transportError(endpoint, reason)
     : chatError(endpoint, "invalid_request", `the request could not be sent: ${describeError(reason)}`)
 
-/** Reads a whole body, failing once it passes `limit` bytes or goes quiet for the idle timeout. */
+/**
+ * Reads a whole body, failing once it passes `limit` bytes, goes quiet for the idle timeout, or
+ * takes longer than the endpoint's `timeout` (a body that trickles in never goes quiet).
+ */
 export const readBody = (
   response: HttpClientResponse.HttpClientResponse,
   endpoint: Endpoint,
@@ -357,7 +361,19 @@ export const readBody = (
           return Effect.void
         })
       ),
-      Effect.map(() => text + decoder.decode())
+      Effect.map(() => text + decoder.decode()),
+      Effect.timeoutOrElse({
+        duration: endpoint.timeout,
+        orElse: () =>
+          Effect.fail(
+            chatError(
+              endpoint,
+              "timeout",
+              `the body from ${endpoint.baseUrl.host} took over ${Duration.format(endpoint.timeout)}`,
+              response.status
+            )
+          )
+      })
     )
   })
 
@@ -490,18 +506,26 @@ export const post = (
         })
       })
     )
+  const auth = endpoint.apiKey !== undefined ? dialect.authHeaders(Redacted.value(endpoint.apiKey)) : {}
+  const secretNames = secretHeaderNames(endpoint, auth)
   return Effect.try({
     try: () =>
       HttpClientRequest.post(joinUrl(endpoint.baseUrl, path)).pipe(
-        HttpClientRequest.setHeaders({
-          ...endpoint.headers,
-          ...(endpoint.apiKey !== undefined ? dialect.authHeaders(Redacted.value(endpoint.apiKey)) : {})
-        }),
+        HttpClientRequest.setHeaders({ ...endpoint.headers, ...auth }),
         HttpClientRequest.bodyJsonUnsafe(body)
       ),
     // A body JSON cannot hold (a BigInt, a cycle in tool arguments) fails the call, not the fiber.
     catch: (error) => chatError(endpoint, "invalid_request", `the request body is not JSON: ${describeError(error)}`)
   }).pipe(
-    Effect.flatMap((request) => Effect.mapError(attempt(request, 0), (failure) => failure.error))
+    Effect.flatMap((request) => Effect.mapError(attempt(request, 0), (failure) => failure.error)),
+    Effect.updateService(Headers.CurrentRedactedNames, (names) => [...names, ...secretNames])
   )
 }
+
+/**
+ * The request headers an HTTP client span must show as `<redacted>` should its header filter let
+ * them through: the credential's header (`x-goog-api-key` is not among Effect's defaults) and
+ * every extra header, which may carry a key of its own (Azure's `api-key`).
+ */
+const secretHeaderNames = (endpoint: Endpoint, auth: Readonly<Record<string, string>>): ReadonlyArray<string> =>
+  [...Object.keys(endpoint.headers), ...Object.keys(auth)].map((name) => name.toLowerCase())

@@ -22,7 +22,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import type { MessagePart, Server, StreamPart, ToolDefinition } from "./model.ts"
+import type { StreamAccumulator } from "./accumulator.ts"
+import type { MessagePart, OutputMessage, Server, StreamPart, ToolDefinition, Usage } from "./model.ts"
 import {
   chatError,
   checkBaseUrl,
@@ -40,10 +41,11 @@ import {
   serverOf
 } from "./providerHttp.ts"
 import { type ChatError, EmbeddingError, type Embeddings } from "./providerModel.ts"
-import type { ProviderName } from "./semconv.ts"
+import { FinishReason, type FinishReasonName, type ProviderName } from "./semconv.ts"
 import { decodeEvents, type StreamDecoder } from "./sse.ts"
 
 export {
+  checkBaseUrl,
   checkDuration,
   checkOptionalText,
   checkText,
@@ -53,7 +55,9 @@ export {
   type EndpointOptions,
   invalidOption,
   type OptionCheck,
-  ProviderConfigError
+  post,
+  ProviderConfigError,
+  serverOf
 } from "./providerHttp.ts"
 export { eventJson, type StreamDecoder, type StreamEvent } from "./sse.ts"
 
@@ -92,6 +96,44 @@ export interface ChatWire<Options extends ProviderOptions, Request, Reply> exten
   readonly streamDecoder: (endpoint: Endpoint, options: Options) => () => StreamDecoder
   /** Attributes of the provider's own conventions every call's span starts with (`openai.api.type`). */
   readonly attributes?: ((options: Options) => Readonly<Record<string, AttributeValue>> | undefined) | undefined
+}
+
+/** A reply as `ChatModel.ChatResponse` has it, for the wire modules that cannot import `ChatModel`. */
+export interface ChatReply {
+  readonly id: string
+  readonly model: string
+  readonly text: string
+  readonly toolCalls: ReadonlyArray<{ readonly id: string; readonly name: string; readonly arguments: unknown }>
+  readonly finishReason: FinishReasonName
+  readonly usage: Usage
+  readonly reasoning?: string | undefined
+  readonly outputMessages?: ReadonlyArray<OutputMessage> | undefined
+  readonly attributes?: Readonly<Record<string, AttributeValue>> | undefined
+}
+
+/**
+ * The reply a stream's parts add up to: the text, the tool calls joined from their deltas
+ * (arguments parsed as JSON where they are JSON; `call_{n}` for one without an id), the last
+ * finish reason, the usage, and one output message per choice when the first choice's text and
+ * calls do not tell the reply whole (several choices, parts that arrive whole).
+ */
+export const accumulatedReply = (reply: StreamAccumulator): ChatReply => {
+  const outputMessages = reply.outputMessages(FinishReason.stop)
+  return {
+    id: reply.id ?? "",
+    model: reply.model ?? "",
+    text: reply.text,
+    toolCalls: reply.assembledToolCalls().map((call, index) => ({
+      id: call.id ?? `call_${index}`,
+      name: call.name,
+      arguments: call.arguments
+    })),
+    finishReason: reply.finishReasons.at(-1) ?? FinishReason.stop,
+    usage: reply.usage ?? {},
+    ...(reply.reasoning !== "" ? { reasoning: reply.reasoning } : {}),
+    ...(reply.wholeParts().length > 0 || outputMessages.length > 1 ? { outputMessages } : {}),
+    ...(reply.attributes !== undefined ? { attributes: reply.attributes } : {})
+  }
 }
 
 /** A chat provider as `ChatModel.make` takes it (a `ChatModel.Provider`). */
@@ -159,7 +201,7 @@ export const validateOptions = <Options extends ProviderOptions>(
   })
 
 /** A successful response's body as JSON, read within the endpoint's limits. */
-const readJson = (
+export const readJson = (
   response: HttpClientResponse.HttpClientResponse,
   endpoint: Endpoint
 ): Effect.Effect<unknown, ChatError> =>
@@ -257,6 +299,12 @@ export interface ConfigVariables<Options extends ProviderOptions> {
   readonly more?: Config.Config<Partial<Options>> | undefined
 }
 
+/** A secret variable, read as `Redacted` so that it is never shown; empty or blank counts as unset. */
+export const secretVariable = (name: string): Config.Config<Redacted.Redacted<string> | undefined> =>
+  Config.option(Config.Redacted(name)).pipe(
+    Config.map((value) => Option.getOrUndefined(Option.filter(value, (key) => Redacted.value(key).trim() !== "")))
+  )
+
 /** A variable's text; empty or blank counts as unset, as for the OpenTelemetry variables. */
 export const variable = (name: string): Config.Config<string | undefined> =>
   Config.option(Config.String(name)).pipe(
@@ -264,7 +312,7 @@ export const variable = (name: string): Config.Config<string | undefined> =>
   )
 
 /** The fields of `options` that are set: an `undefined` passed in overrides no variable. */
-const setFields = <A extends object>(options: A): Partial<A> =>
+export const setFields = <A extends object>(options: A): Partial<A> =>
   Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<A>
 
 /**
@@ -283,9 +331,7 @@ export const defineLayerFromConfig = <Options extends ProviderOptions, A, E, R>(
 ) =>
 (options: Partial<Options> = {}): Layer.Layer<A, E | Config.ConfigError | ProviderConfigError, R> =>
   Layer.unwrap(Effect.gen(function*() {
-    const apiKey = yield* Config.option(Config.Redacted(variables.apiKey)).pipe(
-      Config.map((key) => Option.getOrUndefined(Option.filter(key, (k) => Redacted.value(k) !== "")))
-    )
+    const apiKey = yield* secretVariable(variables.apiKey)
     const baseUrl = yield* variable(variables.baseUrl)
     const model = yield* variable(variables.model)
     const more = variables.more !== undefined ? yield* variables.more : {}
@@ -325,6 +371,61 @@ export const toolParameters = (tool: ToolDefinition): unknown => tool.parameters
 /** A list, or undefined when it is absent or empty, so that no empty list is sent (OpenAI rejects `tools: []`). */
 export const nonEmpty = <A>(list: ReadonlyArray<A> | undefined): ReadonlyArray<A> | undefined =>
   list !== undefined && list.length > 0 ? list : undefined
+
+/** The sum of several reported token counts; undefined unless every one was reported (never a made-up 0). */
+export const totalTokens = (counts: ReadonlyArray<number | undefined>): number | undefined =>
+  counts.length > 0 && counts.every((n) => n !== undefined)
+    ? counts.reduce((total: number, n) => total + n, 0)
+    : undefined
+
+/**
+ * Usage in the conventions' terms from a provider that counts the prompt cache apart from its
+ * input (Anthropic, Bedrock): the input tokens are the uncached ones plus the cache reads and
+ * writes, which are also recorded on their own. A count not reported stays absent.
+ */
+export const cacheExclusiveUsage = (counts: {
+  readonly input: unknown
+  readonly output: unknown
+  readonly cacheRead: unknown
+  readonly cacheWrite: unknown
+}): Usage => {
+  const input = count(counts.input)
+  const cacheRead = count(counts.cacheRead)
+  const cacheWrite = count(counts.cacheWrite)
+  return {
+    inputTokens: input !== undefined ? input + (cacheRead ?? 0) + (cacheWrite ?? 0) : undefined,
+    outputTokens: count(counts.output),
+    cacheReadInputTokens: cacheRead,
+    cacheCreationInputTokens: cacheWrite
+  }
+}
+
+/**
+ * The system prompt's request for a JSON answer, for a wire format with no JSON response mode
+ * (Anthropic's Messages API, Bedrock's Converse); empty when the request asks for none.
+ */
+export const jsonAnswerInstruction = (
+  responseFormat: { readonly name: string; readonly schema: unknown } | undefined
+): string =>
+  responseFormat !== undefined
+    ? `Answer with one JSON object named ${responseFormat.name} that matches this JSON Schema, and nothing else: ${
+      JSON.stringify(responseFormat.schema)
+    }`
+    : ""
+
+/**
+ * Tool-call arguments as the JSON object a wire format's call carries (Anthropic's `input`,
+ * Gemini's `args`, Converse's `toolUse.input`): an object as it is, a JSON text of one parsed,
+ * anything else `{}`.
+ */
+export const argumentsObject = (value: unknown): Record<string, unknown> => {
+  if (typeof value !== "string") return record(value) ?? {}
+  try {
+    return record(JSON.parse(value)) ?? {}
+  } catch {
+    return {}
+  }
+}
 
 // Readers for untrusted JSON: a field of the wrong type reads as absent.
 

@@ -13,13 +13,16 @@
  */
 import type { AttributeValue } from "@opentelemetry/api"
 import { StreamAccumulator } from "./accumulator.ts"
-import type { InputMessage, MessagePart, OutputMessage, StreamPart, ToolDefinition, Usage } from "./model.ts"
+import type { InputMessage, MessagePart, StreamPart, ToolDefinition, Usage } from "./model.ts"
 import { chatError, type Dialect, type Endpoint, endpointOf, type EndpointOptions } from "./providerHttp.ts"
 import {
+  accumulatedReply,
   array,
+  type ChatReply,
   count,
   eventJson,
   jsonText,
+  mapped,
   nonEmpty,
   record,
   type StreamDecoder,
@@ -196,22 +199,9 @@ export const toBody = (settings: BodySettings, request: ResponsesRequest, stream
 // Replies
 // -----------------------------------------------------------------------------
 
-/** A reply as `ChatModel.ChatResponse` has it. */
-export interface Reply {
-  readonly id: string
-  readonly model: string
-  readonly text: string
-  readonly toolCalls: ReadonlyArray<{ readonly id: string; readonly name: string; readonly arguments: unknown }>
-  readonly finishReason: FinishReasonName
-  readonly usage: Usage
-  readonly reasoning?: string | undefined
-  readonly outputMessages?: ReadonlyArray<OutputMessage> | undefined
-  readonly attributes?: Readonly<Record<string, AttributeValue>> | undefined
-}
-
 /** A response body read: a reply, or the failure it reports (`status: "failed"`, or no final status). */
 export type Reading =
-  | { readonly _tag: "Reply"; readonly reply: Reply }
+  | { readonly _tag: "Reply"; readonly reply: ChatReply }
   | { readonly _tag: "Failure"; readonly errorType: string | undefined; readonly message: string }
 
 /** `incomplete_details.reason` in the conventions' words. */
@@ -259,7 +249,7 @@ export const finishReasonOf = (response: Fields | undefined, seen: Seen): Finish
   if (response?.["status"] === "incomplete") {
     const reason = string(record(response["incomplete_details"])?.["reason"])
     if (reason === undefined) return FinishReason.length
-    return Object.hasOwn(incompleteReasons, reason) ? incompleteReasons[reason]! : reason
+    return mapped(incompleteReasons, reason) ?? reason
   }
   return seen.toolCall ? FinishReason.toolCall : seen.refusal ? FinishReason.contentFilter : FinishReason.stop
 }
@@ -280,9 +270,7 @@ const serverTools: Readonly<Record<string, { readonly type: string; readonly res
 
 /** A built-in tool's item as whole parts: its call and, when the item holds one, its result. */
 const serverToolParts = (item: Fields, itemType: string): Array<MessagePart> => {
-  const tool = Object.hasOwn(serverTools, itemType)
-    ? serverTools[itemType]!
-    : { type: itemType.replace(/_call$/, ""), result: [] }
+  const tool = mapped(serverTools, itemType) ?? { type: itemType.replace(/_call$/, ""), result: [] }
   const id = string(item["id"])
   const call: Record<string, unknown> = { type: tool.type }
   const result: Record<string, unknown> = { type: tool.type }
@@ -486,26 +474,7 @@ export const readResponse = (body: unknown, vendor: boolean): Reading | undefine
   const reader = new ItemReader(maxOutputItems, vendor)
   const reply = new StreamAccumulator(true, Number.POSITIVE_INFINITY)
   for (const part of reader.finish(root)) reply.add(part)
-  const outputMessages = reply.wholeParts().length > 0 ? reply.outputMessages(FinishReason.stop) : undefined
-  return {
-    _tag: "Reply",
-    reply: {
-      id: reply.id ?? "",
-      model: reply.model ?? "",
-      text: reply.text,
-      // The accumulator parses each call's assembled arguments as JSON where they are JSON.
-      toolCalls: reply.assembledToolCalls().map((call, index) => ({
-        id: call.id ?? `call_${index}`,
-        name: call.name,
-        arguments: call.arguments
-      })),
-      finishReason: reply.finishReasons.at(-1) ?? FinishReason.stop,
-      usage: reply.usage ?? {},
-      reasoning: reply.reasoning !== "" ? reply.reasoning : undefined,
-      outputMessages,
-      attributes: reply.attributes
-    }
-  }
+  return { _tag: "Reply", reply: accumulatedReply(reply) }
 }
 
 /** A failure a response body reports, as a `ChatError` whose message is safe to record. */
