@@ -10,7 +10,6 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { SpanKind } from "@opentelemetry/api"
-import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import { LanguageModel } from "effect/ai"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
@@ -31,6 +30,16 @@ import {
   REQUEST_ID,
   signatureOf
 } from "./support/bedrock-server.ts"
+import {
+  assertErrorStatus,
+  chat,
+  everyString,
+  onlyChatSpan,
+  question,
+  retryEvent,
+  stream,
+  typedFailureOf
+} from "./support/provider-tests.ts"
 
 const ACCESS_KEY_ID = "AKIAZ7TESTKEY0000042"
 const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYsecretTEST"
@@ -57,7 +66,6 @@ const bedrock = (server: BedrockServer, options: Partial<Bedrock.Options> = {}) 
     Layer.provide(FetchHttpClient.layer)
   )
 
-const question = { role: "user", parts: [{ type: "text" as const, content: "What is the weather in Lisbon?" }] }
 const tools = [{
   type: "function",
   name: "get_weather",
@@ -65,31 +73,9 @@ const tools = [{
   parameters: { type: "object", properties: { location: { type: "string" } }, required: ["location"] }
 }]
 
-const chat = (request: ChatModel.ChatRequest) =>
-  Effect.flatMap(Effect.service(ChatModel.ChatModel), (m) => m.chat(request))
-const stream = (request: ChatModel.ChatRequest) =>
-  Stream.unwrap(Effect.map(Effect.service(ChatModel.ChatModel), (m) => m.stream(request)))
-
-const onlyChatSpan = (spans: ReadonlyArray<ReadableSpan>): ReadableSpan => {
-  const chats = spans.filter((s) => s.name.startsWith("chat "))
-  assert.strictEqual(chats.length, 1, `exactly one chat span: ${Testing.render(spans)}`)
-  return chats[0]!
-}
-
-const everyString = (spans: ReadonlyArray<ReadableSpan>): string =>
-  spans.flatMap((span) => [
-    span.name,
-    span.status.message ?? "",
-    ...Object.entries(span.attributes).flatMap(([k, v]) => [k, JSON.stringify(v)]),
-    ...span.events.flatMap((e) => [e.name, JSON.stringify(e.attributes ?? {})])
-  ]).join("\n")
-
 /** The typed failure of a call: a ChatError (EmbeddingError for embeddings), never a defect. */
 const failureOf = (exit: Exit.Exit<unknown, unknown>): ChatModel.ChatError => {
-  assert.isTrue(Exit.isFailure(exit), "the call should fail")
-  const reason = Exit.isFailure(exit) ? exit.cause.reasons.find((r) => r._tag === "Fail") : undefined
-  assert.isDefined(reason, `a typed failure, got ${Exit.isFailure(exit) ? String(exit.cause) : ""}`)
-  const error = (reason as { error: unknown }).error
+  const error = typedFailureOf(exit)
   assert.isTrue(error instanceof ChatModel.ChatError || error instanceof Embedder.EmbeddingError, String(error))
   return error as ChatModel.ChatError
 }
@@ -729,8 +715,7 @@ describe("Bedrock errors", () => {
         )
         const error = failureOf(exit)
         assert.instanceOf(error, ChatModel.ChatError)
-        assert.strictEqual(error.errorType, errorType)
-        assert.strictEqual(error.status, status)
+        assertErrorStatus(error, errorType, status)
         assert.include(error.message, `${type} for this request`)
         const span = onlyChatSpan(yield* Testing.finishedSpans)
         assert.strictEqual(span.attributes["error.type"], errorType)
@@ -797,12 +782,7 @@ describe("Bedrock errors", () => {
       const span = onlyChatSpan(spans)
       const retries = span.events.filter((e) => e.name === "beluga.provider.retry")
       assert.strictEqual(retries.length, 1)
-      assert.deepStrictEqual(retries[0]!.attributes, {
-        "http.request.resend_count": 1,
-        "http.response.status_code": 429,
-        "error.type": "throttlingException",
-        "beluga.retry.delay_ms": 1000
-      })
+      assert.deepStrictEqual(retries[0]!.attributes, retryEvent("throttlingException", 1000).attributes)
       assert.strictEqual(spans.filter((s) => s.name === "POST").length, 2)
       assert.isUndefined(span.attributes["error.type"])
     }).pipe(Effect.provide(Testing.layer())))

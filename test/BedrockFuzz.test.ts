@@ -11,28 +11,27 @@
  * - any JSON as an event payload, or as a `converse` body, is read without throwing.
  */
 import { assert, describe, it } from "@effect/vitest"
-import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as fc from "fast-check"
 import * as zlib from "node:zlib"
 import * as Bedrock from "../src/Bedrock.ts"
 import { ChatModel, type GenAI } from "../src/index.ts"
 import { crc32, decodeEventStream, FrameDecoder } from "../src/internal/eventStream.ts"
-import { endpointOf } from "../src/internal/providerHttp.ts"
 import { concatFrames, encodeFrame, eventFrame, exceptionFrame, type FrameHeader } from "./support/bedrock-server.ts"
-
-/** `FUZZ_RUNS_SCALE=100 npx vitest run test/BedrockFuzz.test.ts` searches longer than the suite does. */
-const runs = (n: number) => n * Number(process.env["FUZZ_RUNS_SCALE"] ?? 1)
+import {
+  assertSplitsDecodeTo,
+  assertTokenCounts,
+  chatFailureOf,
+  exitOf,
+  fuzzEndpoint,
+  runs,
+  split
+} from "./support/provider-tests.ts"
 
 const maxFrame = 64 * 1024
-const endpoint = endpointOf({
-  apiKey: Redacted.make("ABSK-fuzz-key-0000"),
-  idleTimeout: "5 seconds",
-  maxResponseBytes: maxFrame
-}, "http://127.0.0.1:1")
+const endpoint = fuzzEndpoint("ABSK-fuzz-key-0000", maxFrame)
 
 const transcript = concatFrames([
   eventFrame("messageStart", { role: "assistant" }),
@@ -54,23 +53,7 @@ const transcript = concatFrames([
 ])
 
 const decode = (chunks: ReadonlyArray<Uint8Array>) =>
-  decodeEventStream(Stream.fromIterable(chunks), endpoint, Bedrock.streamDecoder(endpoint)).pipe(
-    Stream.runCollect,
-    Effect.exit,
-    Effect.runPromise
-  )
-
-/** Splits `bytes` at the given cut points. */
-const split = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].toSorted((a, b) => a - b)
-  const out: Array<Uint8Array> = []
-  let from = 0
-  for (const point of [...points, bytes.length]) {
-    out.push(bytes.subarray(from, point))
-    from = point
-  }
-  return out
-}
+  exitOf(decodeEventStream(Stream.fromIterable(chunks), endpoint, Bedrock.streamDecoder(endpoint)))
 
 const clientErrors = new Set([
   "invalid_response",
@@ -81,13 +64,7 @@ const clientErrors = new Set([
   "_OTHER"
 ])
 
-const failureOf = (exit: Exit.Exit<unknown, unknown>): ChatModel.ChatError => {
-  assert.isTrue(Exit.isFailure(exit), "the stream should fail")
-  const failure = Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isFailReason) : undefined
-  assert.isDefined(failure, `a typed failure, not ${Exit.isFailure(exit) ? String(exit.cause) : ""}`)
-  assert.instanceOf(failure!.error, ChatModel.ChatError)
-  return failure!.error as ChatModel.ChatError
-}
+const failureOf = (exit: Exit.Exit<unknown, unknown>) => chatFailureOf(exit, "the stream should fail")
 
 /** A frame with the given raw headers section and payload, and correct checksums. */
 const rawFrame = (headers: Uint8Array, payload: Uint8Array, totalOverride?: number, headersOverride?: number) => {
@@ -139,12 +116,7 @@ describe("Bedrock event streams under generated input", () => {
       })
       const byteByByte = Array.from({ length: transcript.length }, (_, i) => transcript.subarray(i, i + 1))
       assert.deepStrictEqual(await decode(byteByByte), whole)
-      await fc.assert(
-        fc.asyncProperty(fc.array(fc.nat(), { maxLength: 60 }), async (cuts) => {
-          assert.deepStrictEqual(await decode(split(transcript, cuts)), whole)
-        }),
-        { numRuns: runs(200) }
-      )
+      await assertSplitsDecodeTo(transcript, whole, decode, runs(200), 60)
     }))
 
   it.live("any bytes end in parts or a typed error, never a defect", () =>
@@ -340,7 +312,7 @@ const assertWellFormed = (part: GenAI.StreamPart): void => {
       }
       return
     case "usage":
-      for (const n of Object.values(part.usage)) assert.isTrue(n === undefined || (Number.isSafeInteger(n) && n >= 0))
+      assertTokenCounts(part)
       return
     case "finish":
       assert.isString(part.reason)

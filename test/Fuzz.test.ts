@@ -13,24 +13,24 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as fc from "fast-check"
 import { Anthropic, ChatModel, GenAI, OpenAI } from "../src/index.ts"
 import { boundedJson } from "../src/internal/content.ts"
-import { chatError, checkBaseUrl, endpointOf, maskCredentials } from "../src/internal/providerHttp.ts"
+import { chatError, checkBaseUrl, maskCredentials } from "../src/internal/providerHttp.ts"
 import { decodeEvents, type StreamDecoder } from "../src/internal/sse.ts"
 import { anthropicToolStream, openaiToolStream } from "./fixtures/wire.ts"
 import { data } from "./support/provider-server.ts"
+import {
+  assertSplitsDecodeTo,
+  assertTokenCounts,
+  exitOf,
+  fuzzEndpoint,
+  generatedChunks,
+  runs
+} from "./support/provider-tests.ts"
 
-/** `FUZZ_RUNS_SCALE=100 npx vitest run test/Fuzz.test.ts` searches longer than the suite does. */
-const runs = (n: number) => n * Number(process.env["FUZZ_RUNS_SCALE"] ?? 1)
-
-const endpoint = endpointOf({
-  apiKey: Redacted.make("sk-fuzz-key-0000"),
-  idleTimeout: "5 seconds",
-  maxResponseBytes: 64 * 1024
-}, "http://127.0.0.1:1")
+const endpoint = fuzzEndpoint("sk-fuzz-key-0000")
 
 const decoders: ReadonlyArray<readonly [string, () => StreamDecoder, ReadonlyArray<string>]> = [
   ["OpenAI", OpenAI.streamDecoder(endpoint), [
@@ -62,26 +62,10 @@ const knownErrorTypes = new Set([
 ])
 
 const decode = (makeDecoder: () => StreamDecoder, chunks: ReadonlyArray<Uint8Array>) =>
-  decodeEvents(Stream.fromIterable(chunks), endpoint, makeDecoder).pipe(
-    Stream.runCollect,
-    Effect.exit,
-    Effect.runPromise
-  )
+  exitOf(decodeEvents(Stream.fromIterable(chunks), endpoint, makeDecoder))
 
 const chunksMention = (chunks: ReadonlyArray<Uint8Array>, word: string) =>
   chunks.some((chunk) => new TextDecoder().decode(chunk).includes(word))
-
-/** Splits `bytes` at the given cut points. */
-const split = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].toSorted((a, b) => a - b)
-  const out: Array<Uint8Array> = []
-  let from = 0
-  for (const point of [...points, bytes.length]) {
-    out.push(bytes.subarray(from, point))
-    from = point
-  }
-  return out
-}
 
 /** Fragments that SSE streams are made of, for inputs near the grammar rather than random noise. */
 const fragment = fc.oneof(
@@ -98,23 +82,14 @@ describe("stream decoding under generated input", () => {
         const bytes = new TextEncoder().encode(transcript.join(""))
         const whole = await decode(makeDecoder, [bytes])
         assert.isTrue(Exit.isSuccess(whole))
-        await fc.assert(
-          fc.asyncProperty(fc.array(fc.nat(), { maxLength: 40 }), async (cuts) => {
-            const parts = await decode(makeDecoder, split(bytes, cuts))
-            assert.deepStrictEqual(parts, whole)
-          }),
-          { numRuns: runs(150) }
-        )
+        await assertSplitsDecodeTo(bytes, whole, (chunks) => decode(makeDecoder, chunks), runs(150))
       }))
 
     it.live(`${name}: any bytes end in parts or a typed error, never a defect`, () =>
       Effect.promise(() =>
         fc.assert(
           fc.asyncProperty(
-            fc.oneof(
-              fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 8 }),
-              fc.array(fragment, { maxLength: 40 }).map((pieces) => [new TextEncoder().encode(pieces.join(""))])
-            ),
+            generatedChunks(fragment),
             async (chunks) => {
               const exit = await decode(makeDecoder, chunks)
               if (Exit.isSuccess(exit)) return
@@ -214,7 +189,7 @@ const assertWellFormed = (part: GenAI.StreamPart): void => {
       }
       return
     case "usage":
-      for (const n of Object.values(part.usage)) assert.isTrue(n === undefined || (Number.isSafeInteger(n) && n >= 0))
+      assertTokenCounts(part)
       return
     case "finish":
       assert.isString(part.reason)

@@ -8,11 +8,10 @@
  * decoder is also fuzzed here with fast-check, as `test/Fuzz.test.ts` does for the others.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { SpanKind, SpanStatusCode } from "@opentelemetry/api"
+import { SpanKind } from "@opentelemetry/api"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import { LanguageModel } from "effect/ai"
 import * as Cause from "effect/Cause"
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
@@ -24,7 +23,6 @@ import * as fc from "fast-check"
 import * as Gemini from "../src/Gemini.ts"
 import { ChatModel, EffectAi, Embedder, GenAI, Testing, Tracing } from "../src/index.ts"
 import { makeSignatureStore } from "../src/internal/geminiWire.ts"
-import { endpointOf } from "../src/internal/providerHttp.ts"
 import { decodeEvents } from "../src/internal/sse.ts"
 import {
   badKeyBody,
@@ -51,11 +49,35 @@ import {
   twoCandidatesStream,
   vertexStream
 } from "./support/gemini-server.ts"
+import {
+  askExit,
+  assertErrorSpan,
+  assertErrorStatus,
+  assertSplitsDecodeTo,
+  assertTokenCounts,
+  chat,
+  childrenOf,
+  everyString,
+  exitOf,
+  fuzzEndpoint as endpointWithKey,
+  generatedChunks,
+  hugeBody,
+  hugeEvent,
+  neverAnswers,
+  question,
+  retryEvent,
+  runs,
+  seconds,
+  stream,
+  typedFailureOf,
+  type UntrustedCase,
+  untrustedLimits,
+  withEnv
+} from "./support/provider-tests.ts"
 import { makeReceiver } from "./support/receiver.ts"
 
 const KEY = "AIzaSyTEST-0123456789-SECRET-abcdefgh"
 const TOKEN = "ya29.a0TEST-access-token-SECRET-0123456789"
-const question = { role: "user", parts: [{ type: "text" as const, content: "What is the weather in Lisbon?" }] }
 const tools = [{
   type: "function",
   name: "get_weather",
@@ -84,10 +106,6 @@ const vertex = (server: ProviderServer, options: Partial<Gemini.Options> = {}) =
     ...options
   }).pipe(Layer.provide(FetchHttpClient.layer))
 
-const chat = (request: ChatModel.ChatRequest) =>
-  Effect.flatMap(Effect.service(ChatModel.ChatModel), (m) => m.chat(request))
-const stream = (request: ChatModel.ChatRequest) =>
-  Stream.unwrap(Effect.map(Effect.service(ChatModel.ChatModel), (m) => m.stream(request)))
 const embed = (inputs: ReadonlyArray<string>) =>
   Effect.flatMap(Effect.service(Embedder.Embedder), (e) => e.embed(inputs))
 
@@ -108,25 +126,7 @@ const onlySpan = (spans: ReadonlyArray<ReadableSpan>, name = SPAN): ReadableSpan
   assert.strictEqual(found.length, 1, `exactly one ${name} span: ${Testing.render(spans)}`)
   return found[0]!
 }
-const childrenOf = (spans: ReadonlyArray<ReadableSpan>, parent: ReadableSpan) =>
-  spans.filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId)
-const seconds = (span: ReadableSpan) => span.duration[0] + span.duration[1] / 1e9
-
-/** Every string an exported span carries: name, attribute values, events, status. */
-const everyString = (spans: ReadonlyArray<ReadableSpan>): string =>
-  spans.flatMap((span) => [
-    span.name,
-    span.status.message ?? "",
-    ...Object.entries(span.attributes).flatMap(([k, v]) => [k, JSON.stringify(v)]),
-    ...span.events.flatMap((e) => [e.name, JSON.stringify(e.attributes ?? {})])
-  ]).join("\n")
-
-const failureOf = (exit: Exit.Exit<unknown, unknown>) => {
-  assert.isTrue(Exit.isFailure(exit), "the call should fail")
-  const reason = Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isFailReason) : undefined
-  assert.isDefined(reason, `a typed failure, got ${Exit.isFailure(exit) ? String(exit.cause) : ""}`)
-  return reason!.error as ChatModel.ChatError
-}
+const failureOf = (exit: Exit.Exit<unknown, unknown>) => typedFailureOf(exit) as ChatModel.ChatError
 
 /** The usage fields that are set. */
 const reported = (usage: GenAI.Usage) => Object.fromEntries(Object.entries(usage).filter(([, n]) => n !== undefined))
@@ -878,8 +878,7 @@ describe("Gemini errors and retries", () => {
         const error = failureOf(
           yield* chat({ messages: [question] }).pipe(Effect.provide(gemini(server, { maxRetries: 1 })), Effect.exit)
         )
-        assert.strictEqual(error.errorType, type)
-        assert.strictEqual(error.status, status)
+        assertErrorStatus(error, type, status)
         assert.strictEqual(server.received.length, retried ? 2 : 1)
         Testing.expectTree(yield* Testing.finishedSpans, {
           name: SPAN,
@@ -904,15 +903,7 @@ describe("Gemini errors and retries", () => {
       const span = Testing.expectTree(spans, {
         name: SPAN,
         status: "unset",
-        events: [{
-          name: "beluga.provider.retry",
-          attributes: {
-            "http.request.resend_count": 1,
-            "http.response.status_code": 429,
-            "error.type": "RESOURCE_EXHAUSTED",
-            "beluga.retry.delay_ms": 200
-          }
-        }]
+        events: [retryEvent("RESOURCE_EXHAUSTED", 200)]
       })
       assert.deepStrictEqual(childrenOf(spans, span).map((s) => s.attributes["http.response.status_code"]), [429, 200])
     }).pipe(Effect.provide(Testing.layer())))
@@ -986,12 +977,7 @@ describe("Gemini errors and retries", () => {
       })
     }).pipe(Effect.provide(Testing.layer())))
 
-  const hostile: ReadonlyArray<{
-    readonly name: string
-    readonly reply: Reply
-    readonly streamed: boolean
-    readonly errorType: string
-  }> = [
+  const hostile: ReadonlyArray<UntrustedCase<Reply>> = [
     {
       name: "malformed JSON body",
       reply: { kind: "raw", body: "{\"candidates\": [" },
@@ -1004,18 +990,8 @@ describe("Gemini errors and retries", () => {
       streamed: false,
       errorType: "invalid_response"
     },
-    {
-      name: "a body of 40 MB",
-      reply: { kind: "huge", bytes: 40 * 1024 * 1024, contentType: "application/json" },
-      streamed: false,
-      errorType: "response_too_large"
-    },
-    {
-      name: "a stream event of 40 MB with no line end",
-      reply: { kind: "huge", bytes: 40 * 1024 * 1024, contentType: "text/event-stream", fill: "data: xxxxxxxx" },
-      streamed: true,
-      errorType: "response_too_large"
-    },
+    hugeBody,
+    hugeEvent,
     {
       name: "a malformed event",
       reply: { kind: "sse", chunks: [textStream[0]!, "data: {\"candidates\": [{\"content\": \r\n\r\n"] },
@@ -1047,7 +1023,7 @@ describe("Gemini errors and retries", () => {
       streamed: true,
       errorType: "timeout"
     },
-    { name: "a server that never answers", reply: { kind: "stall" }, streamed: false, errorType: "timeout" }
+    neverAnswers
   ]
 
   it.live.each(hostile)(
@@ -1055,16 +1031,10 @@ describe("Gemini errors and retries", () => {
     ({ errorType, reply, streamed }) =>
       Effect.gen(function*() {
         const server = (yield* makeGeminiServer).reply(reply)
-        const layer = gemini(server, { maxRetries: 0, maxResponseBytes: 1024 * 1024, timeout: "1 second" })
-        const exit = streamed
-          ? yield* stream({ messages: [question] }).pipe(Stream.runDrain, Effect.provide(layer), Effect.exit)
-          : yield* chat({ messages: [question] }).pipe(Effect.provide(layer), Effect.exit)
-        const error = failureOf(exit)
+        const error = failureOf(yield* askExit(gemini(server, untrustedLimits), streamed))
         assert.strictEqual(error.errorType, errorType)
         assert.notInclude(error.message, KEY)
-        const span = onlySpan(yield* Testing.finishedSpans)
-        assert.strictEqual(span.status.code, SpanStatusCode.ERROR)
-        assert.strictEqual(span.attributes["error.type"], errorType)
+        assertErrorSpan(onlySpan(yield* Testing.finishedSpans), errorType)
       }).pipe(Effect.provide(Testing.layer()))
   )
 })
@@ -1107,8 +1077,6 @@ describe("Gemini under effect/ai", () => {
     }).pipe(Effect.provide(Testing.layer())))
 })
 
-const withEnv = <A, E, R>(layer: Layer.Layer<A, E, R>, env: Record<string, string>) =>
-  Layer.provide(layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
 const fromEnv = (env: Record<string, string>, options: Partial<Gemini.Options> = {}) =>
   withEnv(Gemini.layerFromConfig(options), env).pipe(Layer.provide(FetchHttpClient.layer))
 
@@ -1180,32 +1148,10 @@ describe("Gemini.layerFromConfig", () => {
 // Fuzzing the stream decoder and the body reader
 // -----------------------------------------------------------------------------
 
-/** `FUZZ_RUNS_SCALE=100 npx vitest run test/Gemini.test.ts` searches longer. */
-const runs = (n: number) => n * Number(process.env["FUZZ_RUNS_SCALE"] ?? 1)
-
-const fuzzEndpoint = endpointOf({
-  apiKey: Redacted.make("AIza-fuzz-key-0000"),
-  idleTimeout: "5 seconds",
-  maxResponseBytes: 64 * 1024
-}, "http://127.0.0.1:1")
+const fuzzEndpoint = endpointWithKey("AIza-fuzz-key-0000")
 
 const decode = (chunks: ReadonlyArray<Uint8Array>) =>
-  decodeEvents(Stream.fromIterable(chunks), fuzzEndpoint, Gemini.streamDecoder(fuzzEndpoint)).pipe(
-    Stream.runCollect,
-    Effect.exit,
-    Effect.runPromise
-  )
-
-const split = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].toSorted((a, b) => a - b)
-  const out: Array<Uint8Array> = []
-  let from = 0
-  for (const point of [...points, bytes.length]) {
-    out.push(bytes.subarray(from, point))
-    from = point
-  }
-  return out
-}
+  exitOf(decodeEvents(Stream.fromIterable(chunks), fuzzEndpoint, Gemini.streamDecoder(fuzzEndpoint)))
 
 const transcript = [
   sse({
@@ -1248,7 +1194,7 @@ const assertWellFormed = (part: GenAI.StreamPart): void => {
       JSON.parse(part.argumentsDelta!)
       return
     case "usage":
-      for (const n of Object.values(part.usage)) assert.isTrue(n === undefined || (Number.isSafeInteger(n) && n >= 0))
+      assertTokenCounts(part)
       return
     case "finish":
       assert.isString(part.reason)
@@ -1267,22 +1213,14 @@ describe("the Gemini stream decoder under generated input", () => {
       const bytes = new TextEncoder().encode(transcript)
       const whole = await decode([bytes])
       assert.isTrue(Exit.isSuccess(whole), String(whole))
-      await fc.assert(
-        fc.asyncProperty(fc.array(fc.nat(), { maxLength: 40 }), async (cuts) => {
-          assert.deepStrictEqual(await decode(split(bytes, cuts)), whole)
-        }),
-        { numRuns: runs(150) }
-      )
+      await assertSplitsDecodeTo(bytes, whole, decode, runs(150))
     }))
 
   it.live("any bytes end in parts or a typed ChatError, never a defect; the key never in a message", () =>
     Effect.promise(() =>
       fc.assert(
         fc.asyncProperty(
-          fc.oneof(
-            fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 8 }),
-            fc.array(fragment, { maxLength: 40 }).map((pieces) => [new TextEncoder().encode(pieces.join(""))])
-          ),
+          generatedChunks(fragment),
           async (chunks) => {
             const exit = await decode(chunks)
             if (Exit.isSuccess(exit)) {

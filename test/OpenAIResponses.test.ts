@@ -22,6 +22,22 @@ import * as Stream from "effect/Stream"
 import { ChatModel, EffectAi, Embedder, Testing } from "../src/index.ts"
 import * as OpenAIResponses from "../src/OpenAIResponses.ts"
 import {
+  askExit,
+  assertErrorSpan,
+  assertErrorStatus,
+  chat as askChat,
+  chatFailureOf as failureOf,
+  everyString,
+  hugeBody,
+  neverAnswers,
+  onlyChatSpan,
+  question,
+  retryEvent,
+  stream as askStream,
+  type UntrustedCase,
+  untrustedLimits
+} from "./support/provider-tests.ts"
+import {
   errorEventStream,
   failedStream,
   incompleteStream,
@@ -42,7 +58,6 @@ import {
 } from "./support/responses-server.ts"
 
 const KEY = "sk-responses-0123456789-SECRET"
-const question = { role: "user", parts: [{ type: "text" as const, content: "What is the weather in Lisbon?" }] }
 const weatherTool = {
   type: "function",
   name: "get_weather",
@@ -56,34 +71,10 @@ const responses = (server: ProviderServer, options: Partial<OpenAIResponses.Opti
     Layer.provide(FetchHttpClient.layer)
   )
 
-const chat = (request: OpenAIResponses.ChatRequest) =>
-  Effect.flatMap(Effect.service(ChatModel.ChatModel), (m) => m.chat(request))
-const stream = (request: OpenAIResponses.ChatRequest) =>
-  Stream.unwrap(Effect.map(Effect.service(ChatModel.ChatModel), (m) => m.stream(request)))
+const chat: (request: OpenAIResponses.ChatRequest) => ReturnType<typeof askChat> = askChat
+const stream: (request: OpenAIResponses.ChatRequest) => ReturnType<typeof askStream> = askStream
 const collected = (request: OpenAIResponses.ChatRequest) => ChatModel.collect(stream(request))
-
-const onlyChatSpan = (spans: ReadonlyArray<ReadableSpan>): ReadableSpan => {
-  const chats = spans.filter((s) => s.name.startsWith("chat "))
-  assert.strictEqual(chats.length, 1, `exactly one chat span: ${Testing.render(spans)}`)
-  return chats[0]!
-}
-const everyString = (spans: ReadonlyArray<ReadableSpan>): string =>
-  spans.flatMap((span) => [
-    span.name,
-    span.status.message ?? "",
-    ...Object.entries(span.attributes).flatMap(([k, v]) => [k, JSON.stringify(v)]),
-    ...span.events.flatMap((e) => [e.name, JSON.stringify(e.attributes ?? {})])
-  ]).join("\n")
 const outputMessages = (span: ReadableSpan) => JSON.parse(span.attributes["gen_ai.output.messages"] as string)
-
-const failureOf = (exit: Exit.Exit<unknown, unknown>): ChatModel.ChatError => {
-  assert.isTrue(Exit.isFailure(exit), "the call should fail")
-  const reason = Exit.isFailure(exit) ? exit.cause.reasons.find((r) => r._tag === "Fail") : undefined
-  assert.isDefined(reason, `a typed failure, got ${Exit.isFailure(exit) ? String(exit.cause) : ""}`)
-  const error = (reason as { error: unknown }).error
-  assert.instanceOf(error, ChatModel.ChatError)
-  return error as ChatModel.ChatError
-}
 
 /** The chat span's attributes every Responses call has, and their types. */
 const assertResponsesSpan = (span: ReadableSpan) => {
@@ -549,14 +540,12 @@ describe("OpenAI Responses provider: errors", () => {
         const error = failureOf(
           yield* chat({ messages: [question] }).pipe(Effect.provide(responses(server)), Effect.exit)
         )
-        assert.strictEqual(error.errorType, errorType)
-        assert.strictEqual(error.status, status)
+        assertErrorStatus(error, errorType, status)
         assert.notInclude(error.message, KEY)
         assert.strictEqual(server.received.length, 1)
         const spans = yield* Testing.finishedSpans
         const span = onlyChatSpan(spans)
-        assert.strictEqual(span.status.code, SpanStatusCode.ERROR)
-        assert.strictEqual(span.attributes["error.type"], errorType)
+        assertErrorSpan(span, errorType)
         assert.strictEqual(span.attributes["openai.api.type"], "responses")
         assert.notInclude(everyString(spans), KEY)
       }).pipe(Effect.provide(Testing.layer()))
@@ -578,8 +567,7 @@ describe("OpenAI Responses provider: errors", () => {
             Effect.exit
           )
         )
-        assert.strictEqual(error.errorType, errorType)
-        assert.strictEqual(error.status, status)
+        assertErrorStatus(error, errorType, status)
         assert.strictEqual(server.received.length, 2)
         Testing.expectTree(yield* Testing.finishedSpans, {
           name: "chat gpt-4o-mini",
@@ -612,15 +600,7 @@ describe("OpenAI Responses provider: errors", () => {
         status: "unset",
         attributes: { "gen_ai.response.finish_reasons": ["stop"] },
         absent: ["error.type"],
-        events: [{
-          name: "beluga.provider.retry",
-          attributes: {
-            "http.request.resend_count": 1,
-            "http.response.status_code": 429,
-            "error.type": "rate_limit_exceeded",
-            "beluga.retry.delay_ms": 200
-          }
-        }],
+        events: [retryEvent("rate_limit_exceeded", 200)],
         children: [
           { name: "POST", attributes: { "http.response.status_code": 429 } },
           { name: "POST", attributes: { "http.response.status_code": 200 } }
@@ -676,12 +656,7 @@ describe("OpenAI Responses provider: errors", () => {
 })
 
 describe("OpenAI Responses provider: responses are untrusted", () => {
-  const cases: ReadonlyArray<{
-    readonly name: string
-    readonly reply: Reply
-    readonly streamed: boolean
-    readonly errorType: string
-  }> = [
+  const cases: ReadonlyArray<UntrustedCase<Reply>> = [
     {
       name: "a malformed JSON body",
       reply: { kind: "raw", body: "{\"id\": \"resp_1\", \"output\": [" },
@@ -700,12 +675,7 @@ describe("OpenAI Responses provider: responses are untrusted", () => {
       streamed: false,
       errorType: "invalid_response"
     },
-    {
-      name: "a body of 40 MB",
-      reply: { kind: "huge", bytes: 40 * 1024 * 1024, contentType: "application/json" },
-      streamed: false,
-      errorType: "response_too_large"
-    },
+    hugeBody,
     {
       name: "a stream event of 40 MB",
       reply: {
@@ -765,7 +735,7 @@ describe("OpenAI Responses provider: responses are untrusted", () => {
       streamed: true,
       errorType: "invalid_response"
     },
-    { name: "a server that never answers", reply: { kind: "stall" }, streamed: false, errorType: "timeout" }
+    neverAnswers
   ]
 
   it.live.each(cases)(
@@ -773,14 +743,9 @@ describe("OpenAI Responses provider: responses are untrusted", () => {
     ({ errorType, reply, streamed }) =>
       Effect.gen(function*() {
         const server = (yield* makeResponsesServer).reply(reply)
-        const layer = responses(server, { maxRetries: 0, maxResponseBytes: 1024 * 1024, timeout: "1 second" })
-        const exit = streamed
-          ? yield* stream({ messages: [question] }).pipe(Stream.runDrain, Effect.provide(layer), Effect.exit)
-          : yield* chat({ messages: [question] }).pipe(Effect.provide(layer), Effect.exit)
+        const exit = yield* askExit(responses(server, untrustedLimits), streamed)
         assert.strictEqual(failureOf(exit).errorType, errorType)
-        const span = onlyChatSpan(yield* Testing.finishedSpans)
-        assert.strictEqual(span.status.code, SpanStatusCode.ERROR)
-        assert.strictEqual(span.attributes["error.type"], errorType)
+        assertErrorSpan(onlyChatSpan(yield* Testing.finishedSpans), errorType)
       }).pipe(Effect.provide(Testing.layer()))
   )
 

@@ -9,16 +9,23 @@
  * - the state kept per stream is bounded: a stream naming more output items than the limit is refused.
  */
 import { assert, describe, it } from "@effect/vitest"
-import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as fc from "fast-check"
 import { ChatModel, type GenAI } from "../src/index.ts"
-import { endpointOf } from "../src/internal/providerHttp.ts"
 import { decodeEvents } from "../src/internal/sse.ts"
 import * as OpenAIResponses from "../src/OpenAIResponses.ts"
+import {
+  assertSplitsDecodeTo,
+  assertTokenCounts,
+  chatFailureOf as typedFailure,
+  exitOf,
+  fuzzEndpoint,
+  generatedChunks,
+  runs,
+  split
+} from "./support/provider-tests.ts"
 import {
   errorEventStream,
   failedStream,
@@ -31,49 +38,19 @@ import {
   webSearchStream
 } from "./support/responses-server.ts"
 
-/** `FUZZ_RUNS_SCALE=100 npx vitest run test/OpenAIResponsesFuzz.test.ts` searches longer. */
-const runs = (n: number) => n * Number(process.env["FUZZ_RUNS_SCALE"] ?? 1)
-
 const KEY = "sk-fuzz-responses-0000"
-const endpoint = endpointOf(
-  { apiKey: Redacted.make(KEY), idleTimeout: "5 seconds", maxResponseBytes: 64 * 1024 },
-  "http://127.0.0.1:1"
-)
+const endpoint = fuzzEndpoint(KEY)
 const makeDecoder = OpenAIResponses.streamDecoder(endpoint)
 
 const decode = (chunks: ReadonlyArray<Uint8Array>) =>
-  decodeEvents(Stream.fromIterable(chunks), endpoint, makeDecoder).pipe(
-    Stream.runCollect,
-    Effect.exit,
-    Effect.runPromise
-  )
+  exitOf(decodeEvents(Stream.fromIterable(chunks), endpoint, makeDecoder))
 
 const encode = (text: string) => new TextEncoder().encode(text)
-
-/** Splits `bytes` at the given cut points. */
-const split = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].toSorted((a, b) => a - b)
-  const out: Array<Uint8Array> = []
-  let from = 0
-  for (const point of [...points, bytes.length]) {
-    out.push(bytes.subarray(from, point))
-    from = point
-  }
-  return out
-}
 
 /** The same JSON, without `undefined` fields: what a reply says, however it was built. */
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value))
 
 const knownErrorTypes = new Set(["invalid_response", "incomplete_stream", "response_too_large", "_OTHER"])
-
-const typedFailure = (exit: Exit.Exit<unknown, unknown>): ChatModel.ChatError => {
-  assert.isTrue(Exit.isFailure(exit))
-  const failure = Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isFailReason) : undefined
-  assert.isDefined(failure, `a typed failure, not ${Exit.isFailure(exit) ? String(exit.cause) : ""}`)
-  assert.instanceOf(failure!.error, ChatModel.ChatError)
-  return failure!.error as ChatModel.ChatError
-}
 
 const assertWellFormed = (part: GenAI.StreamPart): void => {
   assert.isUndefined((part as { readonly choice?: number }).choice, "one choice only")
@@ -93,7 +70,7 @@ const assertWellFormed = (part: GenAI.StreamPart): void => {
       assert.include(["server_tool_call", "server_tool_call_response"], part.part.type)
       return
     case "usage":
-      for (const n of Object.values(part.usage)) assert.isTrue(n === undefined || (Number.isSafeInteger(n) && n >= 0))
+      assertTokenCounts(part)
       return
     case "finish":
       assert.isString(part.reason)
@@ -239,12 +216,7 @@ describe("Responses stream decoding under generated input", () => {
       Effect.promise(async () => {
         const bytes = encode(transcript.join(""))
         const whole = await decode([bytes])
-        await fc.assert(
-          fc.asyncProperty(fc.array(fc.nat(), { maxLength: 40 }), async (cuts) => {
-            assert.deepStrictEqual(await decode(split(bytes, cuts)), whole)
-          }),
-          { numRuns: runs(100) }
-        )
+        await assertSplitsDecodeTo(bytes, whole, decode, runs(100))
       }))
   }
 
@@ -384,10 +356,7 @@ describe("Responses stream decoding under generated input", () => {
     Effect.promise(() =>
       fc.assert(
         fc.asyncProperty(
-          fc.oneof(
-            fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 8 }),
-            fc.array(fragment, { maxLength: 40 }).map((fragments) => [encode(fragments.join(""))])
-          ),
+          generatedChunks(fragment),
           async (chunks) => {
             const exit = await decode(chunks)
             if (Exit.isSuccess(exit)) {

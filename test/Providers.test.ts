@@ -29,10 +29,29 @@ import {
 } from "./fixtures/wire.ts"
 import { closedPort, libraryWarnings, runFixture, showRun } from "./support/processes.ts"
 import { data, event, makeProviderServer, type ProviderServer, type Reply } from "./support/provider-server.ts"
+import {
+  askExit,
+  assertErrorSpan,
+  assertErrorStatus,
+  chat,
+  chatFailureOf as failureOf,
+  childrenOf,
+  everyString,
+  hugeBody,
+  hugeEvent,
+  neverAnswers,
+  onlyChatSpan,
+  question,
+  retryEvent,
+  seconds,
+  stream,
+  typedFailureOf,
+  type UntrustedCase,
+  untrustedLimits
+} from "./support/provider-tests.ts"
 import { makeReceiver } from "./support/receiver.ts"
 
 const KEY = "sk-test-0123456789-SECRET-abcdef"
-const question = { role: "user", parts: [{ type: "text" as const, content: "What is the weather in Lisbon?" }] }
 const tools = [{
   type: "function",
   name: "get_weather",
@@ -51,40 +70,6 @@ const anthropic = (server: ProviderServer, options: Partial<Anthropic.Options> =
     Layer.provide(FetchHttpClient.layer)
   )
 
-const chat = (request: ChatModel.ChatRequest) =>
-  Effect.flatMap(Effect.service(ChatModel.ChatModel), (m) => m.chat(request))
-const stream = (request: ChatModel.ChatRequest) =>
-  Stream.unwrap(Effect.map(Effect.service(ChatModel.ChatModel), (m) => m.stream(request)))
-
-const onlyChatSpan = (spans: ReadonlyArray<ReadableSpan>): ReadableSpan => {
-  const chats = spans.filter((s) => s.name.startsWith("chat "))
-  assert.strictEqual(chats.length, 1, `exactly one chat span: ${Testing.render(spans)}`)
-  return chats[0]!
-}
-const childrenOf = (spans: ReadonlyArray<ReadableSpan>, parent: ReadableSpan) =>
-  spans.filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId)
-const seconds = (span: ReadableSpan) => span.duration[0] + span.duration[1] / 1e9
-
-/** Every string an exported span carries: name, attribute values, events, status, links. */
-const everyString = (spans: ReadonlyArray<ReadableSpan>): Array<string> =>
-  spans.flatMap((span) => [
-    span.name,
-    span.status.message ?? "",
-    ...Object.entries(span.attributes).flatMap(([k, v]) => [k, JSON.stringify(v)]),
-    ...span.events.flatMap((e) => [e.name, JSON.stringify(e.attributes ?? {})])
-  ])
-
-const typedFailureOf = (exit: Exit.Exit<unknown, unknown>): unknown => {
-  assert.isTrue(Exit.isFailure(exit), "the call should fail")
-  const error = Exit.isFailure(exit) ? exit.cause.reasons.find((r) => r._tag === "Fail") : undefined
-  assert.isDefined(error, `a typed failure, got ${Exit.isFailure(exit) ? String(exit.cause) : ""}`)
-  return (error as { error: unknown }).error
-}
-const failureOf = (exit: Exit.Exit<unknown, unknown>): ChatModel.ChatError => {
-  const error = typedFailureOf(exit)
-  assert.instanceOf(error, ChatModel.ChatError)
-  return error as ChatModel.ChatError
-}
 const configFailureOf = (exit: Exit.Exit<unknown, unknown>): OpenAI.ProviderConfigError => {
   const error = typedFailureOf(exit)
   assert.instanceOf(error, OpenAI.ProviderConfigError)
@@ -295,7 +280,7 @@ describe("OpenAI-compatible provider", () => {
       )
       yield* stream({ messages: [question], tools }).pipe(Stream.runDrain, Effect.provide(openai(server)))
       yield* chat({ messages: [question], tools }).pipe(Effect.provide(openai(server)))
-      const strings = everyString(yield* Testing.finishedSpans).join("\n")
+      const strings = everyString(yield* Testing.finishedSpans)
       for (const secret of ["Lisbon", "Checking", "weather", KEY, "location"]) {
         assert.notInclude(strings, secret)
       }
@@ -323,15 +308,7 @@ describe("OpenAI-compatible provider", () => {
       Testing.expectTree(spans, {
         name: "chat gpt-4o-mini",
         status: "unset",
-        events: [{
-          name: "beluga.provider.retry",
-          attributes: {
-            "http.request.resend_count": 1,
-            "http.response.status_code": 429,
-            "error.type": "rate_limit_exceeded",
-            "beluga.retry.delay_ms": 200
-          }
-        }]
+        events: [retryEvent("rate_limit_exceeded", 200)]
       })
     }).pipe(Effect.provide(Testing.layer())))
 
@@ -382,15 +359,12 @@ describe("OpenAI-compatible provider", () => {
       Effect.gen(function*() {
         const server = (yield* makeProviderServer).reply({ kind: "json", status, body })
         const error = failureOf(yield* chat({ messages: [question] }).pipe(Effect.provide(openai(server)), Effect.exit))
-        assert.strictEqual(error.errorType, code)
-        assert.strictEqual(error.status, status)
+        assertErrorStatus(error, code, status)
         assert.notInclude(error.message, KEY)
         assert.strictEqual(server.received.length, 1)
         const spans = yield* Testing.finishedSpans
-        const span = onlyChatSpan(spans)
-        assert.strictEqual(span.attributes["error.type"], code)
-        assert.strictEqual(span.status.code, SpanStatusCode.ERROR)
-        assert.notInclude(everyString(spans).join("\n"), KEY)
+        assertErrorSpan(onlyChatSpan(spans), code)
+        assert.notInclude(everyString(spans), KEY)
       }).pipe(Effect.provide(Testing.layer()))
   )
 
@@ -667,12 +641,7 @@ describe("Anthropic provider", () => {
 })
 
 describe("provider responses are untrusted", () => {
-  const cases: ReadonlyArray<{
-    readonly name: string
-    readonly reply: Reply
-    readonly streamed: boolean
-    readonly errorType: string
-  }> = [
+  const cases: ReadonlyArray<UntrustedCase<Reply>> = [
     {
       name: "malformed JSON body",
       reply: { kind: "raw", body: "{\"id\": \"x\", \"choices\": [" },
@@ -685,18 +654,8 @@ describe("provider responses are untrusted", () => {
       streamed: false,
       errorType: "invalid_response"
     },
-    {
-      name: "a body of 40 MB",
-      reply: { kind: "huge", bytes: 40 * 1024 * 1024, contentType: "application/json" },
-      streamed: false,
-      errorType: "response_too_large"
-    },
-    {
-      name: "a stream event of 40 MB with no line end",
-      reply: { kind: "huge", bytes: 40 * 1024 * 1024, contentType: "text/event-stream", fill: "data: xxxxxxxx" },
-      streamed: true,
-      errorType: "response_too_large"
-    },
+    hugeBody,
+    hugeEvent,
     {
       name: "a malformed SSE data line",
       reply: {
@@ -733,7 +692,7 @@ describe("provider responses are untrusted", () => {
       streamed: true,
       errorType: "timeout"
     },
-    { name: "a server that never answers", reply: { kind: "stall" }, streamed: false, errorType: "timeout" },
+    neverAnswers,
     {
       // Each piece comes within the idle timeout, but the whole body takes longer than `timeout`.
       name: "a plain body that trickles in past the timeout",
@@ -748,14 +707,9 @@ describe("provider responses are untrusted", () => {
     ({ errorType, reply, streamed }) =>
       Effect.gen(function*() {
         const server = (yield* makeProviderServer).reply(reply)
-        const layer = openai(server, { maxRetries: 0, maxResponseBytes: 1024 * 1024, timeout: "1 second" })
-        const exit = streamed
-          ? yield* stream({ messages: [question] }).pipe(Stream.runDrain, Effect.provide(layer), Effect.exit)
-          : yield* chat({ messages: [question] }).pipe(Effect.provide(layer), Effect.exit)
+        const exit = yield* askExit(openai(server, untrustedLimits), streamed)
         assert.strictEqual(failureOf(exit).errorType, errorType)
-        const span = onlyChatSpan(yield* Testing.finishedSpans)
-        assert.strictEqual(span.status.code, SpanStatusCode.ERROR)
-        assert.strictEqual(span.attributes["error.type"], errorType)
+        assertErrorSpan(onlyChatSpan(yield* Testing.finishedSpans), errorType)
       }).pipe(Effect.provide(Testing.layer()))
   )
 
@@ -1207,7 +1161,7 @@ describe("Anthropic thinking and usage", () => {
         ],
         finish_reason: "stop"
       }])
-      const strings = everyString(spans).join("\n")
+      const strings = everyString(spans)
       assert.notInclude(strings, REDACTED_DATA)
       assert.notInclude(strings, SIGNATURE)
     }).pipe(Effect.provide(Testing.layer({ captureContent: true }))))
@@ -1361,7 +1315,7 @@ describe("credentials in a base URL", () => {
       const error = failureOf(yield* chat({ messages: [question] }).pipe(Effect.provide(openai(server)), Effect.exit))
       assert.include(error.message, "http://<redacted>@10.0.0.7:8000/v1")
       assert.notInclude(error.message, SECRET)
-      assert.notInclude(everyString(yield* Testing.finishedSpans).join("\n"), SECRET)
+      assert.notInclude(everyString(yield* Testing.finishedSpans), SECRET)
     }).pipe(Effect.provide(Testing.layer())))
 
   it.live("a request the client cannot send (a body JSON cannot hold) is invalid_request, not retried, not a crash", () =>

@@ -14,8 +14,8 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as crypto from "node:crypto"
 import * as http from "node:http"
-import type * as net from "node:net"
 import * as zlib from "node:zlib"
+import { listen, LocalServer } from "./provider-server.ts"
 
 // -----------------------------------------------------------------------------
 // Event-stream frames
@@ -267,97 +267,61 @@ export interface Received {
 
 export const REQUEST_ID = "b5f6c2a0-4b1e-4a4e-9c3d-2f1e0d9c8b7a"
 
-export class BedrockServer {
-  readonly received: Array<Received> = []
-  clientHangups = 0
+export class BedrockServer extends LocalServer<Reply, Received> {
   /** Bytes of a `huge-frame` reply the server managed to write before the client hung up. */
   hugeBytesWritten = 0
   /** The most requests the server was answering at once. */
   maxInFlight = 0
   private inFlight = 0
-  private script: Array<Reply> = []
-  private readonly sockets = new Set<net.Socket>()
-  private readonly timers = new Set<NodeJS.Timeout>()
 
   constructor(
-    private readonly server: http.Server,
-    readonly url: string,
+    server: http.Server,
+    url: string,
     readonly expect: { readonly credentials?: ServerCredentials; readonly bearer?: string; readonly region: string }
   ) {
-    server.on("connection", (socket) => {
-      this.sockets.add(socket)
-      socket.on("close", () => this.sockets.delete(socket))
-    })
-    server.on("request", (req, res) => this.handle(req, res))
+    super(server, url)
   }
 
-  /** The replies for the next requests, in order; a request past the script gets a 500. */
-  reply(...replies: ReadonlyArray<Reply>): this {
-    this.script = [...replies]
-    this.received.length = 0
-    this.clientHangups = 0
+  override reply(...replies: ReadonlyArray<Reply>): this {
     this.hugeBytesWritten = 0
     this.maxInFlight = 0
-    return this
+    return super.reply(...replies)
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  protected override arrived(res: http.ServerResponse): void {
     this.inFlight++
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight)
     res.on("close", () => this.inFlight--)
-    const chunks: Array<Buffer> = []
-    req.on("data", (chunk: Buffer) => chunks.push(chunk))
-    req.on("end", () => {
-      const raw = Buffer.concat(chunks)
-      let body: unknown = raw.toString("utf8")
-      try {
-        body = JSON.parse(raw.toString("utf8"))
-      } catch {
-        // kept as text
-      }
-      const auth = checkAuth(req, new Uint8Array(raw), this.expect)
-      this.received.push({ path: req.url ?? "", headers: req.headers, body, auth })
-      let finished = false
-      res.on("finish", () => {
-        finished = true
-      })
-      res.on("close", () => {
-        if (!finished) this.clientHangups++
-      })
-      if (auth.kind === "rejected") {
-        this.send({
-          kind: "error",
-          status: 403,
-          type: "InvalidSignatureException",
-          message: `The request signature we calculated does not match the signature you provided (${auth.reason}).`
-        }, res)
-        return
-      }
-      const reply = this.script.shift() ??
-        { kind: "error", status: 500, type: "InternalServerException", message: "script exhausted" }
-      if (reply.kind === "embedding") {
-        const input = body as { readonly inputText?: string; readonly dimensions?: number }
-        const inputText = input.inputText ?? ""
-        this.later(reply.delayMs ?? 1, () =>
-          this.send({
-            kind: "json",
-            body: {
-              embedding: [inputText.length, input.dimensions ?? 1024, inputText.charCodeAt(0) - 96],
-              inputTextTokenCount: inputText.split(" ").length
-            }
-          }, res))
-        return
-      }
-      this.send(reply, res)
-    })
   }
 
-  private later(ms: number, f: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer)
-      f()
-    }, ms)
-    this.timers.add(timer)
+  protected answer(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer, body: unknown): void {
+    const auth = checkAuth(req, new Uint8Array(raw), this.expect)
+    this.received.push({ path: req.url ?? "", headers: req.headers, body, auth })
+    if (auth.kind === "rejected") {
+      this.send({
+        kind: "error",
+        status: 403,
+        type: "InvalidSignatureException",
+        message: `The request signature we calculated does not match the signature you provided (${auth.reason}).`
+      }, res)
+      return
+    }
+    const reply = this.script.shift() ??
+      { kind: "error", status: 500, type: "InternalServerException", message: "script exhausted" }
+    if (reply.kind === "embedding") {
+      const input = body as { readonly inputText?: string; readonly dimensions?: number }
+      const inputText = input.inputText ?? ""
+      this.later(reply.delayMs ?? 1, () =>
+        this.send({
+          kind: "json",
+          body: {
+            embedding: [inputText.length, input.dimensions ?? 1024, inputText.charCodeAt(0) - 96],
+            inputTextTokenCount: inputText.split(" ").length
+          }
+        }, res))
+      return
+    }
+    this.send(reply, res)
   }
 
   private send(reply: Reply, res: http.ServerResponse): void {
@@ -387,60 +351,21 @@ export class BedrockServer {
         prelude.writeUInt32BE(0, 4)
         prelude.writeUInt32BE(zlib.crc32(prelude.subarray(0, 8)), 8)
         res.write(prelude)
-        const block = Buffer.alloc(65536, 0x61)
-        let left = reply.send
-        const pump = () => {
-          while (left > 0 && !res.destroyed) {
-            const n = Math.min(left, block.length)
-            left -= n
-            this.hugeBytesWritten += n
-            if (!res.write(block.subarray(0, n))) return void res.once("drain", pump)
-          }
-          if (!res.destroyed) res.end()
-        }
-        pump()
+        this.pump(res, Buffer.alloc(65536, 0x61), reply.send, (n) => {
+          this.hugeBytesWritten += n
+        })
         return
       }
-      case "events": {
+      case "events":
         res.writeHead(200, { ...base, "content-type": "application/vnd.amazon.eventstream" })
         res.flushHeaders()
-        const delay = reply.delayMs ?? 1
-        const write = (i: number) => {
-          if (res.destroyed) return
-          if (i < reply.chunks.length) {
-            res.write(reply.chunks[i]!)
-            this.later(delay, () => write(i + 1))
-            return
-          }
-          if (reply.ending === "cut") res.socket?.destroy()
-          else if (reply.ending !== "stall") res.end()
-        }
-        this.later(delay, () => write(0))
+        this.writeChunks(res, reply.chunks, reply.delayMs, reply.ending)
         return
-      }
     }
-  }
-
-  close(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer)
-    for (const socket of this.sockets) socket.destroy()
-    return new Promise((resolve) => this.server.close(() => resolve()))
   }
 }
 
 /** A Bedrock stand-in on a free port of 127.0.0.1 that accepts these credentials, closed with the scope. */
 export const makeBedrockServer = (
   expect: { readonly credentials?: ServerCredentials; readonly bearer?: string; readonly region: string }
-): Effect.Effect<BedrockServer, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.promise(() =>
-      new Promise<BedrockServer>((resolve) => {
-        const server = http.createServer()
-        server.listen(0, "127.0.0.1", () => {
-          const { port } = server.address() as net.AddressInfo
-          resolve(new BedrockServer(server, `http://127.0.0.1:${port}`, expect))
-        })
-      })
-    ),
-    (server) => Effect.promise(() => server.close())
-  )
+): Effect.Effect<BedrockServer, never, Scope.Scope> => listen((server, url) => new BedrockServer(server, url, expect))
