@@ -6,7 +6,8 @@
  * - alloc (`bench/alloc.ts`): bytes allocated per step (GC-free windows), heap after many spans;
  * - export (`bench/export.ts`): a 200k-span burst over OTLP/HTTP, both protocols, to a sink in
  *   another process on 127.0.0.1;
- * - decoders (`bench/decoders.ts`): each provider's stream decoder per chunk, tracing off and on.
+ * - decoders (`bench/decoders.ts`): each provider's stream decoder per chunk, tracing off and on;
+ * - mcp (`bench/mcp.ts`): an MCP tool call over an in-process transport, traced ÷ untraced.
  *
  *   npm run bench                     # the full run (~5 minutes on 2 cores)
  *   npm run bench -- --quick          # under a minute: fewer rounds, shorter samples, 100k-span heap check
@@ -26,7 +27,7 @@ import { args, bytes, count, ns, ratio, table } from "./stats.ts"
 
 const argv = args()
 const quick = argv.has("quick")
-const sections = argv.string("sections", "micro,alloc,export,decoders").split(",")
+const sections = argv.string("sections", "micro,alloc,export,decoders,mcp").split(",")
 const spans = argv.number("spans", 200_000)
 const passThrough = (names: ReadonlyArray<string>) =>
   names.filter((name) => argv.has(name)).map((name) => `--${name}=${argv.string(name, "")}`)
@@ -133,6 +134,14 @@ const main = async () => {
   if (sections.includes("decoders")) {
     // Prints its own table: each provider's stream decoder per chunk, tracing off and on.
     await runSection("decoders.ts", [...common, ...passThrough(["chunks"])])
+    console.log()
+  }
+
+  if (sections.includes("mcp")) {
+    // Prints its own table: a tools/call over an in-process transport, traced ÷ untraced.
+    await runSection("mcp.ts", [...(quick ? ["--quick"] : []), ...(withCm ? ["--context-manager"] : [])], [
+      "--expose-gc"
+    ])
     console.log()
   }
 

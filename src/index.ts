@@ -15,6 +15,8 @@
  *   (OpenAI-compatible Chat Completions, the OpenAI Responses API, the Anthropic Messages API, the
  *   Gemini API and Vertex AI, AWS Bedrock Converse).
  * - `EffectAi`: `effect/ai` on these providers, tool calls as spans.
+ * - `Mcp`, `McpSdk`: tool calls across the Model Context Protocol as one trace (Effect's `McpClient` and
+ *   `McpServer`, and the official SDK's clients and servers).
  * - `Simulated`: offline, deterministic stand-ins for those components.
  * - `Testing`: in-memory spans and span-tree assertions.
  *
@@ -31,6 +33,8 @@ export * as Evaluation from "./Evaluation.ts"
 export * as Gemini from "./Gemini.ts"
 export * as GenAI from "./GenAI.ts"
 export * as Identity from "./Identity.ts"
+export * as Mcp from "./Mcp.ts"
+export * as McpSdk from "./McpSdk.ts"
 export * as OpenAI from "./OpenAI.ts"
 export * as OpenAIResponses from "./OpenAIResponses.ts"
 export * as Pipeline from "./Pipeline.ts"
