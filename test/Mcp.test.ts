@@ -7,7 +7,7 @@
  * no-duplicate rule, content on and off, errors, hostile input, both protocol generations, metrics.
  */
 import * as OtelTracer from "@effect/opentelemetry/OtelTracer"
-import { NodeHttpServer } from "@effect/platform-node"
+import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import * as Otel from "@opentelemetry/api"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
@@ -328,14 +328,25 @@ describe("Mcp over stdio", () => {
         assert.isUndefined(flaky.attributes[Mcp.ATTR_RPC_RESPONSE_STATUS_CODE])
         assert.strictEqual(flaky.status.code, Otel.SpanStatusCode.ERROR)
         assert.deepStrictEqual(flaky.events.map((e) => e.name), [], "a tool's error is no exception")
-
-        const unknown = only(spans, "tools/call no_such_tool", kind)
-        const code = unknown.attributes[GenAI.ATTR_ERROR_TYPE]
-        assert.match(String(code), /^-32\d{3}$/, "the JSON-RPC error code")
-        assert.strictEqual(unknown.attributes[Mcp.ATTR_RPC_RESPONSE_STATUS_CODE], code)
-        assert.strictEqual(unknown.status.code, Otel.SpanStatusCode.ERROR)
-        assert.include(unknown.status.message ?? "", "no_such_tool")
       }
+      // An unknown tool is the caller's mistake (-32602): an error on the CLIENT span; the SERVER
+      // span records the code and is no error (the conventions' rpc.response.status_code).
+      const unknownClient = only(spans, "tools/call no_such_tool", CLIENT)
+      assert.strictEqual(unknownClient.attributes[GenAI.ATTR_ERROR_TYPE], "-32602")
+      assert.strictEqual(unknownClient.attributes[Mcp.ATTR_RPC_RESPONSE_STATUS_CODE], "-32602")
+      assert.strictEqual(unknownClient.status.code, Otel.SpanStatusCode.ERROR)
+      assert.include(unknownClient.status.message ?? "", "no_such_tool")
+      const unknownServer = only(spans, "tools/call no_such_tool", SERVER)
+      assert.strictEqual(unknownServer.attributes[Mcp.ATTR_RPC_RESPONSE_STATUS_CODE], "-32602")
+      assert.isUndefined(unknownServer.attributes[GenAI.ATTR_ERROR_TYPE])
+      assert.strictEqual(unknownServer.status.code, Otel.SpanStatusCode.UNSET)
+      const serverCalls = (yield* Testing.metrics).filter((m) =>
+        m.name === Mcp.METRIC_MCP_SERVER_OPERATION_DURATION &&
+        m.attributes[GenAI.ATTR_GEN_AI_TOOL_NAME] === "no_such_tool"
+      )
+      assert.strictEqual(serverCalls.length, 1)
+      assert.strictEqual(serverCalls[0]!.attributes[Mcp.ATTR_RPC_RESPONSE_STATUS_CODE], "-32602")
+      assert.isUndefined(serverCalls[0]!.attributes[GenAI.ATTR_ERROR_TYPE])
       const slow = only(spans, "tools/call slow", CLIENT)
       assert.strictEqual(slow.attributes[GenAI.ATTR_ERROR_TYPE], "timeout")
       assert.strictEqual(slow.status.code, Otel.SpanStatusCode.ERROR)
@@ -438,7 +449,7 @@ describe("Mcp over stdio", () => {
 // Streamable HTTP
 // -----------------------------------------------------------------------------
 
-const httpServer = (protocols: ReadonlyArray<McpProtocol.ProtocolAdapter>) =>
+const httpServer = (protocols: ReadonlyArray<McpProtocol.ProtocolAdapter>, allowSessionTermination = false) =>
   Effect.gen(function*() {
     const server = yield* Layer.build(
       HttpRouter.serve(
@@ -447,7 +458,8 @@ const httpServer = (protocols: ReadonlyArray<McpProtocol.ProtocolAdapter>) =>
           version: "1.0.0",
           path: "/mcp",
           protocols: protocols as [McpProtocol.ProtocolAdapter],
-          registrations: Fixture.registrations()
+          registrations: Fixture.registrations(),
+          allowSessionTermination
         }),
         { disableLogger: true, disableListenLog: true }
       ).pipe(Layer.provideMerge(NodeHttpServer.layer(() => http.createServer(), { port: 0, host: "127.0.0.1" })))
@@ -470,6 +482,9 @@ describe("Mcp over Streamable HTTP", () => {
       const session = client.attributes[Mcp.ATTR_MCP_SESSION_ID]
       assert.isString(session)
       assert.strictEqual(server.attributes[Mcp.ATTR_MCP_SESSION_ID], session)
+      // The session is assigned in initialize's answer: both initialize spans have it too.
+      assert.strictEqual(only(spans, "initialize", CLIENT).attributes[Mcp.ATTR_MCP_SESSION_ID], session)
+      assert.strictEqual(only(spans, "initialize", SERVER).attributes[Mcp.ATTR_MCP_SESSION_ID], session)
       assert.strictEqual(client.attributes[Mcp.ATTR_NETWORK_TRANSPORT], "tcp")
       assert.strictEqual(client.attributes[Mcp.ATTR_NETWORK_PROTOCOL_NAME], "http")
       assert.strictEqual(client.attributes[GenAI.ATTR_SERVER_ADDRESS], "127.0.0.1")
@@ -484,6 +499,63 @@ describe("Mcp over Streamable HTTP", () => {
       assert.deepStrictEqual(spans.filter((s) => s.name.startsWith("McpServer")).map((s) => s.name), [])
       const sessions = (yield* Testing.metrics).filter((m) => m.name === Mcp.METRIC_MCP_CLIENT_SESSION_DURATION)
       assert.strictEqual(sessions[0]?.attributes[Mcp.ATTR_NETWORK_PROTOCOL_NAME], "http")
+    }).pipe(Effect.scoped, Effect.provide(tracing())))
+
+  it.live("a session the client ends (DELETE) records its duration on both sides", () =>
+    Effect.gen(function*() {
+      const url = yield* httpServer([v2025], true)
+      yield* callWeather().pipe(Effect.provide(httpClient(url, v2025)))
+      const series = yield* Testing.metrics
+      for (const name of [Mcp.METRIC_MCP_CLIENT_SESSION_DURATION, Mcp.METRIC_MCP_SERVER_SESSION_DURATION]) {
+        const sessions = series.filter((m) => m.name === name)
+        assert.strictEqual(sessions.length, 1, name)
+        assert.strictEqual(sessions[0]!.count, 1, name)
+        assert.strictEqual(sessions[0]!.attributes[Mcp.ATTR_MCP_PROTOCOL_VERSION], "2025-11-25", name)
+        assert.strictEqual(sessions[0]!.attributes[Mcp.ATTR_NETWORK_PROTOCOL_NAME], "http", name)
+        assert.isUndefined(sessions[0]!.attributes[Mcp.ATTR_MCP_SESSION_ID], `${name}: no ids on metric points`)
+      }
+    }).pipe(Effect.scoped, Effect.provide(tracing())))
+
+  it.live("the HTTP version and the client's port: the server's from the request, the client's where its HTTP client tells", () =>
+    Effect.gen(function*() {
+      const url = yield* httpServer([v2025])
+      const nodeHttp = Mcp.layerClientHttp({ name: "agent", version: "1.0.0", protocol: v2025, url }).pipe(
+        Layer.provide(NodeHttpClient.layerNodeHttp)
+      )
+      yield* callWeather().pipe(Effect.withSpan("agent"), Effect.provide(nodeHttp))
+      yield* callWeather().pipe(Effect.withSpan("fetch agent"), Effect.provide(httpClient(url, v2025)))
+      const spans = yield* Testing.finishedSpans
+      const calls = spans.filter((s) => s.name === "tools/call get_weather")
+      assert.strictEqual(calls.length, 4)
+      for (const server of calls.filter((s) => s.kind === SERVER)) {
+        assert.strictEqual(server.attributes[Mcp.ATTR_NETWORK_PROTOCOL_VERSION], "1.1")
+        assert.strictEqual(server.attributes[Mcp.ATTR_CLIENT_ADDRESS], "127.0.0.1")
+        const port = server.attributes[Mcp.ATTR_CLIENT_PORT]
+        assert.isTrue(Number.isInteger(port) && (port as number) > 0, `client.port ${String(port)}`)
+        assert.notStrictEqual(port, Number(new URL(url).port), "the client's own port, not the server's")
+        assert.isUndefined(server.attributes[GenAI.ATTR_SERVER_PORT])
+      }
+      const clientSpans = (name: string) =>
+        spans.filter((s) => s.name === name && s.kind === CLIENT).toSorted((a, b) =>
+          a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1]
+        )
+      const [viaNode, viaFetch] = clientSpans("tools/call get_weather")
+      // node:http tells the version of each response; fetch does not, so nothing is guessed.
+      assert.strictEqual(viaNode!.attributes[Mcp.ATTR_NETWORK_PROTOCOL_VERSION], "1.1")
+      assert.isUndefined(viaFetch!.attributes[Mcp.ATTR_NETWORK_PROTOCOL_VERSION])
+      // The first request learns it from its own response (an end attribute), those after start with it.
+      const [initialize] = clientSpans("initialize")
+      assert.strictEqual(initialize!.attributes[Mcp.ATTR_NETWORK_PROTOCOL_VERSION], "1.1")
+      assert.strictEqual(clientSpans("tools/list")[0]!.attributes[Mcp.ATTR_NETWORK_PROTOCOL_VERSION], "1.1")
+      assert.isUndefined(viaNode!.attributes[Mcp.ATTR_CLIENT_PORT], "client.port is the server side's")
+      // The version is on the operation durations; the client's port (unbounded) is not.
+      const points = (yield* Testing.metrics).filter((m) => m.name === Mcp.METRIC_MCP_SERVER_OPERATION_DURATION)
+      assert.isAbove(points.length, 0)
+      for (const point of points) {
+        assert.strictEqual(point.attributes[Mcp.ATTR_NETWORK_PROTOCOL_VERSION], "1.1")
+        assert.isUndefined(point.attributes[Mcp.ATTR_CLIENT_PORT])
+        assert.isUndefined(point.attributes[Mcp.ATTR_CLIENT_ADDRESS])
+      }
     }).pipe(Effect.scoped, Effect.provide(tracing())))
 
   it.live("2026-07-28: server/discover, the revision per request, no session", () =>

@@ -37,7 +37,8 @@ export class Connection {
   /** The `error.type` the connection failed with, for the session's duration. */
   failure: string | undefined = undefined
   constructor(
-    readonly peer: Wire.Peer,
+    /** Where the server is; over HTTP, its HTTP version once a response told it. */
+    public peer: Wire.Peer,
     readonly protocolVersion: string,
     readonly propagation: Propagation
   ) {}
@@ -169,18 +170,22 @@ const withMeta = (
   )
 }
 
-/** Ends an operation when its effect ends; an interruption inside a call waits for the call's outcome. */
+/**
+ * Ends an operation when its effect ends (and forgets that its context is being sent); an
+ * interruption inside a call waits for the call's outcome.
+ */
 const settleOn =
-  (open: Spans.OpenSpan, call: Call | undefined, connection: Connection) =>
+  (open: Spans.OpenSpan, call: Call | undefined, connection: Connection, forget: () => void) =>
   <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
     Effect.onExit(effect, (exit) =>
       Effect.sync(() => {
+        forget()
         if (exit._tag === "Success") {
           const response = Wire.classify(exit.value)
           const outcome = response?._tag === "Response"
             ? Wire.outcomeOf(open.operation.method, response, open.settings)
             : Wire.succeeded
-          open.finish(outcome, { sessionId: connection.sessionId })
+          open.finish(outcome, { sessionId: connection.sessionId, peer: connection.peer })
         } else if (Cause.hasInterruptsOnly(exit.cause)) {
           if (call !== undefined) call.defer(open)
           else open.finish(Wire.succeeded, { interrupted: true })
@@ -189,7 +194,7 @@ const settleOn =
           if (outcome.errorType === N.McpErrorType.connectionClosed || outcome.errorType === transportFailure) {
             connection.failure = outcome.errorType
           }
-          open.finish(outcome, { sessionId: connection.sessionId })
+          open.finish(outcome, { sessionId: connection.sessionId, peer: connection.peer })
         }
       }))
 
@@ -227,7 +232,7 @@ export const traceTransport = (
             return (open.merged || !connection.peer.http
               ? request
               : Effect.withParentSpan(request, open.span, { captureStackTrace: false }))
-              .pipe(settleOn(open, call, connection), Effect.ensuring(Effect.sync(forget)))
+              .pipe(settleOn(open, call, connection, forget))
           }
         )
       }),
@@ -246,7 +251,7 @@ export const traceTransport = (
             return (connection.peer.http
               ? Effect.withParentSpan(notify, open.span, { captureStackTrace: false })
               : notify)
-              .pipe(settleOn(open, call, connection), Effect.ensuring(Effect.sync(forget)))
+              .pipe(settleOn(open, call, connection, forget))
           }
         )
       })
@@ -257,7 +262,8 @@ export const traceTransport = (
 
 /**
  * An HTTP client that notes the `Mcp-Session-Id` the server assigns, for `mcp.session.id` (the
- * Effect transport keeps the session to itself).
+ * Effect transport keeps the session to itself), and the HTTP version of its responses where the
+ * HTTP client exposes it (Node's `node:http` client does; `fetch` and undici do not).
  */
 export const observingSession = <E, R>(
   client: HttpClient.HttpClient.With<E, R>,
@@ -267,6 +273,10 @@ export const observingSession = <E, R>(
     Effect.sync(() => {
       const id = response.headers[Wire.SESSION_HEADER]
       if (typeof id === "string" && id !== "") connection.sessionId = id
+      const version = Wire.httpVersionOf((response as { readonly source?: unknown }).source)
+      if (version !== undefined && version !== connection.peer.protocolVersion) {
+        connection.peer = { ...connection.peer, protocolVersion: version }
+      }
     }))
 
 // -----------------------------------------------------------------------------

@@ -284,7 +284,7 @@ export class SdkTap {
     const pending = table.get(key)
     if (pending === undefined) return
     table.delete(key)
-    const outcome = Wire.outcomeOf(pending.operation.method, response, this.settings)
+    const outcome = Wire.outcomeOf(pending.operation.method, response, this.settings, pending.side)
     if (outcome.protocolVersion !== undefined) this.protocolVersion = outcome.protocolVersion
     this.finish(pending, outcome)
   }

@@ -17,9 +17,11 @@
  *   transparent by a tracer provided to the server's layer alone: one call, one SERVER span.
  */
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as HttpBody from "effect/http/HttpBody"
+import * as HttpEffect from "effect/http/HttpEffect"
 import * as HttpRouter from "effect/http/HttpRouter"
 import type * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
@@ -33,7 +35,7 @@ import { TransparentSpan } from "./effectTracer.ts"
 import { errorType } from "./errors.ts"
 import * as Spans from "./mcpSpans.ts"
 import * as Wire from "./mcpWire.ts"
-import { CurrentRecorder, nowMillis, type Recorder } from "./metrics.ts"
+import { nowMillis, type Recorder } from "./metrics.ts"
 import * as N from "./semconv.ts"
 
 /** The spans Effect's MCP server makes itself (`McpServer.ts`: `spanPrefix`), standing for ours. */
@@ -65,29 +67,30 @@ export class ServerTap {
   open(
     message: Wire.Sent,
     context: {
-      readonly ambient: Tracer.AnySpan | undefined
+      /** The span to link (the HTTP request's); `"current"`: the fiber's current span, if any. */
+      readonly ambient: Tracer.AnySpan | "current" | undefined
       readonly fallback: Tracer.AnySpan | undefined
       readonly peer: Wire.Peer
       readonly session: { readonly sessionId: string | undefined; readonly protocolVersion: string | undefined }
     }
   ): Effect.Effect<Spans.OpenSpan> {
     const parent = Spans.remoteParent(Wire.extractMeta(this.propagator, message.params)) ?? context.fallback
-    const ambient = context.ambient
-    return Effect.tap(
+    return Effect.map(
       Spans.start({
         operation: Wire.operationOf(message),
         side: "server",
         peer: context.peer,
         session: context.session,
         parent: parent ?? "root",
-        links: ambient !== undefined ? [{ span: ambient, attributes: {} }] : undefined
+        links: context.ambient === "current" ? "current" : context.ambient !== undefined
+          ? [{ span: context.ambient, attributes: {} }]
+          : undefined
       }),
-      (open) =>
-        Effect.withFiber((fiber) => {
-          this.recorder ??= fiber.getRef(CurrentRecorder)
-          this.live.set(open.span.spanId, open.span)
-          return Effect.void
-        })
+      (open) => {
+        this.recorder ??= open.recorder
+        this.live.set(open.span.spanId, open.span)
+        return open
+      }
     )
   }
 
@@ -220,6 +223,8 @@ class StdioConnection {
 
   /** What the client wrote, as the server will read it: lines traced, oversized pieces as they came. */
   incomingPieces(pieces: ReadonlyArray<{ readonly text: string; readonly line: boolean }>): Effect.Effect<string> {
+    // One line per chunk is the common case: no loop, no join.
+    if (pieces.length === 1) return pieces[0]!.line ? this.incoming(pieces[0]!.text) : Effect.succeed(pieces[0]!.text)
     return Effect.map(
       Effect.forEach(pieces, (piece) => piece.line ? this.incoming(piece.text) : Effect.succeed(piece.text)),
       (texts) => texts.join("")
@@ -247,31 +252,29 @@ class StdioConnection {
     const message = Wire.classify(value)
     if (message === undefined || message._tag === "Response") return Effect.succeed(value)
     if (message._tag === "Request" && this.pending.size >= maxInFlight) return Effect.succeed(value)
-    return Effect.withFiber((fiber) =>
-      Effect.map(
-        this.tap.open(message, {
-          ambient: Spans.currentSpan(fiber.context),
-          fallback: undefined,
-          peer: Wire.stdioPeer,
-          session: this.session()
-        }),
-        (open) => {
-          if (message.method === N.McpMethod.initialize) {
-            this.protocolVersion = open.operation.protocolVersion
-            this.sessionStarted ??= nowMillis()
-          }
-          if (message._tag === "Request") this.pending.set(Wire.idKey(message.id), open)
-          // A notification is handed over now: nothing answers it.
-          else {
-            if (message.method === N.McpMethod.cancelled) this.cancel(message.params)
-            this.tap.close(open, Wire.succeeded)
-          }
-          const span = open.span
-          // No span (tracing off): nothing to point the handler's spans at.
-          if (span.spanId === "" || span.traceId === "") return value
-          return { ...(value as object), traceId: span.traceId, spanId: span.spanId, sampled: span.sampled }
+    return Effect.map(
+      this.tap.open(message, {
+        ambient: "current",
+        fallback: undefined,
+        peer: Wire.stdioPeer,
+        session: this.session()
+      }),
+      (open) => {
+        if (message.method === N.McpMethod.initialize) {
+          this.protocolVersion = open.operation.protocolVersion
+          this.sessionStarted ??= nowMillis()
         }
-      )
+        if (message._tag === "Request") this.pending.set(Wire.idKey(message.id), open)
+        // A notification is handed over now: nothing answers it.
+        else {
+          if (message.method === N.McpMethod.cancelled) this.cancel(message.params)
+          this.tap.close(open, Wire.succeeded)
+        }
+        const span = open.span
+        // No span (tracing off): nothing to point the handler's spans at.
+        if (span.spanId === "" || span.traceId === "") return value
+        return { ...(value as object), traceId: span.traceId, spanId: span.spanId, sampled: span.sampled }
+      }
     )
   }
 
@@ -288,14 +291,35 @@ class StdioConnection {
     )
   }
 
-  /** A chunk the server writes: the responses in it end their requests' spans. */
+  /**
+   * A chunk the server writes: the responses in it end their requests' spans. A plain success is
+   * recognized by its first bytes and its result is not parsed, unless the span needs it
+   * (`initialize`'s revision, a tool's `isError`, captured content).
+   */
   outgoing(chunk: string | Uint8Array): void {
     const text = typeof chunk === "string" ? chunk : this.decoder.decode(chunk, { stream: true })
     for (const piece of this.written.push(text)) {
-      if (!piece.line) continue
+      if (!piece.line || this.pending.size === 0) continue
+      const id = Wire.successId(piece.text)
+      if (id !== undefined) {
+        const key = Wire.idKey(id)
+        const open = this.pending.get(key)
+        if (open === undefined) continue
+        if (!this.needsResult(open, piece.text)) {
+          this.pending.delete(key)
+          this.tap.close(open, Wire.succeeded)
+          continue
+        }
+      }
       const value = Wire.parseJson(piece.text)
       for (const item of Array.isArray(value) ? value : [value]) this.answered(item)
     }
+  }
+
+  private needsResult(open: Spans.OpenSpan, text: string): boolean {
+    const method = open.operation.method
+    return method === N.McpMethod.initialize ||
+      (method === N.McpMethod.toolsCall && (open.settings.captureContent || Wire.mayReportToolError(text)))
   }
 
   private answered(value: unknown): void {
@@ -305,7 +329,7 @@ class StdioConnection {
     const open = this.pending.get(key)
     if (open === undefined) return
     this.pending.delete(key)
-    const outcome = Wire.outcomeOf(open.operation.method, message, open.settings)
+    const outcome = Wire.outcomeOf(open.operation.method, message, open.settings, "server")
     if (open.operation.method === N.McpMethod.initialize && outcome.protocolVersion !== undefined) {
       this.protocolVersion = outcome.protocolVersion
     }
@@ -332,9 +356,15 @@ export const tracedStdio = (stdio: Stdio.Stdio, tap: ServerTap): Effect.Effect<S
     const stdin = Stream.suspend(() => {
       const lines = new Lines()
       const decoder = new TextDecoder()
-      const pass = (text: string) => Effect.map(connection.incomingPieces(lines.push(text)), encode)
+      // A chunk of whole lines passed on as it came keeps its bytes (ending in a newline, it leaves
+      // nothing in the decoder); one with a line rewritten, or a line begun before it, is encoded.
+      const pass = (text: string, bytes?: Uint8Array) =>
+        Effect.map(
+          connection.incomingPieces(lines.push(text)),
+          (out) => bytes !== undefined && bytes[bytes.length - 1] === 0x0a && out === text ? bytes : encode(out)
+        )
       return stdio.stdin.pipe(
-        Stream.mapEffect((bytes) => pass(decoder.decode(bytes, { stream: true }))),
+        Stream.mapEffect((bytes) => pass(decoder.decode(bytes, { stream: true }), bytes)),
         Stream.concat(Stream.suspend(() => {
           const rest = lines.rest() + decoder.decode()
           return rest === "" ? Stream.empty : Stream.fromEffect(pass(`${rest}\n`))
@@ -414,7 +444,7 @@ class Exchange {
     const open = key !== undefined ? this.requests.get(key) : undefined
     if (open === undefined || key === undefined) return
     this.requests.delete(key)
-    this.tap.close(open, Wire.outcomeOf(open.operation.method, message, open.settings), { sessionId })
+    this.tap.close(open, Wire.outcomeOf(open.operation.method, message, open.settings, "server"), { sessionId })
   }
 
   /** The response is complete: notifications were accepted; requests left unanswered failed. */
@@ -460,16 +490,37 @@ const observeResponse = (
   return HttpServerResponse.setBody(response, HttpBody.stream(stream, body.contentType, body.contentLength))
 }
 
-const httpServerPeer = (request: HttpServerRequest.HttpServerRequest): Wire.Peer => ({
-  transport: N.NetworkTransport.tcp,
-  http: true,
-  clientAddress: Option.getOrUndefined(request.remoteAddress)
-})
+/**
+ * Where the client is, by the request: its address, and, from the platform's request (Node's
+ * `IncomingMessage`), its port and the HTTP version. The port only when the address is the
+ * connected peer's: behind a trusted proxy the address is the forwarded client's, the port the proxy's.
+ */
+const httpServerPeer = (request: HttpServerRequest.HttpServerRequest): Wire.Peer => {
+  const clientAddress = Option.getOrUndefined(request.remoteAddress)
+  const source = request.source as { readonly socket?: { readonly remotePort?: unknown } | undefined }
+  const port = clientAddress !== undefined && clientAddress === Option.getOrUndefined(request.peerAddress)
+    ? source.socket?.remotePort
+    : undefined
+  return {
+    transport: N.NetworkTransport.tcp,
+    http: true,
+    protocolVersion: Wire.httpVersionOf(source),
+    clientAddress,
+    clientPort: typeof port === "number" && Number.isInteger(port) && port > 0 ? port : undefined
+  }
+}
 
 const header = (request: HttpServerRequest.HttpServerRequest, name: string): string | undefined => {
   const value = request.headers[name]
   return typeof value === "string" && value !== "" ? value : undefined
 }
+
+/**
+ * What Effect's HTTP server keeps per request, its pre-response handlers among it (`HttpEffect`'s
+ * internal `CurrentRequestState`, looked up by its key). Without it (a request not served by
+ * `HttpEffect`, or another Effect release), the response is read as the route returns it.
+ */
+const RequestState = Context.Service<unknown>("effect/http/HttpEffect/CurrentRequestState")
 
 /** The server's POST handler, traced (see the module header). */
 const tracePost = (tap: ServerTap, handler: Handler): Handler => (request) =>
@@ -503,17 +554,24 @@ const tracePost = (tap: ServerTap, handler: Handler): Handler => (request) =>
           // The request's RPC span is made in this fiber, with the tracer of the HTTP server.
           const handled = Effect.withTracer(handler(request), wrapTracer(fiber.getRef(Tracer.Tracer), tap))
           const run = only !== undefined ? Effect.withParentSpan(handled, only, { captureStackTrace: false }) : handled
+          const observe = (response: HttpServerResponse.HttpServerResponse) => {
+            const assigned = response.headers[Wire.SESSION_HEADER]
+            const initialize = opens.find(({ message }) => message.method === N.McpMethod.initialize)
+            if (initialize !== undefined && typeof assigned === "string" && tap.sessions.size < maxSessions) {
+              tap.sessions.set(assigned, {
+                started: nowMillis(),
+                protocolVersion: initialize.open.operation.protocolVersion
+              })
+            }
+            return observeResponse(response, exchange, sessionId ?? assigned)
+          }
           return run.pipe(
             Effect.map((response) => {
-              const assigned = response.headers[Wire.SESSION_HEADER]
-              const initialize = opens.find(({ message }) => message.method === N.McpMethod.initialize)
-              if (initialize !== undefined && typeof assigned === "string" && tap.sessions.size < maxSessions) {
-                tap.sessions.set(assigned, {
-                  started: nowMillis(),
-                  protocolVersion: initialize.open.operation.protocolVersion
-                })
-              }
-              return observeResponse(response, exchange, sessionId ?? assigned)
+              // Effect's server sets `Mcp-Session-Id` (and may replace the response) in handlers run
+              // once this route has returned: the response is read as it is sent.
+              if (Context.getOrUndefined(fiber.context, RequestState) === undefined) return observe(response)
+              HttpEffect.appendPreResponseHandlerUnsafe(fiber.context, (_, sent) => Effect.succeed(observe(sent)))
+              return response
             }),
             Effect.onExit((exit) => Effect.sync(() => Exit.isFailure(exit) && exchange.done(500, exit)))
           )

@@ -11,6 +11,7 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as Tracer from "effect/Tracer"
 import type { GenAISettings } from "./config.ts"
 import { isLibraryTracer, RecordingSpan, StartAttributes, toAttributes } from "./effectTracer.ts"
@@ -55,6 +56,38 @@ const attributeSetOf = (attributes: Wire.Attributes, keys: ReadonlyArray<string>
   return set
 }
 
+/** The part of a peer a metric point carries, as a cache key (computed once per peer object). */
+const peerKeys = new WeakMap<Wire.Peer, string>()
+const peerKeyOf = (peer: Wire.Peer): string => {
+  let key = peerKeys.get(peer)
+  if (key === undefined) {
+    key = `${peer.transport}\u0000${peer.http}\u0000${peer.serverAddress ?? ""}\u0000${peer.serverPort ?? ""}`
+    peerKeys.set(peer, key)
+  }
+  return key
+}
+
+/**
+ * The attribute set of an operation's duration: the peer's part, then the few attributes that
+ * differ between operations on one connection and their outcomes. Every other metric attribute
+ * follows from these (`gen_ai.operation.name` from the method), so the key is short.
+ */
+const operationSetOf = (peer: Wire.Peer, start: Wire.Attributes, end: Wire.Attributes): AttributeSet => {
+  const key = `${peerKeyOf(peer)}\u0001${start[N.ATTR_MCP_METHOD_NAME]}\u0000${
+    start[N.ATTR_GEN_AI_TOOL_NAME] ?? ""
+  }\u0000${start[N.ATTR_GEN_AI_PROMPT_NAME] ?? ""}\u0000${
+    end[N.ATTR_MCP_PROTOCOL_VERSION] ?? start[N.ATTR_MCP_PROTOCOL_VERSION] ?? ""
+  }\u0000${start[N.ATTR_JSONRPC_PROTOCOL_VERSION] ?? ""}\u0000${
+    end[N.ATTR_NETWORK_PROTOCOL_VERSION] ?? start[N.ATTR_NETWORK_PROTOCOL_VERSION] ?? ""
+  }\u0000${end[N.ATTR_ERROR_TYPE] ?? ""}\u0000${end[N.ATTR_RPC_RESPONSE_STATUS_CODE] ?? ""}`
+  let set = attributeSets.get(key)
+  if (set === undefined) {
+    set = new AttributeSet(Wire.metricAttributes({ ...start, ...end }, N.mcpMetricAttributeKeys))
+    if (attributeSets.size < 1024) attributeSets.set(key, set)
+  }
+  return set
+}
+
 /** Records one MCP histogram measurement, with the span as its exemplar. */
 export const recordDuration = (
   recorder: Recorder | undefined,
@@ -80,9 +113,11 @@ export class OpenSpan {
     readonly merged: boolean,
     private readonly attributes: Wire.Attributes,
     readonly settings: GenAISettings,
-    private readonly recorder: Recorder | undefined,
+    readonly recorder: Recorder | undefined,
     private readonly clock: Clock.Clock,
-    private readonly startedAt: number
+    private readonly startedAt: number,
+    /** Where the peer is, as the span started (the metric point's `network.*` and `server.*`). */
+    private readonly peer: Wire.Peer
   ) {}
 
   get finished(): boolean {
@@ -102,6 +137,8 @@ export class OpenSpan {
       readonly endTime?: bigint | undefined
       readonly endMillis?: number | undefined
       readonly sessionId?: string | undefined
+      /** The peer as known now: an HTTP version learnt from this very response. */
+      readonly peer?: Wire.Peer | undefined
     } = {}
   ): void {
     if (this.done) return
@@ -114,18 +151,20 @@ export class OpenSpan {
     ) {
       end[N.ATTR_MCP_SESSION_ID] = options.sessionId
     }
+    const httpVersion = options.peer?.http === true ? options.peer.protocolVersion : undefined
+    if (httpVersion !== undefined && this.attributes[N.ATTR_NETWORK_PROTOCOL_VERSION] === undefined) {
+      end[N.ATTR_NETWORK_PROTOCOL_VERSION] = httpVersion
+    }
     for (const key in end) span.attribute(key, end[key])
     const errorType = outcome.errorType
     const statusSet = errorType !== undefined && markError(span, outcome.message)
-    if (options.interrupted !== true) {
-      const seconds = ((options.endMillis ?? nowMillis()) - this.startedAt) / 1000
-      recordDuration(
-        this.recorder,
-        durationMetric[this.side],
-        seconds,
-        { ...this.attributes, ...end },
-        N.mcpMetricAttributeKeys,
-        span
+    if (options.interrupted !== true && this.recorder !== undefined) {
+      const endMillis = options.endMillis ?? nowMillis()
+      this.recorder.histogram(durationMetric[this.side]).record(
+        (endMillis - this.startedAt) / 1000,
+        operationSetOf(this.peer, this.attributes, end),
+        span,
+        endMillis
       )
     }
     if (this.merged) return
@@ -177,6 +216,16 @@ export const remoteParent = (context: Otel.Context): Tracer.AnySpan | undefined 
 export const currentSpan = (context: Context.Context<never>): Tracer.AnySpan | undefined =>
   Context.getOrUndefined(context, Tracer.ParentSpan)
 
+/** The parent a span started with `parent` gets: that span, none (`"root"`), or the fiber's current one. */
+const parentOf = (
+  fiber: Fiber.Fiber<unknown, unknown>,
+  parent: Tracer.AnySpan | "root" | undefined
+): Tracer.AnySpan | undefined => parent === "root" ? undefined : parent ?? currentSpan(fiber.context)
+
+/** Whether a child of `parent` is sampled out for sure (Effect skips a parent that disables propagation). */
+const sampledOut = (parent: Tracer.AnySpan | undefined): boolean =>
+  parent !== undefined && parent.sampled === false && !Context.get(parent.annotations, Tracer.DisablePropagation)
+
 /**
  * Starts an MCP operation's span: `{mcp.method.name} {target}`, CLIENT or SERVER, with the start
  * attributes set as it starts (where a sampler sees them). `parent`: the remote parent a server
@@ -189,7 +238,8 @@ export const start = (options: {
   readonly peer: Wire.Peer
   readonly session: { readonly sessionId: string | undefined; readonly protocolVersion: string | undefined }
   readonly parent?: Tracer.AnySpan | "root" | undefined
-  readonly links?: ReadonlyArray<Tracer.SpanLink> | undefined
+  /** Links of the span; `"current"`: a link to the fiber's current span, when there is one. */
+  readonly links?: ReadonlyArray<Tracer.SpanLink> | "current" | undefined
   readonly mergeInto?: Tracer.Span | undefined
 }): Effect.Effect<OpenSpan> =>
   Effect.withFiber((fiber) => {
@@ -205,21 +255,51 @@ export const start = (options: {
         if (key !== N.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS) merge.attribute(key, attributes[key])
       }
       return Effect.succeed(
-        new OpenSpan(merge, options.operation, options.side, true, attributes, settings, recorder, clock, startedAt)
+        new OpenSpan(
+          merge,
+          options.operation,
+          options.side,
+          true,
+          attributes,
+          settings,
+          recorder,
+          clock,
+          startedAt,
+          options.peer
+        )
       )
     }
     const tracer = fiber.getRef(Tracer.Tracer)
+    let links = options.links
+    if (links === "current") {
+      const current = currentSpan(fiber.context)
+      links = current !== undefined ? [{ span: current, attributes: {} }] : undefined
+    }
     const spanOptions: Tracer.SpanOptionsNoTrace = {
       kind: options.side,
       ...(options.parent === "root" ? { root: true } : options.parent !== undefined ? { parent: options.parent } : {}),
-      ...(options.links !== undefined && options.links.length > 0 ? { links: options.links } : {}),
-      ...(isLibraryTracer(tracer)
+      ...(links !== undefined && links.length > 0 ? { links } : {}),
+      // Under a sampled-out parent Effect makes the span sampled out too: no attributes to hand over.
+      ...(sampledOut(parentOf(fiber, options.parent))
+        ? {}
+        : isLibraryTracer(tracer)
         ? { annotations: Context.make(StartAttributes, toAttributes(attributes)) }
         : { attributes })
     }
     return Effect.map(
       Effect.makeSpan(options.operation.spanName, spanOptions),
       (span) =>
-        new OpenSpan(span, options.operation, options.side, false, attributes, settings, recorder, clock, startedAt)
+        new OpenSpan(
+          span,
+          options.operation,
+          options.side,
+          false,
+          attributes,
+          settings,
+          recorder,
+          clock,
+          startedAt,
+          options.peer
+        )
     )
   })

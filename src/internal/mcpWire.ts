@@ -87,6 +87,27 @@ export const classify = (message: unknown): Classified | undefined => {
   }
 }
 
+/**
+ * A successful response as a JSON serializer writes it, keys in the usual order
+ * (`{"jsonrpc":"2.0","id":7,"result":…`), recognized by its first bytes.
+ */
+const successPrefix = /^\{"jsonrpc":"2\.0","id":(?:(-?(?:0|[1-9]\d{0,14}))|"([^"\\]{0,256})"),"result":/
+
+/**
+ * The id of a line that is a successful response, read off its first bytes without parsing the
+ * result; `undefined` when the line is anything else (or written otherwise), then to be parsed.
+ */
+export const successId = (line: string): JsonRpcId | undefined => {
+  const match = successPrefix.exec(line)
+  return match === null ? undefined : match[1] !== undefined ? Number(match[1]) : match[2]
+}
+
+/**
+ * Whether a response text may report a tool's failure (`"isError":true` outside any string: inside
+ * a JSON string every quote is escaped, so the sequence cannot occur there).
+ */
+export const mayReportToolError = (text: string): boolean => text.includes("\"isError\":true")
+
 /** A JSON text parsed, or `undefined` when it is not JSON. */
 export const parseJson = (text: string): unknown => {
   try {
@@ -157,6 +178,8 @@ export const operationOf = (message: Sent): Operation => {
 export interface Peer {
   readonly transport: typeof N.NetworkTransport[keyof typeof N.NetworkTransport]
   readonly http: boolean
+  /** `network.protocol.version`: the HTTP version, when the transport knows it. */
+  readonly protocolVersion?: string | undefined
   readonly serverAddress?: string | undefined
   readonly serverPort?: number | undefined
   readonly clientAddress?: string | undefined
@@ -164,6 +187,17 @@ export interface Peer {
 }
 
 export const stdioPeer: Peer = { transport: N.NetworkTransport.pipe, http: false }
+
+/**
+ * `network.protocol.version` of an HTTP message from Node's `httpVersion` (`1.1`, `2.0`), as the
+ * conventions write it (`1.1`, `2`); `undefined` for anything else.
+ */
+export const httpVersionOf = (source: unknown): string | undefined => {
+  const version = isRecord(source) ? source.httpVersion : undefined
+  if (typeof version !== "string") return undefined
+  const match = /^([1-9])\.([0-9])$/.exec(version)
+  return match === null ? undefined : match[1] === "1" ? version : match[2] === "0" ? match[1] : version
+}
 
 /** The peer of a client that talks to `url` over Streamable HTTP. */
 export const httpPeer = (url: string | URL): Peer => {
@@ -206,7 +240,10 @@ export const startAttributes = (
   // The stateless revision has no session: the conventions forbid the attribute there.
   if (!isStateless(version)) put(attributes, N.ATTR_MCP_SESSION_ID, shortString(session.sessionId))
   put(attributes, N.ATTR_NETWORK_TRANSPORT, peer.transport)
-  if (peer.http) attributes[N.ATTR_NETWORK_PROTOCOL_NAME] = N.NETWORK_PROTOCOL_HTTP
+  if (peer.http) {
+    attributes[N.ATTR_NETWORK_PROTOCOL_NAME] = N.NETWORK_PROTOCOL_HTTP
+    put(attributes, N.ATTR_NETWORK_PROTOCOL_VERSION, peer.protocolVersion)
+  }
   if (peer.serverAddress !== undefined) {
     attributes[N.ATTR_SERVER_ADDRESS] = peer.serverAddress
     put(attributes, N.ATTR_SERVER_PORT, peer.serverPort)
@@ -256,14 +293,27 @@ const codeOf = (code: unknown): string =>
     ? code
     : N.ERROR_TYPE_OTHER
 
-/** The outcome a response reports for `method`. */
+/**
+ * JSON-RPC error codes that say the caller sent a request the receiver could not serve (parse
+ * error, invalid request, method not found, invalid params, MCP's resource not found): errors on
+ * the caller's span, not on the receiver's (the conventions' `rpc.response.status_code` on a server).
+ */
+const callerErrorCodes: ReadonlySet<string> = new Set(["-32700", "-32600", "-32601", "-32602", "-32002"])
+
+/**
+ * The outcome a response reports for `method`, on the `side` that sent the request (`client`) or
+ * answered it (`server`).
+ */
 export const outcomeOf = (
   method: string,
   response: Classified & { readonly _tag: "Response" },
-  settings: GenAISettings
+  settings: GenAISettings,
+  side: "client" | "server" = "client"
 ): Outcome => {
   if (response.error !== undefined) {
     const code = codeOf(response.error.code)
+    // The receiver did its job: the request was the caller's mistake. The code is still recorded.
+    if (side === "server" && callerErrorCodes.has(code)) return { ...succeeded, statusCode: code }
     return {
       ...succeeded,
       errorType: code,

@@ -555,6 +555,8 @@ export const ATTR_NETWORK_PROTOCOL_NAME = "network.protocol.name"
 export const ATTR_CLIENT_ADDRESS = "client.address"
 /** @since 0.4.0 @category attributes */
 export const ATTR_CLIENT_PORT = "client.port"
+/** The HTTP version of Streamable HTTP (`1.1`, `2`), where the transport knows it. @since 0.4.0 @category attributes */
+export const ATTR_NETWORK_PROTOCOL_VERSION = "network.protocol.version"
 
 /** `network.transport` and `network.protocol.name` values the MCP spans use. @since 0.4.0 @category values */
 export const NetworkTransport = { pipe: "pipe", tcp: "tcp" } as const
@@ -614,7 +616,8 @@ export const mcpMetricAttributeKeys: ReadonlyArray<string> = [
   ATTR_NETWORK_TRANSPORT,
   ATTR_NETWORK_PROTOCOL_NAME,
   ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT
+  ATTR_SERVER_PORT,
+  ATTR_NETWORK_PROTOCOL_VERSION
 ]
 /** The attributes of the MCP session durations. */
 export const mcpSessionMetricAttributeKeys: ReadonlyArray<string> = [

@@ -5,8 +5,14 @@
  * Spans arrive one at a time as they end, children before parents. They are held per trace until
  * the trace's local root ends (a span with no parent, or whose parent is in another process), and
  * the whole tree is printed then.
+ *
+ * A trace that crosses processes (an MCP server called over stdio or HTTP, a service behind an
+ * HTTP call) is printed by each process in its piece, under the same trace id. A piece whose root
+ * has its parent in another process is printed as a subtree under a line naming that parent
+ * (`⇠ continues span <id> of another process`); an MCP call whose context went to a server not in
+ * this process says which span it sent (`⇢ span <id>`), so the two pieces can be matched by eye.
  */
-import { SpanStatusCode } from "@opentelemetry/api"
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api"
 import { type ExportResult, ExportResultCode, hrTimeToMilliseconds } from "@opentelemetry/core"
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base"
 import { quantile, type SeriesSummary } from "./metrics.ts"
@@ -61,7 +67,10 @@ export class TerminalExporter implements SpanExporter {
 const isLocalRoot = (span: ReadableSpan): boolean =>
   span.parentSpanContext === undefined || span.parentSpanContext.isRemote === true
 
-/** Renders one trace; spans whose parent is not in the set are printed as roots. */
+/**
+ * Renders one trace; spans whose parent is not in the set are printed as roots, those whose parent
+ * is in another process as a subtree under a line naming that parent.
+ */
 export const renderTrace = (spans: ReadonlyArray<ReadableSpan>, colors = false): string => {
   const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]))
   const children = new Map<string | undefined, Array<ReadableSpan>>()
@@ -83,14 +92,43 @@ export const renderTrace = (spans: ReadonlyArray<ReadableSpan>, colors = false):
   }
   const visit = (span: ReadableSpan, prefix: string, last: boolean, root: boolean) => {
     const branch = root ? "" : last ? "└─ " : "├─ "
-    lines.push(`${prefix}${branch}${describeSpan(span, paint)}`)
     const kids = children.get(span.spanContext().spanId) ?? []
+    lines.push(`${prefix}${branch}${describeSpan(span, paint, sentElsewhere(span, kids))}`)
     const nextPrefix = root ? prefix : prefix + (last ? "   " : "│  ")
     kids.forEach((kid, i) => visit(kid, nextPrefix, i === kids.length - 1, false))
   }
-  for (const root of children.get(undefined) ?? []) visit(root, "", true, true)
+  // Roots in start order; those continuing the same remote span share one heading line.
+  const roots = children.get(undefined) ?? []
+  for (let i = 0; i < roots.length;) {
+    const root = roots[i]!
+    const remote = remoteParentOf(root)
+    if (remote === undefined) {
+      visit(root, "", true, true)
+      i++
+      continue
+    }
+    let j = i + 1
+    while (j < roots.length && remoteParentOf(roots[j]!) === remote) j++
+    lines.push(paint("2", `⇠ continues span ${remote} of another process`))
+    roots.slice(i, j).forEach((span, k) => visit(span, "", k === j - i - 1, false))
+    i = j
+  }
   return lines.join("\n") + "\n\n"
 }
+
+/** The id of the span in another process that `span` continues, if its parent is remote. */
+const remoteParentOf = (span: ReadableSpan): string | undefined =>
+  span.parentSpanContext?.isRemote === true ? span.parentSpanContext.spanId : undefined
+
+/**
+ * The span id an MCP call sent as the parent of a span this process does not hold: a span with
+ * `mcp.method.name` that is not itself the server's, with no SERVER span beneath it here.
+ */
+const sentElsewhere = (span: ReadableSpan, kids: ReadonlyArray<ReadableSpan>): string | undefined =>
+  span.attributes[N.ATTR_MCP_METHOD_NAME] !== undefined && span.kind !== SpanKind.SERVER &&
+    !kids.some((kid) => kid.kind === SpanKind.SERVER)
+    ? span.spanContext().spanId
+    : undefined
 
 const compareHrTime = (a: readonly [number, number], b: readonly [number, number]) => a[0] - b[0] || a[1] - b[1]
 
@@ -111,7 +149,11 @@ const highlights: ReadonlyArray<readonly [key: string, label: string]> = [
   [N.ATTR_ERROR_TYPE, N.ATTR_ERROR_TYPE]
 ]
 
-const describeSpan = (span: ReadableSpan, paint: (code: string, text: string) => string): string => {
+const describeSpan = (
+  span: ReadableSpan,
+  paint: (code: string, text: string) => string,
+  sent: string | undefined
+): string => {
   const parts = [paint("1", span.name), paint("36", formatDuration(hrTimeToMilliseconds(span.duration)))]
   const details: Array<string> = []
   for (const [key, label] of highlights) {
@@ -135,6 +177,7 @@ const describeSpan = (span: ReadableSpan, paint: (code: string, text: string) =>
   const ttft = span.attributes[N.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]
   if (typeof ttft === "number") details.push(`ttft=${formatDuration(ttft * 1000)}`)
   if (details.length > 0) parts.push(paint("2", details.join(" ")))
+  if (sent !== undefined) parts.push(paint("2", `⇢ span ${sent}`))
   for (const event of span.events) {
     if (event.name === N.EVENT_EXCEPTION) continue
     const attrs = Object.entries(event.attributes ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(" ")

@@ -315,3 +315,40 @@ export const explainTrace = <A>(spans: ReadonlyArray<Span>, assertions: () => A)
 
 /** Whether two spans were running at the same time. */
 export const overlap = (a: Span, b: Span): boolean => a.start < b.end && b.start < a.end
+
+// -----------------------------------------------------------------------------
+// The v1 API's view of a trace: one process entry per resource
+// -----------------------------------------------------------------------------
+
+/** A process of a trace as Jaeger's v1 API (the UI's) lists it, with the names of its spans. */
+export interface TraceProcess {
+  readonly processId: string
+  readonly serviceName: string
+  readonly spanNames: ReadonlyArray<string>
+}
+
+/**
+ * The processes of one trace from `GET /api/traces/{id}` (the API the Jaeger UI reads): the
+ * `processes` table and which spans each holds. A trace that crosses processes has one entry per
+ * process that sent spans (per distinct resource).
+ */
+export const traceProcesses = async (traceId: string): Promise<Array<TraceProcess>> => {
+  const path = `/api/traces/${traceId}`
+  const answer = await get(path)
+  if (answer.status !== 200) {
+    throw new Error(`Jaeger answered ${answer.status} to GET ${path}: ${truncate(answer.body)}`)
+  }
+  const { data } = JSON.parse(answer.body) as {
+    readonly data: ReadonlyArray<{
+      readonly processes: Readonly<Record<string, { readonly serviceName: string }>>
+      readonly spans: ReadonlyArray<{ readonly operationName: string; readonly processID: string }>
+    }>
+  }
+  const trace = data[0]
+  if (trace === undefined) return []
+  return Object.entries(trace.processes).map(([processId, process]) => ({
+    processId,
+    serviceName: process.serviceName,
+    spanNames: trace.spans.filter((span) => span.processID === processId).map((span) => span.operationName)
+  }))
+}
