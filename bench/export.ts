@@ -9,10 +9,9 @@
  *
  *   node --experimental-transform-types bench/export.ts [--spans=200000] [--protocols=http/protobuf,http/json] [--out=file.json]
  */
-import type { ChildProcess } from "node:child_process"
 import type { BurstResult } from "./burst.ts"
 import type { SinkStats } from "./sink.ts"
-import { exited, runSection, start } from "./spawn.ts"
+import { runSection, startSink } from "./spawn.ts"
 import { args, count, table, writeResult } from "./stats.ts"
 
 const argv = args()
@@ -28,30 +27,17 @@ export interface ExportRun {
   readonly sinkRate: number
 }
 
-const message = <A>(child: ChildProcess, predicate: (value: unknown) => value is A): Promise<A> =>
-  new Promise((resolve, reject) => {
-    const onMessage = (value: unknown) => {
-      if (!predicate(value)) return
-      child.off("message", onMessage)
-      resolve(value)
-    }
-    child.on("message", onMessage)
-    child.once("exit", () => reject(new Error("the sink exited")))
-  })
-
 const runOne = async (protocol: string, mode: string): Promise<ExportRun> => {
-  const sink = start("sink.ts", [], { ipc: true })
-  const { port } = await message(sink, (v): v is { port: number } => typeof v === "object" && v !== null && "port" in v)
+  const sink = await startSink()
+  const port = sink.port
   const app = await runSection<BurstResult>("burst.ts", [
     `--port=${port}`,
     `--protocol=${protocol}`,
     `--spans=${spans}`,
     `--mode=${mode}`
   ])
-  sink.send("stats")
-  const stats = await message(sink, (v): v is SinkStats => typeof v === "object" && v !== null && "spans" in v)
-  sink.send("exit")
-  await exited(sink)
+  const stats = await sink.stats()
+  await sink.stop()
   return {
     app,
     sink: stats,

@@ -4,6 +4,8 @@
  *
  * - micro (`bench/micro.ts`): per-step cost of every row, interleaved rounds, ratios within a round;
  * - alloc (`bench/alloc.ts`): bytes allocated per step (GC-free windows), heap after many spans;
+ * - delivered (`bench/delivered.ts`): a traced step's whole cost, the span made, serialized and sent
+ *   over OTLP/HTTP to a sink process, beside Effect's native tracer and `always_off` in the same rounds;
  * - export (`bench/export.ts`): a 200k-span burst over OTLP/HTTP, both protocols, to a sink in
  *   another process on 127.0.0.1;
  * - decoders (`bench/decoders.ts`): each provider's stream decoder per chunk, tracing off and on;
@@ -15,11 +17,13 @@
  *
  *   npm run bench -- --sections=profile --rows=ours,ours.chat   # CPU profile, top self time
  *   npm run bench -- --sections=profile --alloc                 # allocation profile
+ *   npm run bench -- --sections=delivered --profile --rows=proto.root,json.root   # the export path's CPU, by area
  *
  * The sections run under Node's own TypeScript transform, not tsx (see `spawn.ts`).
  */
 import * as os from "node:os"
 import type { AllocResult } from "./alloc.ts"
+import type { DeliveredResult } from "./delivered.ts"
 import type { ExportRun } from "./export.ts"
 import type { MicroResult } from "./micro.ts"
 import { exited, runSection, start } from "./spawn.ts"
@@ -27,7 +31,7 @@ import { args, bytes, count, ns, ratio, table } from "./stats.ts"
 
 const argv = args()
 const quick = argv.has("quick")
-const sections = argv.string("sections", "micro,alloc,export,decoders,mcp").split(",")
+const sections = argv.string("sections", "micro,alloc,delivered,export,decoders,mcp").split(",")
 const spans = argv.number("spans", 200_000)
 const passThrough = (names: ReadonlyArray<string>) =>
   names.filter((name) => argv.has(name)).map((name) => `--${name}=${argv.string(name, "")}`)
@@ -79,6 +83,7 @@ const main = async () => {
   let alloc: AllocResult | undefined
   let allocCm: AllocResult | undefined
   let exported: { readonly spans: number; readonly runs: Record<string, ExportRun> } | undefined
+  let delivered: DeliveredResult | undefined
   const microFlags = [...common, ...passThrough(["rounds", "time"])]
   const allocFlags = [...common, ...passThrough(["heap-spans", "repeats"])]
   const allocNode = ["--expose-gc", "--min-semi-space-size=256", "--max-semi-space-size=256"]
@@ -122,6 +127,17 @@ const main = async () => {
     if (code !== 0) throw new Error(`bench/profile.ts exited with ${code}`)
     console.log()
   }
+  if (sections.includes("delivered")) {
+    console.log(
+      "— a traced step with its export: made, serialized, sent to a sink process (TracingLive's context manager) —"
+    )
+    delivered = await runSection<DeliveredResult>(
+      "delivered.ts",
+      [...common, ...passThrough(["rounds", "time", "rows", "profile", "seconds"]), "--context-manager"],
+      ["--expose-gc"]
+    )
+    console.log()
+  }
   if (sections.includes("export")) {
     exported = await runSection("export.ts", [
       `--spans=${spans}`,
@@ -145,7 +161,7 @@ const main = async () => {
     console.log()
   }
 
-  if (micro === undefined && alloc === undefined && exported === undefined) return
+  if (micro === undefined && alloc === undefined && exported === undefined && delivered === undefined) return
   const live = microCm ?? micro
   const allocLive = allocCm ?? alloc
   const exportOf = (protocol: string, mode: string) => {
@@ -157,6 +173,16 @@ const main = async () => {
       } s, sink CPU ${((run.sink.cpuUser + run.sink.cpuSystem) / 1e6).toFixed(1)} s, app peak RSS ${
         (run.app.maxRssKB / 1024).toFixed(0)
       } MB)`
+  }
+  const showDelivered = (id: string) => {
+    const value = delivered?.ratios[id]
+    return value === undefined ? "—" : `${ratio(value.median)} (${ratio(value.min)}–${ratio(value.max)})`
+  }
+  const cpuPerSpan = (protocol: string) => {
+    const run = exported?.runs[`${protocol} otel`]
+    return run === undefined || run.sink.spans === 0
+      ? "—"
+      : ns(((run.app.cpuUser + run.app.cpuSystem) * 1000) / run.sink.spans)
   }
   const heap = (allocCm ?? alloc)?.heap["ours"]
   const heapLine = heap === undefined ? "—" : (() => {
@@ -253,6 +279,28 @@ const main = async () => {
         `${showBytes("native", alloc)} / ${showBytes("raw", alloc)}`
       ],
       ["heap after a full GC, 10% → 100% of the spans", "—", "no growth", heapLine],
+      [
+        "traced root step, exported http/protobuf ÷ Effect's native tracer",
+        "2.2×–2.9×",
+        "≤ 1.5×",
+        showDelivered("proto.root/native.root")
+      ],
+      ["  same, http/json", "", "", showDelivered("json.root/native.root")],
+      [
+        "  same, child steps (protobuf / json)",
+        "",
+        "",
+        `${showDelivered("proto.child/native.child")} / ${showDelivered("json.child/native.child")}`
+      ],
+      ["  same, to a no-op exporter (the span made, not sent)", "", "", showDelivered("noop.root/native.root")],
+      ["always_off root step ÷ Effect's native tracer", "1.2×–1.3×", "≤ 1.0×", showDelivered("off.root/native.root")],
+      [
+        `app CPU per delivered span, ${k} burst, http/protobuf`,
+        "7.0 µs",
+        "≤ 3 µs",
+        cpuPerSpan("http/protobuf")
+      ],
+      ["  same, http/json", "7.5 µs", "", cpuPerSpan("http/json")],
       [
         `delivered spans/s, http/protobuf, ${k} burst`,
         "≈ 120k, ~1% dropped",

@@ -2,9 +2,9 @@
  * The benchmark rows: one traced (or untraced) step, repeated `steps` times under one parent, in
  * each of the ways the suite compares. Every row that records spans has the same span shape (one
  * span with 5 attributes under one parent; the GenAI rows carry 10, see below) and the same span
- * processor: the library's own batch processor (`makeBatchProcessor`, the SDK's env-free
- * `BatchSpanProcessor` with the library's default queue 32768 / batch 4096) over a no-op exporter,
- * so what is measured is span creation and recording, never I/O.
+ * processor: the SDK's env-free `BatchSpanProcessor` with the library's default queue 32768 / batch
+ * 4096 over a no-op exporter (`noopBatch.ts`), so what is measured is span creation and recording,
+ * never serialization or I/O (`delivered.ts` measures those).
  *
  * One call of `run()` is one sample: a parent and `steps` children, started and ended. Rows build
  * their step effect anew for every step, as agent code does (`yield* call.pipe(GenAI.chat(...))`
@@ -25,9 +25,9 @@ import * as Stream from "effect/Stream"
 import * as GenAI from "../src/GenAI.ts"
 import * as Config from "../src/internal/config.ts"
 import { noDeliveries } from "../src/internal/exporter.ts"
-import { makeBatchProcessor } from "../src/internal/processor.ts"
 import { compose } from "../src/internal/tracing.ts"
 import * as Pipeline from "../src/Pipeline.ts"
+import { makeBatchProcessor } from "./noopBatch.ts"
 
 /** The 5 attributes of every step span (mixed types, as real spans have). */
 export const attributes = {

@@ -10,6 +10,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import type { SinkStats } from "./sink.ts"
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 
@@ -67,4 +68,32 @@ export const runSection = async <A>(
   const result = JSON.parse(fs.readFileSync(out, "utf8")) as A
   fs.rmSync(out, { force: true })
   return result
+}
+
+const message = <A>(child: ChildProcess, predicate: (value: unknown) => value is A): Promise<A> =>
+  new Promise((resolve, reject) => {
+    const onMessage = (value: unknown) => {
+      if (!predicate(value)) return
+      child.off("message", onMessage)
+      resolve(value)
+    }
+    child.on("message", onMessage)
+    child.once("exit", () => reject(new Error("the sink exited")))
+  })
+
+/** An OTLP/HTTP sink (`sink.ts`) in its own process on 127.0.0.1: its port, its counts, a way to stop it. */
+export const startSink = async () => {
+  const sink = start("sink.ts", [], { ipc: true })
+  const { port } = await message(sink, (v): v is { port: number } => typeof v === "object" && v !== null && "port" in v)
+  return {
+    port,
+    stats: () => {
+      sink.send("stats")
+      return message(sink, (v): v is SinkStats => typeof v === "object" && v !== null && "spans" in v)
+    },
+    stop: () => {
+      sink.send("exit")
+      return exited(sink)
+    }
+  }
 }

@@ -319,9 +319,11 @@ describe("OpenAI Responses provider: replies", () => {
       yield* collected({ messages: [question], tools: [weatherTool] }).pipe(Effect.provide(layer))
       yield* chat({ messages: [question] }).pipe(Effect.provide(layer))
       const strings = everyString(yield* Testing.finishedSpans)
-      for (const secret of ["Lisbon", "sunny", "weather Lisbon today", "location", "Multiplying", "323", KEY]) {
+      for (const secret of ["Lisbon", "sunny", "weather Lisbon today", "location", "Multiplying", KEY]) {
         assert.notInclude(strings, secret)
       }
+      // The reasoning answer is a number: as a whole word, since ports and ids may hold its digits.
+      assert.notMatch(strings, /\b323\b/)
     }).pipe(Effect.provide(Testing.layer())))
 
   it.live("`response.incomplete` at max_output_tokens: finish reason `length`, the usage kept", () =>

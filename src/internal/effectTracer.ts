@@ -389,8 +389,27 @@ export const make = (
      * span, and the library's combinators skip the span altogether (see {@link unsampledHere}).
      */
     readonly unsampledChildren?: boolean | undefined
+    /**
+     * Nothing is ever sampled (`always_off`, or the SDK disabled): a root is Effect's own native span,
+     * marked not sampled, its children stand for it, and no OTel context is set around user code. A span then costs what
+     * it costs without this library. OTel-instrumented libraries still get non-recording spans from
+     * the same sampler, but not the Effect span as their parent: a `traceparent` they send carries a
+     * trace id of their own, with the same "not sampled" flag.
+     */
+    readonly neverSampled?: boolean | undefined
   } = {}
 ): Tracer.Tracer => {
+  if (config.neverSampled === true) {
+    return mark(
+      Tracer.make({
+        span: (options) =>
+          isUnsampledChild(options)
+            ? new TransparentSpan(options)
+            : new Tracer.NativeSpan({ ...options, sampled: false })
+      }),
+      true
+    )
+  }
   const unsampledChildren = config.unsampledChildren === true
   const span: Tracer.Tracer["span"] = (options) => {
     if (unsampledChildren && isUnsampledChild(options)) return new TransparentSpan(options)

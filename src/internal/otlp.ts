@@ -21,6 +21,7 @@ import * as https from "node:https"
 import * as zlib from "node:zlib"
 import { parseRetryAfter } from "./retryAfter.ts"
 import { LIBRARY_NAME } from "./semconv.ts"
+import type { EncodedBatch } from "./spanBatcher.ts"
 
 export interface OtlpOptions {
   readonly url: string
@@ -62,6 +63,13 @@ export const spanCodec: Codec<Array<ReadableSpan>> = {
       message: response.partialSuccess?.errorMessage || undefined
     }
   }
+}
+
+/** Batches the span batcher serialized already (`spanBatcher.ts`): the body goes out as it is. */
+export const encodedBatchCodec: Codec<EncodedBatch> = {
+  serialize: (batch) => batch.body,
+  count: (batch) => batch.spans,
+  rejected: spanCodec.rejected
 }
 
 /** What happened to one export call, for reporting; `items` counts spans or metric data points. */

@@ -286,6 +286,14 @@ export class RecordedSpan implements Otel.Span, ReadableSpan {
     if (this.endNanos === undefined) return [0, 0]
     return this.end_ ??= toHrTime(this.endNanos)
   }
+  /** @internal The start in nanoseconds since the epoch, for the OTLP encoder (`otlpTraces.ts`): no `HrTime` made. */
+  get startUnixNanos(): bigint {
+    return this.startNanos
+  }
+  /** @internal The end in nanoseconds since the epoch, undefined until the span ends (`endTime` is then `[0, 0]`). */
+  get endUnixNanos(): bigint | undefined {
+    return this.endNanos
+  }
   get duration(): Otel.HrTime {
     return this.endNanos === undefined ? [-1, -1] : toHrTime(this.endNanos - this.startNanos)
   }

@@ -6,10 +6,11 @@
  */
 import { type InMemorySpanExporter, SimpleSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Redacted from "effect/Redacted"
+import { spanEncoder } from "./batchEncoder.ts"
 import type { Settings } from "./config.ts"
 import { DeliveryReporter, type DeliveryStats, noDeliveries, type Outages, redactUrl } from "./exporter.ts"
-import { OtlpHttpExporter } from "./otlp.ts"
-import { makeBatchProcessor } from "./processor.ts"
+import { encodedBatchCodec, OtlpHttpExporter } from "./otlp.ts"
+import { SpanBatcher } from "./spanBatcher.ts"
 import { TerminalExporter, type TerminalOptions } from "./terminal.ts"
 
 /** The exporting end of the span processors, and its delivery counts. */
@@ -52,18 +53,22 @@ export const otlp = (
     undefined,
     options.outages
   )
-  const exporter: OtlpHttpExporter = new OtlpHttpExporter({
-    url: settings.tracesUrl,
-    protocol: settings.protocol,
-    headers,
-    compression: settings.compression,
-    timeoutMillis: settings.timeoutMillis
-  }, reporter.report)
-  const batch = makeBatchProcessor(exporter, settings.batch, reporter.dropped)
-  reporter.queued = batch.queued
+  const exporter = new OtlpHttpExporter(
+    {
+      url: settings.tracesUrl,
+      protocol: settings.protocol,
+      headers,
+      compression: settings.compression,
+      timeoutMillis: settings.timeoutMillis
+    },
+    reporter.report,
+    encodedBatchCodec
+  )
+  const batch = new SpanBatcher(spanEncoder(settings.protocol), exporter, settings.batch, reporter.dropped)
+  reporter.queued = () => batch.queued()
   const processors: Array<SpanProcessor> = []
   if (!settings.disabled) {
-    processors.push(batch.processor)
+    processors.push(batch)
     if (options.terminal !== undefined) processors.push(new SimpleSpanProcessor(new TerminalExporter(options.terminal)))
   }
   return {
@@ -71,7 +76,7 @@ export const otlp = (
     stats: () => reporter.stats(),
     beginShutdown: () => exporter.beginShutdown(),
     abort: () => {
-      const queued = batch.queued()
+      const queued = batch.abandon()
       reporter.abandoned(queued)
       return exporter.abort() + queued
     },

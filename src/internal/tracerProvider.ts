@@ -139,7 +139,8 @@ const effectTracer = (settings: Settings): Layer.Layer<never, never, OtelTracer.
       // The provider is the `RecordingTracerProvider` of `layerTracerProvider`: its tracers record.
       (provider) =>
         EffectTracer.make((provider.getTracer(LIBRARY_NAME, version) as RecordTracer).source, {
-          unsampledChildren: unsampledChildren(settings)
+          unsampledChildren: unsampledChildren(settings),
+          neverSampled: settings.disabled || settings.sampler === "always_off"
         })
     )
   )

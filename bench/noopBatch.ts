@@ -1,5 +1,7 @@
 /**
- * The SDK's batch span processor, with its drops made visible.
+ * The micro rows' span processor: the SDK's batch span processor over a no-op exporter, with its
+ * drops made visible, so that every row (ours, upstream, the raw SDK) pays the same queueing and
+ * none pays serialization or I/O. The whole export path is measured by `delivered.ts`.
  *
  * When its queue is full the batch processor drops new spans and says so only through `diag`
  * (silent by default). It does count them, through its self-observability metrics
@@ -11,8 +13,8 @@ import { createNoopMeter, type Meter, type MeterProvider, type ObservableCallbac
 // The env-free class from `sdk-trace` (the `sdk-trace-base` one also reads OTEL_BSP_* from
 // process.env, which would bypass our validated configuration).
 import { BatchSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace"
-import type { BatchSettings } from "./config.ts"
-import { ATTR_ERROR_TYPE } from "./semconv.ts"
+import type { BatchSettings } from "../src/internal/config.ts"
+import { ATTR_ERROR_TYPE } from "../src/internal/semconv.ts"
 
 export interface BatchProcessor {
   readonly processor: BatchSpanProcessor

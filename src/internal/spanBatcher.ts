@@ -1,0 +1,176 @@
+/**
+ * The batch span processor of the OTLP pipeline: each span is serialized the moment it ends, into
+ * the open batch's buffer, and batches go to the exporter as bytes.
+ *
+ * Why not the SDK's `BatchSpanProcessor`? It keeps every span object until its batch is
+ * serialized, up to the schedule delay later. At tens of thousands of spans a second those objects
+ * outlive a young-generation collection or two, are copied and promoted, and the collector's work
+ * became the largest cost of a traced step after the serializer itself. Serialized at once, a span
+ * dies young, and what waits in the queue is a few hundred bytes of protobuf or JSON per span.
+ *
+ * The behaviour is the SDK processor's, by the same settings (`OTEL_BSP_*`): only sampled spans go
+ * out; a batch leaves when it holds `maxExportBatchSize` spans or `scheduleDelayMillis` after its
+ * first span; at most `maxQueueSize` spans wait, and beyond that new spans are dropped and counted;
+ * the export runs with tracing suppressed, so the request is not itself traced; `forceFlush` and
+ * `shutdown` send everything that has ended. One batch is handed to the exporter at a time; the
+ * exporter takes it as soon as it has a request slot (see `OtlpHttpExporter.export`), and a batch it
+ * has not taken within `exportTimeoutMillis` stays with it while the next one goes ahead.
+ */
+import * as Otel from "@opentelemetry/api"
+import { type ExportResult, suppressTracing } from "@opentelemetry/core"
+import type { ReadableSpan, SpanProcessor } from "@opentelemetry/sdk-trace-base"
+import type { BatchSettings } from "./config.ts"
+
+/** Spans serialized as they end, one batch at a time. */
+export interface BatchEncoder {
+  /** Serializes `span` into the open batch. */
+  add(span: ReadableSpan): void
+  /** Spans in the open batch. */
+  readonly count: number
+  /** The export request for the open batch's spans; the next batch starts empty. */
+  seal(): Uint8Array
+}
+
+/** One sealed batch: the request body and how many spans it carries. */
+export interface EncodedBatch {
+  readonly body: Uint8Array
+  readonly spans: number
+}
+
+/** Where sealed batches go: `OtlpHttpExporter<EncodedBatch>`, or anything with its two methods. */
+export interface BatchExporter {
+  export(batch: EncodedBatch, done: (result: ExportResult) => void): void
+  forceFlush(): Promise<void>
+  shutdown(): Promise<void>
+}
+
+export class SpanBatcher implements SpanProcessor {
+  /** Sealed batches not yet handed to the exporter, oldest first. */
+  private readonly sealed: Array<EncodedBatch> = []
+  private sealedSpans = 0
+  private exporting = false
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined
+  private stopped: Promise<void> | undefined = undefined
+  private abandoned = false
+  /** Resolves the `drained` promises once nothing is sealed or being handed over. */
+  private readonly drainWaiters: Array<() => void> = []
+
+  constructor(
+    private readonly encoder: BatchEncoder,
+    private readonly exporter: BatchExporter,
+    private readonly settings: BatchSettings,
+    private readonly onDrop: (count: number) => void
+  ) {}
+
+  /** Spans waiting: in the open batch and in sealed batches not yet handed to the exporter. */
+  queued(): number {
+    return this.encoder.count + this.sealedSpans
+  }
+
+  onStart(): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if (this.stopped !== undefined) return
+    if ((span.spanContext().traceFlags & Otel.TraceFlags.SAMPLED) === 0) return
+    if (this.queued() >= this.settings.maxQueueSize) {
+      this.onDrop(1)
+      return
+    }
+    this.encoder.add(span)
+    if (this.encoder.count >= this.settings.maxExportBatchSize) {
+      this.seal()
+      this.next()
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined
+        this.seal()
+        this.next()
+      }, this.settings.scheduleDelayMillis)
+      // A batch waiting for its delay must never be what keeps the user's program alive.
+      this.timer.unref?.()
+    }
+  }
+
+  /** Sends every span that has ended, and waits for the exporter to answer for them. */
+  forceFlush(): Promise<void> {
+    if (this.stopped !== undefined) return this.stopped
+    return this.flush()
+  }
+
+  shutdown(): Promise<void> {
+    this.stopped ??= this.flush().then(() => this.exporter.shutdown())
+    return this.stopped
+  }
+
+  /**
+   * The shutdown budget is spent: nothing more goes to the exporter. Returns the spans that were
+   * still waiting, now lost; the exporter answers for those it holds.
+   */
+  abandon(): number {
+    const lost = this.queued()
+    if (this.encoder.count > 0) this.encoder.seal()
+    this.sealed.length = 0
+    this.sealedSpans = 0
+    this.abandoned = true
+    this.stopped ??= Promise.resolve()
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    for (const wake of this.drainWaiters.splice(0)) wake()
+    return lost
+  }
+
+  private async flush(): Promise<void> {
+    this.seal()
+    this.next()
+    await this.drained()
+    await this.exporter.forceFlush()
+  }
+
+  private seal(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+    const spans = this.encoder.count
+    if (spans === 0) return
+    this.sealed.push({ body: this.encoder.seal(), spans })
+    this.sealedSpans += spans
+  }
+
+  /** Hands the oldest sealed batch to the exporter, unless one is being handed over now. */
+  private next(): void {
+    if (this.exporting || this.abandoned) return
+    const batch = this.sealed.shift()
+    if (batch === undefined) {
+      for (const wake of this.drainWaiters.splice(0)) wake()
+      return
+    }
+    this.exporting = true
+    // The exporter counts the batch from here on (in flight, then delivered or failed).
+    this.sealedSpans -= batch.spans
+    let answered = false
+    const done = () => {
+      if (answered) return
+      answered = true
+      clearTimeout(giveUp)
+      this.exporting = false
+      this.next()
+    }
+    // As the SDK's processor: an exporter that has not taken the batch within the export timeout
+    // keeps it (and answers for it), and the next batch goes ahead.
+    const giveUp = setTimeout(done, this.settings.exportTimeoutMillis)
+    giveUp.unref?.()
+    try {
+      // The exporter's own HTTP request must not become a span of the program's trace.
+      Otel.context.with(suppressTracing(Otel.context.active()), () => this.exporter.export(batch, done))
+    } catch {
+      // The exporter counts and reports its own failures; a throw here must not stall the queue.
+      done()
+    }
+  }
+
+  private drained(): Promise<void> {
+    if (!this.exporting && this.sealed.length === 0) return Promise.resolve()
+    return new Promise((resolve) => this.drainWaiters.push(resolve))
+  }
+}
