@@ -7,6 +7,8 @@ import { defineConfig } from "vitest/config"
  * files are `*.e2e.ts`, so the unit suite (`*.test.ts`) never picks them up.
  */
 export default defineConfig({
+  // `#platform` is Node's own in tests, from src (package.json's `imports` name the built files).
+  resolve: { alias: { "#platform": new URL("src/internal/platform/node.ts", import.meta.url).pathname } },
   test: {
     include: ["test/e2e/**/*.e2e.ts"],
     globalSetup: ["test/e2e/globalSetup.ts"],

@@ -174,7 +174,9 @@ const area = (frame: ProfileNode["callFrame"]): string => {
   const url = frame.url
   if (frame.functionName === "(garbage collector)") return "GC"
   if (frame.functionName === "(idle)") return "idle (waiting for the sink, timers)"
-  if (url.includes("otlp-transformer") || /src\/internal\/(otlpTraces|protobufWriter)/.test(url)) return "serializer"
+  if (
+    url.includes("otlp-transformer") || /src\/internal\/(otlpTraces|otlpTracesJson|otlpSpan|protobufWriter)/.test(url)
+  ) return "serializer"
   if (url.includes("/sdk-trace/") || url.includes("/sdk-trace-base/")) return "batch processor"
   if (
     /src\/internal\/(otlp|exporter)\.ts/.test(url) ||

@@ -6,10 +6,13 @@
  * - alloc (`bench/alloc.ts`): bytes allocated per step (GC-free windows), heap after many spans;
  * - delivered (`bench/delivered.ts`): a traced step's whole cost, the span made, serialized and sent
  *   over OTLP/HTTP to a sink process, beside Effect's native tracer and `always_off` in the same rounds;
+ * - serializer (`bench/serializer.ts`): the library's OTLP span serializer ÷ otlp-transformer's;
  * - export (`bench/export.ts`): a 200k-span burst over OTLP/HTTP, both protocols, to a sink in
  *   another process on 127.0.0.1;
  * - decoders (`bench/decoders.ts`): each provider's stream decoder per chunk, tracing off and on;
- * - mcp (`bench/mcp.ts`): an MCP tool call over an in-process transport, traced ÷ untraced.
+ * - mcp (`bench/mcp.ts`): an MCP tool call over an in-process transport, traced ÷ untraced;
+ * - runtimes (`bench/runtimes.ts`): Node, Bun and Deno from npm — cold start, traced ÷ native with
+ *   export, a 20-span flush.
  *
  *   npm run bench                     # the full run (~5 minutes on 2 cores)
  *   npm run bench -- --quick          # under a minute: fewer rounds, shorter samples, 100k-span heap check
@@ -31,7 +34,7 @@ import { args, bytes, count, ns, ratio, table } from "./stats.ts"
 
 const argv = args()
 const quick = argv.has("quick")
-const sections = argv.string("sections", "micro,alloc,delivered,export,decoders,mcp").split(",")
+const sections = argv.string("sections", "micro,alloc,delivered,serializer,export,decoders,mcp,runtimes").split(",")
 const spans = argv.number("spans", 200_000)
 const passThrough = (names: ReadonlyArray<string>) =>
   names.filter((name) => argv.has(name)).map((name) => `--${name}=${argv.string(name, "")}`)
@@ -147,6 +150,12 @@ const main = async () => {
     console.log()
   }
 
+  if (sections.includes("serializer")) {
+    // Prints its own table: the library's OTLP serializer ÷ otlp-transformer's, per span, both protocols.
+    await runSection("serializer.ts", quick ? ["--quick"] : [])
+    console.log()
+  }
+
   if (sections.includes("decoders")) {
     // Prints its own table: each provider's stream decoder per chunk, tracing off and on.
     await runSection("decoders.ts", [...common, ...passThrough(["chunks"])])
@@ -158,6 +167,12 @@ const main = async () => {
     await runSection("mcp.ts", [...(quick ? ["--quick"] : []), ...(withCm ? ["--context-manager"] : [])], [
       "--expose-gc"
     ])
+    console.log()
+  }
+
+  if (sections.includes("runtimes")) {
+    // Prints its own table: cold start, traced ÷ native and a 20-span flush on Node, Bun and Deno.
+    await runSection("runtimes.ts", quick ? ["--quick"] : [])
     console.log()
   }
 

@@ -8,7 +8,8 @@
  * tracer's plain `ReadableSpan` (`HrTime` times). The resource is the library's own. Each row
  * encodes its batch `--samples` times; rows are interleaved in a shuffled order each round and the
  * ratio ours ÷ reference is taken within a round. Before measuring, each pair is checked to write
- * the same bytes, so both sides do the same work.
+ * the same bytes, so both sides do the same work. Ours is `encodeSpans`, which is the span
+ * batcher's path: each span added to a batch (serialized then), the batch sealed (framed, copied out).
  *
  *   node --experimental-transform-types bench/serializer.ts [--quick] [--rounds=15] [--batch=512] [--samples=20] [--out=file.json]
  */

@@ -66,7 +66,38 @@ export type {
 } from "./internal/tracingOptions.ts"
 
 /**
- * How span delivery to the collector is going: spans exported and lost so far.
+ * What one {@link flush} came to, for spans or for metric data points.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export interface FlushCounts {
+  /** Accepted by the collector while the flush ran. */
+  readonly delivered: number
+  /** Lost while the flush ran: failed after retries, rejected by the collector, or dropped from a full queue. */
+  readonly lost: number
+  /** Still queued or on the wire when the flush returned: it ran out of time. They go on in the background. */
+  readonly pending: number
+}
+
+/**
+ * What {@link flush} came to.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export interface FlushResult {
+  /** Everything that had ended was answered for within the timeout (`pending` is 0 on both sides). */
+  readonly complete: boolean
+  /** The tracing layer had been released: its last spans went out then, and there was nothing to do. */
+  readonly released: boolean
+  readonly spans: FlushCounts
+  readonly metricPoints: FlushCounts
+}
+
+/**
+ * How span delivery to the collector is going: spans exported and lost so far, and a way to send
+ * what has ended now ({@link flush}).
  *
  * @since 0.1.0
  * @category services
@@ -78,7 +109,36 @@ export class Delivery extends Context.Service<Delivery, {
    * metrics are off.
    */
   readonly metricStats: Effect.Effect<DeliveryStats>
+  /** See {@link flush}. */
+  readonly flush: (timeout: Duration.Duration) => Effect.Effect<FlushResult>
 }>()("beluga-o11y/Tracing/Delivery") {}
+
+/**
+ * Sends every span that has ended and the current metric points, and waits — at most `timeout`
+ * (default 5 seconds) — for the collector to answer for them. What a serverless function or a
+ * worker calls before its response is finished, because the runtime may freeze the instance
+ * right after (see `Serverless`). A collector that is down or slow costs the caller at most the
+ * timeout: what is still pending then goes on in the background, bounded by the export timeout.
+ *
+ * Safe to call concurrently (each call waits for what had ended when it began) and after the
+ * layer's release (a no-op whose result says `released`).
+ *
+ * @example
+ * ```ts
+ * const result = yield* Tracing.flush({ timeout: "2 seconds" })
+ * if (!result.complete) console.warn(`${result.spans.pending} spans still on their way`)
+ * ```
+ *
+ * @since 0.4.0
+ * @category flushing
+ */
+export const flush = (
+  options: { readonly timeout?: Duration.Input | undefined } = {}
+): Effect.Effect<FlushResult, never, Delivery> =>
+  Effect.flatMap(
+    Delivery,
+    (delivery) => delivery.flush(Duration.fromInputUnsafe(options.timeout ?? defaultFlushTimeout))
+  )
 
 /**
  * What {@link layer} provides: the OTel tracer and resource (for code that wants to use the
@@ -90,8 +150,12 @@ export class Delivery extends Context.Service<Delivery, {
 export type Provides = OtelTracer.OtelTracer | Resource.Resource | Delivery
 
 const defaultShutdownTimeout = Duration.seconds(5)
+const defaultFlushTimeout = Duration.seconds(5)
 const stderrWarning = (message: string) => {
-  process.stderr.write(`${message}\n`)
+  // Workers and edge runtimes have no stderr stream; their console is where logs go.
+  if (typeof process !== "undefined" && typeof process.stderr?.write === "function") {
+    process.stderr.write(`${message}\n`)
+  } else console.warn(message)
 }
 
 /**
@@ -127,16 +191,58 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
           redact: options.redact,
           metrics: { export: metrics, print: settings.disabled ? undefined : terminal }
         }),
-        Layer.succeed(
+        Layer.effect(
           Delivery,
-          Delivery.of({
-            stats: Effect.sync(spans.stats),
-            metricStats: Effect.sync(() => metrics?.stats() ?? noDeliveries)
+          Effect.gen(function*() {
+            let released = false
+            yield* Effect.addFinalizer(() => Effect.sync(() => (released = true)))
+            return Delivery.of({
+              stats: Effect.sync(spans.stats),
+              metricStats: Effect.sync(() => metrics?.stats() ?? noDeliveries),
+              flush: (timeout) =>
+                Effect.suspend(() => released ? Effect.succeed(releasedFlush) : flushBoth(spans, metrics, timeout))
+            })
           })
         )
       )
     })
   )
+
+const nothing: FlushCounts = { delivered: 0, lost: 0, pending: 0 }
+const releasedFlush: FlushResult = { complete: true, released: true, spans: nothing, metricPoints: nothing }
+
+interface Flushable {
+  readonly flush: () => Promise<void>
+  readonly pending: () => number
+  readonly stats: () => DeliveryStats
+}
+
+const lostOf = (stats: DeliveryStats) => stats.failedSpans + stats.rejectedSpans + stats.droppedSpans
+
+const counts = (side: Flushable | undefined, was: DeliveryStats): FlushCounts => {
+  if (side === undefined) return nothing
+  const now = side.stats()
+  return {
+    delivered: now.exportedSpans - was.exportedSpans,
+    lost: lostOf(now) - lostOf(was),
+    pending: side.pending()
+  }
+}
+
+const flushBoth = (
+  spans: Flushable,
+  metrics: Flushable | undefined,
+  timeout: Duration.Duration
+): Effect.Effect<FlushResult> =>
+  Effect.gen(function*() {
+    const before = { spans: spans.stats(), metrics: metrics?.stats() ?? noDeliveries }
+    // Both sides at once; what is not answered within the timeout keeps going in the background.
+    yield* Effect.promise(() => Promise.all([spans.flush(), metrics?.flush()]).then(() => undefined)).pipe(
+      Effect.timeoutOption(timeout)
+    )
+    const result = { spans: counts(spans, before.spans), metricPoints: counts(metrics, before.metrics) }
+    return { ...result, complete: result.spans.pending === 0 && result.metricPoints.pending === 0, released: false }
+  })
 
 /**
  * The one layer most programs need: tracing configured entirely from the environment, exporting

@@ -7,9 +7,12 @@
  *   kind, local, remote and absent parents, ids that are not hex, unicode with astral characters
  *   and lone surrogates, edge numbers and times — our protobuf decodes, with protobufjs over a
  *   transcription of the OTLP `.proto` files (`fixtures/otlp/trace.proto`), to exactly what the
- *   reference's bytes decode to, and our JSON parses to the same document;
+ *   reference's bytes decode to, and our JSON parses to the same document; both through
+ *   `encodeSpans` and through the span batcher's encoder (spans added one by one, then sealed),
+ *   and two batches in a row through one encoder each as if alone;
  * - a few cases checked by hand: one span field by field, an empty batch, two resources, the
- *   scope grouping where the two reference serializers differ, a batch over 2 MiB.
+ *   scope grouping where the two reference serializers differ, a batch over 2 MiB, a resource
+ *   that settles between a span's add and its batch's seal, a span that throws while added.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Otel from "@opentelemetry/api"
@@ -21,7 +24,8 @@ import * as fc from "fast-check"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import protobuf from "protobufjs"
-import { encodeSpans } from "../src/internal/otlpTraces.ts"
+import { encodeSpans, spanEncoder } from "../src/internal/otlpTraces.ts"
+import { ProtobufWriter } from "../src/internal/protobufWriter.ts"
 import { type RecordedSpan, SpanSource } from "../src/internal/spanRecord.ts"
 import { runs } from "./support/provider-tests.ts"
 
@@ -59,15 +63,37 @@ const reference = (spans: ReadonlyArray<ReadableSpan>) => ({
 })
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
 
+type Encoded = { readonly protobuf: Uint8Array; readonly json: Uint8Array }
+
 /** Ours and the reference's agree on `spans`, decoded and parsed, in both encodings. */
-const expectSameAsReference = (spans: ReadonlyArray<ReadableSpan>) => {
+const expectSame = (spans: ReadonlyArray<ReadableSpan>, ours: Encoded) => {
   const theirs = reference(spans)
-  const ours = { protobuf: encodeSpans(spans, "http/protobuf"), json: encodeSpans(spans, "http/json") }
   expect(decode(ours.protobuf)).toEqual(decode(theirs.protobuf))
   expect(JSON.parse(text(ours.json))).toEqual(JSON.parse(text(theirs.json)))
   // Stronger, and true today: the same fields in the same order make the same bytes and the same text.
   expect(Buffer.from(ours.protobuf).equals(Buffer.from(theirs.protobuf))).toBe(true)
   expect(text(ours.json)).toBe(text(theirs.json))
+}
+
+/** The batcher's encoders, one per protocol. */
+const encoders = () => ({ protobuf: spanEncoder("http/protobuf"), json: spanEncoder("http/json") })
+
+/** `spans` added one by one to both encoders, as the batcher adds them, then sealed. */
+const addAndSeal = (into: ReturnType<typeof encoders>, spans: ReadonlyArray<ReadableSpan>): Encoded => {
+  for (const span of spans) {
+    into.protobuf.add(span)
+    into.json.add(span)
+  }
+  expect([into.protobuf.count, into.json.count]).toEqual([spans.length, spans.length])
+  const sealed = { protobuf: into.protobuf.seal(), json: into.json.seal() }
+  expect([into.protobuf.count, into.json.count]).toEqual([0, 0])
+  return sealed
+}
+
+/** Both ways in: `encodeSpans` with the whole batch, and a fresh encoder span by span. */
+const expectSameAsReference = (spans: ReadonlyArray<ReadableSpan>) => {
+  expectSame(spans, { protobuf: encodeSpans(spans, "http/protobuf"), json: encodeSpans(spans, "http/json") })
+  expectSame(spans, addAndSeal(encoders(), spans))
 }
 
 // -----------------------------------------------------------------------------
@@ -355,6 +381,17 @@ describe("the OTLP span encoder", () => {
     fc.assert(fc.property(batch, expectSameAsReference), { numRuns: runs(500) })
   })
 
+  it("writes each of two batches through one encoder as if it were alone", () => {
+    fc.assert(
+      fc.property(batch, batch, (first, second) => {
+        const both = encoders()
+        expectSame(first, addAndSeal(both, first))
+        expectSame(second, addAndSeal(both, second))
+      }),
+      { numRuns: runs(200) }
+    )
+  })
+
   it("writes one span's fields as recorded (checked by hand)", () => {
     const span = recorded("fetch")
     const request = decode(encodeSpans([span], "http/protobuf")) as any
@@ -455,20 +492,78 @@ describe("the OTLP span encoder", () => {
     expectSameAsReference([recorded("after")])
   })
 
+  it("keeps a buffer grown for batches that are large as a rule, and lets go of one grown by an outsized batch", () => {
+    const w = new ProtobufWriter()
+    const batchOf = (bytes: number) => {
+      w.raw(new Uint8Array(bytes))
+      w.reset()
+    }
+    const mib = 1024 * 1024
+    batchOf(5 * mib)
+    const grown = w.buffer
+    expect(grown.length).toBe(8 * mib)
+    batchOf(5 * mib)
+    expect(w.buffer).toBe(grown)
+    batchOf(40 * mib)
+    expect(w.buffer.length).toBe(64 * mib)
+    // A quarter of 64 MiB is the line: the next usual batch gives the outsized buffer back.
+    batchOf(5 * mib)
+    expect(w.buffer.length).toBe(64 * 1024)
+  })
+
   it("writes a resource whose attributes were pending anew once they settle", async () => {
-    let settle: (value: string) => void = () => {}
-    const pending = resourceFromAttributes({ now: 1, later: new Promise<string>((resolve) => (settle = resolve)) })
+    const later = Promise.withResolvers<string>()
+    const pending = resourceFromAttributes({ now: 1, later: later.promise })
     const from = new SpanSource(pending, scope, new AlwaysOnSampler(), false, [])
     expectSameAsReference([recorded("before", from)])
-    settle("settled")
+    // Added while pending, sealed once settled: the resource is read at seal, as the reference reads it.
+    const open = encoders()
+    const waiting = recorded("waiting", from)
+    open.protobuf.add(waiting)
+    open.json.add(waiting)
+    later.resolve("settled")
     await pending.waitForAsyncAttributes!()
+    const sealed = { protobuf: open.protobuf.seal(), json: open.json.seal() }
+    expectSame([waiting], sealed)
     const spans = [recorded("after", from)]
-    const request = decode(encodeSpans(spans, "http/protobuf")) as any
-    expect(request.resourceSpans[0].resource.attributes).toEqual([
-      { key: "now", value: { intValue: "1" } },
-      { key: "later", value: { stringValue: "settled" } }
-    ])
+    for (const request of [decode(encodeSpans(spans, "http/protobuf")), decode(sealed.protobuf)] as Array<any>) {
+      expect(request.resourceSpans[0].resource.attributes).toEqual([
+        { key: "now", value: { intValue: "1" } },
+        { key: "later", value: { stringValue: "settled" } }
+      ])
+    }
     expectSameAsReference(spans)
+  })
+
+  it("leaves nothing of a span that throws while it is added: no bytes, no group, no count", () => {
+    const throwing = (name: string, resourceOfSpan: Resource): ReadableSpan => {
+      const span = recorded(name, new SpanSource(resourceOfSpan, scope, new AlwaysOnSampler(), false, []))
+      // Thrown after its ids and name are written, half-way through the span.
+      return Object.create(span, {
+        attributes: {
+          get: () => {
+            throw new Error("a broken span")
+          }
+        }
+      }) as ReadableSpan
+    }
+    const spans = [recorded("a"), recorded("b")]
+    const open = encoders()
+    for (const encoder of [open.protobuf, open.json]) {
+      encoder.add(spans[0]!)
+      // One in the open group (after a JSON comma), one that would open a resource group.
+      expect(() => encoder.add(throwing("same group", resource))).toThrow("a broken span")
+      expect(() => encoder.add(throwing("new group", resourceFromAttributes({ service: "x" })))).toThrow(
+        "a broken span"
+      )
+      expect(encoder.count).toBe(1)
+      encoder.add(spans[1]!)
+    }
+    expectSame(spans, { protobuf: open.protobuf.seal(), json: open.json.seal() })
+    // encodeSpans throws, and the next call starts from nothing.
+    expect(() => encodeSpans([spans[0]!, throwing("c", resource)], "http/protobuf")).toThrow("a broken span")
+    expect(() => encodeSpans([spans[0]!, throwing("c", resource)], "http/json")).toThrow("a broken span")
+    expectSameAsReference([spans[1]!])
   })
 
   it("writes ids that are not hex as otlp-transformer reads them", () => {

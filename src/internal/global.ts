@@ -7,12 +7,9 @@
  * Each piece is registered only when nobody registered one before (an application's own
  * `NodeSDK`, say, keeps its own), and only what was registered here is unregistered on release.
  */
+import * as Platform from "#platform"
 import * as Otel from "@opentelemetry/api"
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core"
-import * as fs from "node:fs"
-import { createRequire } from "node:module"
-import * as path from "node:path"
 import type { PropagatorName } from "./config.ts"
 
 /** Whether an OTel context manager is installed; without one, `context.with` does nothing. */
@@ -29,22 +26,6 @@ export const makePropagator = (names: ReadonlyArray<PropagatorName>): Otel.TextM
     propagators: names.map((name) => name === "baggage" ? new W3CBaggagePropagator() : new W3CTraceContextPropagator())
   })
 
-/** The version of the `@opentelemetry/api` copy this library loaded, from its package.json. */
-const ownApiVersion = (): string | undefined => {
-  try {
-    let dir = path.dirname(createRequire(import.meta.url).resolve("@opentelemetry/api"))
-    for (let i = 0; i < 5; i++, dir = path.dirname(dir)) {
-      const file = path.join(dir, "package.json")
-      if (!fs.existsSync(file)) continue
-      const pkg = JSON.parse(fs.readFileSync(file, "utf8")) as { name?: unknown; version?: unknown }
-      if (pkg.name === "@opentelemetry/api" && typeof pkg.version === "string") return pkg.version
-    }
-  } catch {
-    // Unknown: no warning is better than a wrong one.
-  }
-  return undefined
-}
-
 /**
  * The version of the `@opentelemetry/api` registered globally, when it is not this library's own
  * copy. Copies of the API share one global registry, keyed by major version, that only accepts
@@ -52,7 +33,7 @@ const ownApiVersion = (): string | undefined => {
  * to `diag`), and instrumentations bound to the other copy lose their spans.
  */
 export const foreignApiVersion = (): { readonly registered: string; readonly own: string } | undefined => {
-  const own = ownApiVersion()
+  const own = Platform.ownApiVersion()
   if (own === undefined) return undefined
   const registry = (globalThis as Record<symbol, { readonly version?: unknown } | undefined>)[
     Symbol.for(`opentelemetry.js.api.${own.split(".")[0]}`)
@@ -82,9 +63,9 @@ export const register = (
   const undo: Array<() => void> = []
   // setGlobal* refuse (returning false) when something is registered already.
   if (Otel.trace.setGlobalTracerProvider(provider)) undo.push(() => Otel.trace.disable())
-  if (!hasContextManager()) {
-    const manager = new AsyncLocalStorageContextManager().enable()
-    if (Otel.context.setGlobalContextManager(manager)) undo.push(() => Otel.context.disable())
+  const manager = hasContextManager() ? undefined : Platform.contextManager()
+  if (manager !== undefined && Otel.context.setGlobalContextManager(manager.enable())) {
+    undo.push(() => Otel.context.disable())
   }
   if (propagators.length > 0 && Otel.propagation.setGlobalPropagator(makePropagator(propagators))) {
     undo.push(() => Otel.propagation.disable())

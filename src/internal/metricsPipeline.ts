@@ -34,6 +34,12 @@ export interface MetricsExport {
   readonly beginShutdown: () => void
   /** Ends exports in flight; returns the data points lost. */
   readonly abort: () => number
+  /** Collects and sends the current points (once the layer made its meter provider); resolves when answered. */
+  readonly flush: () => Promise<void>
+  /** Data points on the wire, not yet answered for. */
+  readonly pending: () => number
+  /** Where `flush` collects from: set by {@link layer}. */
+  readonly attach: (provider: MeterProvider | undefined) => void
 }
 
 const metricUnit = { one: "metric data point", many: "metric data points", goesOn: "The program goes on" }
@@ -82,12 +88,18 @@ export const otlp = (
     report,
     metricsCodec
   )
+  let provider: MeterProvider | undefined
   return {
     exporter: new OtlpMetricExporter(transport, settings.temporality, () => refused),
     settings,
     stats: () => reporter.stats(),
     beginShutdown: () => transport.beginShutdown(),
-    abort: () => transport.abort()
+    abort: () => transport.abort(),
+    flush: () => provider?.forceFlush() ?? Promise.resolve(),
+    pending: () => transport.unsettledItems(),
+    attach: (attached) => {
+      provider = attached
+    }
   }
 }
 
@@ -129,7 +141,13 @@ export const layer = (options: {
         metricProducers: [recorder, effectMetrics]
       })
       const provider = new MeterProvider({ resource, readers: [reader] })
-      yield* Effect.addFinalizer(() => lastCollection(provider, pipeline, options.shutdown))
+      pipeline.attach(provider)
+      yield* Effect.addFinalizer(() =>
+        Effect.andThen(
+          Effect.sync(() => pipeline.attach(undefined)),
+          lastCollection(provider, pipeline, options.shutdown)
+        )
+      )
       // Libraries instrumented with the OTel metrics API report through the same reader.
       yield* Effect.acquireRelease(
         Effect.sync(() => options.registerGlobal === true && Otel.metrics.setGlobalMeterProvider(provider)),

@@ -1,6 +1,6 @@
 /**
- * The OTLP/HTTP span exporter: the SDK's own serializers (`@opentelemetry/otlp-transformer`,
- * protobuf and JSON) over a small HTTP transport of ours.
+ * The OTLP/HTTP exporter of spans and metrics: their serialized requests over the runtime's HTTP
+ * client (`#platform`: `node:http` on Node, Bun and Deno; `fetch` on workerd and the edge).
  *
  * Why not the SDK's `OTLPTraceExporter`? Its retry timers cannot be cancelled and are not
  * `unref`'d, so a program whose collector is down stays alive for the whole export timeout after
@@ -13,12 +13,11 @@
  * - every outcome is reported to the caller (delivered, failed, rejected by partial success), so
  *   the user gets one clear line instead of silence or a stream of stack traces.
  */
+import * as Platform from "#platform"
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core"
 import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
-import * as http from "node:http"
-import * as https from "node:https"
-import * as zlib from "node:zlib"
+import { type HttpClient, unrefTimer } from "./httpClient.ts"
 import { parseRetryAfter } from "./retryAfter.ts"
 import { LIBRARY_NAME } from "./semconv.ts"
 import type { EncodedBatch } from "./spanBatcher.ts"
@@ -90,16 +89,6 @@ export type Outcome =
   }
 
 const retryableStatus = new Set([429, 502, 503, 504])
-const retryableNetworkCodes = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EAI_AGAIN",
-  "ENOTFOUND",
-  "ENETUNREACH",
-  "EHOSTUNREACH"
-])
 /** Export requests that may be on the wire at once. */
 const maxInFlight = 2
 const maxRetries = 5
@@ -107,8 +96,6 @@ const initialBackoffMillis = 1000
 const maxBackoffMillis = 5000
 const backoffMultiplier = 1.5
 const jitter = 0.2
-/** Collector error bodies are for humans; keep enough to explain, not enough to flood a log. */
-const maxBodyBytes = 64 * 1024
 
 type Attempt =
   | { readonly status: "success"; readonly body: Uint8Array }
@@ -121,11 +108,11 @@ type Attempt =
   | { readonly status: "failure"; readonly error: Error }
 
 export class OtlpHttpExporter<Payload = Array<ReadableSpan>> {
-  private readonly agent: http.Agent
+  private readonly client: HttpClient
+  private readonly url: URL
   private readonly pending = new Set<Promise<void>>()
   /** Pending retry waits; `refused` ones end early at shutdown. */
   private readonly sleepers = new Map<() => void, { readonly refused: boolean }>()
-  private readonly requests = new Set<http.ClientRequest>()
   private shuttingDown = false
   private aborted = false
   /** Retries performed so far (all exports). */
@@ -139,8 +126,8 @@ export class OtlpHttpExporter<Payload = Array<ReadableSpan>> {
     private readonly codec: Codec<Payload> = spanCodec as unknown as Codec<Payload>
   ) {
     this.options = options.timeoutMillis === 0 ? { ...options, timeoutMillis: noLimitMillis } : options
-    const url = new URL(options.url)
-    this.agent = url.protocol === "https:" ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true })
+    this.url = new URL(options.url)
+    this.client = Platform.httpClient(this.url)
   }
 
   /**
@@ -174,6 +161,13 @@ export class OtlpHttpExporter<Payload = Array<ReadableSpan>> {
 
   /** Batches handed to us whose outcome is not reported yet (waiting for a slot, or on the wire). */
   private readonly unsettled = new Set<{ readonly items: number; settled: boolean }>()
+
+  /** Items (spans, data points) handed to us whose outcome is not reported yet. */
+  unsettledItems(): number {
+    let items = 0
+    for (const batch of this.unsettled) items += batch.items
+    return items
+  }
 
   private inFlight = 0
   private readonly slotWaiters: Array<() => void> = []
@@ -210,7 +204,7 @@ export class OtlpHttpExporter<Payload = Array<ReadableSpan>> {
   async shutdown(): Promise<void> {
     this.beginShutdown()
     await this.forceFlush()
-    this.agent.destroy()
+    this.client.destroy(new Error("exporter shut down"))
   }
 
   /**
@@ -235,8 +229,7 @@ export class OtlpHttpExporter<Payload = Array<ReadableSpan>> {
     this.shuttingDown = true
     this.aborted = true
     for (const wake of this.sleepers.keys()) wake()
-    for (const request of this.requests) request.destroy(new Error("export aborted at shutdown"))
-    this.agent.destroy()
+    this.client.destroy(new Error("export aborted at shutdown"))
     return lost
   }
 
@@ -260,7 +253,7 @@ export class OtlpHttpExporter<Payload = Array<ReadableSpan>> {
         retryable: false
       }
     }
-    if (this.options.compression === "gzip") body = await gzip(body)
+    if (this.options.compression === "gzip") body = await Platform.gzip(body)
 
     const deadline = Date.now() + this.options.timeoutMillis
     let backoff = initialBackoffMillis
@@ -307,73 +300,34 @@ export class OtlpHttpExporter<Payload = Array<ReadableSpan>> {
       // unref: a retry pending must never be what keeps the user's program alive. At shutdown
       // the release's own bounded wait keeps the process up while retries are worth waiting for.
       const timer = setTimeout(wake, millis)
-      timer.unref()
+      unrefTimer(timer)
       this.sleepers.set(wake, { refused })
     })
   }
 
-  private attempt(body: Uint8Array, timeoutMillis: number): Promise<Attempt> {
-    return new Promise((resolve) => {
-      const url = new URL(this.options.url)
-      const request = (url.protocol === "https:" ? https : http).request(url, {
-        method: "POST",
-        agent: this.agent,
-        headers: {
-          ...this.options.headers,
-          "Content-Type": this.options.protocol === "http/json" ? "application/json" : "application/x-protobuf",
-          "Content-Length": body.byteLength,
-          ...(this.options.compression === "gzip" ? { "Content-Encoding": "gzip" } : {}),
-          "User-Agent": LIBRARY_NAME
-        }
-      })
-      this.requests.add(request)
-      const finish = (attempt: Attempt) => {
-        this.requests.delete(request)
-        clearTimeout(timer)
-        resolve(attempt)
-      }
-      // The attempt waits for what is left of the export timeout, but the message names the
-      // configured timeout: a computed remainder (999 ms) reads like a different setting.
-      const timer = setTimeout(
-        () => request.destroy(new TimeoutError(this.options.timeoutMillis)),
-        Math.max(timeoutMillis, 1)
-      )
-      timer.unref()
-      request.on("response", (response) => {
-        const chunks: Array<Buffer> = []
-        let size = 0
-        response.on("data", (chunk: Buffer) => {
-          if (size < maxBodyBytes) chunks.push(chunk)
-          size += chunk.length
-        })
-        response.on("error", (error) => finish({ status: "failure", error }))
-        response.on("end", () => {
-          const status = response.statusCode ?? 0
-          const text = Buffer.concat(chunks).subarray(0, maxBodyBytes)
-          if (status >= 200 && status < 300) return finish({ status: "success", body: text })
-          const error = new CollectorError(status, describeBody(text, response.headers["content-type"]))
-          if (retryableStatus.has(status)) {
-            return finish({
-              status: "retryable",
-              error,
-              retryAfterMillis: parseRetryAfter(response.headers["retry-after"]),
-              refused: false
-            })
-          }
-          finish({ status: "failure", error })
-        })
-      })
-      request.on("error", (error) => {
-        const code = (error as NodeJS.ErrnoException).code
-        const refused = code === "ECONNREFUSED"
-        if (error instanceof TimeoutError || (code !== undefined && retryableNetworkCodes.has(code))) {
-          finish({ status: "retryable", error, retryAfterMillis: undefined, refused })
-        } else {
-          finish({ status: "failure", error })
-        }
-      })
-      request.end(body)
-    })
+  private readonly headers = (): Record<string, string> => ({
+    ...this.options.headers,
+    "Content-Type": this.options.protocol === "http/json" ? "application/json" : "application/x-protobuf",
+    ...(this.options.compression === "gzip" ? { "Content-Encoding": "gzip" } : {}),
+    "User-Agent": LIBRARY_NAME
+  })
+
+  private async attempt(body: Uint8Array, timeoutMillis: number): Promise<Attempt> {
+    // The attempt waits for what is left of the export timeout, but the message names the
+    // configured timeout: a computed remainder (999 ms) reads like a different setting.
+    const result = await this.client.post(this.url, this.headers(), body, timeoutMillis, this.options.timeoutMillis)
+    if (result._tag === "Error") {
+      return result.retryable
+        ? { status: "retryable", error: result.error, retryAfterMillis: undefined, refused: result.refused }
+        : { status: "failure", error: result.error }
+    }
+    const { status } = result
+    if (status >= 200 && status < 300) return { status: "success", body: result.body }
+    const error = new CollectorError(status, describeBody(result.body, result.contentType))
+    if (retryableStatus.has(status)) {
+      return { status: "retryable", error, retryAfterMillis: parseRetryAfter(result.retryAfter), refused: false }
+    }
+    return { status: "failure", error }
   }
 }
 
@@ -385,21 +339,14 @@ export class CollectorError extends Error {
   }
 }
 
-class TimeoutError extends Error {
-  constructor(millis: number) {
-    super(`no response within ${millis} ms (the export timeout)`)
-    this.name = "TimeoutError"
-  }
-}
-
 /** A collector's error body: the `google.rpc.Status` message (JSON or protobuf), else a text excerpt. */
-const describeBody = (body: Buffer, contentType: string | undefined): string => {
+const describeBody = (body: Uint8Array, contentType: string | undefined): string => {
   if (body.length === 0) return ""
   if (contentType?.includes("protobuf") === true) {
     const message = rpcStatusMessage(body)
     if (message !== undefined) return message
   }
-  const text = body.toString("utf8")
+  const text = new TextDecoder().decode(body)
   if (contentType?.includes("json") === true) {
     try {
       const parsed = JSON.parse(text) as { message?: unknown }
@@ -456,8 +403,5 @@ const rpcStatusMessage = (body: Uint8Array): string | undefined => {
   }
   return undefined
 }
-
-const gzip = (data: Uint8Array) =>
-  new Promise<Uint8Array>((resolve, reject) => zlib.gzip(data, (error, out) => (error ? reject(error) : resolve(out))))
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)))

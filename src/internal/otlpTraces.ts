@@ -5,9 +5,9 @@
  * Why not `@opentelemetry/otlp-transformer`'s serializers: its protobuf path measures every span
  * twice (a size pass, then the write), makes a `Uint8Array` per id and moves each span's bytes to
  * fit its length, and its JSON path builds the whole request as objects before `JSON.stringify`;
- * for the library's own spans either costs more than making the span. Here one pass writes each
- * span into one reused buffer, and the library's {@link RecordedSpan} gives its nanosecond times
- * without an `HrTime`.
+ * for the library's own spans either costs more than making the span. Here each span is written
+ * once, when it is added to its batch (`SpanBatch`, `otlpSpan.ts`), into the batch's one buffer,
+ * and the library's {@link RecordedSpan} gives its nanosecond times without an `HrTime`.
  *
  * What is written is what otlp-transformer 0.223 writes, field for field and byte for byte, which
  * the tests check by decoding both with a decoder built from the OTLP `.proto` files: the same
@@ -19,19 +19,34 @@
 import type * as Otel from "@opentelemetry/api"
 import type { Resource } from "@opentelemetry/resources"
 import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace"
-import { fitsFixed64, groups, hasOwn, otlpFlags, otlpKind, type Scope } from "./otlpSpan.ts"
-import { encodeJson } from "./otlpTracesJson.ts"
-import { BytesMemo, ProtobufWriter } from "./protobufWriter.ts"
+import type { Protocol } from "./config.ts"
+import { type Encoding, fitsFixed64, hasOwn, otlpFlags, otlpKind, runBytes, type Scope, SpanBatch } from "./otlpSpan.ts"
+import { jsonEncoding } from "./otlpTracesJson.ts"
+import { BytesMemo, ProtobufWriter, varintSize } from "./protobufWriter.ts"
+import type { BatchEncoder } from "./spanBatcher.ts"
 import { RecordedSpan } from "./spanRecord.ts"
+
+/** The span batcher's encoder: each span serialized into the open batch when added (as it ends). */
+export const spanEncoder = (protocol: Protocol): BatchEncoder => newBatch(protocol)
+
+const newBatch = (protocol: Protocol): SpanBatch =>
+  new SpanBatch(protocol === "http/json" ? jsonEncoding : protobufEncoding)
+
+/** The batches {@link encodeSpans} fills and seals, one per protocol, made when first needed. */
+const oneShot: Partial<Record<Protocol, SpanBatch>> = {}
 
 /**
  * The request for `spans`, as the body of an OTLP/HTTP export in `protocol`'s encoding: protobuf
- * bytes, or OTLP/JSON in UTF-8. The bytes are the caller's (the writer's buffer is not shared).
+ * bytes, or OTLP/JSON in UTF-8; the same bytes as the spans added one by one to a
+ * {@link spanEncoder} and sealed.
  */
-export const encodeSpans = (
-  spans: ReadonlyArray<ReadableSpan>,
-  protocol: "http/protobuf" | "http/json"
-): Uint8Array => (protocol === "http/json" ? encodeJson(spans) : encodeProtobuf(spans))
+export const encodeSpans = (spans: ReadonlyArray<ReadableSpan>, protocol: Protocol): Uint8Array => {
+  const batch = oneShot[protocol] ??= newBatch(protocol)
+  // What a call that threw half-way (a throwing getter in someone's span) left behind.
+  batch.clear()
+  for (const span of spans) batch.add(span)
+  return batch.seal()
+}
 
 // -----------------------------------------------------------------------------
 // Protobuf
@@ -94,43 +109,74 @@ const tag = {
 
 /**
  * Bytes reserved for a length, by what the message usually weighs: a key-value, a link or a status
- * under 128 bytes, a span or an event under 16 KiB, a resource's or a scope's spans under 2 MiB.
+ * under 128 bytes, a span or an event under 16 KiB. The lengths around a batch's groups are known
+ * before they are written ({@link frameProtobuf}).
  */
 const reserveSmall = 1
 const reserveSpan = 2
-const reserveBatch = 3
 
-/** One writer for every batch: its buffer grows to the largest batch seen (up to a bound) and stays. */
-const writer = new ProtobufWriter()
 const traceIds = new BytesMemo()
 const parentIds = new BytesMemo()
 
-const encodeProtobuf = (spans: ReadonlyArray<ReadableSpan>): Uint8Array => {
-  const w = writer
-  // A batch that threw half-way (a throwing getter in someone's span) leaves nothing behind.
-  w.pos = 0
-  for (const { resource, scopes } of groups(spans, false)) {
-    w.byte(tag.requestResourceSpans)
-    const resourceSpans = w.begin(reserveBatch)
+/** Per scope group of the resource being framed: its fields' bounds and its message's length. */
+const scopeParts: Array<number> = []
+
+const protobufEncoding: Encoding = {
+  byKey: false,
+  begin: () => {},
+  writeSpan: (w, span) => writeSpan(w, span),
+  frame: (batch) => frameProtobuf(batch)
+}
+
+/**
+ * Per resource: its fields and its scopes' are written first (after the spans), which gives every
+ * length; then the tags and lengths, each piece listed in the request's order.
+ */
+const frameProtobuf = (batch: SpanBatch): void => {
+  const w = batch.writer
+  const pieces = batch.pieces
+  const parts = scopeParts
+  for (const { resource, scopes } of batch.resources) {
+    const resourceStart = w.pos
     writeResource(w, resource)
-    for (const { scope, spans } of scopes) {
-      w.byte(tag.scopeSpans)
-      const scopeSpans = w.begin(reserveBatch)
-      writeScope(w, scope)
-      for (const span of spans) writeSpan(w, span)
-      if (scope.schemaUrl) {
-        w.byte(tag.scopeSchemaUrl)
-        w.string(scope.schemaUrl)
-      }
-      w.end(scopeSpans, reserveBatch)
-    }
-    if (resource.schemaUrl) {
+    const resourceEnd = w.pos
+    const resourceSchemaUrl = resource.schemaUrl
+    if (resourceSchemaUrl) {
       w.byte(tag.resourceSchemaUrl)
-      w.string(resource.schemaUrl)
+      w.string(resourceSchemaUrl)
     }
-    w.end(resourceSpans, reserveBatch)
+    const schemaEnd = w.pos
+    let length = schemaEnd - resourceStart
+    parts.length = 0
+    for (const group of scopes) {
+      const scopeStart = w.pos
+      writeScope(w, group.scope)
+      const scopeEnd = w.pos
+      const scopeSchemaUrl = group.scope.schemaUrl
+      if (scopeSchemaUrl) {
+        w.byte(tag.scopeSchemaUrl)
+        w.string(scopeSchemaUrl)
+      }
+      const scopeLength = w.pos - scopeStart + runBytes(group)
+      parts.push(scopeStart, scopeEnd, w.pos, scopeLength)
+      length += 1 + varintSize(scopeLength) + scopeLength
+    }
+    let start = w.pos
+    w.byte(tag.requestResourceSpans)
+    w.varint(length)
+    batch.piece(start)
+    pieces.push(resourceStart, resourceEnd)
+    for (let i = 0; i < scopes.length; i++) {
+      start = w.pos
+      w.byte(tag.scopeSpans)
+      w.varint(parts[4 * i + 3]!)
+      batch.piece(start)
+      pieces.push(parts[4 * i]!, parts[4 * i + 1]!)
+      batch.spansOf(scopes[i]!)
+      pieces.push(parts[4 * i + 1]!, parts[4 * i + 2]!)
+    }
+    pieces.push(resourceEnd, schemaEnd)
   }
-  return w.finish()
 }
 
 /**

@@ -20,39 +20,46 @@
 import type * as Otel from "@opentelemetry/api"
 import type { Resource } from "@opentelemetry/resources"
 import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace"
-import { fitsFixed64, groups, hasOwn, otlpFlags, otlpKind, type Scope } from "./otlpSpan.ts"
-import { BytesMemo, ProtobufWriter } from "./protobufWriter.ts"
+import { type Encoding, fitsFixed64, hasOwn, otlpFlags, otlpKind, type Scope, type SpanBatch } from "./otlpSpan.ts"
+import { BytesMemo, type ProtobufWriter } from "./protobufWriter.ts"
 import { RecordedSpan } from "./spanRecord.ts"
 
-/** One writer for every batch, as for protobuf (the two never run at once: encoding is synchronous). */
-const writer = new ProtobufWriter()
 const traceIds = new BytesMemo()
 const parentIds = new BytesMemo()
 
-export const encodeJson = (spans: ReadonlyArray<ReadableSpan>): Uint8Array => {
-  const w = writer
-  // A batch that threw half-way (a throwing getter in someone's span) leaves nothing behind.
-  w.pos = 0
-  times.base = undefined
+/** OTLP/JSON: each span's text as it is added, its comma before it unless it opens its group. */
+export const jsonEncoding: Encoding = {
+  byKey: true,
+  begin: () => {
+    times.base = undefined
+  },
+  writeSpan: (w, span, first) => {
+    if (!first) w.byte(comma)
+    writeSpan(w, span)
+  },
+  frame: (batch) => frameJson(batch)
+}
+
+/** The text between the groups' spans, written after them and listed in the document's order. */
+const frameJson = (batch: SpanBatch): void => {
+  const w = batch.writer
+  let start = w.pos
   w.raw(text.request)
-  let firstResource = true
-  for (const { resource, scopes } of groups(spans, true)) {
-    w.raw(firstResource ? text.resource : text.nextResource)
-    firstResource = false
+  for (let r = 0; r < batch.resources.length; r++) {
+    const { resource, scopes } = batch.resources[r]!
+    w.raw(r === 0 ? text.resource : text.nextResource)
     writeResource(w, resource)
     w.raw(text.scopeSpans)
-    let firstScope = true
-    for (const { scope, spans } of scopes) {
-      w.raw(firstScope ? text.scope : text.nextScope)
-      firstScope = false
-      writeScope(w, scope)
+    for (let s = 0; s < scopes.length; s++) {
+      const group = scopes[s]!
+      w.raw(s === 0 ? text.scope : text.nextScope)
+      writeScope(w, group.scope)
       w.raw(text.spans)
-      for (let i = 0; i < spans.length; i++) {
-        if (i > 0) w.byte(comma)
-        writeSpan(w, spans[i]!)
-      }
+      batch.piece(start)
+      batch.spansOf(group)
+      start = w.pos
       w.byte(closeBracket)
-      writeOptional(w, ",\"schemaUrl\":", scope.schemaUrl)
+      writeOptional(w, ",\"schemaUrl\":", group.scope.schemaUrl)
       w.byte(closeBrace)
     }
     w.byte(closeBracket)
@@ -60,7 +67,7 @@ export const encodeJson = (spans: ReadonlyArray<ReadableSpan>): Uint8Array => {
     w.byte(closeBrace)
   }
   w.raw(text.end)
-  return w.finish()
+  batch.piece(start)
 }
 
 const comma = 0x2c

@@ -1,19 +1,24 @@
 /**
  * A protobuf writer over one growable buffer, for encoders that write a message straight from
- * their own records (`otlpTraces.ts`): no intermediate message objects, no size pass.
+ * their own records (`otlpTraces.ts`; the JSON encoder writes its UTF-8 through it too): no
+ * intermediate message objects, no size pass.
  *
  * A length-delimited field is written by reserving the bytes its length is expected to take
  * ({@link ProtobufWriter.begin}), writing the contents, and writing the length in front
  * ({@link ProtobufWriter.end}); only a guess that was wrong moves the contents. Callers pick the
- * reservation per message: most attributes fit in 127 bytes, most spans in 16 KiB, a whole batch in
- * 2 MiB. Measured against computing every size first, the pass saved is worth more than the rare move.
+ * reservation per message: most attributes fit in 127 bytes, most spans in 16 KiB. Measured against
+ * computing every size first, the pass saved is worth more than the rare move.
+ *
+ * The buffer holds a whole batch, written in the order its parts arrive, not the order they are
+ * sent in; {@link ProtobufWriter.gather} copies the parts out in the request's order.
  */
 
 /** What the buffer starts at; it doubles when a batch needs more. */
 const initialBytes = 64 * 1024
 /**
- * A buffer grown past this is let go after the batch that grew it, so one outsized batch does not
- * keep its memory for the life of the process.
+ * A buffer grown past this is let go once a batch fills less than a quarter of it, so one outsized
+ * batch does not keep its memory for the life of the process, while batches that are large as a
+ * rule (4096 GenAI spans in JSON are ~5 MiB) do not grow a new buffer from scratch each time.
  */
 const retainedBytes = 4 * 1024 * 1024
 
@@ -66,16 +71,30 @@ export class ProtobufWriter {
     this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength)
   }
 
-  /** The bytes written since the last `finish`, copied out (the buffer is reused by the next message). */
-  finish(): Uint8Array {
-    const out = Buffer.allocUnsafe(this.pos)
-    this.buffer.copy(out, 0, 0, this.pos)
-    this.pos = 0
-    if (this.buffer.length > retainedBytes) {
+  /**
+   * The ranges `[start, end)` listed in `pieces` (flat: start, end, start, end...), copied out one
+   * after the other into bytes of their own.
+   */
+  gather(pieces: ReadonlyArray<number>): Uint8Array {
+    let size = 0
+    for (let i = 0; i < pieces.length; i += 2) size += pieces[i + 1]! - pieces[i]!
+    const out = Buffer.allocUnsafe(size)
+    const buffer = this.buffer
+    let pos = 0
+    for (let i = 0; i < pieces.length; i += 2) pos += buffer.copy(out, pos, pieces[i]!, pieces[i + 1]!)
+    return out
+  }
+
+  /**
+   * Empties the writer for the next batch: what was written so far is the batch that ends, and
+   * decides whether a buffer grown past {@link retainedBytes} is kept.
+   */
+  reset(): void {
+    if (this.buffer.length > retainedBytes && this.pos < this.buffer.length / 4) {
       this.buffer = Buffer.allocUnsafe(initialBytes)
       this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength)
     }
-    return out
+    this.pos = 0
   }
 
   /** A copy of what was written from `start` on, to be written again with {@link raw}. */

@@ -26,7 +26,6 @@ import {
 } from "@opentelemetry/core"
 import type { Resource } from "@opentelemetry/resources"
 import type { ReadableSpan, Sampler, SpanLimits, SpanProcessor, TimedEvent } from "@opentelemetry/sdk-trace"
-import * as crypto from "node:crypto"
 import * as N from "./semconv.ts"
 
 /** The limits the SDK's tracer provider applies when none are configured (`TracerProvider` defaults). */
@@ -43,9 +42,14 @@ const bigint1e9 = BigInt(1_000_000_000)
 const bigint1e6 = BigInt(1_000_000)
 export const toHrTime = (nanos: bigint): Otel.HrTime => [Number(nanos / bigint1e9), Number(nanos % bigint1e9)]
 
-// Wall-clock nanoseconds from the monotonic clock, anchored once, as Effect's own clock does.
-const origin = BigInt(Date.now()) * bigint1e6 - process.hrtime.bigint()
-const nowNanos = (): bigint => origin + process.hrtime.bigint()
+// Wall-clock nanoseconds from the monotonic clock, anchored once, as Effect's own clock does:
+// `process.hrtime` where the runtime has it (Node, Bun, Deno), `performance.now` elsewhere.
+const runtimeProcess = (globalThis as { process?: { hrtime?: { bigint?: () => bigint } } }).process
+const monotonic: () => bigint = runtimeProcess?.hrtime?.bigint !== undefined
+  ? () => runtimeProcess.hrtime!.bigint!()
+  : () => BigInt(Math.round(performance.now() * 1_000_000))
+const origin = BigInt(Date.now()) * bigint1e6 - monotonic()
+const nowNanos = (): bigint => origin + monotonic()
 
 /**
  * An OTel `TimeInput` in nanoseconds since the epoch, read as the SDK reads it (HrTime, epoch or
@@ -58,18 +62,18 @@ const toNanos = (time: Otel.TimeInput | undefined): bigint => {
 }
 
 /**
- * Trace and span ids: random bytes from a pool that `crypto.randomFillSync` refills, written as hex.
+ * Trace and span ids: random bytes from a pool that Web Crypto refills, written as hex.
  * An all-zero id is invalid in W3C Trace Context; it is drawn again (one chance in 2^64 or 2^128).
  * `String.fromCharCode` over a digit table writes 8 bytes in a quarter of `Buffer#toString("hex")`'s time.
  */
 const poolSize = 8192
-const pool = Buffer.allocUnsafe(poolSize)
+const pool = new Uint8Array(poolSize)
 let poolOffset = poolSize
 const digits = Array.from("0123456789abcdef", (digit) => digit.charCodeAt(0))
 const take8 = (): number => {
   for (;;) {
     if (poolOffset + 8 > poolSize) {
-      crypto.randomFillSync(pool)
+      crypto.getRandomValues(pool)
       poolOffset = 0
     }
     const start = poolOffset

@@ -6,10 +6,10 @@
  */
 import { type InMemorySpanExporter, SimpleSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Redacted from "effect/Redacted"
-import { spanEncoder } from "./batchEncoder.ts"
 import type { Settings } from "./config.ts"
 import { DeliveryReporter, type DeliveryStats, noDeliveries, type Outages, redactUrl } from "./exporter.ts"
 import { encodedBatchCodec, OtlpHttpExporter } from "./otlp.ts"
+import { spanEncoder } from "./otlpTraces.ts"
 import { SpanBatcher } from "./spanBatcher.ts"
 import { TerminalExporter, type TerminalOptions } from "./terminal.ts"
 
@@ -28,6 +28,10 @@ export interface SpanPipeline {
 export interface OtlpSpanPipeline extends SpanPipeline {
   /** Replaces every export header value in `text`: a message may quote a collector's answer. */
   readonly scrub: (text: string) => string
+  /** Sends every span that has ended; resolves once the collector answered for them. */
+  readonly flush: () => Promise<void>
+  /** Spans queued or on the wire, not yet answered for. */
+  readonly pending: () => number
 }
 
 /**
@@ -80,7 +84,9 @@ export const otlp = (
       reporter.abandoned(queued)
       return exporter.abort() + queued
     },
-    scrub: (text) => reporter.scrub(text)
+    scrub: (text) => reporter.scrub(text),
+    flush: () => settings.disabled ? Promise.resolve() : batch.forceFlush(),
+    pending: () => batch.queued() + exporter.unsettledItems()
   }
 }
 

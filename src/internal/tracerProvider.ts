@@ -11,11 +11,11 @@ import type { InstrumentationScope } from "@opentelemetry/core"
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
+  BasicTracerProvider,
   ParentBasedSampler,
   type Sampler,
   TraceIdRatioBasedSampler
 } from "@opentelemetry/sdk-trace-base"
-import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Tracer from "effect/Tracer"
@@ -146,12 +146,12 @@ const effectTracer = (settings: Settings): Layer.Layer<never, never, OtelTracer.
   )
 
 /**
- * The SDK's Node tracer provider (context manager and propagators on `register`, processors'
- * flush and shutdown), with tracers that record into the library's span record.
+ * The SDK's tracer provider (processors' flush and shutdown), with tracers that record into the
+ * library's span record. Registration with the global API is `global.ts`'s, for every runtime.
  */
-class RecordingTracerProvider extends NodeTracerProvider {
+class RecordingTracerProvider extends BasicTracerProvider {
   constructor(
-    config: ConstructorParameters<typeof NodeTracerProvider>[0],
+    config: ConstructorParameters<typeof BasicTracerProvider>[0],
     private readonly tracerFor: (name: string, version?: string, schemaUrl?: string) => RecordTracer
   ) {
     super(config)
@@ -166,7 +166,7 @@ class RecordingTracerProvider extends NodeTracerProvider {
  * Flush, then shut down, within the bound. Spans that ended before this point are in the batch
  * queue and go out with the flush.
  */
-const flushSpans = (provider: NodeTracerProvider, spans: SpanPipeline, policy: Policy) =>
+const flushSpans = (provider: BasicTracerProvider, spans: SpanPipeline, policy: Policy) =>
   bounded(
     () => {
       spans.beginShutdown?.()

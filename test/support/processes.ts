@@ -24,8 +24,9 @@ export const cleanEnv = (): Record<string, string> => {
     }
     env[key] = value
   }
-  // tsx starts `node` from PATH: the project's Node 24 first, never the machine's own.
-  env.PATH = [path.join(root, "node_modules", ".bin"), path.dirname(process.execPath), env.PATH ?? ""].join(
+  // tsx starts `node` from PATH: the Node running the tests first (the project's Node 24, or the
+  // Node 22 CI also runs the suite on), never the machine's own.
+  env.PATH = [path.dirname(process.execPath), path.join(root, "node_modules", ".bin"), env.PATH ?? ""].join(
     path.delimiter
   )
   // A vitest worker sets NODE_OPTIONS for its own loader; a child must not inherit it.
