@@ -15,9 +15,8 @@
  */
 import * as Platform from "#platform"
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core"
-import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer"
-import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import { type HttpClient, unrefTimer } from "./httpClient.ts"
+import { partialSuccess, rpcStatusMessage } from "./otlpResponse.ts"
 import { parseRetryAfter } from "./retryAfter.ts"
 import { LIBRARY_NAME } from "./semconv.ts"
 import type { EncodedBatch } from "./spanBatcher.ts"
@@ -48,27 +47,11 @@ export interface Codec<Payload> {
   ) => { readonly rejected: number; readonly message: string | undefined }
 }
 
-/** Spans, with the SDK's own trace serializers. */
-export const spanCodec: Codec<Array<ReadableSpan>> = {
-  serialize: (spans, protocol) =>
-    (protocol === "http/json" ? JsonTraceSerializer : ProtobufTraceSerializer).serializeRequest(spans),
-  count: (spans) => spans.length,
-  rejected: (body, protocol) => {
-    const response = (protocol === "http/json" ? JsonTraceSerializer : ProtobufTraceSerializer).deserializeResponse(
-      body
-    )
-    return {
-      rejected: Number(response.partialSuccess?.rejectedSpans ?? 0),
-      message: response.partialSuccess?.errorMessage || undefined
-    }
-  }
-}
-
 /** Batches the span batcher serialized already (`spanBatcher.ts`): the body goes out as it is. */
 export const encodedBatchCodec: Codec<EncodedBatch> = {
   serialize: (batch) => batch.body,
   count: (batch) => batch.spans,
-  rejected: spanCodec.rejected
+  rejected: (body, protocol) => partialSuccess(body, protocol, "rejectedSpans")
 }
 
 /** What happened to one export call, for reporting; `items` counts spans or metric data points. */
@@ -107,7 +90,7 @@ type Attempt =
   }
   | { readonly status: "failure"; readonly error: Error }
 
-export class OtlpHttpExporter<Payload = Array<ReadableSpan>> {
+export class OtlpHttpExporter<Payload> {
   private readonly client: HttpClient
   private readonly url: URL
   private readonly pending = new Set<Promise<void>>()
@@ -122,8 +105,8 @@ export class OtlpHttpExporter<Payload = Array<ReadableSpan>> {
 
   constructor(
     options: OtlpOptions,
-    private readonly report: (outcome: Outcome) => void = () => {},
-    private readonly codec: Codec<Payload> = spanCodec as unknown as Codec<Payload>
+    private readonly report: (outcome: Outcome) => void,
+    private readonly codec: Codec<Payload>
   ) {
     this.options = options.timeoutMillis === 0 ? { ...options, timeoutMillis: noLimitMillis } : options
     this.url = new URL(options.url)
@@ -358,50 +341,6 @@ const describeBody = (body: Uint8Array, contentType: string | undefined): string
   // A protobuf Status or an HTML page: keep printable characters only.
   const printable = text.replace(/[^\x20-\x7e]+/g, " ").trim()
   return printable.length > 200 ? `${printable.slice(0, 200)}…` : printable
-}
-
-/**
- * Field 2 (`message`) of a protobuf `google.rpc.Status`; undefined when the body is not one.
- * Only varint, fixed and length-delimited fields occur in it.
- */
-const rpcStatusMessage = (body: Uint8Array): string | undefined => {
-  const varint = (at: number): [value: number, next: number] | undefined => {
-    let value = 0
-    for (let shift = 0, i = at; i < body.length && shift < 35; i++, shift += 7) {
-      value += (body[i]! & 0x7f) * 2 ** shift
-      if ((body[i]! & 0x80) === 0) return [value, i + 1]
-    }
-    return undefined
-  }
-  let at = 0
-  while (at < body.length) {
-    const tag = varint(at)
-    if (tag === undefined) return undefined
-    const [key, next] = tag
-    const field = Math.floor(key / 8)
-    const wire = key % 8
-    if (wire === 0) {
-      const skipped = varint(next)
-      if (skipped === undefined) return undefined
-      at = skipped[1]
-    } else if (wire === 1 || wire === 5) {
-      at = next + (wire === 1 ? 8 : 4)
-    } else if (wire === 2) {
-      const length = varint(next)
-      if (length === undefined || length[1] + length[0] > body.length) return undefined
-      if (field === 2) {
-        try {
-          return new TextDecoder("utf-8", { fatal: true }).decode(body.subarray(length[1], length[1] + length[0]))
-        } catch {
-          return undefined
-        }
-      }
-      at = length[1] + length[0]
-    } else {
-      return undefined
-    }
-  }
-  return undefined
 }
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)))

@@ -11,7 +11,6 @@
 import type { Attributes, AttributeValue, HrTime } from "@opentelemetry/api"
 import { ValueType } from "@opentelemetry/api"
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core"
-import { JsonMetricsSerializer, ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer"
 import {
   AggregationTemporality,
   type DataPoint,
@@ -26,6 +25,7 @@ import {
 import type { TemporalityPreference } from "./config.ts"
 import type { Exemplar, ExemplarDataPoint } from "./metrics.ts"
 import type { Codec, OtlpHttpExporter } from "./otlp.ts"
+import { partialSuccess } from "./otlpResponse.ts"
 
 // -----------------------------------------------------------------------------
 // The request as OTLP/JSON
@@ -489,14 +489,7 @@ export const serializeProtobuf = (resourceMetrics: ResourceMetrics): Uint8Array 
 export const metricsCodec: Codec<ResourceMetrics> = {
   serialize: (metrics, protocol) => (protocol === "http/json" ? serializeJson(metrics) : serializeProtobuf(metrics)),
   count: countDataPoints,
-  rejected: (body, protocol) => {
-    const response = (protocol === "http/json" ? JsonMetricsSerializer : ProtobufMetricsSerializer)
-      .deserializeResponse(body)
-    return {
-      rejected: Number(response.partialSuccess?.rejectedDataPoints ?? 0),
-      message: response.partialSuccess?.errorMessage || undefined
-    }
-  }
+  rejected: (body, protocol) => partialSuccess(body, protocol, "rejectedDataPoints")
 }
 
 /**
