@@ -19,9 +19,13 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { FetchHttpClient, HttpRouter, HttpServer } from "effect/http"
 import * as Layer from "effect/Layer"
-import type * as Stdio from "effect/Stdio"
+import * as RpcSerialization from "effect/rpc/RpcSerialization"
+import * as Sink from "effect/Sink"
+import * as Stdio from "effect/Stdio"
+import * as Stream from "effect/Stream"
 import * as http from "node:http"
 import { EffectAi, GenAI, Propagation, Simulated, Testing, Tool } from "../src/index.ts"
+import { ServerTap, tracedStdio } from "../src/internal/mcpServer.ts"
 import * as Mcp from "../src/Mcp.ts"
 import * as Fixture from "./fixtures/mcp-tools.ts"
 import { memoryCommand, spawnerFor, type Wire } from "./support/mcp-memory.ts"
@@ -125,6 +129,14 @@ const hostile = (line: string): string | ReadonlyArray<string> => {
     ].join("\n") + "\n"
   ]
 }
+
+/** A `tools/call` of `get_weather` as a client writes it. */
+const weatherCall = (id: number, city: string) =>
+  JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "get_weather", arguments: { city } } })
+const utf8 = (value: string) => new TextEncoder().encode(value)
+/** `bytes` cut at each of `cuts`. */
+const cutAt = (bytes: Uint8Array, cuts: ReadonlyArray<number>) =>
+  [0, ...cuts].map((start, i) => bytes.slice(start, cuts[i] ?? bytes.length))
 
 describe("Mcp over stdio", () => {
   it.live("one trace: CLIENT then SERVER spans by the conventions, the handler's spans beneath", () =>
@@ -403,6 +415,55 @@ describe("Mcp over stdio", () => {
       const notifications = spans.filter((s) => s.name === "notifications/roots/list_changed")
       assert.strictEqual(notifications.length, flood)
       assert.isTrue(notifications.every((s) => s.ended && s.kind === SERVER && s.parentSpanContext === undefined))
+    }).pipe(Effect.provide(tracing())))
+
+  it.live("the server reads what the client wrote, whatever the chunks: split characters and lines, junk", () =>
+    Effect.gen(function*() {
+      const answer = JSON.stringify({ jsonrpc: "2.0", id: 9, result: {} })
+      const first = utf8(`${weatherCall(1, "São Paulo 東京 🌧")}\n`)
+      const chunks = [
+        // Cut inside the first line, inside 東 (three bytes) and inside 🌧 (four), then its end and a junk line.
+        ...cutAt(first, [5, first.indexOf(0xe6) + 1, first.indexOf(0xf0) + 2]).slice(0, -1),
+        new Uint8Array([...first.slice(first.indexOf(0xf0) + 2), ...utf8("not json\n")]),
+        // A chunk of whole lines that needs no change.
+        utf8(`${answer}\n`),
+        // Two lines, cut inside the first.
+        ...cutAt(utf8(`${weatherCall(2, "Zürich")}\n${weatherCall(3, "Kraków")}\n`), [60])
+      ]
+      const stdio = yield* tracedStdio(
+        Stdio.make({
+          args: Effect.succeed([]),
+          stdin: Stream.fromIterable(chunks),
+          stdout: () => Sink.drain,
+          stderr: () => Sink.drain
+        }),
+        new ServerTap(Otel.propagation)
+      )
+      // Effect's own stdio server reads its input with this parser, chunk by chunk.
+      const parser = RpcSerialization.ndjson.makeUnsafe()
+      const out = yield* Stream.runCollect(stdio.stdin)
+      // Every chunk goes on as bytes, as `Stdio` says: rewritten lines encoded, the chunk left alone as it came.
+      assert.isTrue(out.every((chunk) => chunk instanceof Uint8Array))
+      assert.isTrue(out.some((chunk) => chunks.includes(chunk)), "the chunk that needed no change is passed as it came")
+      const read = out.flatMap((chunk) => parser.decode(chunk)) as Array<Record<string, any>>
+      assert.deepStrictEqual(read.map((message) => message.params?.arguments?.city ?? message.id), [
+        "São Paulo 東京 🌧",
+        9,
+        "Zürich",
+        "Kraków"
+      ])
+      // Each request now names its SERVER span; the line that is not JSON was dropped, the response kept as sent.
+      const spans = yield* Testing.finishedSpans
+      for (const message of read.filter((m) => m.method === "tools/call")) {
+        assert.match(message.spanId, /^[0-9a-f]{16}$/)
+        assert.strictEqual(message.sampled, true)
+      }
+      assert.deepStrictEqual(read[1], JSON.parse(answer))
+      // The input ended with three requests unanswered: their spans end as the connection closes.
+      assert.deepStrictEqual(
+        spans.filter((s) => s.kind === SERVER).map((s) => s.attributes[GenAI.ATTR_ERROR_TYPE]),
+        ["connection_closed", "connection_closed", "connection_closed"]
+      )
     }).pipe(Effect.provide(tracing())))
 
   it.live("records mcp.client/server.operation.duration and the session durations", () =>

@@ -528,11 +528,11 @@ const tracePost = (tap: ServerTap, handler: Handler): Handler => (request) =>
     if (Exit.isFailure(text) || text.value.length > maxMessageLength) return handler(request)
     const value = Wire.parseJson(text.value)
     const items = Array.isArray(value) ? value.slice(0, maxBatch) : [value]
-    const sent = items.flatMap((item) => {
+    const received = items.flatMap((item) => {
       const message = Wire.classify(item)
       return message !== undefined && message._tag !== "Response" ? [message] : []
     })
-    if (sent.length === 0) return handler(request)
+    if (received.length === 0) return handler(request)
     return Effect.withFiber((fiber) => {
       const sessionId = header(request, Wire.SESSION_HEADER)
       const session = {
@@ -547,7 +547,7 @@ const tracePost = (tap: ServerTap, handler: Handler): Handler => (request) =>
         session
       }
       return Effect.flatMap(
-        Effect.forEach(sent, (message) => Effect.map(tap.open(message, context), (open) => ({ message, open }))),
+        Effect.forEach(received, (message) => Effect.map(tap.open(message, context), (open) => ({ message, open }))),
         (opens) => {
           const exchange = new Exchange(tap, opens)
           const only = opens.length === 1 ? opens[0]!.open.span : undefined
