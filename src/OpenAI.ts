@@ -115,7 +115,9 @@ const finishReasons: Readonly<Record<string, GenAI.FinishReasonName>> = {
 export const toFinishReason = (reason: string): GenAI.FinishReasonName => mapped(finishReasons, reason) ?? reason
 
 /**
- * OpenAI usage in the conventions' terms: `prompt_tokens` already includes the cached ones.
+ * OpenAI usage in the conventions' terms: `prompt_tokens` already includes the cached ones. A
+ * `cost` in the usage (OpenRouter reports each call's cost there, in US dollars of credit) is the
+ * call's reported cost.
  *
  * @since 0.2.0
  * @category mapping
@@ -127,7 +129,10 @@ export const toUsage = (usage: unknown): GenAI.Usage | undefined => {
     inputTokens: count(u["prompt_tokens"]),
     outputTokens: count(u["completion_tokens"]),
     cacheReadInputTokens: count(record(u["prompt_tokens_details"])?.["cached_tokens"]),
-    reasoningOutputTokens: count(record(u["completion_tokens_details"])?.["reasoning_tokens"])
+    reasoningOutputTokens: count(record(u["completion_tokens_details"])?.["reasoning_tokens"]),
+    ...(typeof u["cost"] === "number" && Number.isFinite(u["cost"]) && u["cost"] >= 0
+      ? { cost: { amount: u["cost"], currency: "USD" } }
+      : {})
   }
 }
 

@@ -25,6 +25,7 @@ import type * as Tracer from "effect/Tracer"
 import * as Config from "./internal/config.ts"
 import { noDeliveries } from "./internal/exporter.ts"
 import { CurrentRecorder } from "./internal/metrics.ts"
+import * as Prices from "./internal/prices.ts"
 import type * as Shutdown from "./internal/shutdown.ts"
 import { renderTrace } from "./internal/terminal.ts"
 import * as TracePipeline from "./internal/tracePipeline.ts"
@@ -100,49 +101,55 @@ export const metrics: Effect.Effect<ReadonlyArray<MetricSeries>> = Effect.withFi
 const build = <E>(
   options: Tracing.Options,
   load: Effect.Effect<Config.Settings, E>
-): Layer.Layer<Spans | Tracing.Provides, E> =>
-  Layer.unwrap(Effect.map(load, (settings) => {
-    const exporter = new InMemorySpanExporter()
-    const spans = TracePipeline.inMemory(exporter)
-    // Off unless asked: tests build many layers, and the global OTel API holds one at a time.
-    const registerGlobal = options.registerGlobal === true
-    const shutdown: Shutdown.Policy = {
-      timeout: options.shutdownTimeout ?? 1000,
-      warn: options.onWarning ?? (() => {})
-    }
-    return Layer.mergeAll(
-      compose(settings, spans, {
-        shutdown,
-        registerGlobal,
-        prices: options.prices,
-        redact: options.redact,
-        // The GenAI metrics, in memory, for `metrics` above.
-        metrics: { record: true }
-      }),
-      Layer.succeed(
-        Tracing.Delivery,
-        Tracing.Delivery.of({
-          stats: Effect.sync(spans.stats),
-          metricStats: Effect.succeed(noDeliveries),
-          // In memory, every span is readable the moment it ends: there is never anything to send.
-          flush: () =>
-            Effect.succeed({
-              complete: true,
-              released: false,
-              spans: { delivered: 0, lost: 0, pending: 0 },
-              metricPoints: { delivered: 0, lost: 0, pending: 0 }
-            })
-        })
-      ),
-      Layer.succeed(
-        Spans,
-        Spans.of({
-          finished: Effect.sync(() => exporter.getFinishedSpans()),
-          reset: Effect.sync(() => exporter.reset())
-        })
+): Layer.Layer<Spans | Tracing.Provides, E | Config.TracingConfigError> =>
+  Layer.unwrap(Effect.map(
+    Effect.flatMap(load, (settings) =>
+      Effect.map(Prices.load(settings.pricesFile, options.prices), (prices) => ({ settings, prices }))),
+    ({ settings, prices }) => {
+      const exporter = new InMemorySpanExporter()
+      const spans = TracePipeline.inMemory(exporter)
+      // Off unless asked: tests build many layers, and the global OTel API holds one at a time.
+      const registerGlobal = options.registerGlobal === true
+      const shutdown: Shutdown.Policy = {
+        timeout: options.shutdownTimeout ?? 1000,
+        warn: options.onWarning ?? (() => {})
+      }
+      return Layer.mergeAll(
+        compose(settings, spans, {
+          shutdown,
+          registerGlobal,
+          prices,
+          redact: options.redact,
+          // The GenAI metrics, in memory, for `metrics` above.
+          metrics: { record: true }
+        }),
+        Layer.succeed(
+          Tracing.Delivery,
+          Tracing.Delivery.of({
+            stats: Effect.sync(spans.stats),
+            metricStats: Effect.succeed(noDeliveries),
+            // In memory, every span is readable the moment it ends: there is never anything to send.
+            flush: () =>
+              Effect.succeed({
+                complete: true,
+                released: false,
+                spans: { delivered: 0, lost: 0, pending: 0 },
+                metricPoints: { delivered: 0, lost: 0, pending: 0 }
+              })
+          })
+        ),
+        Layer.succeed(
+          Spans,
+          Spans.of({
+            finished: Effect.sync(() =>
+              exporter.getFinishedSpans()
+            ),
+            reset: Effect.sync(() => exporter.reset())
+          })
+        )
       )
-    )
-  }))
+    }
+  ))
 
 /**
  * In-memory tracing for tests, configured only by `options`: the environment is ignored, so a
@@ -153,13 +160,13 @@ const build = <E>(
  * @category layers
  */
 export const layer = (options: Tracing.Options = {}): Layer.Layer<Spans | Tracing.Provides> =>
-  build(
+  // An empty environment names no prices file: nothing here can fail but a bad option, a defect in a test.
+  Layer.orDie(build(
     options,
     Config.load(toOverrides({ serviceName: "test", ...options })).pipe(
-      Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} }))),
-      Effect.orDie
+      Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} })))
     )
-  )
+  ))
 
 /**
  * In-memory tracing configured like `Tracing.layer`: from the current `ConfigProvider`, with

@@ -24,6 +24,7 @@ import * as Layer from "effect/Layer"
 import * as Config from "./internal/config.ts"
 import { type DeliveryStats, noDeliveries, Outages } from "./internal/exporter.ts"
 import * as MetricsPipeline from "./internal/metricsPipeline.ts"
+import * as Prices from "./internal/prices.ts"
 import type * as Shutdown from "./internal/shutdown.ts"
 import * as TracePipeline from "./internal/tracePipeline.ts"
 import { compose } from "./internal/tracing.ts"
@@ -171,41 +172,46 @@ const stderrWarning = (message: string) => {
  */
 export const layer = (options: Options = {}): Layer.Layer<Provides, Config.TracingConfigError> =>
   Layer.unwrap(
-    Effect.map(Config.load(toOverrides(options)), (settings) => {
-      const warn = options.onWarning ?? stderrWarning
-      const outages = new Outages()
-      const terminal = terminalOf(options.printTraces)
-      const spans = TracePipeline.otlp(settings, { warn, outages, terminal })
-      const metrics = settings.metrics.enabled ? MetricsPipeline.otlp(settings.metrics, warn, outages) : undefined
-      const registerGlobal = options.registerGlobal ?? true
-      const shutdown: Shutdown.Policy = {
-        timeout: options.shutdownTimeout ?? defaultShutdownTimeout,
-        // These messages may quote an export error: the export's headers stay out of them.
-        warn: (message) => warn(spans.scrub(message))
-      }
-      return Layer.merge(
-        compose(settings, spans, {
-          shutdown,
-          registerGlobal,
-          prices: options.prices,
-          redact: options.redact,
-          metrics: { export: metrics, print: settings.disabled ? undefined : terminal }
-        }),
-        Layer.effect(
-          Delivery,
-          Effect.gen(function*() {
-            let released = false
-            yield* Effect.addFinalizer(() => Effect.sync(() => (released = true)))
-            return Delivery.of({
-              stats: Effect.sync(spans.stats),
-              metricStats: Effect.sync(() => metrics?.stats() ?? noDeliveries),
-              flush: (timeout) =>
-                Effect.suspend(() => released ? Effect.succeed(releasedFlush) : flushBoth(spans, metrics, timeout))
+    Effect.map(
+      Effect.flatMap(Config.load(toOverrides(options)), (settings) =>
+        Effect.map(Prices.load(settings.pricesFile, options.prices), (prices) => ({ settings, prices }))),
+      ({ settings, prices }) => {
+        const warn = options.onWarning ?? stderrWarning
+        const outages = new Outages()
+        const terminal = terminalOf(options.printTraces)
+        const spans = TracePipeline.otlp(settings, { warn, outages, terminal })
+        const metrics = settings.metrics.enabled ? MetricsPipeline.otlp(settings.metrics, warn, outages) : undefined
+        const registerGlobal = options.registerGlobal ?? true
+        const shutdown: Shutdown.Policy = {
+          timeout: options.shutdownTimeout ?? defaultShutdownTimeout,
+          // These messages may quote an export error: the export's headers stay out of them.
+          warn: (message) =>
+            warn(spans.scrub(message))
+        }
+        return Layer.merge(
+          compose(settings, spans, {
+            shutdown,
+            registerGlobal,
+            prices,
+            redact: options.redact,
+            metrics: { export: metrics, print: settings.disabled ? undefined : terminal }
+          }),
+          Layer.effect(
+            Delivery,
+            Effect.gen(function*() {
+              let released = false
+              yield* Effect.addFinalizer(() => Effect.sync(() => (released = true)))
+              return Delivery.of({
+                stats: Effect.sync(spans.stats),
+                metricStats: Effect.sync(() => metrics?.stats() ?? noDeliveries),
+                flush: (timeout) =>
+                  Effect.suspend(() => released ? Effect.succeed(releasedFlush) : flushBoth(spans, metrics, timeout))
+              })
             })
-          })
+          )
         )
-      )
-    })
+      }
+    )
   )
 
 const nothing: FlushCounts = { delivered: 0, lost: 0, pending: 0 }

@@ -242,13 +242,21 @@ describe("cost", () => {
       const spans = yield* Testing.finishedSpans
       const claude = Testing.spanNamed(spans, "chat claude-sonnet-4-5")
       const claudeCost = (5_000 * 3 + 4_000 * 0.3 + 1_000 * 3.75 + 1_000 * 15) / 1_000_000
-      assert.closeTo(claude.attributes["gen_ai.usage.cost"] as number, claudeCost, 1e-12)
-      assert.strictEqual(claude.attributes["beluga.cost.currency"], "USD")
+      assert.closeTo(claude.attributes["gen_ai.usage.cost.amount"] as number, claudeCost, 1e-12)
+      assert.strictEqual(claude.attributes["gen_ai.usage.cost.currency"], "USD")
+      assert.strictEqual(claude.attributes["gen_ai.usage.cost.source"], "local")
+      // Langfuse's name, beside the conventions': the same amount.
+      assert.strictEqual(claude.attributes["gen_ai.usage.cost"], claude.attributes["gen_ai.usage.cost.amount"])
+      assert.notProperty(claude.attributes, "beluga.cost.currency")
       const gpt = Testing.spanNamed(spans, "chat gpt-4o")
       assert.closeTo(gpt.attributes["gen_ai.usage.cost"] as number, (2_000 * 2.5 + 500 * 10) / 1_000_000, 1e-12)
       assert.notProperty(Testing.spanNamed(spans, "chat mystery-model").attributes, "gen_ai.usage.cost")
+      assert.notProperty(Testing.spanNamed(spans, "chat mystery-model").attributes, "gen_ai.usage.cost.amount")
       const root = Testing.spanNamed(spans, "agent-workflow")
       assert.closeTo(root.attributes["beluga.rollup.cost"] as number, claudeCost + 0.01, 1e-12)
+      assert.strictEqual(root.attributes["beluga.cost.currency"], "USD")
+      // The conventions put cost on inference spans only: a run's would count its inferences twice.
+      assert.notProperty(root.attributes, "gen_ai.usage.cost.amount")
       assert.strictEqual(root.attributes["beluga.rollup.inferences"], 3)
     }).pipe(Effect.provide(Testing.layer({ prices: table }))))
 

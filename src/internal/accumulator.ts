@@ -29,7 +29,8 @@ const mergeUsage = (current: Usage | undefined, next: Usage): Usage => {
     outputTokens: next.outputTokens ?? current.outputTokens,
     cacheReadInputTokens: next.cacheReadInputTokens ?? current.cacheReadInputTokens,
     cacheCreationInputTokens: next.cacheCreationInputTokens ?? current.cacheCreationInputTokens,
-    reasoningOutputTokens: next.reasoningOutputTokens ?? current.reasoningOutputTokens
+    reasoningOutputTokens: next.reasoningOutputTokens ?? current.reasoningOutputTokens,
+    cost: next.cost ?? current.cost
   }
 }
 

@@ -53,6 +53,8 @@ export interface BatchSettings {
 
 /** Everything the tracing layer needs, after environment and explicit options are merged. */
 export interface Settings {
+  /** `BELUGA_GENAI_PRICES_FILE`: a price table's JSON file, read when the layer is built. */
+  readonly pricesFile?: string | undefined
   readonly disabled: boolean
   readonly serviceName: string
   readonly serviceVersion: string | undefined
@@ -471,6 +473,7 @@ const environment = Effect.all({
   emitLegacyAttributes: semconvOptIn,
   captureContent: contentCapture,
   maxContentLength: positiveInt("BELUGA_GENAI_CONTENT_MAX_LENGTH"),
+  pricesFile: raw("BELUGA_GENAI_PRICES_FILE"),
   propagators,
   metricsExporter,
   metrics: exporterVariables("metrics"),
@@ -537,7 +540,8 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
       maxContentLength: Math.min(maxContentLength, attributeValueLengthLimit ?? Infinity),
       emitLegacyAttributes: overrides.emitLegacyAttributes ?? env.emitLegacyAttributes
     },
-    metrics
+    metrics,
+    pricesFile: Option.getOrUndefined(env.pricesFile)
   }
   return settings
 })

@@ -16,11 +16,13 @@ import {
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type { CostMeter } from "./agentProcessor.ts"
 import type { MetricsSettings } from "./config.ts"
 import { DeliveryReporter, type DeliveryStats, type Outages, redactUrl } from "./exporter.ts"
-import { CurrentRecorder, Recorder } from "./metrics.ts"
+import { AttributeSet, CurrentRecorder, nowMillis, Recorder } from "./metrics.ts"
 import { CollectorError, OtlpHttpExporter, type Outcome } from "./otlp.ts"
 import { metricsCodec, OtlpMetricExporter } from "./otlpMetrics.ts"
+import * as N from "./semconv.ts"
 import { durationMetric, LIBRARY_NAME, METRIC_GEN_AI_CLIENT_TOKEN_USAGE, Metrics } from "./semconv.ts"
 import { bounded, type Policy } from "./shutdown.ts"
 import { renderMetricsSummary, type TerminalOptions } from "./terminal.ts"
@@ -115,6 +117,8 @@ export const layer = (options: {
   /** Make the meter provider the OTel API's global one (see `Options.registerGlobal`). */
   readonly registerGlobal?: boolean | undefined
   readonly shutdown: Policy
+  /** Connected to the recorder while it runs: the span processor's costs become points. */
+  readonly costMeter?: CostMeter | undefined
 }): Layer.Layer<never, never, Resource.Resource> => {
   const pipeline = options.export
   if (pipeline === undefined && options.print === undefined && options.record !== true) return Layer.empty
@@ -130,6 +134,11 @@ export const layer = (options: {
       })
       // Finalizers run last first: the summary is printed after the last collection went out.
       yield* Effect.addFinalizer(() => Effect.sync(() => printSummary(recorder, options.print)))
+      const meter = options.costMeter
+      if (meter !== undefined) {
+        meter.record = costRecorder(recorder)
+        yield* Effect.addFinalizer(() => Effect.sync(() => (meter.record = undefined)))
+      }
       if (pipeline === undefined) return recorder
       const effectMetrics = yield* OtelMetrics.makeProducer(
         pipeline.settings.temporality === "cumulative" ? "cumulative" : "delta"
@@ -182,4 +191,45 @@ const printSummary = (recorder: Recorder, terminal: TerminalOptions | undefined)
     durations: [...new Set(Object.values(durationMetric))]
   }, terminal.colors ?? process.stdout.isTTY === true)
   if (text !== "") (terminal.write ?? ((t: string) => process.stdout.write(t)))(text)
+}
+
+/** The span attributes a cost point carries, as the duration and token points of the same call do. */
+const costKeys = [
+  N.ATTR_GEN_AI_OPERATION_NAME,
+  N.ATTR_GEN_AI_PROVIDER_NAME,
+  N.ATTR_GEN_AI_REQUEST_MODEL,
+  N.ATTR_GEN_AI_RESPONSE_MODEL,
+  N.ATTR_SERVER_ADDRESS,
+  N.ATTR_SERVER_PORT
+] as const
+
+/**
+ * Records an inference's cost on `gen_ai.client.operation.cost`, with its currency and source,
+ * its exemplar pointing at the span. Attribute sets are kept per distinct call shape (at most 256).
+ */
+const costRecorder = (recorder: Recorder): NonNullable<CostMeter["record"]> => {
+  const histogram = recorder.histogram(N.METRIC_GEN_AI_CLIENT_OPERATION_COST)
+  const sets = new Map<string, AttributeSet>()
+  return (amount, currency, source, span) => {
+    const values: Record<string, string | number | boolean> = {
+      [N.ATTR_GEN_AI_USAGE_COST_CURRENCY]: currency,
+      [N.ATTR_GEN_AI_USAGE_COST_SOURCE]: source
+    }
+    for (const key of costKeys) {
+      const value = span.attributes[key]
+      if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") values[key] = value
+    }
+    const key = JSON.stringify(values)
+    let set = sets.get(key)
+    if (set === undefined) {
+      set = new AttributeSet(values)
+      if (sets.size < 256) sets.set(key, set)
+    }
+    const context = span.spanContext()
+    histogram.record(amount, set, {
+      traceId: context.traceId,
+      spanId: context.spanId,
+      sampled: (context.traceFlags & 1) === 1
+    }, nowMillis())
+  }
 }

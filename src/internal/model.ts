@@ -124,6 +124,11 @@ export interface Usage {
   readonly cacheReadInputTokens?: number | undefined
   readonly cacheCreationInputTokens?: number | undefined
   readonly reasoningOutputTokens?: number | undefined
+  /**
+   * The call's cost as the response reported it (OpenRouter's `usage.cost`, a gateway's): written
+   * as `gen_ai.usage.cost.amount` with `gen_ai.usage.cost.source=provider`, and not priced again.
+   */
+  readonly cost?: { readonly amount: number; readonly currency: string } | undefined
 }
 
 /** What an inference call's result says about itself. @since 0.1.0 @category models */

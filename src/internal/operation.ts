@@ -114,6 +114,15 @@ const putUsage = (put: Put, usage: Usage | undefined, settings: GenAISettings): 
   put(N.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadInputTokens)
   put(N.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheCreationInputTokens)
   put(N.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningOutputTokens)
+  const cost = usage.cost
+  // A response's cost is untrusted input: only a finite amount ≥ 0 in a currency code is recorded.
+  if (
+    cost !== undefined && Number.isFinite(cost.amount) && cost.amount >= 0 && /^[A-Z]{3}$/.test(cost.currency)
+  ) {
+    put(N.ATTR_GEN_AI_USAGE_COST_AMOUNT, cost.amount)
+    put(N.ATTR_GEN_AI_USAGE_COST_CURRENCY, cost.currency)
+    put(N.ATTR_GEN_AI_USAGE_COST_SOURCE, N.CostSource.provider)
+  }
   if (settings.emitLegacyAttributes) {
     put(N.LEGACY_ATTR_GEN_AI_USAGE_PROMPT_TOKENS, usage.inputTokens)
     put(N.LEGACY_ATTR_GEN_AI_USAGE_COMPLETION_TOKENS, usage.outputTokens)

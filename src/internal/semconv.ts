@@ -251,6 +251,11 @@ export const METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK = "gen_ai.client
  * before. @since 0.3.0 @category metrics
  */
 export const METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK = "gen_ai.client.operation.time_per_output_chunk"
+/**
+ * Histogram of the cost of each priced inference operation, in the point's
+ * `gen_ai.usage.cost.currency` (semantic-conventions-genai, after v1.41). @since 0.4.0 @category metrics
+ */
+export const METRIC_GEN_AI_CLIENT_OPERATION_COST = "gen_ai.client.operation.cost"
 /** Histogram of `invoke_agent` durations, `s` (semantic-conventions drafts after v1.41). @since 0.3.0 @category metrics */
 export const METRIC_GEN_AI_INVOKE_AGENT_DURATION = "gen_ai.invoke_agent.duration"
 /** Histogram of `execute_tool` durations, `s` (drafts after v1.41). @since 0.3.0 @category metrics */
@@ -285,6 +290,28 @@ export const DURATION_BUCKETS: ReadonlyArray<number> = [
   20.48,
   40.96,
   81.92
+]
+/**
+ * The bucket boundaries of `gen_ai.client.operation.cost`: a hundredth of a cent to ten units of the
+ * currency, about three per decade (the conventions advise none yet). @since 0.4.0 @category metrics
+ */
+export const COST_BUCKETS: ReadonlyArray<number> = [
+  0.0001,
+  0.0002,
+  0.0005,
+  0.001,
+  0.002,
+  0.005,
+  0.01,
+  0.02,
+  0.05,
+  0.1,
+  0.2,
+  0.5,
+  1,
+  2,
+  5,
+  10
 ]
 /** The advised bucket boundaries of `gen_ai.client.token.usage` (powers of 4). @since 0.3.0 @category metrics */
 export const TOKEN_BUCKETS: ReadonlyArray<number> = Array.from({ length: 14 }, (_, i) => 4 ** i)
@@ -349,6 +376,13 @@ export const Metrics: ReadonlyArray<HistogramDefinition> = [
     unit: "s",
     description: "Time per output chunk, for each chunk received after the first one.",
     boundaries: DURATION_BUCKETS,
+    integer: false
+  },
+  {
+    name: METRIC_GEN_AI_CLIENT_OPERATION_COST,
+    unit: "{cost}",
+    description: "The cost of a GenAI operation, in the currency of its gen_ai.usage.cost.currency attribute.",
+    boundaries: COST_BUCKETS,
     integer: false
   },
   {
@@ -467,11 +501,28 @@ export const ATTR_USER_ID = "user.id"
 export const identityKeys = [ATTR_GEN_AI_CONVERSATION_ID, ATTR_SESSION_ID, ATTR_USER_ID] as const
 
 /**
- * The cost of an inference in the price table's currency (not in the conventions; Langfuse reads
- * it as the generation's cost). @since 0.2.0 @category attributes
+ * The cost of an inference in its currency (not in the conventions; the name Langfuse reads as the
+ * generation's cost), beside the conventions' `gen_ai.usage.cost.amount`. @since 0.2.0 @category attributes
  */
 export const ATTR_GEN_AI_USAGE_COST = "gen_ai.usage.cost"
-/** The currency of `gen_ai.usage.cost` and `beluga.rollup.cost`. */
+/**
+ * The cost of one inference operation, a double in `gen_ai.usage.cost.currency`, its own and not
+ * its nested operations' (semantic-conventions-genai, after v1.41). @since 0.4.0 @category attributes
+ */
+export const ATTR_GEN_AI_USAGE_COST_AMOUNT = "gen_ai.usage.cost.amount"
+/** The ISO 4217 code of `gen_ai.usage.cost.amount`'s currency. @since 0.4.0 @category attributes */
+export const ATTR_GEN_AI_USAGE_COST_CURRENCY = "gen_ai.usage.cost.currency"
+/** Where the cost came from: {@link CostSource}. @since 0.4.0 @category attributes */
+export const ATTR_GEN_AI_USAGE_COST_SOURCE = "gen_ai.usage.cost.source"
+/**
+ * `gen_ai.usage.cost.source`: `provider` when the response carried the cost (a provider, gateway
+ * or router priced the call), `local` when this library computed it from the price table.
+ *
+ * @since 0.4.0
+ * @category attributes
+ */
+export const CostSource = { provider: "provider", local: "local" } as const
+/** The currency of `beluga.rollup.cost` on agent, workflow and run spans. */
 export const ATTR_BELUGA_COST_CURRENCY = "beluga.cost.currency"
 
 /** What an agent, workflow or run span adds up from the inference spans beneath it. */

@@ -163,16 +163,16 @@ const describeSpan = (
     if (key === N.ATTR_GEN_AI_RESPONSE_MODEL && value === span.attributes[N.ATTR_GEN_AI_REQUEST_MODEL]) continue
     details.push(`${label}=${Array.isArray(value) ? value.join(",") : String(value)}`)
   }
-  const cost = span.attributes[N.ATTR_GEN_AI_USAGE_COST] ?? span.attributes[N.ATTR_BELUGA_ROLLUP_COST]
+  const cost = span.attributes[N.ATTR_GEN_AI_USAGE_COST_AMOUNT] ?? span.attributes[N.ATTR_GEN_AI_USAGE_COST] ??
+    span.attributes[N.ATTR_BELUGA_ROLLUP_COST]
   const rolledIn = span.attributes[N.ATTR_BELUGA_ROLLUP_INPUT_TOKENS]
   if (rolledIn !== undefined) {
     details.push(`Σin=${String(rolledIn)} Σout=${String(span.attributes[N.ATTR_BELUGA_ROLLUP_OUTPUT_TOKENS])}`)
   }
   if (typeof cost === "number") {
-    const rolled = span.attributes[N.ATTR_GEN_AI_USAGE_COST] === undefined ? "Σ" : ""
-    details.push(
-      `${rolled}cost=${cost.toPrecision(3)} ${String(span.attributes[N.ATTR_BELUGA_COST_CURRENCY] ?? "")}`.trimEnd()
-    )
+    const own = span.attributes[N.ATTR_GEN_AI_USAGE_COST_AMOUNT] ?? span.attributes[N.ATTR_GEN_AI_USAGE_COST]
+    const currency = span.attributes[N.ATTR_GEN_AI_USAGE_COST_CURRENCY] ?? span.attributes[N.ATTR_BELUGA_COST_CURRENCY]
+    details.push(`${own === undefined ? "Σ" : ""}cost=${cost.toPrecision(3)} ${String(currency ?? "")}`.trimEnd())
   }
   const ttft = span.attributes[N.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]
   if (typeof ttft === "number") details.push(`ttft=${formatDuration(ttft * 1000)}`)

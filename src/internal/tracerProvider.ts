@@ -19,7 +19,7 @@ import {
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Tracer from "effect/Tracer"
-import { AgentProcessor, type PriceTable } from "./agentProcessor.ts"
+import { AgentProcessor, type CostMeter, type PriceTable } from "./agentProcessor.ts"
 import type { Settings } from "./config.ts"
 import * as EffectTracer from "./effectTracer.ts"
 import { register } from "./global.ts"
@@ -38,6 +38,8 @@ export interface TracerOptions {
   readonly registerGlobal?: boolean | undefined
   /** See `Options.prices` and `Options.redact`. */
   readonly prices?: PriceTable | undefined
+  /** Where each inference's cost becomes a `gen_ai.client.operation.cost` point, while metrics run. */
+  readonly costMeter?: CostMeter | undefined
   readonly redact?: Redact | undefined
   /** Leave out the agent processor (identity, roll-ups, cost): for the benchmark that measures it. */
   readonly withoutAgentProcessor?: boolean | undefined
@@ -75,7 +77,7 @@ const layerTracerProvider = (
       const parentDecides = followsParent(settings)
       // Agent roll-ups and cost, then redaction, then the exporters: each sees the one before done.
       const spanProcessors = [
-        ...(options.withoutAgentProcessor === true ? [] : [new AgentProcessor(options.prices)]),
+        ...(options.withoutAgentProcessor === true ? [] : [new AgentProcessor(options.prices, options.costMeter)]),
         ...(options.redact !== undefined ? [new RedactionProcessor(options.redact)] : []),
         ...spans.processors
       ]

@@ -6,6 +6,7 @@
 import type * as OtelTracer from "@effect/opentelemetry/OtelTracer"
 import type * as Resource from "@effect/opentelemetry/Resource"
 import * as Layer from "effect/Layer"
+import type { CostMeter } from "./agentProcessor.ts"
 import type { Settings } from "./config.ts"
 import * as MetricsPipeline from "./metricsPipeline.ts"
 import { Settings as GenAISettings } from "./operation.ts"
@@ -14,20 +15,33 @@ import type { SpanPipeline } from "./tracePipeline.ts"
 import * as TracerProvider from "./tracerProvider.ts"
 
 /** How the metrics side is built: `MetricsPipeline.layer`'s options less those the tracer shares. */
-export type MetricsOptions = Omit<Parameters<typeof MetricsPipeline.layer>[0], "shutdown" | "registerGlobal">
+export type MetricsOptions = Omit<
+  Parameters<typeof MetricsPipeline.layer>[0],
+  "shutdown" | "registerGlobal" | "costMeter"
+>
 
 /**
  * Tracing from validated settings and a span pipeline. Merged, so that release sends the last
  * metrics and the last spans side by side, each within the shutdown bound; layers release last
- * first, so the spans' flush starts first.
+ * first, so the spans' flush starts first. The two sides meet in one place: the span processor
+ * that prices inferences records each cost through `costMeter`, which the metrics side connects to
+ * its recorder while it runs.
  */
 export const compose = (
   settings: Settings,
   spans: SpanPipeline,
   options: TracerProvider.TracerOptions & { readonly metrics: MetricsOptions }
 ): Layer.Layer<OtelTracer.OtelTracer | Resource.Resource> =>
-  Layer.mergeAll(
-    MetricsPipeline.layer({ ...options.metrics, registerGlobal: options.registerGlobal, shutdown: options.shutdown }),
-    TracerProvider.layer(settings, spans, options),
-    Layer.succeed(GenAISettings, settings.genai)
-  ).pipe(Layer.provideMerge(TracingResource.layer(settings)))
+  Layer.suspend(() => {
+    const costMeter: CostMeter = { record: undefined }
+    return Layer.mergeAll(
+      MetricsPipeline.layer({
+        ...options.metrics,
+        registerGlobal: options.registerGlobal,
+        shutdown: options.shutdown,
+        costMeter
+      }),
+      TracerProvider.layer(settings, spans, { ...options, costMeter }),
+      Layer.succeed(GenAISettings, settings.genai)
+    )
+  }).pipe(Layer.provideMerge(TracingResource.layer(settings)))

@@ -85,6 +85,9 @@ export const httpClient = (url: URL): HttpClient => {
   }
 }
 
+/** A file's text: the prices file named by `BELUGA_GENAI_PRICES_FILE`. */
+export const readTextFile = (file: string): string => fs.readFileSync(file, "utf8")
+
 export const gzip = (data: Uint8Array): Promise<Uint8Array> =>
   new Promise((resolve, reject) => zlib.gzip(data, (error, out) => (error ? reject(error) : resolve(out))))
 

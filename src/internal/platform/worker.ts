@@ -13,6 +13,11 @@ import { fetchClient, type HttpClient } from "../httpClient.ts"
 
 export const httpClient = (_url: URL): HttpClient => fetchClient()
 
+/** Workers have no file system to read a prices file from: the table goes in code (`prices`). */
+export const readTextFile = (file: string): string => {
+  throw new Error(`this runtime has no file system to read ${file} from; pass the prices in code instead`)
+}
+
 export const gzip = async (data: Uint8Array): Promise<Uint8Array> => {
   const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream("gzip"))
   return new Uint8Array(await new Response(stream).arrayBuffer())
