@@ -11,6 +11,7 @@
  *   another process on 127.0.0.1;
  * - decoders (`bench/decoders.ts`): each provider's stream decoder per chunk, tracing off and on;
  * - mcp (`bench/mcp.ts`): an MCP tool call over an in-process transport, traced ÷ untraced;
+ * - viewer (`bench/viewer.ts`): the local viewer's ingestion rate, memory, and render times in Chromium;
  * - runtimes (`bench/runtimes.ts`): Node, Bun and Deno from npm — cold start, traced ÷ native with
  *   export, a 20-span flush.
  *
@@ -34,7 +35,9 @@ import { args, bytes, count, ns, ratio, table } from "./stats.ts"
 
 const argv = args()
 const quick = argv.has("quick")
-const sections = argv.string("sections", "micro,alloc,delivered,serializer,export,decoders,mcp,runtimes").split(",")
+const sections = argv.string("sections", "micro,alloc,delivered,serializer,export,decoders,mcp,runtimes,viewer").split(
+  ","
+)
 const spans = argv.number("spans", 200_000)
 const passThrough = (names: ReadonlyArray<string>) =>
   names.filter((name) => argv.has(name)).map((name) => `--${name}=${argv.string(name, "")}`)
@@ -173,6 +176,12 @@ const main = async () => {
   if (sections.includes("runtimes")) {
     // Prints its own table: cold start, traced ÷ native and a 20-span flush on Node, Bun and Deno.
     await runSection("runtimes.ts", quick ? ["--quick"] : [])
+    console.log()
+  }
+
+  if (sections.includes("viewer")) {
+    // Prints its own table: ingestion, memory, and render times in Chromium.
+    await runSection("viewer.ts", quick ? ["--quick"] : [])
     console.log()
   }
 
