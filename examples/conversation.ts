@@ -20,6 +20,7 @@ import {
   Evaluation,
   type GenAI,
   Identity,
+  Prompt,
   Redaction,
   Retriever,
   Simulated,
@@ -60,15 +61,25 @@ const turn = (history: Array<GenAI.InputMessage>, question: string, judge = fals
     const model = yield* ChatModel.ChatModel
     const docs = yield* (yield* Retriever.Retriever).retrieve(question)
     history.push({ role: "user", parts: [{ type: "text", content: question }] })
-    const context: GenAI.InputMessage = { role: "system", parts: [{ type: "text", content: docs[0]?.text ?? "" }] }
-    const plan = yield* model.chat({ messages: [context, ...history], tools: tools.map((t) => t.definition) })
+    const knowledge = docs[0]?.text ?? ""
+    const context: GenAI.InputMessage = { role: "system", parts: [{ type: "text", content: knowledge }] }
+    // The system prompt is a versioned template: the model calls record which one, and with what.
+    const prompt = Prompt.withPrompt({
+      name: "travel-agent-system",
+      version: "3",
+      template: "{knowledge}",
+      variables: { knowledge, question }
+    })
+    const plan = yield* model.chat({ messages: [context, ...history], tools: tools.map((t) => t.definition) }).pipe(
+      prompt
+    )
     history.push(ChatModel.toOutputMessage(plan))
     const results = yield* Tool.runAll(tools, plan.toolCalls)
     history.push({
       role: "tool",
       parts: results.map(({ call, result }) => ({ type: "tool_call_response" as const, id: call.id, response: result }))
     })
-    const answer = yield* model.chat({ messages: [context, ...history] })
+    const answer = yield* model.chat({ messages: [context, ...history] }).pipe(prompt)
     history.push(ChatModel.toOutputMessage(answer))
     if (judge) {
       // A judge (here, a fixed one) rates the answer: an evaluation event on this turn's agent span.

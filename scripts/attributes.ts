@@ -8,6 +8,7 @@
 import * as Yaml from "effect/encoding/Yaml"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { latestRenames, SCHEMA_URL_GEN_AI_LATEST } from "../src/internal/semconv.ts"
 
 export interface RegistryAttribute {
   readonly id: string
@@ -84,6 +85,21 @@ export const render = (groups: ReadonlyArray<RegistryGroup>): string => {
       ""
     )
   }
+  lines.push(
+    "## v1.41 and the newest names",
+    "",
+    cell(
+      "By default the library writes the GenAI names of semconv v1.41. With " +
+        "`OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental` it writes these instead, as " +
+        "semantic-conventions-genai's `main` names them, and its instrumentation scope carries the schema URL " +
+        `\`${SCHEMA_URL_GEN_AI_LATEST}\`. Every other name is the same in both.`
+    ),
+    "",
+    "| kind | v1.41 (default) | newest (opt-in) | where |",
+    "| --- | --- | --- | --- |",
+    ...latestRenames.map((r) => `| ${r.kind} | \`${r.v141}\` | \`${r.latest}\` | ${r.where} |`),
+    ""
+  )
   return lines.join("\n")
 }
 

@@ -7,6 +7,8 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Tracer from "effect/Tracer"
+import { CurrentLogs, eventsOn } from "./internal/contentEvents.ts"
+import { Settings } from "./internal/operation.ts"
 import {
   ATTR_GEN_AI_EVALUATION_EXPLANATION,
   ATTR_GEN_AI_EVALUATION_NAME,
@@ -54,19 +56,25 @@ export interface Evaluation {
  * @category combinators
  */
 export const evaluate = (evaluation: Evaluation, span?: Tracer.AnySpan): Effect.Effect<void> =>
-  Effect.flatMap(
-    span !== undefined ? Effect.succeed(span) : Effect.currentSpan.pipe(Effect.orElseSucceed(() => undefined)),
-    (target) =>
-      Effect.flatMap(Clock.currentTimeNanos, (now) =>
-        Effect.sync(() => {
-          if (target === undefined || target._tag !== "Span") return
-          const attributes: Record<string, unknown> = { [ATTR_GEN_AI_EVALUATION_NAME]: evaluation.name }
-          if (evaluation.score !== undefined) attributes[ATTR_GEN_AI_EVALUATION_SCORE_VALUE] = evaluation.score
-          if (evaluation.label !== undefined) attributes[ATTR_GEN_AI_EVALUATION_SCORE_LABEL] = evaluation.label
-          if (evaluation.explanation !== undefined) {
-            attributes[ATTR_GEN_AI_EVALUATION_EXPLANATION] = evaluation.explanation
-          }
-          if (evaluation.responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = evaluation.responseId
-          target.event(EVENT_GEN_AI_EVALUATION_RESULT, now, attributes)
-        }))
-  )
+  Effect.gen(function*() {
+    const target = span ?? (yield* Effect.currentSpan.pipe(Effect.orElseSucceed(() => undefined)))
+    if (target === undefined || target._tag !== "Span") return
+    const now = yield* Clock.currentTimeNanos
+    const attributes: Record<string, unknown> = { [ATTR_GEN_AI_EVALUATION_NAME]: evaluation.name }
+    if (evaluation.score !== undefined) attributes[ATTR_GEN_AI_EVALUATION_SCORE_VALUE] = evaluation.score
+    if (evaluation.label !== undefined) attributes[ATTR_GEN_AI_EVALUATION_SCORE_LABEL] = evaluation.label
+    if (evaluation.explanation !== undefined) attributes[ATTR_GEN_AI_EVALUATION_EXPLANATION] = evaluation.explanation
+    if (evaluation.responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = evaluation.responseId
+    target.event(EVENT_GEN_AI_EVALUATION_RESULT, now, attributes)
+    // When content events go out, the evaluation goes out as a log record too, on the judged span.
+    const logs = yield* CurrentLogs
+    if (logs !== undefined && eventsOn(yield* Settings)) {
+      logs.emit({
+        eventName: EVENT_GEN_AI_EVALUATION_RESULT,
+        severityNumber: 9,
+        severityText: "INFO",
+        attributes,
+        span: target
+      })
+    }
+  })

@@ -77,7 +77,8 @@ const released: Tracing.FlushResult = {
   complete: true,
   released: true,
   spans: { delivered: 0, lost: 0, pending: 0 },
-  metricPoints: { delivered: 0, lost: 0, pending: 0 }
+  metricPoints: { delivered: 0, lost: 0, pending: 0 },
+  logRecords: { delivered: 0, lost: 0, pending: 0 }
 }
 
 /**

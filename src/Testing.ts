@@ -128,13 +128,15 @@ const build = <E>(
           Tracing.Delivery.of({
             stats: Effect.sync(spans.stats),
             metricStats: Effect.succeed(noDeliveries),
+            logStats: Effect.succeed(noDeliveries),
             // In memory, every span is readable the moment it ends: there is never anything to send.
             flush: () =>
               Effect.succeed({
                 complete: true,
                 released: false,
                 spans: { delivered: 0, lost: 0, pending: 0 },
-                metricPoints: { delivered: 0, lost: 0, pending: 0 }
+                metricPoints: { delivered: 0, lost: 0, pending: 0 },
+                logRecords: { delivered: 0, lost: 0, pending: 0 }
               })
           })
         ),

@@ -23,6 +23,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Config from "./internal/config.ts"
 import { type DeliveryStats, noDeliveries, Outages } from "./internal/exporter.ts"
+import * as LogsPipeline from "./internal/logsPipeline.ts"
 import * as MetricsPipeline from "./internal/metricsPipeline.ts"
 import * as Prices from "./internal/prices.ts"
 import type * as Shutdown from "./internal/shutdown.ts"
@@ -60,6 +61,8 @@ export type {
   TerminalOptions
 } from "./internal/terminal.ts"
 export type {
+  /** @since 0.4.0 */
+  LogsOptions,
   /** @since 0.3.0 */
   MetricsOptions,
   /** @since 0.1.0 */
@@ -67,7 +70,7 @@ export type {
 } from "./internal/tracingOptions.ts"
 
 /**
- * What one {@link flush} came to, for spans or for metric data points.
+ * What one {@link flush} came to, for spans, metric data points or log records.
  *
  * @since 0.4.0
  * @category models
@@ -88,12 +91,13 @@ export interface FlushCounts {
  * @category models
  */
 export interface FlushResult {
-  /** Everything that had ended was answered for within the timeout (`pending` is 0 on both sides). */
+  /** Everything that had ended was answered for within the timeout (`pending` is 0 on every side). */
   readonly complete: boolean
   /** The tracing layer had been released: its last spans went out then, and there was nothing to do. */
   readonly released: boolean
   readonly spans: FlushCounts
   readonly metricPoints: FlushCounts
+  readonly logRecords: FlushCounts
 }
 
 /**
@@ -110,12 +114,17 @@ export class Delivery extends Context.Service<Delivery, {
    * metrics are off.
    */
   readonly metricStats: Effect.Effect<DeliveryStats>
+  /**
+   * The same counts for log records (`exportedSpans` counts records there); all zero when logs
+   * are off.
+   */
+  readonly logStats: Effect.Effect<DeliveryStats>
   /** See {@link flush}. */
   readonly flush: (timeout: Duration.Duration) => Effect.Effect<FlushResult>
 }>()("beluga-o11y/Tracing/Delivery") {}
 
 /**
- * Sends every span that has ended and the current metric points, and waits — at most `timeout`
+ * Sends every span that has ended, the current metric points and the log records emitted, and waits — at most `timeout`
  * (default 5 seconds) — for the collector to answer for them. What a serverless function or a
  * worker calls before its response is finished, because the runtime may freeze the instance
  * right after (see `Serverless`). A collector that is down or slow costs the caller at most the
@@ -181,6 +190,7 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
         const terminal = terminalOf(options.printTraces)
         const spans = TracePipeline.otlp(settings, { warn, outages, terminal })
         const metrics = settings.metrics.enabled ? MetricsPipeline.otlp(settings.metrics, warn, outages) : undefined
+        const logs = settings.logs.enabled ? LogsPipeline.otlp(settings.logs, warn, outages) : undefined
         const registerGlobal = options.registerGlobal ?? true
         const shutdown: Shutdown.Policy = {
           timeout: options.shutdownTimeout ?? defaultShutdownTimeout,
@@ -194,7 +204,8 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
             registerGlobal,
             prices,
             redact: options.redact,
-            metrics: { export: metrics, print: settings.disabled ? undefined : terminal }
+            metrics: { export: metrics, print: settings.disabled ? undefined : terminal },
+            logs
           }),
           Layer.effect(
             Delivery,
@@ -204,8 +215,11 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
               return Delivery.of({
                 stats: Effect.sync(spans.stats),
                 metricStats: Effect.sync(() => metrics?.stats() ?? noDeliveries),
+                logStats: Effect.sync(() => logs?.stats() ?? noDeliveries),
                 flush: (timeout) =>
-                  Effect.suspend(() => released ? Effect.succeed(releasedFlush) : flushBoth(spans, metrics, timeout))
+                  Effect.suspend(() =>
+                    released ? Effect.succeed(releasedFlush) : flushAll(spans, metrics, logs, timeout)
+                  )
               })
             })
           )
@@ -215,7 +229,13 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
   )
 
 const nothing: FlushCounts = { delivered: 0, lost: 0, pending: 0 }
-const releasedFlush: FlushResult = { complete: true, released: true, spans: nothing, metricPoints: nothing }
+const releasedFlush: FlushResult = {
+  complete: true,
+  released: true,
+  spans: nothing,
+  metricPoints: nothing,
+  logRecords: nothing
+}
 
 interface Flushable {
   readonly flush: () => Promise<void>
@@ -235,19 +255,31 @@ const counts = (side: Flushable | undefined, was: DeliveryStats): FlushCounts =>
   }
 }
 
-const flushBoth = (
+const flushAll = (
   spans: Flushable,
   metrics: Flushable | undefined,
+  logs: Flushable | undefined,
   timeout: Duration.Duration
 ): Effect.Effect<FlushResult> =>
   Effect.gen(function*() {
-    const before = { spans: spans.stats(), metrics: metrics?.stats() ?? noDeliveries }
-    // Both sides at once; what is not answered within the timeout keeps going in the background.
-    yield* Effect.promise(() => Promise.all([spans.flush(), metrics?.flush()]).then(() => undefined)).pipe(
-      Effect.timeoutOption(timeout)
-    )
-    const result = { spans: counts(spans, before.spans), metricPoints: counts(metrics, before.metrics) }
-    return { ...result, complete: result.spans.pending === 0 && result.metricPoints.pending === 0, released: false }
+    const before = {
+      spans: spans.stats(),
+      metrics: metrics?.stats() ?? noDeliveries,
+      logs: logs?.stats() ?? noDeliveries
+    }
+    // All sides at once; what is not answered within the timeout keeps going in the background.
+    yield* Effect.promise(() => Promise.all([spans.flush(), metrics?.flush(), logs?.flush()]).then(() => undefined))
+      .pipe(Effect.timeoutOption(timeout))
+    const result = {
+      spans: counts(spans, before.spans),
+      metricPoints: counts(metrics, before.metrics),
+      logRecords: counts(logs, before.logs)
+    }
+    return {
+      ...result,
+      complete: result.spans.pending === 0 && result.metricPoints.pending === 0 && result.logRecords.pending === 0,
+      released: false
+    }
   })
 
 /**

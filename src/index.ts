@@ -7,6 +7,7 @@
  * - `Agent`: agent runs (`invoke_agent` spans) with their input and output.
  * - `Identity`: the conversation, session and user every span inside carries.
  * - `Cost`: price tables; inference spans get their cost and runs roll it up.
+ * - `Prompt`: the prompt (name, version, template, variables) every model call inside was made from.
  * - `Evaluation`: evaluation results as events on the judged span.
  * - `Redaction`: hooks that scrub attribute values before any exporter sees them.
  * - `Propagation`: traceparent/tracestate/baggage across services over Effect's HTTP client and server.
@@ -18,6 +19,7 @@
  * - `Mcp`, `McpSdk`: tool calls across the Model Context Protocol as one trace (Effect's `McpClient` and
  *   `McpServer`, and the official SDK's clients and servers).
  * - `Simulated`: offline, deterministic stand-ins for those components.
+ * - `Serverless`: a request handler for functions and workers, each request's spans flushed before it ends.
  * - `Testing`: in-memory spans and span-tree assertions.
  *
  * @since 0.1.0
@@ -38,6 +40,7 @@ export * as McpSdk from "./McpSdk.ts"
 export * as OpenAI from "./OpenAI.ts"
 export * as OpenAIResponses from "./OpenAIResponses.ts"
 export * as Pipeline from "./Pipeline.ts"
+export * as Prompt from "./Prompt.ts"
 export * as Propagation from "./Propagation.ts"
 export * as Redaction from "./Redaction.ts"
 export * as Retriever from "./Retriever.ts"

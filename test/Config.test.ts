@@ -145,8 +145,8 @@ const badValues: ReadonlyArray<BadValues> = [
   },
   {
     variables: ["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"],
-    values: ["sometimes", "EVENT_ONLY", "yes"],
-    accepts: ["\"true\"", "\"false\"", "NO_CONTENT", "SPAN_ONLY", "SPAN_AND_EVENT"]
+    values: ["sometimes", "EVENT", "yes"],
+    accepts: ["\"true\"", "\"false\"", "NO_CONTENT", "SPAN_ONLY", "EVENT_ONLY", "SPAN_AND_EVENT"]
   },
   {
     variables: ["BELUGA_GENAI_CONTENT_MAX_LENGTH"],
@@ -438,7 +438,13 @@ describe("valid values are accepted", () => {
     Effect.gen(function*() {
       assert.strictEqual(onlySpan(yield* spansWith(allEmpty)).name, "probe")
       const settings = yield* genaiSettingsWith(allEmpty)
-      assert.deepStrictEqual(settings, { captureContent: false, maxContentLength: 16_384, emitLegacyAttributes: false })
+      assert.deepStrictEqual(settings, {
+        captureContent: false,
+        contentMode: "NO_CONTENT",
+        maxContentLength: 16_384,
+        emitLegacyAttributes: false,
+        latestNames: false
+      })
     }))
 
   it.effect("the case-insensitive values take effect: spans recorded, content captured", () =>

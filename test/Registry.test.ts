@@ -7,7 +7,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
-import { Data, Effect, Layer, Schema, Stream } from "effect"
+import { ConfigProvider, Data, Effect, Layer, Schema, Stream } from "effect"
 import { LanguageModel, Tool as AiTool, Toolkit } from "effect/ai"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -21,6 +21,7 @@ import {
   GenAI,
   Identity,
   Pipeline,
+  Prompt,
   Simulated,
   Testing,
   Tool
@@ -62,6 +63,13 @@ const everything = Effect.gen(function*() {
     Stream.take(2),
     Stream.runDrain
   )
+  yield* model.chat({ messages: [{ role: "user", parts: [{ type: "text", content: "Plan" }] }] }).pipe(
+    Prompt.withPrompt({ name: "planner", version: "1", template: "Plan {city}", variables: { city: "Porto" } })
+  )
+  yield* model.chat({ messages: [{ role: "user", parts: [{ type: "text", content: "Weather?" }] }] }).pipe(
+    Agent.invoke("weather_agent", { tokenBudget: 10_000, iterationBudget: 4 }),
+    GenAI.executeTool({ name: "ask_agent", transfer: { target: "weather_agent", mode: "return_to_caller" } })
+  )
   yield* Effect.log("a log line inside a span")
   yield* Effect.fail(new Flaky()).pipe(Pipeline.step("flaky"), Pipeline.retry({ times: 1 }), Effect.ignore)
   yield* Pipeline.event("checkpoint")
@@ -96,7 +104,10 @@ describe("the attribute registry (semconv/)", () => {
       yield* everything
       const spans = yield* Testing.finishedSpans
       const names = written(spans)
-      const missing = [...names].filter((name) => !otelNames.has(name) && !defined.has(name)).toSorted()
+      // A template attribute (`gen_ai.prompt.variable`) defines every `<id>.<key>`.
+      const templates = [...defined].filter(([, a]) => a.type.startsWith("template[")).map(([id]) => `${id}.`)
+      const isDefined = (name: string) => defined.has(name) || templates.some((prefix) => name.startsWith(prefix))
+      const missing = [...names].filter((name) => !otelNames.has(name) && !isDefined(name)).toSorted()
       assert.deepStrictEqual(
         missing,
         [],
@@ -120,7 +131,10 @@ describe("the attribute registry (semconv/)", () => {
         ]
           .includes(name) && !name.includes("cache_") && !name.includes("reasoning")
       )
-      const unexercised = own.filter((name) => !names.has(name) && name !== "beluga.retry.delay_ms")
+      const exercised = (name: string) =>
+        names.has(name) ||
+        (defined.get(name)!.type.startsWith("template[") && [...names].some((n) => n.startsWith(`${name}.`)))
+      const unexercised = own.filter((name) => !exercised(name) && name !== "beluga.retry.delay_ms")
       assert.deepStrictEqual(unexercised, [], "defined in semconv/ but not written by this run")
     }).pipe(
       Effect.provide(Simulated.layer({ latency: 0 })),
@@ -130,9 +144,36 @@ describe("the attribute registry (semconv/)", () => {
       }))
     ))
 
+  it.live("under gen_ai_latest_experimental too, every name written is a convention or in the registry", () =>
+    Effect.gen(function*() {
+      yield* everything
+      const names = written(yield* Testing.finishedSpans)
+      const templates = [...defined].filter(([, a]) => a.type.startsWith("template[")).map(([id]) => `${id}.`)
+      const missing = [...names].filter((name) =>
+        !otelNames.has(name) && !defined.has(name) && !templates.some((prefix) => name.startsWith(prefix))
+      )
+      assert.deepStrictEqual(
+        missing,
+        [],
+        `written but in neither the OTel conventions nor semconv/: ${missing.join(", ")}`
+      )
+    }).pipe(
+      Effect.provide(Simulated.layer({ latency: 0 })),
+      Effect.provide(
+        Testing.layerFromConfig({ captureContent: true }).pipe(
+          Layer.provide(
+            ConfigProvider.layer(
+              ConfigProvider.fromEnv({ env: { OTEL_SEMCONV_STABILITY_OPT_IN: "gen_ai_latest_experimental" } })
+            )
+          ),
+          Layer.orDie
+        )
+      )
+    ))
+
   it("every attribute it defines has a type, a stability, a brief and examples", () => {
     for (const [id, attribute] of defined) {
-      assert.include(["string", "int", "double", "boolean"], attribute.type, id)
+      assert.include(["string", "int", "double", "boolean", "template[string]"], attribute.type, id)
       assert.strictEqual(attribute.stability, "development", id)
       assert.isAbove(attribute.brief.length, 10, id)
       assert.isDefined(attribute.examples, id)

@@ -159,6 +159,7 @@ export class AgentProcessor implements SpanProcessor {
     const operation = attributes[N.ATTR_GEN_AI_OPERATION_NAME]
     if (typeof operation === "string" && inferenceOperations.has(operation)) this.inference(span, state)
     const own = state?.own
+    if (typeof operation === "string" && rollupOperations.has(operation)) this.outcome(span, own)
     if (own !== undefined && own.inferences > 0) {
       span.setAttribute(N.ATTR_BELUGA_ROLLUP_INFERENCES, own.inferences)
       span.setAttribute(N.ATTR_BELUGA_ROLLUP_INPUT_TOKENS, own.inputTokens)
@@ -185,7 +186,10 @@ export class AgentProcessor implements SpanProcessor {
       input: number(attributes[N.ATTR_GEN_AI_USAGE_INPUT_TOKENS]),
       output: number(attributes[N.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]),
       cacheRead: number(attributes[N.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]),
-      cacheWrite: number(attributes[N.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS])
+      cacheWrite: number(
+        attributes[N.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] ??
+          attributes[N.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]
+      )
     }
     const reasoning = number(attributes[N.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS])
     const reported = this.reportedCost(span)
@@ -222,6 +226,25 @@ export class AgentProcessor implements SpanProcessor {
         totals.cost += cost.amount
         totals.costed++
       }
+    }
+  }
+
+  /**
+   * How an agent or workflow run ended, and what it consumed of the budgets it declared. A failed
+   * run has its ERROR status and `error.type` (the draft conventions give failure no end reason).
+   */
+  private outcome(span: Span, own: Totals | undefined): void {
+    const attributes = span.attributes
+    if (attributes[N.ATTR_EFFECT_FIBER_INTERRUPTED] === true) {
+      span.setAttribute(N.ATTR_GEN_AI_AGENT_INVOCATION_END_REASON, N.AgentEndReason.interrupted)
+    } else if (span.status.code !== Otel.SpanStatusCode.ERROR) {
+      span.setAttribute(N.ATTR_GEN_AI_AGENT_INVOCATION_END_REASON, N.AgentEndReason.completed)
+    }
+    if (attributes[N.ATTR_GEN_AI_AGENT_TOKEN_BUDGET_LIMIT] !== undefined) {
+      span.setAttribute(N.ATTR_GEN_AI_AGENT_TOKEN_BUDGET_CONSUMED, (own?.inputTokens ?? 0) + (own?.outputTokens ?? 0))
+    }
+    if (attributes[N.ATTR_GEN_AI_AGENT_ITERATION_BUDGET_LIMIT] !== undefined) {
+      span.setAttribute(N.ATTR_GEN_AI_AGENT_ITERATION_BUDGET_CONSUMED, own?.inferences ?? 0)
     }
   }
 

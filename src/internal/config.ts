@@ -41,8 +41,11 @@ export type SamplerName =
   | "parentbased_traceidratio"
 /** The propagators this library can install (`OTEL_PROPAGATORS`); others need extra packages. */
 export type PropagatorName = "tracecontext" | "baggage"
-/** How much GenAI message content to record; the names follow the Python GenAI utilities. */
-export type ContentCapture = "NO_CONTENT" | "SPAN_ONLY"
+/**
+ * Where GenAI message content goes (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`): nowhere, on
+ * spans, in events (log records), or both; the names follow the Python GenAI utilities.
+ */
+export type ContentCapture = "NO_CONTENT" | "SPAN_ONLY" | "EVENT_ONLY" | "SPAN_AND_EVENT"
 
 export interface BatchSettings {
   readonly scheduleDelayMillis: number
@@ -71,6 +74,26 @@ export interface Settings {
   readonly propagators: ReadonlyArray<PropagatorName>
   readonly genai: GenAISettings
   readonly metrics: MetricsSettings
+  readonly logs: LogsSettings
+}
+
+/** The logs pipeline: same OTLP rules as traces, with its own `_LOGS_` and `OTEL_BLRP_*` variables. */
+export interface LogsSettings extends Exporter {
+  /** `OTEL_LOGS_EXPORTER` is `otlp` (the default), the option is not `false`, and the SDK is not disabled. */
+  readonly enabled: boolean
+  readonly batch: BatchSettings
+  /** `Effect.log*` lines become log records. */
+  readonly effectLogs: boolean
+  /** `Effect.log*` lines stay span events as well (Effect's own tracer logger). */
+  readonly spanEvents: boolean
+}
+
+/** The options of `Tracing.Options.logs`, durations in milliseconds. */
+export interface LogsOverrides {
+  readonly endpoint?: string | undefined
+  readonly batch?: Partial<BatchSettings> | undefined
+  readonly effectLogs?: boolean | undefined
+  readonly spanEvents?: boolean | undefined
 }
 
 /** `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`; `lowmemory` makes the synchronous counters and histograms delta. */
@@ -106,9 +129,17 @@ export interface MetricsOverrides {
 }
 
 export interface GenAISettings {
+  /** Content goes on spans: `contentMode` is `SPAN_ONLY` or `SPAN_AND_EVENT`. */
   readonly captureContent: boolean
+  /** Where content goes; `load` always sets it, hand-built settings may leave it to `captureContent`. */
+  readonly contentMode?: ContentCapture | undefined
   readonly maxContentLength: number
   readonly emitLegacyAttributes: boolean
+  /**
+   * `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`: the GenAI names of
+   * semantic-conventions-genai's `main` where they differ from v1.41 (`semconv.ts`'s `latest*`).
+   */
+  readonly latestNames?: boolean | undefined
 }
 
 export const defaults = {
@@ -130,7 +161,9 @@ export const defaults = {
   // The OTel defaults: one collection a minute, 30 s for it. A program's last collection goes out
   // at shutdown whatever the interval.
   metricExportIntervalMillis: 60_000,
-  metricExportTimeoutMillis: 30_000
+  metricExportTimeoutMillis: 30_000,
+  // The OTel defaults (`OTEL_BLRP_*`): a log record is usually smaller and rarer than a span.
+  logBatch: { scheduleDelayMillis: 1000, exportTimeoutMillis: 30_000, maxQueueSize: 2048, maxExportBatchSize: 512 }
 } as const
 
 const temporalities: ReadonlyArray<TemporalityPreference> = ["cumulative", "delta", "lowmemory"]
@@ -146,7 +179,8 @@ const samplers: ReadonlyArray<SamplerName> = [
   "parentbased_always_off",
   "parentbased_traceidratio"
 ]
-const contentCaptureValues = ["true", "false", "NO_CONTENT", "SPAN_ONLY", "SPAN_AND_EVENT"] as const
+const contentModes: ReadonlyArray<ContentCapture> = ["NO_CONTENT", "SPAN_ONLY", "EVENT_ONLY", "SPAN_AND_EVENT"]
+const contentCaptureValues = ["true", "false", ...contentModes] as const
 
 const oneOf = (values: ReadonlyArray<string>) => `one of ${values.map((v) => JSON.stringify(v)).join(", ")}`
 
@@ -292,7 +326,7 @@ const safeDecode = (s: string): string | undefined => {
 }
 
 /** The OTLP signals. A signal's exporter variables are named after it, so the name is all a new one needs here. */
-type Signal = "traces" | "metrics"
+type Signal = "traces" | "metrics" | "logs"
 
 /** A setting of one signal's exporter: the general value and the signal's own. */
 interface PerSignal<A> {
@@ -308,7 +342,7 @@ interface PerSignal<A> {
  * read is cheap, and of several bad values the first reported is the first in this order.
  *
  * Spelled out, for a search: `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
- * `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, and likewise `_HEADERS`, `_PROTOCOL`, `_COMPRESSION`, `_TIMEOUT`.
+ * `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, and likewise `_HEADERS`, `_PROTOCOL`, `_COMPRESSION`, `_TIMEOUT`.
  */
 const exporterVariables = (signal: Signal) => {
   const perSignal = <A>(key: string, read: (name: string) => Effect.Effect<A, TracingConfigError>) =>
@@ -370,16 +404,13 @@ const signalUrl = (signal: Signal, option: PerSignal<URL | undefined>, variable:
 const commaList = (text: string) =>
   text.split(",").map((name) => name.trim().toLowerCase()).filter((name) => name !== "")
 
-/** `OTEL_METRICS_EXPORTER`: `otlp` (the default) or `none`; other exporters are not built in. */
-const metricsExporter = parsed(
-  "OTEL_METRICS_EXPORTER",
-  "otlp or none (for Prometheus, send OTLP to its /api/v1/otlp receiver or through a collector; console is not built in)",
-  (text) => {
+/** `OTEL_<SIGNAL>_EXPORTER`: `otlp` (the default) or `none`; other exporters are not built in. */
+const signalExporter = (name: string, expected: string) =>
+  parsed(name, expected, (text) => {
     const list = commaList(text)
     if (list.length === 1 && list[0] === "none") return false
-    return list.length > 0 && list.every((name) => name === "otlp") ? true : undefined
-  }
-).pipe(Effect.map(Option.getOrElse(() => true)))
+    return list.length > 0 && list.every((entry) => entry === "otlp") ? true : undefined
+  }).pipe(Effect.map(Option.getOrElse(() => true)))
 
 const resourceAttributes = parsed(
   "OTEL_RESOURCE_ATTRIBUTES",
@@ -420,12 +451,25 @@ const semconvOptIn = Effect.map(
   })
 )
 
+/** `OTEL_SEMCONV_STABILITY_OPT_IN`: `gen_ai_latest_experimental` asks for the newest GenAI names. */
+const semconvLatest = Effect.map(
+  raw("OTEL_SEMCONV_STABILITY_OPT_IN"),
+  Option.match({
+    onNone: () => false,
+    onSome: (list) => list.split(",").map((s) => s.trim()).includes("gen_ai_latest_experimental")
+  })
+)
+
+/** A content mode, or a boolean as the older form of the variable has it: `true` is `SPAN_ONLY`. */
+const booleanModes = new Map<string, ContentCapture>([["true", "SPAN_ONLY"], ["false", "NO_CONTENT"]])
+const contentModeOf = (value: boolean | string): ContentCapture => booleanModes.get(String(value)) ?? value as never
+
 const contentCapture = Effect.map(
   literal("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", contentCaptureValues, (s) => {
     const t = s.trim()
     return t.toLowerCase() === "true" || t.toLowerCase() === "false" ? t.toLowerCase() : t.toUpperCase()
   }),
-  Option.map((value) => value === "true" || value === "SPAN_ONLY" || value === "SPAN_AND_EVENT")
+  Option.map(contentModeOf)
 )
 
 /** The options a caller may pass to override the environment; see `Tracing.Options` for docs. */
@@ -443,12 +487,23 @@ export interface Overrides {
   readonly samplerRatio?: number | undefined
   readonly batch?: Partial<BatchSettings> | undefined
   readonly disabled?: boolean | undefined
-  readonly captureContent?: boolean | undefined
+  readonly captureContent?: boolean | ContentCapture | undefined
   readonly maxContentLength?: number | undefined
   readonly emitLegacyAttributes?: boolean | undefined
   /** `false` turns metrics off; an object overrides their variables. */
   readonly metrics?: boolean | MetricsOverrides | undefined
+  /** `false` turns the logs signal off; an object overrides its variables. */
+  readonly logs?: boolean | LogsOverrides | undefined
 }
+
+/** A batch processor's variables: `OTEL_BSP_SCHEDULE_DELAY` and the like for spans, `OTEL_BLRP_*` for logs. */
+const batchVariables = (prefix: string) =>
+  Effect.all({
+    scheduleDelayMillis: nonNegativeInt(`${prefix}_SCHEDULE_DELAY`, "milliseconds"),
+    exportTimeoutMillis: nonNegativeInt(`${prefix}_EXPORT_TIMEOUT`, "milliseconds"),
+    maxQueueSize: positiveInt(`${prefix}_MAX_QUEUE_SIZE`),
+    maxExportBatchSize: positiveInt(`${prefix}_MAX_EXPORT_BATCH_SIZE`)
+  })
 
 /** Every variable, each validated; when several are bad, the first in this order is reported. */
 const environment = Effect.all({
@@ -456,12 +511,7 @@ const environment = Effect.all({
   serviceName: raw("OTEL_SERVICE_NAME"),
   resourceAttributes,
   traces: exporterVariables("traces"),
-  batch: Effect.all({
-    scheduleDelayMillis: nonNegativeInt("OTEL_BSP_SCHEDULE_DELAY", "milliseconds"),
-    exportTimeoutMillis: nonNegativeInt("OTEL_BSP_EXPORT_TIMEOUT", "milliseconds"),
-    maxQueueSize: positiveInt("OTEL_BSP_MAX_QUEUE_SIZE"),
-    maxExportBatchSize: positiveInt("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")
-  }),
+  batch: batchVariables("OTEL_BSP"),
   sampler: literal("OTEL_TRACES_SAMPLER", samplers),
   samplerArg: decoded(
     "OTEL_TRACES_SAMPLER_ARG",
@@ -471,16 +521,23 @@ const environment = Effect.all({
   ),
   attributeValueLengthLimit: positiveInt("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
   emitLegacyAttributes: semconvOptIn,
+  latestNames: semconvLatest,
   captureContent: contentCapture,
   maxContentLength: positiveInt("BELUGA_GENAI_CONTENT_MAX_LENGTH"),
   pricesFile: raw("BELUGA_GENAI_PRICES_FILE"),
   propagators,
-  metricsExporter,
+  metricsExporter: signalExporter(
+    "OTEL_METRICS_EXPORTER",
+    "otlp or none (for Prometheus, send OTLP to its /api/v1/otlp receiver or through a collector; console is not built in)"
+  ),
   metrics: exporterVariables("metrics"),
   metricInterval: positiveInt("OTEL_METRIC_EXPORT_INTERVAL"),
   metricExportTimeout: positiveInt("OTEL_METRIC_EXPORT_TIMEOUT"),
   temporality: literal("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", temporalities),
-  exemplarFilter: literal("OTEL_METRICS_EXEMPLAR_FILTER", exemplarFilters)
+  exemplarFilter: literal("OTEL_METRICS_EXEMPLAR_FILTER", exemplarFilters),
+  logsExporter: signalExporter("OTEL_LOGS_EXPORTER", "otlp or none (console is not built in)"),
+  logs: exporterVariables("logs"),
+  logBatch: batchVariables("OTEL_BLRP")
 })
 
 /**
@@ -495,18 +552,7 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
     own: yield* optionUrl("tracesEndpoint", overrides.tracesEndpoint)
   })
 
-  const batchSetting = (key: keyof BatchSettings, fallback: number = defaults.batch[key]) =>
-    setting(overrides.batch?.[key], env.batch[key], fallback)
-  const maxQueueSize = batchSetting("maxQueueSize")
-  const batch: BatchSettings = {
-    scheduleDelayMillis: batchSetting("scheduleDelayMillis"),
-    exportTimeoutMillis: batchSetting("exportTimeoutMillis"),
-    maxQueueSize,
-    // A small queue set alone lowers the default batch to fit it, as the SDK does; only a batch
-    // size the user set is held against the queue.
-    maxExportBatchSize: batchSetting("maxExportBatchSize", Math.min(defaults.batch.maxExportBatchSize, maxQueueSize))
-  }
-  yield* checkBatch(batch, overrides.batch)
+  const batch = yield* batchSettings(overrides.batch, env.batch, defaults.batch, "batch", "OTEL_BSP")
 
   const samplerRatio = setting(overrides.samplerRatio, env.samplerArg, defaults.samplerRatio)
   yield* ensure(samplerRatio >= 0 && samplerRatio <= 1, "samplerRatio", samplerRatio, "a probability between 0 and 1")
@@ -516,8 +562,12 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
   const attributeValueLengthLimit = Option.getOrUndefined(env.attributeValueLengthLimit)
   const disabled = setting(overrides.disabled, env.disabled, false)
   const metrics = yield* metricsSettings(env, overrides, endpoint, disabled)
+  const logs = yield* logsSettings(env, overrides, endpoint, disabled)
   yield* ensureOneOf("protocol", overrides.protocol, protocols)
   yield* ensureOneOf("sampler", overrides.sampler, samplers)
+  const contentOption = overrides.captureContent === undefined ? undefined : contentModeOf(overrides.captureContent)
+  yield* ensureOneOf("captureContent", contentOption, contentModes)
+  const contentMode = setting(contentOption, env.captureContent, "NO_CONTENT")
 
   const settings: Settings = {
     disabled,
@@ -535,12 +585,15 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
     attributeValueLengthLimit,
     propagators: env.propagators,
     genai: {
-      captureContent: setting(overrides.captureContent, env.captureContent, false),
+      captureContent: contentMode === "SPAN_ONLY" || contentMode === "SPAN_AND_EVENT",
+      contentMode,
       // Content is JSON: a generic attribute-length cut would break it, so stay under that limit.
       maxContentLength: Math.min(maxContentLength, attributeValueLengthLimit ?? Infinity),
-      emitLegacyAttributes: overrides.emitLegacyAttributes ?? env.emitLegacyAttributes
+      emitLegacyAttributes: overrides.emitLegacyAttributes ?? env.emitLegacyAttributes,
+      latestNames: env.latestNames
     },
     metrics,
+    logs,
     pricesFile: Option.getOrUndefined(env.pricesFile)
   }
   return settings
@@ -589,15 +642,55 @@ const optionUrl = (option: string, value: string | undefined): Effect.Effect<URL
   return Effect.as(ensure(url !== undefined, option, redactUrlText(value), "an absolute http:// or https:// URL"), url)
 }
 
-const checkBatch = Effect.fnUntraced(function*(batch: BatchSettings, overridden: Partial<BatchSettings> | undefined) {
+/** A batch processor's settings (`batch` and `OTEL_BSP_*`, `logs.batch` and `OTEL_BLRP_*`), each checked. */
+const batchSettings = Effect.fnUntraced(function*(
+  overridden: Partial<BatchSettings> | undefined,
+  variables: { readonly [K in keyof BatchSettings]: Option.Option<number> },
+  fallback: BatchSettings,
+  option: string,
+  prefix: string
+) {
+  const pick = (key: keyof BatchSettings, otherwise: number = fallback[key]) =>
+    setting(overridden?.[key], variables[key], otherwise)
+  const maxQueueSize = pick("maxQueueSize")
+  const batch: BatchSettings = {
+    scheduleDelayMillis: pick("scheduleDelayMillis"),
+    exportTimeoutMillis: pick("exportTimeoutMillis"),
+    maxQueueSize,
+    // A small queue set alone lowers the default batch to fit it, as the SDK does; only a batch
+    // size the user set is held against the queue.
+    maxExportBatchSize: pick("maxExportBatchSize", Math.min(fallback.maxExportBatchSize, maxQueueSize))
+  }
   for (const [key, value] of Object.entries(batch) as Array<[keyof BatchSettings, number]>) {
     const minimum = key === "maxQueueSize" || key === "maxExportBatchSize" ? 1 : 0
-    yield* ensureWhole(`batch.${key}`, value, minimum, `a whole number, ${minimum} or more`)
+    yield* ensureWhole(`${option}.${key}`, value, minimum, `a whole number, ${minimum} or more`)
   }
   yield* ensure(
     batch.maxExportBatchSize <= batch.maxQueueSize,
-    overridden?.maxExportBatchSize !== undefined ? "batch.maxExportBatchSize" : "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+    overridden?.maxExportBatchSize !== undefined ? `${option}.maxExportBatchSize` : `${prefix}_MAX_EXPORT_BATCH_SIZE`,
     batch.maxExportBatchSize,
     `at most the queue size (${batch.maxQueueSize})`
   )
+  return batch
+})
+
+/** The logs settings: the exporter as for traces, the `OTEL_BLRP_*` batch, and what becomes a record. */
+const logsSettings = Effect.fnUntraced(function*(
+  env: Effect.Success<typeof environment>,
+  overrides: Overrides,
+  endpoint: URL | undefined,
+  disabled: boolean
+) {
+  const options = typeof overrides.logs === "object" ? overrides.logs : {}
+  const otlp = exporter("logs", env.logs, overrides, {
+    general: endpoint,
+    own: yield* optionUrl("logs.endpoint", options.endpoint)
+  })
+  return {
+    enabled: !disabled && overrides.logs !== false && env.logsExporter,
+    ...otlp,
+    batch: yield* batchSettings(options.batch, env.logBatch, defaults.logBatch, "logs.batch", "OTEL_BLRP"),
+    effectLogs: options.effectLogs ?? true,
+    spanEvents: options.spanEvents ?? true
+  } satisfies LogsSettings
 })

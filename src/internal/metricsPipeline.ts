@@ -188,7 +188,7 @@ const printSummary = (recorder: Recorder, terminal: TerminalOptions | undefined)
   if (terminal === undefined) return
   const text = renderMetricsSummary(recorder.summary(), {
     tokens: METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
-    durations: [...new Set(Object.values(durationMetric))]
+    durations: [...new Set([...Object.values(durationMetric), ...Object.values(N.latestDurationMetric)])]
   }, terminal.colors ?? process.stdout.isTTY === true)
   if (text !== "") (terminal.write ?? ((t: string) => process.stdout.write(t)))(text)
 }

@@ -209,6 +209,15 @@ export interface ToolCall {
   readonly description?: string | undefined
   /** Content, recorded only when capture is on. */
   readonly arguments?: unknown
+  /**
+   * A tool call that hands work to another agent (an agent as a tool, a hand-off): the span is
+   * named `execute_tool {tool} {target}` and records the target and how control passes.
+   */
+  readonly transfer?: {
+    readonly target: string
+    /** `return_to_caller`: the caller waits for the target and resumes; `pass_control`: the target takes over. */
+    readonly mode: "return_to_caller" | "pass_control"
+  } | undefined
 }
 
 /** @since 0.1.0 @category models */
@@ -229,6 +238,12 @@ export interface Agent extends Server {
   readonly dataSourceId?: string | undefined
   /** A remote agent (CLIENT span); in-process agents are INTERNAL. */
   readonly remote?: boolean | undefined
+  /**
+   * The run's token budget (input and output tokens over all its model calls) and iteration budget
+   * (model calls), when the agent has them: recorded with what the run consumed of each.
+   */
+  readonly tokenBudget?: number | undefined
+  readonly iterationBudget?: number | undefined
   /** Content, recorded only when capture is on. */
   readonly systemInstructions?: ReadonlyArray<MessagePart> | undefined
   readonly messages?: ReadonlyArray<InputMessage> | undefined

@@ -85,9 +85,28 @@ export const annotated = <A, E, R>(
     return result
   })
 
-/** Content as a bounded JSON string; only called when capture is on. */
+/** Settings that put content as it is (structured), for the content events; see {@link structuredSettings}. */
+const structured = new WeakSet<GenAISettings>()
+const structuredFor = new WeakMap<GenAISettings, GenAISettings>()
+
+/**
+ * `settings` with content on and written as values, not JSON strings: what an event's attributes
+ * are built with (log records carry structured values; span attributes cannot).
+ */
+export const structuredSettings = (settings: GenAISettings): GenAISettings => {
+  let out = structuredFor.get(settings)
+  if (out === undefined) {
+    out = { ...settings, captureContent: true }
+    structured.add(out)
+    structuredFor.set(settings, out)
+  }
+  return out
+}
+
+/** Content as a bounded JSON string (as a value for events); only when capture is on. */
 const putContent = (put: Put, settings: GenAISettings, key: string, value: unknown): void => {
-  if (settings.captureContent && value !== undefined) put(key, boundedJson(value, settings.maxContentLength))
+  if (!settings.captureContent || value === undefined) return
+  put(key, structured.has(settings) ? (value as Attributes[string]) : boundedJson(value, settings.maxContentLength))
 }
 
 const putServer = (put: Put, server: Server): void => {
@@ -112,7 +131,12 @@ const putUsage = (put: Put, usage: Usage | undefined, settings: GenAISettings): 
   put(N.ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens)
   put(N.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens)
   put(N.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadInputTokens)
-  put(N.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheCreationInputTokens)
+  put(
+    settings.latestNames === true
+      ? N.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS
+      : N.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    usage.cacheCreationInputTokens
+  )
   put(N.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningOutputTokens)
   const cost = usage.cost
   // A response's cost is untrusted input: only a finite amount ≥ 0 in a currency code is recorded.
@@ -200,6 +224,8 @@ const putAgent = (put: Put, agent: Agent, settings: GenAISettings): void => {
   put(N.ATTR_GEN_AI_REQUEST_MODEL, agent.model)
   put(N.ATTR_GEN_AI_CONVERSATION_ID, agent.conversationId)
   put(N.ATTR_GEN_AI_DATA_SOURCE_ID, agent.dataSourceId)
+  put(N.ATTR_GEN_AI_AGENT_TOKEN_BUDGET_LIMIT, agent.tokenBudget)
+  put(N.ATTR_GEN_AI_AGENT_ITERATION_BUDGET_LIMIT, agent.iterationBudget)
   putServer(put, agent)
   putContent(put, settings, N.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, agent.systemInstructions)
   putContent(put, settings, N.ATTR_GEN_AI_INPUT_MESSAGES, agent.messages)
@@ -248,10 +274,12 @@ export const retrieval = <A>(request: RetrievalRequest, describe?: (result: A) =
 /** A tool execution: `execute_tool {tool.name}`, INTERNAL; arguments and result are content. */
 export const executeTool = <A>(call: ToolCall, describe?: (result: A) => ToolOutcome): Spec<A> => ({
   operation: N.Operation.executeTool,
-  target: call.name,
+  target: call.transfer !== undefined ? `${call.name} ${call.transfer.target}` : call.name,
   kind: "internal",
   start: (put, settings) => {
     put(N.ATTR_GEN_AI_TOOL_NAME, call.name)
+    put(N.ATTR_GEN_AI_TRANSFER_MODE, call.transfer?.mode)
+    put(N.ATTR_GEN_AI_TRANSFER_TARGET_NAME, call.transfer?.target)
     put(N.ATTR_GEN_AI_TOOL_CALL_ID, call.callId)
     put(N.ATTR_GEN_AI_TOOL_TYPE, call.type)
     put(N.ATTR_GEN_AI_TOOL_DESCRIPTION, call.description)

@@ -60,14 +60,30 @@ export interface MetricSets {
 export class OperationMetrics {
   private readonly duration: string
   private readonly tokens: boolean
+  /** The token histograms: v1.41's one (by `gen_ai.token.type`), or `main`'s per direction. */
+  private readonly inputTokens: string
+  private readonly outputTokens: string | undefined
+  private readonly byTokenType: boolean
   private readonly variants = new Map<string, MetricSets>()
   /** The last variant looked up: nearly every call of an operation answers with the same model. */
   private lastKey: string | undefined = undefined
   private last: MetricSets | undefined = undefined
 
-  private constructor(operation: N.OperationName, private readonly base: AttributeSet) {
-    this.duration = N.durationMetric[operation]
+  private constructor(operation: N.OperationName, private readonly base: AttributeSet, latest: boolean) {
+    this.duration = (latest ? N.latestDurationMetric : N.durationMetric)[operation]
     this.tokens = tokenOperations.has(operation)
+    this.byTokenType = !latest
+    const embeddings = operation === N.Operation.embeddings
+    this.inputTokens = !latest
+      ? N.METRIC_GEN_AI_CLIENT_TOKEN_USAGE
+      : embeddings
+      ? N.METRIC_GEN_AI_CLIENT_EMBEDDINGS_INPUT_TOKENS
+      : N.METRIC_GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS
+    this.outputTokens = !latest
+      ? N.METRIC_GEN_AI_CLIENT_TOKEN_USAGE
+      : embeddings
+      ? undefined
+      : N.METRIC_GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS
   }
 
   /**
@@ -75,15 +91,19 @@ export class OperationMetrics {
    * up is a few map lookups on strings the request already holds, where building a key string
    * cost half a microsecond a call.
    */
-  private static readonly shared = new Map<N.OperationName, TrieNode>()
+  private static readonly shared = new Map<string, TrieNode>()
   private static sharedCount = 0
 
-  /** The metrics of an operation with these request attributes (its span's start attributes). */
-  static of(operation: N.OperationName, request: Attributes): OperationMetrics {
-    let root = OperationMetrics.shared.get(operation)
+  /**
+   * The metrics of an operation with these request attributes (its span's start attributes),
+   * under v1.41's names or, with `latest`, `main`'s.
+   */
+  static of(operation: N.OperationName, request: Attributes, latest = false): OperationMetrics {
+    const rootKey = latest ? `${operation}:latest` : operation
+    let root = OperationMetrics.shared.get(rootKey)
     if (root === undefined) {
       root = { next: new Map(), metrics: undefined }
-      OperationMetrics.shared.set(operation, root)
+      OperationMetrics.shared.set(rootKey, root)
     }
     let node: TrieNode = root
     const keys = N.metricAttributeKeys[operation]
@@ -92,26 +112,26 @@ export class OperationMetrics {
       let child: TrieNode | undefined = node.next.get(value)
       if (child === undefined) {
         // Bounded like the series themselves; past that, a request's metrics are built per call.
-        if (OperationMetrics.sharedCount >= 4096) return OperationMetrics.make(operation, request)
+        if (OperationMetrics.sharedCount >= 4096) return OperationMetrics.make(operation, request, latest)
         child = { next: new Map(), metrics: undefined }
         node.next.set(value, child)
       }
       node = child
     }
     if (node.metrics === undefined) {
-      node.metrics = OperationMetrics.make(operation, request)
+      node.metrics = OperationMetrics.make(operation, request, latest)
       OperationMetrics.sharedCount++
     }
     return node.metrics
   }
 
-  private static make(operation: N.OperationName, request: Attributes): OperationMetrics {
+  private static make(operation: N.OperationName, request: Attributes, latest: boolean): OperationMetrics {
     const values: Record<string, string | number | boolean> = { [N.ATTR_GEN_AI_OPERATION_NAME]: operation }
     for (const name of N.metricAttributeKeys[operation]) {
       const value = request[name]
       if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") values[name] = value
     }
-    return new OperationMetrics(operation, new AttributeSet(values))
+    return new OperationMetrics(operation, new AttributeSet(values), latest)
   }
 
   /** The attribute sets for a call that answered with `responseModel` and failed with `errorType`. */
@@ -123,8 +143,8 @@ export class OperationMetrics {
       const result = this.base.with({ [N.ATTR_GEN_AI_RESPONSE_MODEL]: responseModel })
       sets = {
         duration: errorType === undefined ? result : result.with({ [N.ATTR_ERROR_TYPE]: errorType }),
-        input: result.with({ [N.ATTR_GEN_AI_TOKEN_TYPE]: N.TokenType.input }),
-        output: result.with({ [N.ATTR_GEN_AI_TOKEN_TYPE]: N.TokenType.output })
+        input: this.byTokenType ? result.with({ [N.ATTR_GEN_AI_TOKEN_TYPE]: N.TokenType.input }) : result,
+        output: this.byTokenType ? result.with({ [N.ATTR_GEN_AI_TOKEN_TYPE]: N.TokenType.output }) : result
       }
       // Bounded by models times error types; a provider echoing something unbounded stops here.
       if (this.variants.size < 256) this.variants.set(key, sets)
@@ -150,9 +170,12 @@ export class OperationMetrics {
     const sets = this.sets(observed.responseModel, errorType)
     if (seconds !== undefined) recorder.histogram(this.duration).record(seconds, sets.duration, span, now)
     if (!this.tokens) return
-    const tokens = recorder.histogram(N.METRIC_GEN_AI_CLIENT_TOKEN_USAGE)
-    if (observed.inputTokens !== undefined) tokens.record(observed.inputTokens, sets.input, span, now)
-    if (observed.outputTokens !== undefined) tokens.record(observed.outputTokens, sets.output, span, now)
+    if (observed.inputTokens !== undefined) {
+      recorder.histogram(this.inputTokens).record(observed.inputTokens, sets.input, span, now)
+    }
+    if (observed.outputTokens !== undefined && this.outputTokens !== undefined) {
+      recorder.histogram(this.outputTokens).record(observed.outputTokens, sets.output, span, now)
+    }
   }
 }
 

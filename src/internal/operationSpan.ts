@@ -18,12 +18,24 @@ import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import { StreamAccumulator } from "./accumulator.ts"
 import type { GenAISettings } from "./config.ts"
+import { CurrentLogs, detailsWanted, emitDetails } from "./contentEvents.ts"
 import { isLibraryTracer, StartAttributes, toAttributes, unsampledHere } from "./effectTracer.ts"
 import { errorType } from "./errors.ts"
+import type { LogSink } from "./logsPipeline.ts"
 import { type AttributeSet, CurrentRecorder, type Histogram, nowMillis, type Recorder } from "./metrics.ts"
 import type { StreamPart } from "./model.ts"
-import { annotated, type Attributes, into, putOn, putResponse, Settings, type Spec } from "./operation.ts"
+import {
+  annotated,
+  type Attributes,
+  into,
+  putOn,
+  putResponse,
+  Settings,
+  type Spec,
+  structuredSettings
+} from "./operation.ts"
 import { metered, OperationMetrics } from "./operationMetrics.ts"
+import { CurrentPrompt, promptedOperations } from "./prompt.ts"
 import * as N from "./semconv.ts"
 
 /**
@@ -37,6 +49,7 @@ class Prepared<A> {
   private cached: Otel.Attributes = {}
   private request: Attributes = {}
   private metric: OperationMetrics | undefined = undefined
+  private latest = false
 
   // A class, not closures: a `ChatModel` prepares a spec per call, and closures made per call were
   // measurable (named closures more so, under tsx).
@@ -54,19 +67,23 @@ class Prepared<A> {
       this.cached = toAttributes(attributes)
       this.request = attributes
       this.cachedFor = settings
+      this.latest = settings.latestNames === true
       this.metric = undefined
     }
+    // Under `Prompt.withPrompt` a model call also starts with the prompt's attributes.
+    const prompt = promptedOperations.has(spec.operation) ? fiber.getRef(CurrentPrompt) : undefined
+    const attributes = prompt === undefined ? this.cached : { ...this.cached, ...prompt.for(settings) }
     // This library's tracer takes them through the annotations and sets them as the span
     // starts, where a sampler sees them; any other tracer gets them the usual way.
     const options: Tracer.SpanOptionsNoTrace = isLibraryTracer(fiber.getRef(Tracer.Tracer))
-      ? { kind: spec.kind, annotations: Context.make(StartAttributes, this.cached) }
-      : { kind: spec.kind, attributes: this.cached }
+      ? { kind: spec.kind, annotations: Context.make(StartAttributes, attributes) }
+      : { kind: spec.kind, attributes }
     return { settings, options }
   }
 
   /** The operation's metrics, from the request attributes of the last `optionsFor`. */
   metricFor(): OperationMetrics {
-    return (this.metric ??= OperationMetrics.of(this.spec.operation, this.request))
+    return (this.metric ??= OperationMetrics.of(this.spec.operation, this.request, this.latest))
   }
 }
 
@@ -88,15 +105,40 @@ export const traced = <A>(spec: Spec<A>) => {
         return metered(self, fiber.cache.span!, spec.end, settings, recorder, prepared.metricFor(), false)
       }
       const { options, settings } = prepared.optionsFor(fiber)
+      const logs = detailsWanted(spec.operation, settings) ? fiber.getRef(CurrentLogs) : undefined
       return Effect.useSpan(name, options, (span) => {
         const end = spec.end
+        const call = logs === undefined || !span.sampled ? self : withDetails(self, span, spec, settings, logs)
         if (recorder !== undefined) {
-          return metered(self, span, end, settings, recorder, prepared.metricFor(), true)
+          return metered(call, span, end, settings, recorder, prepared.metricFor(), true)
         }
-        return Effect.withParentSpan(annotated(self, span, end, settings), span, { captureStackTrace: false })
+        return Effect.withParentSpan(annotated(call, span, end, settings), span, { captureStackTrace: false })
       })
     })
 }
+
+/** `self`, and when it ends (not when interrupted) its details event, with the span's ids. */
+const withDetails = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  span: Tracer.Span,
+  spec: Spec<A>,
+  settings: GenAISettings,
+  logs: LogSink
+): Effect.Effect<A, E, R> =>
+  Effect.onExit(self, (exit) =>
+    Effect.sync(() => {
+      if (exit._tag === "Failure" && Cause.hasInterruptsOnly(exit.cause)) return
+      const attributes: Attributes = { [N.ATTR_GEN_AI_OPERATION_NAME]: spec.operation }
+      const structured = structuredSettings(settings)
+      try {
+        spec.start(into(attributes), structured)
+        if (exit._tag === "Success") spec.end?.(exit.value, into(attributes), structured)
+        else attributes[N.ATTR_ERROR_TYPE] = errorType(exit.cause)
+      } catch {
+        // An extractor that throws loses its attributes, never the call.
+      }
+      emitDetails(logs, span, attributes)
+    }))
 
 /**
  * Wraps a stream of reply parts in one GenAI span that starts when the stream is run and ends
@@ -112,6 +154,7 @@ export const tracedStream = (spec: Spec<never>) => {
       Effect.withFiber((fiber) => {
         const { options, settings } = prepared.optionsFor(fiber)
         const timed = fiber.getRef(References.TracerTimingEnabled)
+        const logs = detailsWanted(spec.operation, settings) ? fiber.getRef(CurrentLogs) : undefined
         return Effect.map(
           Effect.makeSpan(name, options),
           (span) =>
@@ -121,7 +164,8 @@ export const tracedStream = (spec: Spec<never>) => {
               fiber.getRef(Clock.Clock),
               timed,
               fiber.getRef(CurrentRecorder),
-              () => prepared.metricFor()
+              () => prepared.metricFor(),
+              logs !== undefined ? { logs, spec } : undefined
             )
         )
       }),
@@ -160,10 +204,15 @@ export class StreamSpan {
     private readonly clock: Clock.Clock,
     private readonly timed: boolean,
     private readonly recorder: Recorder | undefined,
-    metricFor: () => OperationMetrics
+    metricFor: () => OperationMetrics,
+    /** With content events on: where the stream's details event goes, and what its request was. */
+    private readonly details?: { readonly logs: LogSink; readonly spec: Spec<never> } | undefined
   ) {
-    // Content is kept only for a sampled span; the metrics need none.
-    this.accumulator = new StreamAccumulator(settings.captureContent && span.sampled, settings.maxContentLength)
+    // Content is kept only for a sampled span (or its event); the metrics need none.
+    this.accumulator = new StreamAccumulator(
+      (settings.captureContent || details !== undefined) && span.sampled,
+      settings.maxContentLength
+    )
     this.metric = recorder !== undefined ? metricFor() : undefined
     this.meteredFrom = recorder !== undefined ? nowMillis() : 0
     // Time to first chunk counts from the span's start: the request.
@@ -215,8 +264,16 @@ export class StreamSpan {
     if (chunks === undefined || chunks.model !== model) {
       chunks = {
         model,
-        first: recorder.histogram(N.METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK),
-        next: recorder.histogram(N.METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK),
+        first: recorder.histogram(
+          this.settings.latestNames === true
+            ? N.METRIC_GEN_AI_CLIENT_INFERENCE_TIME_TO_FIRST_CHUNK
+            : N.METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK
+        ),
+        next: recorder.histogram(
+          this.settings.latestNames === true
+            ? N.METRIC_GEN_AI_CLIENT_INFERENCE_TIME_PER_OUTPUT_CHUNK
+            : N.METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK
+        ),
         attributes: metric.sets(model, undefined).duration
       }
       this.chunks = chunks
@@ -262,25 +319,38 @@ export class StreamSpan {
       const put = putOn(this.span)
       const abandoned = !this.completed && !failed
       const accumulator = this.accumulator
-      if (this.firstChunkNanos !== undefined) {
-        put(N.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, Number(this.firstChunkNanos - this.startNanos) / 1e9)
-      }
-      putResponse(put, {
+      const ttft = this.firstChunkNanos !== undefined
+        ? Number(this.firstChunkNanos - this.startNanos) / 1e9
+        : undefined
+      put(N.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttft)
+      const kept = this.settings.captureContent || this.details !== undefined
+      const outputMessages = kept
+        ? accumulator.outputMessages(
+          failed ? N.FinishReason.error : abandoned ? N.FINISH_REASON_ABANDONED : N.FinishReason.stop
+        )
+        : undefined
+      const outcome = (messages: typeof outputMessages) => ({
         response: {
           id: accumulator.id,
           model: accumulator.model,
           finishReasons: accumulator.finishReasons.length > 0 ? accumulator.finishReasons : undefined,
-          outputMessages: this.settings.captureContent
-            ? accumulator.outputMessages(
-              failed ? N.FinishReason.error : abandoned ? N.FINISH_REASON_ABANDONED : N.FinishReason.stop
-            )
-            : undefined,
+          outputMessages: messages,
           attributes: accumulator.attributes
         },
         usage: accumulator.usage
-      }, this.settings)
+      })
+      putResponse(put, outcome(this.settings.captureContent ? outputMessages : undefined), this.settings)
       put(N.ATTR_BELUGA_STREAM_CONTENT_CHUNKS, accumulator.contentChunks)
       if (abandoned) put(N.ATTR_BELUGA_STREAM_ABANDONED, true)
+      if (this.details !== undefined) {
+        const attributes: Attributes = { [N.ATTR_GEN_AI_OPERATION_NAME]: this.details.spec.operation }
+        const structured = structuredSettings(this.settings)
+        this.details.spec.start(into(attributes), structured)
+        putResponse(into(attributes), outcome(outputMessages), structured)
+        into(attributes)(N.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttft)
+        if (failed) attributes[N.ATTR_ERROR_TYPE] = errorType(exit.cause)
+        emitDetails(this.details.logs, this.span, attributes)
+      }
     }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * What a collector answers, read without a protobuf library: the partial success of an export
- * response (`ExportTraceServiceResponse`, `ExportMetricsServiceResponse`: field 1
- * `partial_success { rejected_spans | rejected_data_points = 1; error_message = 2 }`) and the
+ * response (`ExportTraceServiceResponse`, `ExportMetricsServiceResponse`, `ExportLogsServiceResponse`: field 1
+ * `partial_success { rejected_spans | rejected_data_points | rejected_log_records = 1; error_message = 2 }`) and the
  * message of a `google.rpc.Status` error body (field 2). Both are small and untrusted: a field that
  * does not parse ends the reading with what was read so far.
  */
@@ -66,12 +66,12 @@ const none: PartialSuccess = { rejected: 0, message: undefined }
 
 /**
  * The partial success of a 2xx export response. `rejectedKey` is the JSON name of field 1:
- * `rejectedSpans` for traces, `rejectedDataPoints` for metrics.
+ * `rejectedSpans` for traces, `rejectedDataPoints` for metrics, `rejectedLogRecords` for logs.
  */
 export const partialSuccess = (
   body: Uint8Array,
   protocol: "http/protobuf" | "http/json",
-  rejectedKey: "rejectedSpans" | "rejectedDataPoints"
+  rejectedKey: "rejectedSpans" | "rejectedDataPoints" | "rejectedLogRecords"
 ): PartialSuccess => {
   if (body.length === 0) return none
   if (protocol === "http/json") {

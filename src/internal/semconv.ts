@@ -236,207 +236,24 @@ export type FinishReasonName = typeof FinishReason[keyof typeof FinishReason] | 
 /** The finish reason of a streamed reply's output message when its consumer stopped reading first. */
 export const FINISH_REASON_ABANDONED = "abandoned"
 
-// -----------------------------------------------------------------------------
-// Metrics (v1.41 client metrics; the agent, tool and workflow durations of the newer drafts)
-// -----------------------------------------------------------------------------
-
-/** Histogram of input and output tokens per call, `{token}`, by `gen_ai.token.type`. @since 0.3.0 @category metrics */
-export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = "gen_ai.client.token.usage"
-/** Histogram of GenAI client operation durations, `s`, with `error.type` on failure. @since 0.3.0 @category metrics */
-export const METRIC_GEN_AI_CLIENT_OPERATION_DURATION = "gen_ai.client.operation.duration"
-/** Histogram, streams only: seconds from the request to the first content chunk. @since 0.3.0 @category metrics */
-export const METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk"
-/**
- * Histogram, streams only: for each content chunk after the first, the seconds since the one
- * before. @since 0.3.0 @category metrics
- */
-export const METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK = "gen_ai.client.operation.time_per_output_chunk"
-/**
- * Histogram of the cost of each priced inference operation, in the point's
- * `gen_ai.usage.cost.currency` (semantic-conventions-genai, after v1.41). @since 0.4.0 @category metrics
- */
-export const METRIC_GEN_AI_CLIENT_OPERATION_COST = "gen_ai.client.operation.cost"
-/** Histogram of `invoke_agent` durations, `s` (semantic-conventions drafts after v1.41). @since 0.3.0 @category metrics */
-export const METRIC_GEN_AI_INVOKE_AGENT_DURATION = "gen_ai.invoke_agent.duration"
-/** Histogram of `execute_tool` durations, `s` (drafts after v1.41). @since 0.3.0 @category metrics */
-export const METRIC_GEN_AI_EXECUTE_TOOL_DURATION = "gen_ai.execute_tool.duration"
-/** Histogram of `invoke_workflow` durations, `s` (drafts after v1.41). @since 0.3.0 @category metrics */
-export const METRIC_GEN_AI_WORKFLOW_DURATION = "gen_ai.workflow.duration"
-
-/** One histogram this library records. */
-export interface HistogramDefinition {
-  readonly name: string
-  readonly unit: string
-  readonly description: string
-  /** Explicit bucket boundaries, ascending. */
-  readonly boundaries: ReadonlyArray<number>
-  /** Whole-number measurements (token counts). */
-  readonly integer: boolean
-}
-
-/** The advised bucket boundaries of the duration histograms, in seconds. @since 0.3.0 @category metrics */
-export const DURATION_BUCKETS: ReadonlyArray<number> = [
-  0.01,
-  0.02,
-  0.04,
-  0.08,
-  0.16,
-  0.32,
-  0.64,
-  1.28,
-  2.56,
-  5.12,
-  10.24,
-  20.48,
-  40.96,
-  81.92
-]
-/**
- * The bucket boundaries of `gen_ai.client.operation.cost`: a hundredth of a cent to ten units of the
- * currency, about three per decade (the conventions advise none yet). @since 0.4.0 @category metrics
- */
-export const COST_BUCKETS: ReadonlyArray<number> = [
-  0.0001,
-  0.0002,
-  0.0005,
-  0.001,
-  0.002,
-  0.005,
-  0.01,
-  0.02,
-  0.05,
-  0.1,
-  0.2,
-  0.5,
-  1,
-  2,
-  5,
-  10
-]
-/** The advised bucket boundaries of `gen_ai.client.token.usage` (powers of 4). @since 0.3.0 @category metrics */
-export const TOKEN_BUCKETS: ReadonlyArray<number> = Array.from({ length: 14 }, (_, i) => 4 ** i)
-
-/**
- * The MCP operation and session durations (semantic-conventions-genai `model/mcp/metrics.yaml`),
- * with their advised buckets, in seconds.
- *
- * @since 0.4.0
- * @category metrics
- */
-export const METRIC_MCP_CLIENT_OPERATION_DURATION = "mcp.client.operation.duration"
-/** @since 0.4.0 @category metrics */
-export const METRIC_MCP_SERVER_OPERATION_DURATION = "mcp.server.operation.duration"
-/** @since 0.4.0 @category metrics */
-export const METRIC_MCP_CLIENT_SESSION_DURATION = "mcp.client.session.duration"
-/** @since 0.4.0 @category metrics */
-export const METRIC_MCP_SERVER_SESSION_DURATION = "mcp.server.session.duration"
-/** The advised bucket boundaries of the MCP duration histograms, in seconds. @since 0.4.0 @category metrics */
-export const MCP_DURATION_BUCKETS: ReadonlyArray<number> = [
-  0.01,
-  0.02,
-  0.05,
-  0.1,
-  0.2,
-  0.5,
-  1,
-  2,
-  5,
-  10,
-  30,
-  60,
-  120,
-  300
-]
-
-/** Every histogram this library records: name, unit, description, buckets. @since 0.3.0 @category metrics */
-export const Metrics: ReadonlyArray<HistogramDefinition> = [
-  {
-    name: METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
-    unit: "{token}",
-    description: "Number of input and output tokens used.",
-    boundaries: TOKEN_BUCKETS,
-    integer: true
-  },
-  {
-    name: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
-    unit: "s",
-    description: "GenAI operation duration.",
-    boundaries: DURATION_BUCKETS,
-    integer: false
-  },
-  {
-    name: METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
-    unit: "s",
-    description: "Time to receive the first chunk in a streaming operation.",
-    boundaries: DURATION_BUCKETS,
-    integer: false
-  },
-  {
-    name: METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
-    unit: "s",
-    description: "Time per output chunk, for each chunk received after the first one.",
-    boundaries: DURATION_BUCKETS,
-    integer: false
-  },
-  {
-    name: METRIC_GEN_AI_CLIENT_OPERATION_COST,
-    unit: "{cost}",
-    description: "The cost of a GenAI operation, in the currency of its gen_ai.usage.cost.currency attribute.",
-    boundaries: COST_BUCKETS,
-    integer: false
-  },
-  {
-    name: METRIC_GEN_AI_INVOKE_AGENT_DURATION,
-    unit: "s",
-    description: "Duration of an agent invocation.",
-    boundaries: DURATION_BUCKETS,
-    integer: false
-  },
-  {
-    name: METRIC_GEN_AI_EXECUTE_TOOL_DURATION,
-    unit: "s",
-    description: "Duration of a tool execution.",
-    boundaries: DURATION_BUCKETS,
-    integer: false
-  },
-  {
-    name: METRIC_GEN_AI_WORKFLOW_DURATION,
-    unit: "s",
-    description: "Duration of a workflow invocation.",
-    boundaries: DURATION_BUCKETS,
-    integer: false
-  },
-  {
-    name: METRIC_MCP_CLIENT_OPERATION_DURATION,
-    unit: "s",
-    description:
-      "The duration of the MCP request or notification as observed on the sender from the time it was sent until the response or ack is received.",
-    boundaries: MCP_DURATION_BUCKETS,
-    integer: false
-  },
-  {
-    name: METRIC_MCP_SERVER_OPERATION_DURATION,
-    unit: "s",
-    description:
-      "MCP request or notification duration as observed on the receiver from the time it was received until the result or ack is sent.",
-    boundaries: MCP_DURATION_BUCKETS,
-    integer: false
-  },
-  {
-    name: METRIC_MCP_CLIENT_SESSION_DURATION,
-    unit: "s",
-    description: "The duration of the MCP session as observed on the MCP client.",
-    boundaries: MCP_DURATION_BUCKETS,
-    integer: false
-  },
-  {
-    name: METRIC_MCP_SERVER_SESSION_DURATION,
-    unit: "s",
-    description: "The duration of the MCP session as observed on the MCP server.",
-    boundaries: MCP_DURATION_BUCKETS,
-    integer: false
-  }
-]
+// The metrics: `semconvMetrics.ts`, re-exported here.
+export * from "./semconvMetrics.ts"
+import {
+  METRIC_GEN_AI_CLIENT_EMBEDDINGS_DURATION,
+  METRIC_GEN_AI_CLIENT_EMBEDDINGS_INPUT_TOKENS,
+  METRIC_GEN_AI_CLIENT_INFERENCE_DURATION,
+  METRIC_GEN_AI_CLIENT_INFERENCE_TIME_PER_OUTPUT_CHUNK,
+  METRIC_GEN_AI_CLIENT_INFERENCE_TIME_TO_FIRST_CHUNK,
+  METRIC_GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS,
+  METRIC_GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+  METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+  METRIC_GEN_AI_EXECUTE_TOOL_DURATION,
+  METRIC_GEN_AI_INVOKE_AGENT_DURATION,
+  METRIC_GEN_AI_WORKFLOW_DURATION
+} from "./semconvMetrics.ts"
 
 /** The duration histogram of each operation, next to its span name. @since 0.3.0 @category metrics */
 export const durationMetric: Readonly<Record<OperationName, string>> = {
@@ -450,6 +267,80 @@ export const durationMetric: Readonly<Record<OperationName, string>> = {
   execute_tool: METRIC_GEN_AI_EXECUTE_TOOL_DURATION,
   invoke_workflow: METRIC_GEN_AI_WORKFLOW_DURATION
 }
+
+/**
+ * The names of semantic-conventions-genai's `main` (schema `gen-ai-dev/1.42.0-dev`, no tagged
+ * release) that differ from v1.41, written instead of them with
+ * `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`.
+ */
+export const SCHEMA_URL_GEN_AI_LATEST = "https://opentelemetry.io/schemas/gen-ai-dev/1.42.0-dev"
+/** `gen_ai.usage.cache_creation.input_tokens` on `main`. @since 0.4.0 @category attributes */
+export const ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS = "gen_ai.usage.cache_write.input_tokens"
+/** {@link durationMetric} on `main`: inference and embeddings have durations of their own. */
+export const latestDurationMetric: Readonly<Record<OperationName, string>> = {
+  ...durationMetric,
+  chat: METRIC_GEN_AI_CLIENT_INFERENCE_DURATION,
+  generate_content: METRIC_GEN_AI_CLIENT_INFERENCE_DURATION,
+  text_completion: METRIC_GEN_AI_CLIENT_INFERENCE_DURATION,
+  embeddings: METRIC_GEN_AI_CLIENT_EMBEDDINGS_DURATION
+}
+
+/** Every v1.41 name the opt-in replaces, and its replacement: the table in docs/attributes.md. */
+export const latestRenames: ReadonlyArray<{
+  readonly kind: "attribute" | "metric"
+  readonly v141: string
+  readonly latest: string
+  readonly where: string
+}> = [
+  {
+    kind: "attribute",
+    v141: ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    latest: ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+    where: "inference spans"
+  },
+  {
+    kind: "metric",
+    v141: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+    latest: METRIC_GEN_AI_CLIENT_INFERENCE_DURATION,
+    where: "chat, text_completion, generate_content"
+  },
+  {
+    kind: "metric",
+    v141: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+    latest: METRIC_GEN_AI_CLIENT_EMBEDDINGS_DURATION,
+    where: "embeddings"
+  },
+  {
+    kind: "metric",
+    v141: METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+    latest: METRIC_GEN_AI_CLIENT_INFERENCE_TIME_TO_FIRST_CHUNK,
+    where: "streamed inference"
+  },
+  {
+    kind: "metric",
+    v141: METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+    latest: METRIC_GEN_AI_CLIENT_INFERENCE_TIME_PER_OUTPUT_CHUNK,
+    where: "streamed inference"
+  },
+  {
+    kind: "metric",
+    v141: `${METRIC_GEN_AI_CLIENT_TOKEN_USAGE} (gen_ai.token.type=input)`,
+    latest: METRIC_GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS,
+    where: "inference (no gen_ai.token.type)"
+  },
+  {
+    kind: "metric",
+    v141: `${METRIC_GEN_AI_CLIENT_TOKEN_USAGE} (gen_ai.token.type=output)`,
+    latest: METRIC_GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS,
+    where: "inference (no gen_ai.token.type)"
+  },
+  {
+    kind: "metric",
+    v141: `${METRIC_GEN_AI_CLIENT_TOKEN_USAGE} (gen_ai.token.type=input)`,
+    latest: METRIC_GEN_AI_CLIENT_EMBEDDINGS_INPUT_TOKENS,
+    where: "embeddings"
+  }
+]
 
 /**
  * The span attributes a metric point may carry, per operation: bounded values only (no ids, no
@@ -536,6 +427,12 @@ export const ATTR_BELUGA_ROLLUP_COST = "beluga.rollup.cost"
 
 /** The event an evaluation of a response is recorded as. @since 0.2.0 @category events */
 export const EVENT_GEN_AI_EVALUATION_RESULT = "gen_ai.evaluation.result"
+/**
+ * The log record (an event) of one inference with its content structured, when content capture
+ * sends events (`EVENT_ONLY`, `SPAN_AND_EVENT`; semantic-conventions-genai after v1.41).
+ * @since 0.4.0 @category events
+ */
+export const EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS = "gen_ai.client.inference.operation.details"
 
 /** Which attempt of a retried step a span is, from 1. @since 0.1.0 @category attributes */
 export const ATTR_BELUGA_ATTEMPT = "beluga.attempt"
@@ -590,8 +487,44 @@ export const ATTR_MCP_SESSION_ID = "mcp.session.id"
 export const ATTR_MCP_PROTOCOL_VERSION = "mcp.protocol.version"
 /** @since 0.4.0 @category attributes */
 export const ATTR_MCP_RESOURCE_URI = "mcp.resource.uri"
-/** @since 0.4.0 @category attributes */
+/**
+ * How an agent or workflow invocation ended: {@link AgentEndReason} (semantic-conventions-genai
+ * draft after v1.41; a failed run is recorded by its ERROR status and `error.type` instead).
+ * @since 0.4.0 @category attributes
+ */
+export const ATTR_GEN_AI_AGENT_INVOCATION_END_REASON = "gen_ai.agent.invocation.end_reason"
+/** @since 0.4.0 @category values */
+export const AgentEndReason = { completed: "completed", interrupted: "interrupted" } as const
+/** An agent run's token budget, input and output tokens over its model calls (draft after v1.41). @since 0.4.0 @category attributes */
+export const ATTR_GEN_AI_AGENT_TOKEN_BUDGET_LIMIT = "gen_ai.agent.token_budget.limit"
+/** The tokens the run's model calls used, counted against its budget. @since 0.4.0 @category attributes */
+export const ATTR_GEN_AI_AGENT_TOKEN_BUDGET_CONSUMED = "gen_ai.agent.token_budget.consumed"
+/** An agent run's iteration budget, in model calls (draft after v1.41). @since 0.4.0 @category attributes */
+export const ATTR_GEN_AI_AGENT_ITERATION_BUDGET_LIMIT = "gen_ai.agent.iteration_budget.limit"
+/** The model calls the run made, counted against its budget. @since 0.4.0 @category attributes */
+export const ATTR_GEN_AI_AGENT_ITERATION_BUDGET_CONSUMED = "gen_ai.agent.iteration_budget.consumed"
+/** How a tool call that transfers to an agent passes control (draft after v1.41). @since 0.4.0 @category attributes */
+export const ATTR_GEN_AI_TRANSFER_MODE = "gen_ai.transfer.mode"
+/** The agent a transfer targets. @since 0.4.0 @category attributes */
+export const ATTR_GEN_AI_TRANSFER_TARGET_NAME = "gen_ai.transfer.target.name"
+/** The name of the prompt (template) a call was made from: MCP's prompts, `Prompt.withPrompt`. @since 0.4.0 @category attributes */
 export const ATTR_GEN_AI_PROMPT_NAME = "gen_ai.prompt.name"
+/** The version of that prompt (semantic-conventions-genai, after v1.41). @since 0.4.0 @category attributes */
+export const ATTR_GEN_AI_PROMPT_VERSION = "gen_ai.prompt.version"
+/**
+ * The prefix of the prompt's variables, `gen_ai.prompt.variable.<key>` (after v1.41; content:
+ * written only with capture on). @since 0.4.0 @category attributes
+ */
+export const ATTR_GEN_AI_PROMPT_VARIABLE = "gen_ai.prompt.variable"
+/** The prompt's template text (not in the conventions; content: capture on only). @since 0.4.0 @category attributes */
+export const ATTR_BELUGA_PROMPT_TEMPLATE = "beluga.prompt.template"
+/**
+ * OpenInference's prompt template names, which Phoenix shows as a span's prompt template (its
+ * ingestion does not read `gen_ai.prompt.*`). Template and variables are content.
+ */
+export const ATTR_LLM_PROMPT_TEMPLATE_TEMPLATE = "llm.prompt_template.template"
+export const ATTR_LLM_PROMPT_TEMPLATE_VARIABLES = "llm.prompt_template.variables"
+export const ATTR_LLM_PROMPT_TEMPLATE_VERSION = "llm.prompt_template.version"
 /** The JSON-RPC `id` of a request, as a string (general `jsonrpc.*` conventions). @since 0.4.0 @category attributes */
 export const ATTR_JSONRPC_REQUEST_ID = "jsonrpc.request.id"
 /** Set only when the message's `jsonrpc` is not `2.0`. @since 0.4.0 @category attributes */
@@ -680,3 +613,6 @@ export const mcpSessionMetricAttributeKeys: ReadonlyArray<string> = [
   ATTR_SERVER_PORT,
   ATTR_ERROR_TYPE
 ]
+
+/** Logs: per `Effect.withLogSpan(label)`, the milliseconds from its start to the line (Effect's own name). */
+export const ATTR_EFFECT_LOG_SPAN_PREFIX = "effect.log_span."

@@ -24,7 +24,7 @@ import type { Settings } from "./config.ts"
 import * as EffectTracer from "./effectTracer.ts"
 import { register } from "./global.ts"
 import { type Redact, RedactionProcessor } from "./redaction.ts"
-import { LIBRARY_NAME } from "./semconv.ts"
+import { LIBRARY_NAME, SCHEMA_URL_GEN_AI_LATEST } from "./semconv.ts"
 import { bounded, type Policy } from "./shutdown.ts"
 import { RecordTracer, SpanSource } from "./spanRecord.ts"
 import type { SpanPipeline } from "./tracePipeline.ts"
@@ -55,7 +55,7 @@ export const layer = (
   options: TracerOptions
 ): Layer.Layer<OtelTracer.OtelTracer, never, Resource.Resource> =>
   effectTracer(settings).pipe(
-    Layer.provideMerge(otelTracer()),
+    Layer.provideMerge(otelTracer(settings)),
     Layer.provide(layerTracerProvider(settings, spans, options))
   )
 
@@ -125,10 +125,18 @@ const layerTracerProvider = (
  * layer: layers are memoized by identity, so one shared value would hand a second tracing layer
  * built in the same memo map the first one's tracer.
  */
-const otelTracer = (): Layer.Layer<OtelTracer.OtelTracer, never, OtelTracer.OtelTracerProvider> =>
+const otelTracer = (settings: Settings): Layer.Layer<OtelTracer.OtelTracer, never, OtelTracer.OtelTracerProvider> =>
   Layer.effect(
     OtelTracer.OtelTracer,
-    Effect.map(Effect.service(OtelTracer.OtelTracerProvider), (provider) => provider.getTracer(LIBRARY_NAME, version))
+    Effect.map(Effect.service(OtelTracer.OtelTracerProvider), (provider) => libraryTracer(provider, settings))
+  )
+
+/** The tracer of this library's scope; under the newest names, with their schema URL. */
+const libraryTracer = (provider: Otel.TracerProvider, settings: Settings): Otel.Tracer =>
+  provider.getTracer(
+    LIBRARY_NAME,
+    version,
+    settings.genai.latestNames === true ? { schemaUrl: SCHEMA_URL_GEN_AI_LATEST } : undefined
   )
 
 /** Effect's tracer, recording through the provider's tracer for this library's scope. */
@@ -140,7 +148,7 @@ const effectTracer = (settings: Settings): Layer.Layer<never, never, OtelTracer.
       Effect.service(OtelTracer.OtelTracerProvider),
       // The provider is the `RecordingTracerProvider` of `layerTracerProvider`: its tracers record.
       (provider) =>
-        EffectTracer.make((provider.getTracer(LIBRARY_NAME, version) as RecordTracer).source, {
+        EffectTracer.make((libraryTracer(provider, settings) as RecordTracer).source, {
           unsampledChildren: unsampledChildren(settings),
           neverSampled: settings.disabled || settings.sampler === "always_off"
         })

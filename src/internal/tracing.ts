@@ -1,13 +1,14 @@
 /**
  * The tracing layer's composition, shared by `Tracing.layer`, `Testing.layer` and the benchmark:
- * the resource under everything, the metrics side and the tracer provider side by side, and the
- * GenAI settings. Callers add their own services (delivery counts, the in-memory spans).
+ * the resource under everything, the metrics side, the logs side and the tracer provider side by
+ * side, and the GenAI settings. Callers add their own services (delivery counts, the in-memory spans).
  */
 import type * as OtelTracer from "@effect/opentelemetry/OtelTracer"
 import type * as Resource from "@effect/opentelemetry/Resource"
 import * as Layer from "effect/Layer"
 import type { CostMeter } from "./agentProcessor.ts"
 import type { Settings } from "./config.ts"
+import * as LogsPipeline from "./logsPipeline.ts"
 import * as MetricsPipeline from "./metricsPipeline.ts"
 import { Settings as GenAISettings } from "./operation.ts"
 import * as TracingResource from "./resource.ts"
@@ -22,15 +23,20 @@ export type MetricsOptions = Omit<
 
 /**
  * Tracing from validated settings and a span pipeline. Merged, so that release sends the last
- * metrics and the last spans side by side, each within the shutdown bound; layers release last
- * first, so the spans' flush starts first. The two sides meet in one place: the span processor
- * that prices inferences records each cost through `costMeter`, which the metrics side connects to
- * its recorder while it runs.
+ * metrics, the last log records and the last spans side by side, each within the shutdown bound;
+ * layers release last first, so the spans' flush starts first. The spans and the metrics meet in
+ * one place: the span processor that prices inferences records each cost through `costMeter`,
+ * which the metrics side connects to its recorder while it runs. The logs side also sets Effect's
+ * loggers (the program's own, plus the exporting one, less the span events' when turned off).
  */
 export const compose = (
   settings: Settings,
   spans: SpanPipeline,
-  options: TracerProvider.TracerOptions & { readonly metrics: MetricsOptions }
+  options: TracerProvider.TracerOptions & {
+    readonly metrics: MetricsOptions
+    /** The logs' export; without one, `Effect.log*` lines are span events only (if `logs.spanEvents`). */
+    readonly logs?: LogsPipeline.LogsExport | undefined
+  }
 ): Layer.Layer<OtelTracer.OtelTracer | Resource.Resource> =>
   Layer.suspend(() => {
     const costMeter: CostMeter = { record: undefined }
@@ -40,6 +46,12 @@ export const compose = (
         registerGlobal: options.registerGlobal,
         shutdown: options.shutdown,
         costMeter
+      }),
+      LogsPipeline.layer({
+        export: options.logs,
+        effectLogs: settings.logs.effectLogs,
+        spanEvents: settings.logs.spanEvents,
+        shutdown: options.shutdown
       }),
       TracerProvider.layer(settings, spans, { ...options, costMeter }),
       Layer.succeed(GenAISettings, settings.genai)

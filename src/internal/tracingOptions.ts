@@ -53,10 +53,21 @@ export interface Options {
    * `OTEL_METRIC_*` / `OTEL_EXPORTER_OTLP_METRICS_*` variables. Default on.
    */
   readonly metrics?: boolean | MetricsOptions | undefined
+  /**
+   * The logs signal over OTLP/HTTP, to the same collector as the spans by default: `Effect.log*`
+   * lines as log records with the current span's trace and span ids. `false` turns it off (env:
+   * `OTEL_LOGS_EXPORTER=none`); an object overrides the `OTEL_BLRP_*` / `OTEL_EXPORTER_OTLP_LOGS_*`
+   * variables. Default on.
+   */
+  readonly logs?: boolean | LogsOptions | undefined
   /** Turn tracing into a no-op. Env: `OTEL_SDK_DISABLED`. */
   readonly disabled?: boolean | undefined
-  /** Record prompts, completions and tool arguments. Env: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`. */
-  readonly captureContent?: boolean | undefined
+  /**
+   * Record prompts, completions and tool arguments: `true` (or `SPAN_ONLY`) on spans, `EVENT_ONLY`
+   * in log records, `SPAN_AND_EVENT` both, `false` (or `NO_CONTENT`) nowhere. Env:
+   * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`. Default `false`.
+   */
+  readonly captureContent?: boolean | Config.ContentCapture | undefined
   /** Longest recorded content attribute, in characters. Env: `BELUGA_GENAI_CONTENT_MAX_LENGTH`. Default 16384. */
   readonly maxContentLength?: number | undefined
   /** Also emit deprecated GenAI names such as `gen_ai.system`. Env: `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai/dup`. */
@@ -105,6 +116,23 @@ export interface MetricsOptions {
   readonly exemplarFilter?: Config.ExemplarFilter | undefined
 }
 
+/**
+ * The logs options; each overrides its variable.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export interface LogsOptions {
+  /** Full logs URL, used as given. Env: `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`; else the base endpoint + `v1/logs`. */
+  readonly endpoint?: string | undefined
+  /** Batch log record processor settings. Env: `OTEL_BLRP_*`. Default 1 s, 30 s, 2048 queued, 512 a batch. */
+  readonly batch?: Partial<Config.BatchSettings> | undefined
+  /** Export `Effect.log*` lines as log records (at or above Effect's minimum log level). Default true. */
+  readonly effectLogs?: boolean | undefined
+  /** Keep `Effect.log*` lines as events on the current span too, as Effect does by default. Default true. */
+  readonly spanEvents?: boolean | undefined
+}
+
 /** The options that configuration validates, as overrides of their variables. */
 export const toOverrides = (options: Options): Config.Overrides => ({
   serviceName: options.serviceName,
@@ -131,7 +159,8 @@ export const toOverrides = (options: Options): Config.Overrides => ({
       temporality: options.metrics.temporality,
       exemplarFilter: options.metrics.exemplarFilter
     }
-    : options.metrics
+    : options.metrics,
+  logs: options.logs
 })
 
 /** `printTraces` as the terminal view's options; undefined when nothing is printed. */

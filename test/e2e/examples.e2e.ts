@@ -247,10 +247,11 @@ agent-workflow (INTERNAL)
         OTEL_RESOURCE_ATTRIBUTES: "deployment.environment.name=e2e"
       })
       assert.isAbove(proxy.requests.length, 0, "the export should go to OTEL_EXPORTER_OTLP_ENDPOINT")
-      assert.includeMembers(proxy.requests.map((r) => r.path), ["/v1/traces", "/v1/metrics"])
+      assert.includeMembers(proxy.requests.map((r) => r.path), ["/v1/traces", "/v1/metrics", "/v1/logs"])
       for (const request of proxy.requests) {
-        // Spans and metrics, both through the proxy to Jaeger, which stores the one and serves the other.
-        assert.include(["/v1/traces", "/v1/metrics"], request.path)
+        // Spans, metrics and the example's log lines, all through the proxy to Jaeger, which stores the
+        // spans, serves the metrics and drops the logs.
+        assert.include(["/v1/traces", "/v1/metrics", "/v1/logs"], request.path)
         assert.strictEqual(request.contentType, "application/json")
         assert.strictEqual(request.contentEncoding, "gzip")
         assert.strictEqual(request.status, 200, "Jaeger accepted the export")

@@ -1,7 +1,8 @@
 /**
- * Starts the real Jaeger, Phoenix and Prometheus the e2e suite exports to, and stops them afterwards.
- * Prometheus (`scripts/prometheus.sh`, built with Go like Jaeger and cached) runs on a port of its own
- * (`support/prometheus.ts`) with its data in a fresh directory.
+ * Starts the real Jaeger, Phoenix, Prometheus and VictoriaLogs the e2e suite exports to, and stops
+ * them afterwards. Prometheus and VictoriaLogs (`scripts/prometheus.sh`, `scripts/victorialogs.sh`,
+ * built with Go like Jaeger and cached) run on ports of their own (`support/prometheus.ts`,
+ * `support/victorialogs.ts`) with their data in fresh directories.
  *
  * Jaeger comes from `scripts/jaeger.sh` (built once with the Go toolchain from the Go module proxy
  * and cached). It must listen on the default ports: the examples export to the default endpoint
@@ -24,6 +25,7 @@ import { setTimeout as sleep } from "node:timers/promises"
 import { ports } from "./support/jaeger.ts"
 import { phoenixSh, runScript } from "./support/phoenix.ts"
 import { prometheusSh } from "./support/prometheus.ts"
+import { victoriaLogsSh } from "./support/victorialogs.ts"
 
 const portNames: ReadonlyArray<readonly [string, number]> = [
   ["OTLP/HTTP", ports.otlpHttp],
@@ -155,30 +157,48 @@ const startPrometheus = async (stateDir: string): Promise<void> => {
   }
 }
 
+/** Builds (if needed) and starts VictoriaLogs with its data in `stateDir`. */
+const startVictoriaLogs = async (stateDir: string): Promise<void> => {
+  const start = await victoriaLogsSh("start", stateDir)
+  if (start.code !== 0) {
+    throw new Error(
+      `e2e: \`scripts/victorialogs.sh start\` failed (VictoriaLogs is built with the Go toolchain):\n${start.output}`
+    )
+  }
+}
+
 export default async function setup(): Promise<() => Promise<void>> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "beluga-e2e-jaeger-"))
   const phoenixDir = fs.mkdtempSync(path.join(os.tmpdir(), "beluga-e2e-phoenix-"))
   const prometheusDir = fs.mkdtempSync(path.join(os.tmpdir(), "beluga-e2e-prometheus-"))
+  const victoriaLogsDir = fs.mkdtempSync(path.join(os.tmpdir(), "beluga-e2e-victorialogs-"))
   const started = performance.now()
-  // All at once: a first run builds Jaeger and Prometheus with Go and installs Phoenix with pip.
-  const [jaeger, phoenix, prometheus] = await Promise.allSettled([
+  // All at once: a first run builds Jaeger, Prometheus and VictoriaLogs with Go and installs Phoenix with pip.
+  const results = await Promise.allSettled([
     startJaeger(stateDir),
     startPhoenix(phoenixDir),
-    startPrometheus(prometheusDir)
+    startPrometheus(prometheusDir),
+    startVictoriaLogs(victoriaLogsDir)
   ])
+  const [jaeger] = results
   const removeDirs = () => {
-    for (const dir of [stateDir, phoenixDir, prometheusDir]) fs.rmSync(dir, { recursive: true, force: true })
+    for (const dir of [stateDir, phoenixDir, prometheusDir, victoriaLogsDir]) {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   }
-  if (jaeger.status === "rejected" || phoenix.status === "rejected" || prometheus.status === "rejected") {
+  if (results.some((r) => r.status === "rejected")) {
     if (jaeger.status === "fulfilled") await stop(jaeger.value)
     await phoenixSh("stop", phoenixDir)
     await prometheusSh("stop", prometheusDir)
+    await victoriaLogsSh("stop", victoriaLogsDir)
     removeDirs()
-    throw [jaeger, phoenix, prometheus].flatMap((r) => (r.status === "rejected" ? [r.reason] : []))[0]
+    throw results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []))[0]
   }
-  const pid = jaeger.value
+  const pid = (jaeger as PromiseFulfilledResult<number>).value
   process.stderr.write(
-    `e2e: Jaeger pid ${pid}, Phoenix and Prometheus ready after ${Math.round(performance.now() - started)} ms\n`
+    `e2e: Jaeger pid ${pid}, Phoenix, Prometheus and VictoriaLogs ready after ${
+      Math.round(performance.now() - started)
+    } ms\n`
   )
 
   // If vitest dies without running the teardown, do not leave Jaeger holding the ports.
@@ -194,6 +214,12 @@ export default async function setup(): Promise<() => Promise<void>> {
     if (Number.isInteger(prometheusPid) && prometheusPid > 0 && alive(prometheusPid)) {
       process.kill(prometheusPid, "SIGKILL")
     }
+    const victoriaLogsPid = Number(
+      fs.readFileSync(path.join(victoriaLogsDir, "victorialogs.pid"), { encoding: "utf8", flag: "a+" }).trim()
+    )
+    if (Number.isInteger(victoriaLogsPid) && victoriaLogsPid > 0 && alive(victoriaLogsPid)) {
+      process.kill(victoriaLogsPid, "SIGKILL")
+    }
   }
   process.once("exit", onExit)
 
@@ -202,6 +228,7 @@ export default async function setup(): Promise<() => Promise<void>> {
     await stop(pid)
     await phoenixSh("stop", phoenixDir)
     await prometheusSh("stop", prometheusDir)
+    await victoriaLogsSh("stop", victoriaLogsDir)
     removeDirs()
     process.stderr.write(`e2e: Jaeger pid ${pid} stopped\n`)
   }

@@ -83,6 +83,19 @@ describe("Phoenix, for real", () => {
       assert.strictEqual(span.attributes["llm.token_count.prompt"], span.attributes["gen_ai.usage.input_tokens"])
       assert.strictEqual(span.attributes["llm.token_count.completion"], span.attributes["gen_ai.usage.output_tokens"])
     }
+    // The prompt each model call was made from, under the names Phoenix reads for a prompt template
+    // (OpenInference's: its ingestion does not map gen_ai.prompt.*), and the conventions' beside them.
+    for (const span of llm) {
+      assert.strictEqual(span.attributes["gen_ai.prompt.name"], "travel-agent-system")
+      assert.strictEqual(span.attributes["llm.prompt_template.version"], "3")
+      assert.strictEqual(span.attributes["llm.prompt_template.template"], "{knowledge}")
+      // Phoenix reads the variables' JSON as an object: it stores them key by key.
+      assert.strictEqual(
+        span.attributes["llm.prompt_template.variables.question"],
+        span.attributes["gen_ai.prompt.variable.question"]
+      )
+      assert.isString(span.attributes["llm.prompt_template.variables.knowledge"])
+    }
     const prompt = sum(llm, "gen_ai.usage.input_tokens")
     const completion = sum(llm, "gen_ai.usage.output_tokens")
     assert.isAbove(prompt, 0)

@@ -6,7 +6,8 @@
  *
  * - Protobuf is read by a small hand-written wire-format reader mapped to the field numbers of
  *   opentelemetry-proto (`trace/v1/trace.proto`, `common/v1/common.proto`,
- *   `resource/v1/resource.proto`, `collector/trace/v1/trace_service.proto`).
+ *   `resource/v1/resource.proto`, `collector/trace/v1/trace_service.proto`; for `/v1/metrics` and
+ *   `/v1/logs`, `metrics/v1/metrics.proto` and `logs/v1/logs.proto`).
  * - JSON is read per the OTLP/JSON rules: lowerCamelCase keys, hex ids, enums as integers, 64-bit
  *   integers as strings (numbers are accepted too, as protobuf JSON parsers do).
  *
@@ -134,6 +135,25 @@ export interface ReceivedMetric {
   readonly scope: { readonly name: string; readonly version: string }
 }
 
+/** One log record as a collector sees it (`logs/v1/logs.proto`). */
+export interface ReceivedLogRecord {
+  readonly timeUnixNano: bigint
+  readonly observedTimeUnixNano: bigint
+  /** 0 unspecified, 1–4 TRACE, 5–8 DEBUG, 9–12 INFO, 13–16 WARN, 17–20 ERROR, 21–24 FATAL. */
+  readonly severityNumber: number
+  readonly severityText: string
+  readonly body: AttrValue
+  readonly attributes: Attributes
+  readonly droppedAttributesCount: number
+  readonly flags: number
+  /** Lower-case hex; `undefined` when the record carries no trace context. */
+  readonly traceId: string | undefined
+  readonly spanId: string | undefined
+  readonly eventName: string
+  readonly resource: Attributes
+  readonly scope: { readonly name: string; readonly version: string }
+}
+
 export interface ReceivedRequest {
   readonly method: string
   /** Path and query, as sent. */
@@ -148,6 +168,8 @@ export interface ReceivedRequest {
   readonly spans: ReadonlyArray<ReceivedSpan>
   /** For a request to `/v1/metrics`: its metrics (`spans` is then empty). */
   readonly metrics: ReadonlyArray<ReceivedMetric>
+  /** For a request to `/v1/logs`: its log records (`spans` is then empty). */
+  readonly logs: ReadonlyArray<ReceivedLogRecord>
   /** Why the body could not be decoded; `undefined` when it was. */
   readonly decodeError: string | undefined
   /** When the whole body had arrived, in `performance.now()` milliseconds of the receiving process. */
@@ -226,6 +248,8 @@ export interface ReceiverOptions {
   readonly port?: number | undefined
   /** How metrics requests are answered (they never take from the trace queue). Default: accept. */
   readonly respondMetrics?: ((request: ReceivedRequest) => Behaviour) | undefined
+  /** How logs requests are answered (they never take from the trace queue). Default: accept. */
+  readonly respondLogs?: ((request: ReceivedRequest) => Behaviour) | undefined
 }
 
 // -----------------------------------------------------------------------------
@@ -233,10 +257,12 @@ export interface ReceiverOptions {
 // -----------------------------------------------------------------------------
 
 export class Receiver {
-  /** Every trace request (anything not sent to `/v1/metrics`) received so far, in arrival order. */
+  /** Every trace request (anything not sent to `/v1/metrics` or `/v1/logs`) received so far, in arrival order. */
   readonly requests: Array<ReceivedRequest> = []
   /** Every request to `/v1/metrics`, in arrival order. */
   readonly metricRequests: Array<ReceivedRequest> = []
+  /** Every request to `/v1/logs`, in arrival order. */
+  readonly logRequests: Array<ReceivedRequest> = []
   private readonly queue: Array<Behaviour> = []
   private readonly sockets = new Set<net.Socket>()
   private readonly timers = new Set<NodeJS.Timeout>()
@@ -291,6 +317,18 @@ export class Receiver {
     return this.metricRequests.flatMap((request) => request.metrics)
   }
 
+  /** All decoded log records so far, in arrival order. */
+  logs(): ReadonlyArray<ReceivedLogRecord> {
+    return this.logRequests.flatMap((request) => request.logs)
+  }
+
+  /** Resolves with all log records once at least `count` have arrived. */
+  waitForLogs(count: number, timeoutMillis = 5_000): Promise<ReadonlyArray<ReceivedLogRecord>> {
+    return this.waitFor(() => this.logs().length >= count, `${count} log records`, timeoutMillis).then(() =>
+      this.logs()
+    )
+  }
+
   /** Resolves once at least `count` metrics requests have arrived. */
   waitForMetricRequests(count: number, timeoutMillis = 5_000): Promise<ReadonlyArray<ReceivedRequest>> {
     return this.waitFor(() => this.metricRequests.length >= count, `${count} metrics requests`, timeoutMillis).then(
@@ -302,7 +340,9 @@ export class Receiver {
   assertDecoded(): void {
     const errors = [
       ...this.decodeErrors(),
-      ...this.metricRequests.flatMap((request) => (request.decodeError !== undefined ? [request.decodeError] : []))
+      ...[...this.metricRequests, ...this.logRequests].flatMap((request) =>
+        request.decodeError !== undefined ? [request.decodeError] : []
+      )
     ]
     if (errors.length > 0) {
       throw new Error(`receiver could not decode ${errors.length} request(s):\n${errors.join("\n")}`)
@@ -369,7 +409,8 @@ export class Receiver {
     request.on("end", () => {
       const received = decodeRequest(request, Buffer.concat(chunks))
       const metrics = isMetricsPath(received.path)
-      ;(metrics ? this.metricRequests : this.requests).push(received)
+      const logs = isLogsPath(received.path)
+      ;(metrics ? this.metricRequests : logs ? this.logRequests : this.requests).push(received)
       // A waiter removes itself once satisfied; deleting while iterating a Set is safe.
       for (const waiter of this.waiters) waiter()
       // A body a collector cannot read is a 400, whatever was queued: the queue is for the
@@ -378,6 +419,8 @@ export class Receiver {
         ? Respond.error(400, `receiver could not decode the request: ${received.decodeError}`)
         : metrics
         ? this.options.respondMetrics?.(received) ?? Respond.accept
+        : logs
+        ? this.options.respondLogs?.(received) ?? Respond.accept
         : this.queue.shift() ?? this.options.respond?.(received) ?? Respond.accept
       this.answer(behaviour, received, request, response)
     })
@@ -407,7 +450,17 @@ export class Receiver {
       case "PartialSuccess": {
         const body = json
           ? JSON.stringify({
-            partialSuccess: { rejectedSpans: String(behaviour.rejectedSpans), errorMessage: behaviour.errorMessage }
+            partialSuccess: {
+              // Field 1 is named after the signal in OTLP/JSON.
+              [
+                isLogsPath(received.path)
+                  ? "rejectedLogRecords"
+                  : isMetricsPath(received.path)
+                  ? "rejectedDataPoints"
+                  : "rejectedSpans"
+              ]: String(behaviour.rejectedSpans),
+              errorMessage: behaviour.errorMessage
+            }
           })
           : encodePartialSuccess(behaviour.rejectedSpans, behaviour.errorMessage)
         return send(response, 200, { "content-type": contentType }, body)
@@ -486,12 +539,17 @@ export const decodeRequest = (
     if (protocol === "unknown") throw new Error(`unsupported Content-Type ${JSON.stringify(headers["content-type"])}`)
     if (isMetricsPath(base.path)) {
       const metrics = protocol === "protobuf" ? pbMetricsRequest(body) : jsonMetricsRequest(body.toString("utf8"))
-      return { ...base, spans: [], metrics, decodeError: undefined }
+      return { ...base, spans: [], metrics, logs: [], decodeError: undefined }
+    }
+    if (isLogsPath(base.path)) {
+      const logs = protocol === "protobuf" ? pbLogsRequest(body) : jsonLogsRequest(body.toString("utf8"))
+      return { ...base, spans: [], metrics: [], logs, decodeError: undefined }
     }
     const spans = protocol === "protobuf" ? decodeProtobuf(body) : decodeJson(body.toString("utf8"))
-    return { ...base, spans, metrics: [], decodeError: undefined }
+    return { ...base, spans, metrics: [], logs: [], decodeError: undefined }
   } catch (error) {
-    return { ...base, spans: [], metrics: [], decodeError: error instanceof Error ? error.message : String(error) }
+    const decodeError = error instanceof Error ? error.message : String(error)
+    return { ...base, spans: [], metrics: [], logs: [], decodeError }
   }
 }
 
@@ -1325,4 +1383,151 @@ const jsonMetric = (m: JsonObject, resource: Attributes, scope: ReceivedMetric["
     resource,
     scope
   }
+}
+
+// -----------------------------------------------------------------------------
+// Logs (`logs/v1/logs.proto`, `collector/logs/v1/logs_service.proto`)
+// -----------------------------------------------------------------------------
+
+const isLogsPath = (path: string): boolean => path.split("?")[0]!.endsWith("/v1/logs")
+
+/** `ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1; }` */
+const pbLogsRequest = (body: Uint8Array): Array<ReceivedLogRecord> => {
+  const records: Array<ReceivedLogRecord> = []
+  for (const field of readFields(body)) {
+    if (field.number !== 1) continue
+    // `ResourceLogs { Resource resource = 1; repeated ScopeLogs scope_logs = 2; string schema_url = 3; }`
+    let resource: Attributes = {}
+    const scopes: Array<Uint8Array> = []
+    for (const rl of readFields(pbBytes(field, "resource_logs"))) {
+      if (rl.number === 1) resource = pbResource(pbBytes(rl, "resource"))
+      else if (rl.number === 2) scopes.push(pbBytes(rl, "scope_logs"))
+    }
+    for (const scopeBytes of scopes) {
+      // `ScopeLogs { InstrumentationScope scope = 1; repeated LogRecord log_records = 2; }`
+      let scope = { name: "", version: "" }
+      const items: Array<Uint8Array> = []
+      for (const sl of readFields(scopeBytes)) {
+        if (sl.number === 1) scope = pbScope(pbBytes(sl, "scope"))
+        else if (sl.number === 2) items.push(pbBytes(sl, "log_records"))
+      }
+      for (const item of items) records.push(pbLogRecord(item, resource, scope))
+    }
+  }
+  return records
+}
+
+/**
+ * `LogRecord { fixed64 time_unix_nano = 1; fixed64 observed_time_unix_nano = 11; SeverityNumber
+ * severity_number = 2; string severity_text = 3; AnyValue body = 5; repeated KeyValue attributes = 6;
+ * uint32 dropped_attributes_count = 7; fixed32 flags = 8; bytes trace_id = 9; bytes span_id = 10;
+ * string event_name = 12; }`
+ */
+const pbLogRecord = (
+  buffer: Uint8Array,
+  resource: Attributes,
+  scope: ReceivedLogRecord["scope"]
+): ReceivedLogRecord => {
+  let timeUnixNano = 0n
+  let observedTimeUnixNano = 0n
+  let severityNumber = 0
+  let severityText = ""
+  let body: AttrValue = { type: "empty", value: undefined }
+  const attributes: Record<string, AttrValue> = {}
+  let droppedAttributesCount = 0
+  let flags = 0
+  let traceId: string | undefined
+  let spanId: string | undefined
+  let eventName = ""
+  for (const field of readFields(buffer)) {
+    switch (field.number) {
+      case 1:
+        timeUnixNano = pbFixed64(field, "LogRecord.time_unix_nano")
+        break
+      case 11:
+        observedTimeUnixNano = pbFixed64(field, "LogRecord.observed_time_unix_nano")
+        break
+      case 2:
+        severityNumber = pbEnum(field, "LogRecord.severity_number")
+        break
+      case 3:
+        severityText = pbString(field, "LogRecord.severity_text")
+        break
+      case 5:
+        body = pbAnyValue(pbBytes(field, "LogRecord.body"))
+        break
+      case 6:
+        pbKeyValue(pbBytes(field, "LogRecord.attributes"), attributes)
+        break
+      case 7:
+        droppedAttributesCount = pbUint32(field, "LogRecord.dropped_attributes_count")
+        break
+      case 8:
+        flags = pbFixed32(field, "LogRecord.flags")
+        break
+      case 9:
+        // An empty id is the proto3 default: no trace context.
+        if (pbBytes(field, "LogRecord.trace_id").length > 0) traceId = pbId(field, "LogRecord.trace_id", 16)
+        break
+      case 10:
+        if (pbBytes(field, "LogRecord.span_id").length > 0) spanId = pbId(field, "LogRecord.span_id", 8)
+        break
+      case 12:
+        eventName = pbString(field, "LogRecord.event_name")
+        break
+    }
+  }
+  return {
+    timeUnixNano,
+    observedTimeUnixNano,
+    severityNumber,
+    severityText,
+    body,
+    attributes,
+    droppedAttributesCount,
+    flags,
+    traceId,
+    spanId,
+    eventName,
+    resource,
+    scope
+  }
+}
+
+const jsonLogsRequest = (text: string): Array<ReceivedLogRecord> => {
+  const request = jsonObject(JSON.parse(text) as Json, "ExportLogsServiceRequest")
+  return jsonArray(request["resourceLogs"], "resourceLogs").flatMap((item) => {
+    const rl = jsonObject(item, "ResourceLogs")
+    const resource = jsonAttributes(jsonObject(rl["resource"], "resource")["attributes"], "Resource.attributes")
+    return jsonArray(rl["scopeLogs"], "scopeLogs").flatMap((scopeItem) => {
+      const sl = jsonObject(scopeItem, "ScopeLogs")
+      const scopeObject = jsonObject(sl["scope"], "scope")
+      const scope = {
+        name: jsonString(scopeObject["name"], "scope.name"),
+        version: jsonString(scopeObject["version"], "scope.version")
+      }
+      return jsonArray(sl["logRecords"], "logRecords").map((r): ReceivedLogRecord => {
+        const record = jsonObject(r, "LogRecord")
+        const id = (key: string, size: number) =>
+          record[key] === undefined || record[key] === "" ? undefined : jsonId(record[key], `LogRecord.${key}`, size)
+        return {
+          timeUnixNano: jsonInt64(record["timeUnixNano"], "LogRecord.timeUnixNano"),
+          observedTimeUnixNano: jsonInt64(record["observedTimeUnixNano"], "LogRecord.observedTimeUnixNano"),
+          severityNumber: jsonEnum(record["severityNumber"], "LogRecord.severityNumber"),
+          severityText: jsonString(record["severityText"], "LogRecord.severityText"),
+          body: record["body"] === undefined || record["body"] === null
+            ? { type: "empty", value: undefined }
+            : jsonAnyValue(record["body"], "LogRecord.body"),
+          attributes: jsonAttributes(record["attributes"], "LogRecord.attributes"),
+          droppedAttributesCount: jsonUint32(record["droppedAttributesCount"], "LogRecord.droppedAttributesCount"),
+          flags: jsonUint32(record["flags"], "LogRecord.flags"),
+          traceId: id("traceId", 16),
+          spanId: id("spanId", 8),
+          eventName: jsonString(record["eventName"], "LogRecord.eventName"),
+          resource,
+          scope
+        }
+      })
+    })
+  })
 }

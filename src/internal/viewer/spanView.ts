@@ -185,7 +185,9 @@ const genaiView = (a: Attributes): GenAIView | undefined => {
     inputTokens: number(a[N.ATTR_GEN_AI_USAGE_INPUT_TOKENS] ?? a[N.LEGACY_ATTR_GEN_AI_USAGE_PROMPT_TOKENS]),
     outputTokens: number(a[N.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] ?? a[N.LEGACY_ATTR_GEN_AI_USAGE_COMPLETION_TOKENS]),
     cacheReadTokens: number(a[N.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]),
-    cacheCreationTokens: number(a[N.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]),
+    cacheCreationTokens: number(
+      a[N.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] ?? a[N.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]
+    ),
     reasoningTokens: number(a[N.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]),
     // The conventions' names first; `gen_ai.usage.cost` from other instrumentations (and older versions of this one).
     cost: number(a[N.ATTR_GEN_AI_USAGE_COST_AMOUNT] ?? a[N.ATTR_GEN_AI_USAGE_COST]),

@@ -1,0 +1,382 @@
+/**
+ * The logs side of tracing: OTLP log records, batched and sent over the transport the spans use,
+ * beside spans and metrics in the same layer.
+ *
+ * Two things write records. `Effect.log*` lines, through a logger added to the program's own (its
+ * loggers stay): each line becomes a record with the current span's trace and span ids, Effect's
+ * annotations and log spans as attributes, at or above Effect's minimum log level (Effect filters
+ * before any logger runs). And the library itself, for events such as GenAI content: code inside
+ * the layer reads {@link CurrentLogs} and calls `emit(record)`; it is `undefined` when logs are
+ * off, so a caller that finds none skips building the record at all.
+ *
+ * Delivery follows the spans' rules: at most `maxQueueSize` records wait and new ones past that are
+ * dropped and counted (said once); a batch leaves at `maxExportBatchSize` records or
+ * `scheduleDelayMillis` after the first; an endpoint that is down is said once (shared with the
+ * other signals through `Outages`); one that answers 404 or 405 takes no logs, which is said once
+ * and nothing more is sent there; release sends what is left within the shutdown bound.
+ */
+import * as Resource from "@effect/opentelemetry/Resource"
+import * as Otel from "@opentelemetry/api"
+import { type ExportResult, suppressTracing } from "@opentelemetry/core"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import type * as LogLevel from "effect/LogLevel"
+import * as Redacted from "effect/Redacted"
+import * as References from "effect/References"
+import type { BatchSettings, LogsSettings } from "./config.ts"
+import { DeliveryReporter, type DeliveryStats, type Outages, redactUrl } from "./exporter.ts"
+import { CollectorError, OtlpHttpExporter, type Outcome } from "./otlp.ts"
+import { anyValue, keyValues, type LogBatch, logsCodec, type LogsOrigin } from "./otlpLogs.ts"
+import type { LogRecord } from "./otlpLogs.ts"
+import * as N from "./semconv.ts"
+import { bounded, type Policy } from "./shutdown.ts"
+import { version } from "./version.ts"
+
+/** A log record as the library emits it; the sink stamps what is left out. */
+export interface LogRecordInput {
+  /** `event_name`, for records that are events (`gen_ai.client.inference.operation.details`). */
+  readonly eventName?: string | undefined
+  /** When it happened: a `Date`, or nanoseconds since the epoch. Default: now. */
+  readonly time?: Date | bigint | undefined
+  /** The log data model's 1–24 (9 is INFO). Default 0, unspecified. */
+  readonly severityNumber?: number | undefined
+  readonly severityText?: string | undefined
+  /** Any value: objects and arrays are kept structured (`kvlist_value`, `array_value`). */
+  readonly body?: unknown
+  readonly attributes?: Readonly<Record<string, unknown>> | undefined
+  /** The span the record belongs to (an Effect span has this shape); its ids go on the record. */
+  readonly span?: { readonly traceId: string; readonly spanId: string; readonly sampled: boolean } | undefined
+}
+
+/** Where log records go while the layer runs. */
+export interface LogSink {
+  readonly emit: (record: LogRecordInput) => void
+}
+
+/** The logs sink of the current tracing layer; `undefined` when the logs signal is off. */
+export const CurrentLogs = Context.Reference<LogSink | undefined>("beluga-o11y/internal/logs/CurrentLogs", {
+  defaultValue: () => undefined
+})
+
+/** The logs' OTLP/HTTP export, with its delivery counts (`exportedSpans` counts records). */
+export interface LogsExport {
+  readonly settings: LogsSettings
+  readonly stats: () => DeliveryStats
+  /** Sends every record emitted so far; resolves once the collector answered for them. */
+  readonly flush: () => Promise<void>
+  /** Records queued or on the wire, not yet answered for. */
+  readonly pending: () => number
+  /** Starts the batcher for records of `origin` (once the layer knows the resource). */
+  readonly start: (origin: LogsOrigin) => LogSink
+  readonly shutdown: () => Promise<void>
+  /** Ends exports in flight and drops the queue; returns the records lost. */
+  readonly abort: () => number
+}
+
+const logUnit = { one: "log record", many: "log records", goesOn: "The program goes on" }
+
+/** The logs export to `settings.url`, failures said once through `warn` (a collector down once per `outages`). */
+export const otlp = (settings: LogsSettings, warn: (message: string) => void, outages: Outages): LogsExport => {
+  const headers = Redacted.value(settings.headers)
+  const target = redactUrl(settings.url)
+  const reporter: DeliveryReporter = new DeliveryReporter(
+    target,
+    warn,
+    () => transport.retries,
+    Object.values(headers),
+    logUnit,
+    outages
+  )
+  // Jaeger and Phoenix take traces only: their OTLP endpoint answers 404 or 405 to logs. That is
+  // said once, in those words, and no more logs are sent there in this run.
+  let refused = false
+  const report = (outcome: Outcome) => {
+    const error = outcome._tag === "Failed" ? outcome.error : undefined
+    if (error instanceof CollectorError && (error.status === 404 || error.status === 405)) {
+      if (!refused) {
+        refused = true
+        warn(reporter.scrub(
+          `${N.LIBRARY_NAME}: ${target} takes no logs (${error.message}), so none are sent there from now on. ` +
+            "Send them to a backend that does with OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, or turn them off with " +
+            "OTEL_LOGS_EXPORTER=none."
+        ))
+      }
+      return reporter.report({ ...outcome, quiet: true } as Outcome)
+    }
+    reporter.report(outcome)
+  }
+  const transport: OtlpHttpExporter<LogBatch> = new OtlpHttpExporter(
+    {
+      url: settings.url,
+      protocol: settings.protocol,
+      headers,
+      compression: settings.compression,
+      timeoutMillis: settings.timeoutMillis
+    },
+    report,
+    logsCodec
+  )
+  let dropped = 0
+  const onDrop = () => {
+    if (dropped++ === 0) {
+      warn(
+        `${N.LIBRARY_NAME}: the log queue is full, so new log records are being dropped until the exporter to ` +
+          `${target} catches up. Raise OTEL_BLRP_MAX_QUEUE_SIZE or log less; Tracing.Delivery counts the drops.`
+      )
+    }
+  }
+  let batcher: LogBatcher | undefined
+  reporter.queued = () => batcher?.queued() ?? 0
+  return {
+    settings,
+    stats: () => ({ ...reporter.stats(), droppedSpans: dropped }),
+    flush: () => batcher?.flush() ?? Promise.resolve(),
+    pending: () => (batcher?.queued() ?? 0) + transport.unsettledItems(),
+    start: (origin) => {
+      const started = new LogBatcher(origin, transport, settings.batch, onDrop, () => refused)
+      batcher = started
+      return { emit: (record) => started.add(toRecord(record)) }
+    },
+    shutdown: () => {
+      transport.beginShutdown()
+      return batcher?.shutdown() ?? transport.shutdown()
+    },
+    abort: () => {
+      const queued = batcher?.abandon() ?? 0
+      reporter.abandoned(queued)
+      return transport.abort() + queued
+    }
+  }
+}
+
+/**
+ * The sink as {@link CurrentLogs}, and Effect's loggers: the program's own, plus one that turns
+ * each line into a record when `effectLogs`, less Effect's tracer logger (which writes each line as
+ * a span event) unless `spanEvents`. Without an export only the span events' switch applies.
+ */
+export const layer = (options: {
+  readonly export?: LogsExport | undefined
+  readonly effectLogs: boolean
+  readonly spanEvents: boolean
+  readonly shutdown: Policy
+}): Layer.Layer<never, never, Resource.Resource> => {
+  const pipeline = options.export
+  if (pipeline === undefined && options.spanEvents) return Layer.empty
+  return Layer.effectContext(Effect.gen(function*() {
+    const loggers = new Set(yield* Logger.CurrentLoggers)
+    if (!options.spanEvents) loggers.delete(Logger.tracerLogger)
+    if (pipeline === undefined) return Context.make(Logger.CurrentLoggers, loggers)
+    const resource = yield* Resource.Resource
+    const sink = pipeline.start({
+      resource: keyValues(resource.attributes),
+      scope: { name: N.LIBRARY_NAME, version }
+    })
+    yield* Effect.addFinalizer(() =>
+      bounded(pipeline.shutdown, options.shutdown, {
+        doing: "sending the last log records",
+        unit: "log record",
+        where: "in flight or queued",
+        abort: pipeline.abort,
+        stats: pipeline.stats
+      })
+    )
+    if (options.effectLogs) loggers.add(effectLogger(sink))
+    return Context.make(Logger.CurrentLoggers, loggers).pipe(Context.add(CurrentLogs, sink))
+  }))
+}
+
+// internal
+
+const nanosPerMilli = 1_000_000n
+
+const nowNanos = (): bigint => BigInt(Date.now()) * nanosPerMilli
+
+/** A W3C trace flags byte: bit 0 is `sampled`. */
+const sampledFlag = 1
+
+const toRecord = (input: LogRecordInput): LogRecord => {
+  const time = input.time === undefined
+    ? nowNanos()
+    : typeof input.time === "bigint"
+    ? input.time
+    : BigInt(input.time.getTime()) * nanosPerMilli
+  const span = input.span
+  const correlated = span !== undefined && span.traceId !== Otel.INVALID_TRACEID && span.spanId !== Otel.INVALID_SPANID
+  return {
+    timeUnixNano: time.toString(),
+    observedTimeUnixNano: nowNanos().toString(),
+    severityNumber: input.severityNumber ?? 0,
+    severityText: input.severityText ?? "",
+    ...(input.body !== undefined ? { body: anyValue(input.body) } : {}),
+    attributes: input.attributes !== undefined ? keyValues(input.attributes) : [],
+    ...(correlated
+      ? { traceId: span.traceId, spanId: span.spanId, flags: span.sampled ? sampledFlag : 0 }
+      : {}),
+    ...(input.eventName !== undefined ? { eventName: input.eventName } : {})
+  }
+}
+
+/**
+ * Effect's levels on the log data model's severity numbers, and the data model's short names as
+ * the severity text (Effect's `Warn` is `WARN`, as the span events' `effect.log.level` has it).
+ */
+const severities: Record<LogLevel.LogLevel, readonly [number, string]> = {
+  All: [1, "TRACE"],
+  Trace: [1, "TRACE"],
+  Debug: [5, "DEBUG"],
+  Info: [9, "INFO"],
+  Warn: [13, "WARN"],
+  Error: [17, "ERROR"],
+  Fatal: [21, "FATAL"],
+  None: [0, ""]
+}
+
+/** Each `Effect.log*` line as a record of the span it was written in. */
+const effectLogger = (sink: LogSink): Logger.Logger<unknown, void> =>
+  Logger.make(({ cause, date, fiber, logLevel, message }) => {
+    const attributes: Record<string, unknown> = { ...fiber.getRef(References.CurrentLogAnnotations) }
+    attributes[N.ATTR_EFFECT_FIBER_ID] = fiber.id
+    const millis = date.getTime()
+    for (const [label, start] of fiber.getRef(References.CurrentLogSpans)) {
+      attributes[`${N.ATTR_EFFECT_LOG_SPAN_PREFIX}${label}`] = millis - start
+    }
+    const errors = cause.reasons.length > 0 ? Cause.prettyErrors(cause, { includeCauseInStack: true }) : []
+    if (errors.length > 0) {
+      attributes[N.ATTR_EXCEPTION_TYPE] = errors[0]!.name
+      attributes[N.ATTR_EXCEPTION_MESSAGE] = errors[0]!.message
+      attributes[N.ATTR_EXCEPTION_STACKTRACE] = errors.map((error) => error.stack).join("\n")
+    }
+    const [severityNumber, severityText] = severities[logLevel]
+    const span = fiber.cache.span
+    sink.emit({
+      time: date,
+      severityNumber,
+      severityText,
+      body: Array.isArray(message) && message.length === 1 ? message[0] : message,
+      attributes,
+      span
+    })
+  })
+
+/**
+ * A bounded queue of records, sent in batches one at a time: the span batcher's rules (`OTEL_BSP_*`)
+ * with the log processor's settings (`OTEL_BLRP_*`). Records are kept in their OTLP/JSON form,
+ * a few hundred bytes each; both encodings are written from it when the batch leaves.
+ */
+class LogBatcher {
+  private queue: Array<LogRecord> = []
+  /** Records at the front of the queue whose delay has passed or that a flush asked for. */
+  private due = 0
+  private exporting = false
+  private stopped: Promise<void> | undefined = undefined
+  private abandoned = false
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined
+  private readonly drainWaiters: Array<() => void> = []
+
+  constructor(
+    private readonly origin: LogsOrigin,
+    private readonly exporter: OtlpHttpExporter<LogBatch>,
+    private readonly settings: BatchSettings,
+    private readonly onDrop: () => void,
+    private readonly refused: () => boolean
+  ) {}
+
+  queued(): number {
+    return this.queue.length
+  }
+
+  add(record: LogRecord): void {
+    if (this.stopped !== undefined || this.refused()) return
+    if (this.queue.length >= this.settings.maxQueueSize) return this.onDrop()
+    this.queue.push(record)
+    if (this.queue.length - this.due >= this.settings.maxExportBatchSize) this.next()
+    else this.schedule()
+  }
+
+  flush(): Promise<void> {
+    if (this.stopped !== undefined) return this.stopped
+    return this.drain()
+  }
+
+  shutdown(): Promise<void> {
+    this.stopped ??= this.drain().then(() => this.exporter.shutdown())
+    return this.stopped
+  }
+
+  abandon(): number {
+    const lost = this.queue.length
+    this.queue = []
+    this.due = 0
+    this.abandoned = true
+    this.stopped ??= Promise.resolve()
+    this.clearTimer()
+    for (const wake of this.drainWaiters.splice(0)) wake()
+    return lost
+  }
+
+  private async drain(): Promise<void> {
+    this.clearTimer()
+    this.due = this.queue.length
+    this.next()
+    if (this.exporting || this.due > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve))
+    await this.exporter.forceFlush()
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.queue.length === this.due) return
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.due = this.queue.length
+      this.next()
+    }, this.settings.scheduleDelayMillis)
+    // A batch waiting for its delay must never be what keeps the user's program alive.
+    this.timer.unref?.()
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  /** Hands the next batch to the exporter, unless one is being handed over now. */
+  private next(): void {
+    if (this.exporting || this.abandoned) return
+    if (this.refused()) {
+      this.queue = []
+      this.due = 0
+    }
+    const full = this.queue.length >= this.settings.maxExportBatchSize
+    if (this.due === 0 && !full) {
+      for (const wake of this.drainWaiters.splice(0)) wake()
+      this.schedule()
+      return
+    }
+    const records = this.queue.splice(0, this.settings.maxExportBatchSize)
+    this.due = Math.max(0, this.due - records.length)
+    this.exporting = true
+    let answered = false
+    const done = (_?: ExportResult) => {
+      if (answered) return
+      answered = true
+      clearTimeout(giveUp)
+      this.exporting = false
+      this.next()
+    }
+    // As the SDK's processor: an exporter that has not taken the batch within the export timeout
+    // keeps it (and answers for it), and the next batch goes ahead.
+    const giveUp = setTimeout(done, this.settings.exportTimeoutMillis)
+    giveUp.unref?.()
+    try {
+      // The exporter's own HTTP request must not become a span of the program's trace.
+      Otel.context.with(
+        suppressTracing(Otel.context.active()),
+        () => this.exporter.export({ origin: this.origin, records }, done)
+      )
+    } catch {
+      done()
+    }
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * GenAI content events over the logs signal: with `captureContent` `EVENT_ONLY` or `SPAN_AND_EVENT`,
+ * each model call is also a `gen_ai.client.inference.operation.details` log record at a real OTLP
+ * receiver — correlated to its span, its content structured (not JSON strings) — and `EVENT_ONLY`
+ * keeps the content off the span. `SPAN_ONLY` and no capture send no such event.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import { ChatModel, Evaluation, Pipeline, Simulated, Tracing } from "../src/index.ts"
+import type { AttrValue, Receiver as ReceiverType } from "./support/receiver.ts"
+import { Receiver } from "./support/receiver.ts"
+
+const question = "How long is the train from Lisbon to Porto?"
+
+const run = (receiver: ReceiverType, captureContent: Tracing.Options["captureContent"], protocol: Tracing.Protocol) =>
+  Effect.runPromise(
+    Effect.gen(function*() {
+      const model = yield* ChatModel.ChatModel
+      const ask = {
+        systemInstructions: [{ type: "text" as const, content: "You are a travel agent." }],
+        messages: [{ role: "user" as const, parts: [{ type: "text" as const, content: question }] }]
+      }
+      const reply = yield* model.chat(ask)
+      yield* model.stream(ask).pipe(Stream.runDrain)
+      yield* Evaluation.evaluate({ name: "relevance", score: 0.8, responseId: reply.id }).pipe(Pipeline.step("judge"))
+      yield* Tracing.flush()
+    }).pipe(
+      Effect.provide(Simulated.layer({ latency: 0 })),
+      Effect.provide(
+        Tracing.layer({
+          serviceName: "content-events",
+          endpoint: receiver.url,
+          protocol,
+          captureContent,
+          registerGlobal: false,
+          metrics: false,
+          onWarning: () => {}
+        }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} }))))
+      )
+    )
+  )
+
+const withReceiver = async <A>(use: (receiver: ReceiverType) => Promise<A>): Promise<A> => {
+  const receiver = await Receiver.start()
+  try {
+    return await use(receiver)
+  } finally {
+    await receiver.close()
+  }
+}
+
+const details = (receiver: ReceiverType) =>
+  receiver.logs().filter((record) => record.eventName === "gen_ai.client.inference.operation.details")
+
+/** A kvlist/array value as plain JSON, to compare with what the model was asked. */
+const plain = (value: AttrValue | undefined): unknown => {
+  if (value === undefined) return undefined
+  switch (value.type) {
+    case "array":
+      return value.value.map(plain)
+    case "kvlist":
+      return Object.fromEntries(Object.entries(value.value).map(([k, v]) => [k, plain(v as AttrValue)]))
+    case "int":
+      return Number(value.value)
+    default:
+      return value.value
+  }
+}
+
+describe("gen_ai.client.inference.operation.details", () => {
+  for (const protocol of ["http/protobuf", "http/json"] as const) {
+    it(`EVENT_ONLY (${protocol}): one event per model call, structured content, none of it on the spans`, () =>
+      withReceiver(async (receiver) => {
+        await run(receiver, "EVENT_ONLY", protocol)
+        receiver.assertDecoded()
+        const events = details(receiver)
+        assert.strictEqual(events.length, 2, "the plain call and the streamed one")
+        const spans = receiver.spans().filter((span) => span.name.startsWith("chat "))
+        assert.strictEqual(spans.length, 2)
+        for (const event of events) {
+          const span = spans.find((s) => s.spanId === event.spanId)
+          assert.isDefined(span, "the event names its span")
+          assert.strictEqual(event.traceId, span!.traceId)
+          assert.strictEqual(event.severityNumber, 9)
+          assert.strictEqual(event.attributes["gen_ai.operation.name"]?.value, "chat")
+          assert.strictEqual(event.attributes["gen_ai.request.model"]?.value, "sim-gpt-4o")
+          // Structured, not JSON text.
+          assert.strictEqual(event.attributes["gen_ai.input.messages"]?.type, "array")
+          assert.deepStrictEqual(plain(event.attributes["gen_ai.input.messages"]), [
+            { role: "user", parts: [{ type: "text", content: question }] }
+          ])
+          assert.deepStrictEqual(plain(event.attributes["gen_ai.system_instructions"]), [
+            { type: "text", content: "You are a travel agent." }
+          ])
+          const output = plain(event.attributes["gen_ai.output.messages"]) as Array<{ role: string; parts: Array<any> }>
+          assert.strictEqual(output[0]!.role, "assistant")
+          assert.isString(output[0]!.parts[0].content)
+          assert.isAbove(Number(event.attributes["gen_ai.usage.output_tokens"]?.value), 0)
+        }
+        for (const span of spans) {
+          for (const key of ["gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions"]) {
+            assert.notProperty(span.attributes, key, `${span.name}: EVENT_ONLY keeps content off the span`)
+          }
+        }
+      }))
+  }
+
+  it("SPAN_AND_EVENT: the content on the span (as JSON) and in the event (structured); the evaluation as a record", () =>
+    withReceiver(async (receiver) => {
+      await run(receiver, "SPAN_AND_EVENT", "http/protobuf")
+      assert.strictEqual(details(receiver).length, 2)
+      const evaluations = receiver.logs().filter((record) => record.eventName === "gen_ai.evaluation.result")
+      assert.strictEqual(evaluations.length, 1)
+      const judge = receiver.spans().find((span) => span.name === "judge")!
+      assert.strictEqual(evaluations[0]!.spanId, judge.spanId)
+      assert.strictEqual(evaluations[0]!.attributes["gen_ai.evaluation.score.value"]?.value, 0.8)
+      // And still the span event it always was.
+      assert.isTrue(judge.events.some((event) => event.name === "gen_ai.evaluation.result"))
+      for (const span of receiver.spans().filter((s) => s.name.startsWith("chat "))) {
+        assert.strictEqual(span.attributes["gen_ai.input.messages"]?.type, "string")
+      }
+    }))
+
+  it("SPAN_ONLY and no capture send no content event, and the spans keep what they had", () =>
+    withReceiver(async (receiver) => {
+      await run(receiver, "SPAN_ONLY", "http/protobuf")
+      await run(receiver, false, "http/protobuf")
+      assert.strictEqual(details(receiver).length, 0)
+      assert.strictEqual(receiver.logs().filter((r) => r.eventName === "gen_ai.evaluation.result").length, 0)
+      const spans = receiver.spans().filter((s) => s.name.startsWith("chat "))
+      assert.strictEqual(spans.filter((s) => s.attributes["gen_ai.input.messages"] !== undefined).length, 2)
+    }))
+})
