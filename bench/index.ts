@@ -11,6 +11,7 @@
  *   another process on 127.0.0.1;
  * - decoders (`bench/decoders.ts`): each provider's stream decoder per chunk, tracing off and on;
  * - mcp (`bench/mcp.ts`): an MCP tool call over an in-process transport, traced ÷ untraced;
+ * - logs (`bench/logs.ts`): content events on ÷ off per chat call, Effect log lines exported ÷ not;
  * - viewer (`bench/viewer.ts`): the local viewer's ingestion rate, memory, and render times in Chromium;
  * - runtimes (`bench/runtimes.ts`): Node, Bun and Deno from npm — cold start, traced ÷ native with
  *   export, a 20-span flush.
@@ -35,9 +36,10 @@ import { args, bytes, count, ns, ratio, table } from "./stats.ts"
 
 const argv = args()
 const quick = argv.has("quick")
-const sections = argv.string("sections", "micro,alloc,delivered,serializer,export,decoders,mcp,runtimes,viewer").split(
-  ","
-)
+const sections = argv.string("sections", "micro,alloc,delivered,serializer,export,decoders,mcp,logs,runtimes,viewer")
+  .split(
+    ","
+  )
 const spans = argv.number("spans", 200_000)
 const passThrough = (names: ReadonlyArray<string>) =>
   names.filter((name) => argv.has(name)).map((name) => `--${name}=${argv.string(name, "")}`)
@@ -170,6 +172,12 @@ const main = async () => {
     await runSection("mcp.ts", [...(quick ? ["--quick"] : []), ...(withCm ? ["--context-manager"] : [])], [
       "--expose-gc"
     ])
+    console.log()
+  }
+
+  if (sections.includes("logs")) {
+    // Prints its own table: content events on ÷ off per chat call, Effect log lines exported ÷ not.
+    await runSection("logs.ts", quick ? ["--quick"] : [])
     console.log()
   }
 

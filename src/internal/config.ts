@@ -150,11 +150,13 @@ export const defaults = {
   sampler: "parentbased_always_on" as SamplerName,
   samplerRatio: 1,
   // The OTel defaults (2048 queued, 512 a batch) dropped ~30% of a 200k-span burst over
-  // http/json on these machines; 32768/4096 dropped none. A queued span costs ~1 KB.
+  // http/json on these machines. A queued span is its encoded bytes (spanBatcher.ts): ~250 B in
+  // protobuf, ~650 B in JSON, so 131072 of them hold at most ~33 MB / ~85 MB, and a burst that
+  // outpaces the collector by 80k spans is absorbed (32768 dropped a third of one over JSON).
   batch: {
     scheduleDelayMillis: 1000,
     exportTimeoutMillis: 30_000,
-    maxQueueSize: 32_768,
+    maxQueueSize: 131_072,
     maxExportBatchSize: 4096
   } satisfies BatchSettings,
   maxContentLength: 16_384,

@@ -1,0 +1,118 @@
+/**
+ * What the logs signal costs, exported over OTLP/HTTP to a sink in another process on 127.0.0.1
+ * (`sink.ts`), in interleaved rounds, CPU time per call with each round's flush included:
+ * - a `GenAI.chat` call with its content on the span (`SPAN_ONLY`) ÷ with the content also as a
+ *   `gen_ai.client.inference.operation.details` record (`SPAN_AND_EVENT`; target ≤ 1.15×);
+ * - an `Effect.log` line inside a span, exported as a log record ÷ the same line with logs off
+ *   (it is still a span event either way).
+ *
+ *   node --experimental-transform-types bench/logs.ts [--quick] [--out=file.json]
+ */
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import { GenAI, Pipeline, Tracing } from "../src/index.ts"
+import { startSink } from "./spawn.ts"
+import { args, ns, ratio, shuffle, summarize, type Summary, table, writeResult } from "./stats.ts"
+
+const argv = args()
+const quick = argv.has("quick")
+const rounds = argv.number("rounds", quick ? 5 : 15)
+const calls = argv.number("calls", quick ? 1_000 : 4_000)
+const seed = argv.number("seed", Date.now() % 100_000)
+
+const messages: ReadonlyArray<GenAI.InputMessage> = [
+  { role: "user", parts: [{ type: "text", content: "How long is the train from Lisbon to Porto?" }] }
+]
+const chat = Effect.succeed("About three hours.").pipe(
+  GenAI.chat({ provider: "openai", model: "gpt-4o", messages }, (answer) => ({
+    response: {
+      id: "r1",
+      model: "gpt-4o-2024-08-06",
+      finishReasons: ["stop"],
+      outputMessages: [{ role: "assistant", parts: [{ type: "text", content: answer }], finish_reason: "stop" }]
+    },
+    usage: { inputTokens: 12, outputTokens: 5 }
+  }))
+)
+const logLine = Effect.log("tool call finished", { tool: "search_trains", results: 3 }).pipe(Pipeline.step("step"))
+
+interface Row {
+  readonly name: string
+  readonly options: Tracing.Options
+  readonly work: Effect.Effect<unknown>
+}
+
+export interface LogsResult {
+  readonly rows: Readonly<Record<string, Summary>>
+  readonly ratios: Readonly<Record<string, Summary>>
+}
+
+const cpuMicros = () => {
+  const usage = process.cpuUsage()
+  return usage.user + usage.system
+}
+
+const main = async () => {
+  const sink = await startSink()
+  const endpoint = `http://127.0.0.1:${sink.port}`
+  const rows: ReadonlyArray<Row> = [
+    { name: "chat.span", options: { captureContent: "SPAN_ONLY" }, work: chat },
+    { name: "chat.events", options: { captureContent: "SPAN_AND_EVENT" }, work: chat },
+    { name: "log.off", options: { logs: false }, work: logLine },
+    { name: "log.exported", options: {}, work: logLine }
+  ]
+  const runtimes = new Map(rows.map((row) => [
+    row.name,
+    ManagedRuntime.make(
+      Tracing.layer({ serviceName: "bench-logs", endpoint, metrics: false, registerGlobal: false, ...row.options })
+        .pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} }))))
+    )
+  ]))
+  const timed = async (row: Row) => {
+    const runtime = runtimes.get(row.name)!
+    const loop = Effect.gen(function*() {
+      for (let i = 0; i < calls; i++) yield* row.work
+    })
+    const start = cpuMicros()
+    await runtime.runPromise(loop)
+    await runtime.runPromise(Tracing.flush({ timeout: "30 seconds" }))
+    return ((cpuMicros() - start) * 1000) / calls
+  }
+  for (const row of rows) await timed(row) // warm-up
+  console.log(`logs: ${rows.length} rows × ${rounds} rounds, ${calls} calls a sample (seed ${seed})`)
+  const times = new Map(rows.map((row) => [row.name, [] as Array<number>]))
+  for (let round = 0; round < rounds; round++) {
+    for (const row of shuffle(rows, seed + round)) times.get(row.name)!.push(await timed(row))
+  }
+  for (const runtime of runtimes.values()) await runtime.dispose()
+  await sink.stop()
+  const per = (name: string) => times.get(name)!
+  const within = (a: string, b: string) => summarize(per(a).map((t, i) => t / per(b)[i]!))
+  const result: LogsResult = {
+    rows: Object.fromEntries([...times].map(([name, values]) => [name, summarize(values)])),
+    ratios: {
+      "chat, content events on ÷ off": within("chat.events", "chat.span"),
+      "Effect.log line, exported ÷ not": within("log.exported", "log.off")
+    }
+  }
+  console.log()
+  console.log(table(
+    ["row", "CPU per call (median)", "rounds min–max"],
+    Object.entries(result.rows).map(([name, s]) => [name, ns(s.median), `${ns(s.min)} – ${ns(s.max)}`])
+  ))
+  console.log()
+  console.log(table(
+    ["ratio (within each round)", "median", "rounds min–max", "target"],
+    Object.entries(result.ratios).map(([name, s]) => [
+      name,
+      ratio(s.median),
+      `${ratio(s.min)} – ${ratio(s.max)}`,
+      name.startsWith("chat") ? "≤ 1.15×" : "—"
+    ])
+  ))
+  writeResult(argv.string("out", "") || undefined, result)
+}
+
+await main()
