@@ -15,6 +15,9 @@ import {
 import { resourceFromAttributes } from "@opentelemetry/resources"
 import { AggregationTemporality, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics"
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as http from "node:http"
@@ -22,6 +25,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline"
 import * as zlib from "node:zlib"
+import { Pipeline, Tracing } from "../src/index.ts"
 import {
   decodeMetricsJson,
   decodeMetricsProtobuf,
@@ -405,5 +409,37 @@ describe("the command", () => {
       viewer.stderr(),
       `beluga-o11y view: the UI port 127.0.0.1:${port} is already in use (another collector or viewer?); choose another with --ui-port\n`
     )
+  })
+})
+
+describe("Tracing.layer({ report })", () => {
+  it("writes the run's self-contained report when the layer is released, beside the export", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "beluga-report-"))
+    const file = path.join(dir, "nested", "run.html")
+    try {
+      await Effect.runPromise(
+        Effect.void.pipe(Pipeline.step("parse-document"), Pipeline.run("agent-workflow")).pipe(
+          Effect.provide(
+            Tracing.layer({
+              serviceName: "report-run",
+              endpoint: "http://127.0.0.1:9",
+              report: file,
+              metrics: false,
+              registerGlobal: false,
+              onWarning: () => {}
+            }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} }))))
+          )
+        )
+      )
+      const html = fs.readFileSync(file, "utf8")
+      assert.match(html, /^<!doctype html>/i)
+      assert.include(html, "agent-workflow")
+      assert.include(html, "parse-document")
+      assert.include(html, "report-run")
+      // Self-contained: no script or stylesheet from elsewhere.
+      assert.notMatch(html, /<script[^>]+src=|<link[^>]+href="http/)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -58,6 +58,8 @@ export interface BatchSettings {
 export interface Settings {
   /** `BELUGA_GENAI_PRICES_FILE`: a price table's JSON file, read when the layer is built. */
   readonly pricesFile?: string | undefined
+  /** `BELUGA_REPORT`: where the run's HTML report is written at release. */
+  readonly report?: string | undefined
   readonly disabled: boolean
   readonly serviceName: string
   readonly serviceVersion: string | undefined
@@ -444,23 +446,15 @@ const propagators = parsed(
   }
 ).pipe(Effect.map(Option.getOrElse((): ReadonlyArray<PropagatorName> => ["tracecontext", "baggage"])))
 
-/** `OTEL_SEMCONV_STABILITY_OPT_IN`: `gen_ai/dup` asks for the deprecated GenAI names as well. */
-const semconvOptIn = Effect.map(
-  raw("OTEL_SEMCONV_STABILITY_OPT_IN"),
-  Option.match({
-    onNone: () => false,
-    onSome: (list) => list.split(",").map((s) => s.trim()).includes("gen_ai/dup")
-  })
-)
-
-/** `OTEL_SEMCONV_STABILITY_OPT_IN`: `gen_ai_latest_experimental` asks for the newest GenAI names. */
-const semconvLatest = Effect.map(
-  raw("OTEL_SEMCONV_STABILITY_OPT_IN"),
-  Option.match({
-    onNone: () => false,
-    onSome: (list) => list.split(",").map((s) => s.trim()).includes("gen_ai_latest_experimental")
-  })
-)
+/**
+ * `OTEL_SEMCONV_STABILITY_OPT_IN` holds `value`: `gen_ai/dup` asks for the deprecated GenAI names as
+ * well, `gen_ai_latest_experimental` for the newest.
+ */
+const semconvOptIn = (value: string) =>
+  Effect.map(
+    raw("OTEL_SEMCONV_STABILITY_OPT_IN"),
+    Option.match({ onNone: () => false, onSome: (list) => list.split(",").map((s) => s.trim()).includes(value) })
+  )
 
 /** A content mode, or a boolean as the older form of the variable has it: `true` is `SPAN_ONLY`. */
 const booleanModes = new Map<string, ContentCapture>([["true", "SPAN_ONLY"], ["false", "NO_CONTENT"]])
@@ -476,6 +470,7 @@ const contentCapture = Effect.map(
 
 /** The options a caller may pass to override the environment; see `Tracing.Options` for docs. */
 export interface Overrides {
+  readonly report?: string | undefined
   readonly serviceName?: string | undefined
   readonly serviceVersion?: string | undefined
   readonly resourceAttributes?: Readonly<Record<string, string>> | undefined
@@ -522,11 +517,12 @@ const environment = Effect.all({
     (n) => n >= 0 && n <= 1
   ),
   attributeValueLengthLimit: positiveInt("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
-  emitLegacyAttributes: semconvOptIn,
-  latestNames: semconvLatest,
+  emitLegacyAttributes: semconvOptIn("gen_ai/dup"),
+  latestNames: semconvOptIn("gen_ai_latest_experimental"),
   captureContent: contentCapture,
   maxContentLength: positiveInt("BELUGA_GENAI_CONTENT_MAX_LENGTH"),
   pricesFile: raw("BELUGA_GENAI_PRICES_FILE"),
+  report: raw("BELUGA_REPORT"),
   propagators,
   metricsExporter: signalExporter(
     "OTEL_METRICS_EXPORTER",
@@ -596,7 +592,8 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
     },
     metrics,
     logs,
-    pricesFile: Option.getOrUndefined(env.pricesFile)
+    pricesFile: Option.getOrUndefined(env.pricesFile),
+    report: overrides.report ?? Option.getOrUndefined(env.report)
   }
   return settings
 })

@@ -9,6 +9,7 @@ import * as Redacted from "effect/Redacted"
 import type { Settings } from "./config.ts"
 import { DeliveryReporter, type DeliveryStats, noDeliveries, type Outages, redactUrl } from "./exporter.ts"
 import { encodedBatchCodec, OtlpHttpExporter } from "./otlp.ts"
+import * as Platform from "#platform"
 import { spanEncoder } from "./otlpTraces.ts"
 import { SpanBatcher } from "./spanBatcher.ts"
 import { TerminalExporter, type TerminalOptions } from "./terminal.ts"
@@ -74,6 +75,7 @@ export const otlp = (
   if (!settings.disabled) {
     processors.push(batch)
     if (options.terminal !== undefined) processors.push(new SimpleSpanProcessor(new TerminalExporter(options.terminal)))
+    if (settings.report !== undefined) processors.push(Platform.reportProcessor(settings.report, options.warn))
   }
   return {
     processors,

@@ -90,6 +90,12 @@ export interface Options {
    */
   readonly prices?: PriceTable | undefined
   /**
+   * Writes the run's traces as one self-contained HTML file (the viewer's trace and conversation
+   * views, no network needed to open it) when the layer is released: what a CI job keeps as an
+   * artifact. Up to 100,000 spans. Env: `BELUGA_REPORT`. Not on workers (no file system).
+   */
+  readonly report?: string | undefined
+  /**
    * Applied to every attribute value of every span (content included) just before it ends: return
    * the value to record, or undefined to drop the attribute (see `Redaction.redactMatching`,
    * `Redaction.redactFields`). Nothing it removes reaches an exporter.
@@ -160,7 +166,8 @@ export const toOverrides = (options: Options): Config.Overrides => ({
       exemplarFilter: options.metrics.exemplarFilter
     }
     : options.metrics,
-  logs: options.logs
+  logs: options.logs,
+  report: options.report
 })
 
 /** `printTraces` as the terminal view's options; undefined when nothing is printed. */

@@ -13,7 +13,9 @@ import * as https from "node:https"
 import { createRequire } from "node:module"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
+import { SimpleSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { type HttpClient, type HttpResult, maxBodyBytes, TimeoutError, unrefTimer } from "../httpClient.ts"
+import { ReportExporter } from "../viewer/reportExporter.ts"
 
 const retryableNetworkCodes = new Set([
   "ECONNRESET",
@@ -84,6 +86,10 @@ export const httpClient = (url: URL): HttpClient => {
     }
   }
 }
+
+/** Keeps the run's spans and writes them as the viewer's self-contained HTML report when the layer is released. */
+export const reportProcessor = (file: string, warn: (message: string) => void): SpanProcessor =>
+  new SimpleSpanProcessor(new ReportExporter(file, warn))
 
 /** A file's text: the prices file named by `BELUGA_GENAI_PRICES_FILE`. */
 export const readTextFile = (file: string): string => fs.readFileSync(file, "utf8")

@@ -13,6 +13,11 @@ import { fetchClient, type HttpClient } from "../httpClient.ts"
 
 export const httpClient = (_url: URL): HttpClient => fetchClient()
 
+/** Workers have no file system to write a report to: the option is refused, not ignored. */
+export const reportProcessor = (file: string, _warn: (message: string) => void): never => {
+  throw new Error(`this runtime has no file system to write the report ${file} to`)
+}
+
 /** Workers have no file system to read a prices file from: the table goes in code (`prices`). */
 export const readTextFile = (file: string): string => {
   throw new Error(`this runtime has no file system to read ${file} from; pass the prices in code instead`)
