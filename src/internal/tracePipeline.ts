@@ -4,12 +4,12 @@
  * exporter, its delivery reporter and the batch processor, plus the terminal view when asked);
  * `inMemory` keeps finished spans for tests.
  */
+import * as Platform from "#platform"
 import { type InMemorySpanExporter, SimpleSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Redacted from "effect/Redacted"
 import type { Settings } from "./config.ts"
 import { DeliveryReporter, type DeliveryStats, noDeliveries, type Outages, redactUrl } from "./exporter.ts"
 import { encodedBatchCodec, OtlpHttpExporter } from "./otlp.ts"
-import * as Platform from "#platform"
 import { spanEncoder } from "./otlpTraces.ts"
 import { SpanBatcher } from "./spanBatcher.ts"
 import { TerminalExporter, type TerminalOptions } from "./terminal.ts"

@@ -7,13 +7,13 @@
  */
 import type * as Otel from "@opentelemetry/api"
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
+import { SimpleSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as https from "node:https"
 import { createRequire } from "node:module"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
-import { SimpleSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { type HttpClient, type HttpResult, maxBodyBytes, TimeoutError, unrefTimer } from "../httpClient.ts"
 import { ReportExporter } from "../viewer/reportExporter.ts"
 
