@@ -22,6 +22,7 @@ import * as Exit from "effect/Exit"
 import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
+import { nothingFlushed } from "./internal/flush.ts"
 import * as Tracing from "./Tracing.ts"
 
 /**
@@ -73,13 +74,7 @@ export interface Handler<R, ER> {
 
 const defaultFlushTimeout = Duration.seconds(2)
 
-const released: Tracing.FlushResult = {
-  complete: true,
-  released: true,
-  spans: { delivered: 0, lost: 0, pending: 0 },
-  metricPoints: { delivered: 0, lost: 0, pending: 0 },
-  logRecords: { delivered: 0, lost: 0, pending: 0 }
-}
+const released = nothingFlushed(true)
 
 /**
  * A request handler over `layer`, built at the first request and kept for the instance's life.

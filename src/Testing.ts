@@ -24,6 +24,7 @@ import * as Layer from "effect/Layer"
 import type * as Tracer from "effect/Tracer"
 import * as Config from "./internal/config.ts"
 import { noDeliveries } from "./internal/exporter.ts"
+import { nothingFlushed } from "./internal/flush.ts"
 import { CurrentRecorder } from "./internal/metrics.ts"
 import * as Prices from "./internal/prices.ts"
 import type * as Shutdown from "./internal/shutdown.ts"
@@ -131,21 +132,13 @@ const build = <E>(
             logStats: Effect.succeed(noDeliveries),
             // In memory, every span is readable the moment it ends: there is never anything to send.
             flush: () =>
-              Effect.succeed({
-                complete: true,
-                released: false,
-                spans: { delivered: 0, lost: 0, pending: 0 },
-                metricPoints: { delivered: 0, lost: 0, pending: 0 },
-                logRecords: { delivered: 0, lost: 0, pending: 0 }
-              })
+              Effect.succeed(nothingFlushed(false))
           })
         ),
         Layer.succeed(
           Spans,
           Spans.of({
-            finished: Effect.sync(() =>
-              exporter.getFinishedSpans()
-            ),
+            finished: Effect.sync(() => exporter.getFinishedSpans()),
             reset: Effect.sync(() => exporter.reset())
           })
         )

@@ -23,6 +23,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Config from "./internal/config.ts"
 import { type DeliveryStats, noDeliveries, Outages } from "./internal/exporter.ts"
+import { type FlushCounts, type FlushResult, nothingFlushed } from "./internal/flush.ts"
 import * as LogsPipeline from "./internal/logsPipeline.ts"
 import * as MetricsPipeline from "./internal/metricsPipeline.ts"
 import * as Prices from "./internal/prices.ts"
@@ -57,6 +58,12 @@ export type {
   DeliveryStats
 } from "./internal/exporter.ts"
 export type {
+  /** What one {@link flush} came to, for spans, metric data points or log records. @since 0.4.0 */
+  FlushCounts,
+  /** What {@link flush} came to. @since 0.4.0 */
+  FlushResult
+} from "./internal/flush.ts"
+export type {
   /** @since 0.1.0 */
   TerminalOptions
 } from "./internal/terminal.ts"
@@ -68,37 +75,6 @@ export type {
   /** @since 0.1.0 */
   Options
 } from "./internal/tracingOptions.ts"
-
-/**
- * What one {@link flush} came to, for spans, metric data points or log records.
- *
- * @since 0.4.0
- * @category models
- */
-export interface FlushCounts {
-  /** Accepted by the collector while the flush ran. */
-  readonly delivered: number
-  /** Lost while the flush ran: failed after retries, rejected by the collector, or dropped from a full queue. */
-  readonly lost: number
-  /** Still queued or on the wire when the flush returned: it ran out of time. They go on in the background. */
-  readonly pending: number
-}
-
-/**
- * What {@link flush} came to.
- *
- * @since 0.4.0
- * @category models
- */
-export interface FlushResult {
-  /** Everything that had ended was answered for within the timeout (`pending` is 0 on every side). */
-  readonly complete: boolean
-  /** The tracing layer had been released: its last spans went out then, and there was nothing to do. */
-  readonly released: boolean
-  readonly spans: FlushCounts
-  readonly metricPoints: FlushCounts
-  readonly logRecords: FlushCounts
-}
 
 /**
  * How span delivery to the collector is going: spans exported and lost so far, and a way to send
@@ -228,14 +204,8 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
     )
   )
 
-const nothing: FlushCounts = { delivered: 0, lost: 0, pending: 0 }
-const releasedFlush: FlushResult = {
-  complete: true,
-  released: true,
-  spans: nothing,
-  metricPoints: nothing,
-  logRecords: nothing
-}
+const releasedFlush = nothingFlushed(true)
+const nothing = releasedFlush.spans
 
 interface Flushable {
   readonly flush: () => Promise<void>

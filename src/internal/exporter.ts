@@ -7,7 +7,8 @@
  * hides the program's own output. So: one line when exports start failing, one when they
  * recover, one the first time the collector rejects spans, and counts for anyone who asks.
  */
-import type { Outcome } from "./otlp.ts"
+import { CollectorError, type Outcome } from "./otlp.ts"
+import { LIBRARY_NAME } from "./semconv.ts"
 
 export interface DeliveryStats {
   /** Spans the collector accepted. */
@@ -211,5 +212,37 @@ export const redactUrl = (url: string): string => {
     return parsed.href
   } catch {
     return "<invalid url>"
+  }
+}
+
+/**
+ * A signal's outcomes into `reporter`, except that an endpoint answering 404 or 405 takes no such
+ * signal (Jaeger and Phoenix take traces only): that is said once, in these words, the failure is
+ * counted quietly, and `refused()` tells the signal to send nothing more there in this run.
+ */
+export const refusable = (
+  reporter: DeliveryReporter,
+  warn: (message: string) => void,
+  target: string,
+  signal: { readonly name: string; readonly endpointVariable: string; readonly exporterVariable: string }
+): { readonly report: (outcome: Outcome) => void; readonly refused: () => boolean } => {
+  let refused = false
+  return {
+    refused: () => refused,
+    report: (outcome) => {
+      const error = outcome._tag === "Failed" ? outcome.error : undefined
+      if (!(error instanceof CollectorError && (error.status === 404 || error.status === 405))) {
+        return reporter.report(outcome)
+      }
+      if (!refused) {
+        refused = true
+        warn(reporter.scrub(
+          `${LIBRARY_NAME}: ${target} takes no ${signal.name} (${error.message}), so none are sent there from now ` +
+            `on. Send them to a backend that does with ${signal.endpointVariable}, or turn them off with ` +
+            `${signal.exporterVariable}=none.`
+        ))
+      }
+      reporter.report({ ...outcome, quiet: true } as Outcome)
+    }
   }
 }

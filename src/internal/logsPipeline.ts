@@ -27,8 +27,8 @@ import type * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as References from "effect/References"
 import type { BatchSettings, LogsSettings } from "./config.ts"
-import { DeliveryReporter, type DeliveryStats, type Outages, redactUrl } from "./exporter.ts"
-import { CollectorError, OtlpHttpExporter, type Outcome } from "./otlp.ts"
+import { DeliveryReporter, type DeliveryStats, type Outages, redactUrl, refusable } from "./exporter.ts"
+import { OtlpHttpExporter } from "./otlp.ts"
 import { anyValue, keyValues, type LogBatch, logsCodec, type LogsOrigin } from "./otlpLogs.ts"
 import type { LogRecord } from "./otlpLogs.ts"
 import * as N from "./semconv.ts"
@@ -92,22 +92,11 @@ export const otlp = (settings: LogsSettings, warn: (message: string) => void, ou
   )
   // Jaeger and Phoenix take traces only: their OTLP endpoint answers 404 or 405 to logs. That is
   // said once, in those words, and no more logs are sent there in this run.
-  let refused = false
-  const report = (outcome: Outcome) => {
-    const error = outcome._tag === "Failed" ? outcome.error : undefined
-    if (error instanceof CollectorError && (error.status === 404 || error.status === 405)) {
-      if (!refused) {
-        refused = true
-        warn(reporter.scrub(
-          `${N.LIBRARY_NAME}: ${target} takes no logs (${error.message}), so none are sent there from now on. ` +
-            "Send them to a backend that does with OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, or turn them off with " +
-            "OTEL_LOGS_EXPORTER=none."
-        ))
-      }
-      return reporter.report({ ...outcome, quiet: true } as Outcome)
-    }
-    reporter.report(outcome)
-  }
+  const { report, refused } = refusable(reporter, warn, target, {
+    name: "logs",
+    endpointVariable: "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+    exporterVariable: "OTEL_LOGS_EXPORTER"
+  })
   const transport: OtlpHttpExporter<LogBatch> = new OtlpHttpExporter(
     {
       url: settings.url,
@@ -136,7 +125,7 @@ export const otlp = (settings: LogsSettings, warn: (message: string) => void, ou
     flush: () => batcher?.flush() ?? Promise.resolve(),
     pending: () => (batcher?.queued() ?? 0) + transport.unsettledItems(),
     start: (origin) => {
-      const started = new LogBatcher(origin, transport, settings.batch, onDrop, () => refused)
+      const started = new LogBatcher(origin, transport, settings.batch, onDrop, refused)
       batcher = started
       return { emit: (record) => started.add(toRecord(record)) }
     },

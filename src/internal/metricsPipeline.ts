@@ -18,9 +18,9 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type { CostMeter } from "./agentProcessor.ts"
 import type { MetricsSettings } from "./config.ts"
-import { DeliveryReporter, type DeliveryStats, type Outages, redactUrl } from "./exporter.ts"
+import { DeliveryReporter, type DeliveryStats, type Outages, redactUrl, refusable } from "./exporter.ts"
 import { AttributeSet, CurrentRecorder, nowMillis, Recorder } from "./metrics.ts"
-import { CollectorError, OtlpHttpExporter, type Outcome } from "./otlp.ts"
+import { OtlpHttpExporter } from "./otlp.ts"
 import { metricsCodec, OtlpMetricExporter } from "./otlpMetrics.ts"
 import * as N from "./semconv.ts"
 import { durationMetric, LIBRARY_NAME, METRIC_GEN_AI_CLIENT_TOKEN_USAGE, Metrics } from "./semconv.ts"
@@ -61,24 +61,11 @@ export const otlp = (
     metricUnit,
     outages
   )
-  // Jaeger and Phoenix take traces only: their OTLP endpoint answers 404 or 405 to metrics. That
-  // is said once, in those words, and no more metrics are sent there in this run.
-  let refused = false
-  const report = (outcome: Outcome) => {
-    const error = outcome._tag === "Failed" ? outcome.error : undefined
-    if (error instanceof CollectorError && (error.status === 404 || error.status === 405)) {
-      if (!refused) {
-        refused = true
-        warn(reporter.scrub(
-          `${LIBRARY_NAME}: ${redactUrl(settings.url)} takes no metrics (${error.message}), so none are sent there ` +
-            "from now on. Send them to a backend that does with OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, or turn them " +
-            "off with OTEL_METRICS_EXPORTER=none."
-        ))
-      }
-      return reporter.report({ ...outcome, quiet: true } as Outcome)
-    }
-    reporter.report(outcome)
-  }
+  const { report, refused } = refusable(reporter, warn, redactUrl(settings.url), {
+    name: "metrics",
+    endpointVariable: "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    exporterVariable: "OTEL_METRICS_EXPORTER"
+  })
   const transport: OtlpHttpExporter<ResourceMetrics> = new OtlpHttpExporter(
     {
       url: settings.url,
@@ -92,7 +79,7 @@ export const otlp = (
   )
   let provider: MeterProvider | undefined
   return {
-    exporter: new OtlpMetricExporter(transport, settings.temporality, () => refused),
+    exporter: new OtlpMetricExporter(transport, settings.temporality, refused),
     settings,
     stats: () => reporter.stats(),
     beginShutdown: () => transport.beginShutdown(),
