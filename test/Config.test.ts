@@ -443,6 +443,7 @@ describe("valid values are accepted", () => {
         contentMode: "NO_CONTENT",
         maxContentLength: 16_384,
         emitLegacyAttributes: false,
+        messagesDelta: false,
         latestNames: false
       })
     }))

@@ -9,7 +9,7 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
-import { ChatModel, Evaluation, Pipeline, Simulated, Tracing } from "../src/index.ts"
+import { ChatModel, Evaluation, GenAI, Identity, Pipeline, Simulated, Tracing } from "../src/index.ts"
 import type { AttrValue, Receiver as ReceiverType } from "./support/receiver.ts"
 import { Receiver } from "./support/receiver.ts"
 
@@ -69,6 +69,16 @@ const plain = (value: AttrValue | undefined): unknown => {
       return value.value
   }
 }
+
+const text = (role: "user" | "assistant", content: string) => ({
+  role,
+  parts: [{ type: "text" as const, content }]
+})
+const call = (messages: ReadonlyArray<GenAI.InputMessage>, turn: string) =>
+  Effect.succeed("ok").pipe(
+    GenAI.chat({ provider: "openai", model: "gpt-4o", messages }),
+    Pipeline.step(turn)
+  )
 
 describe("gen_ai.client.inference.operation.details", () => {
   for (const protocol of ["http/protobuf", "http/json"] as const) {
@@ -132,5 +142,71 @@ describe("gen_ai.client.inference.operation.details", () => {
       assert.strictEqual(receiver.logs().filter((r) => r.eventName === "gen_ai.evaluation.result").length, 0)
       const spans = receiver.spans().filter((s) => s.name.startsWith("chat "))
       assert.strictEqual(spans.filter((s) => s.attributes["gen_ai.input.messages"] !== undefined).length, 2)
+    }))
+
+  it("captureMessagesDelta: a conversation's later calls carry only their new input messages; a rewritten history all of it", () =>
+    withReceiver(async (receiver) => {
+      const u1 = text("user", "Trains from Lisbon to Porto?")
+      const a1 = text("assistant", "Every hour.")
+      const u2 = text("user", "And to Faro?")
+      const a2 = text("assistant", "Four a day.")
+      const u3 = text("user", "The first one?")
+      const calls = Effect.gen(function*() {
+        yield* call([u1], "turn 1")
+        yield* call([u1, a1, u2], "turn 2")
+        yield* call([u1, a1, u2, a2, u3], "turn 3")
+        yield* call([u1, a1, u2, a2, u3], "retry of turn 3")
+        // Summarized: no longer the previous input with messages appended.
+        yield* call([text("user", "Summary: trains to Porto and Faro."), u3], "turn 4")
+      })
+      await Effect.runPromise(
+        Effect.gen(function*() {
+          yield* calls.pipe(Identity.withConversation("conv-trains"))
+          // Another conversation, and calls in none, are followed apart.
+          yield* call([u1, a1, u2], "other conversation").pipe(Identity.withConversation("conv-other"))
+          yield* call([u1], "no conversation 1")
+          yield* call([u1, a1, u2], "no conversation 2")
+          yield* Tracing.flush()
+        }).pipe(
+          Effect.provide(
+            Tracing.layer({
+              serviceName: "content-delta",
+              endpoint: receiver.url,
+              captureContent: "EVENT_ONLY",
+              registerGlobal: false,
+              metrics: false,
+              onWarning: () => {}
+            }).pipe(
+              Layer.provide(
+                ConfigProvider.layer(ConfigProvider.fromEnv({ env: { BELUGA_GENAI_CAPTURE_MESSAGES_DELTA: "true" } }))
+              )
+            )
+          )
+        )
+      )
+      receiver.assertDecoded()
+      const steps = new Map(receiver.spans().map((span) => [span.spanId, span]))
+      const byTurn = new Map(
+        details(receiver).map((event) => {
+          const chat = steps.get(event.spanId!)!
+          return [steps.get(chat.parentSpanId!)!.name, event]
+        })
+      )
+      assert.strictEqual(byTurn.size, 8)
+      const full = (turn: string) => plain(byTurn.get(turn)!.attributes["gen_ai.input.messages"])
+      const delta = (turn: string) => plain(byTurn.get(turn)!.attributes["gen_ai.input.messages_delta"])
+      assert.deepStrictEqual(full("turn 1"), [u1])
+      assert.isUndefined(delta("turn 1"))
+      assert.deepStrictEqual(delta("turn 2"), [a1, u2])
+      assert.isUndefined(full("turn 2"), "the delta replaces the whole input")
+      assert.deepStrictEqual(delta("turn 3"), [a2, u3])
+      assert.deepStrictEqual(delta("retry of turn 3"), [])
+      assert.deepStrictEqual(full("turn 4"), [text("user", "Summary: trains to Porto and Faro."), u3])
+      assert.deepStrictEqual(full("other conversation"), [u1, a1, u2])
+      assert.deepStrictEqual(full("no conversation 2"), [u1, a1, u2])
+      // The conversation the calls inherit goes on their events.
+      assert.strictEqual(byTurn.get("turn 2")!.attributes["gen_ai.conversation.id"]?.value, "conv-trains")
+      assert.strictEqual(byTurn.get("other conversation")!.attributes["gen_ai.conversation.id"]?.value, "conv-other")
+      assert.isUndefined(byTurn.get("no conversation 2")!.attributes["gen_ai.conversation.id"])
     }))
 })

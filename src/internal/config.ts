@@ -142,6 +142,8 @@ export interface GenAISettings {
    * semantic-conventions-genai's `main` where they differ from v1.41 (`semconv.ts`'s `latest*`).
    */
   readonly latestNames?: boolean | undefined
+  /** `BELUGA_GENAI_CAPTURE_MESSAGES_DELTA`: content events carry a conversation's new input messages only. */
+  readonly messagesDelta?: boolean | undefined
 }
 
 export const defaults = {
@@ -487,6 +489,7 @@ export interface Overrides {
   readonly captureContent?: boolean | ContentCapture | undefined
   readonly maxContentLength?: number | undefined
   readonly emitLegacyAttributes?: boolean | undefined
+  readonly messagesDelta?: boolean | undefined
   /** `false` turns metrics off; an object overrides their variables. */
   readonly metrics?: boolean | MetricsOverrides | undefined
   /** `false` turns the logs signal off; an object overrides its variables. */
@@ -521,6 +524,7 @@ const environment = Effect.all({
   latestNames: semconvOptIn("gen_ai_latest_experimental"),
   captureContent: contentCapture,
   maxContentLength: positiveInt("BELUGA_GENAI_CONTENT_MAX_LENGTH"),
+  messagesDelta: boolean("BELUGA_GENAI_CAPTURE_MESSAGES_DELTA"),
   pricesFile: raw("BELUGA_GENAI_PRICES_FILE"),
   report: raw("BELUGA_REPORT"),
   propagators,
@@ -588,7 +592,8 @@ export const load = Effect.fnUntraced(function*(overrides: Overrides = {}) {
       // Content is JSON: a generic attribute-length cut would break it, so stay under that limit.
       maxContentLength: Math.min(maxContentLength, attributeValueLengthLimit ?? Infinity),
       emitLegacyAttributes: overrides.emitLegacyAttributes ?? env.emitLegacyAttributes,
-      latestNames: env.latestNames
+      latestNames: env.latestNames,
+      messagesDelta: setting(overrides.messagesDelta, env.messagesDelta, false)
     },
     metrics,
     logs,

@@ -4,11 +4,16 @@
  * `gen_ai.client.inference.operation.details` log record, correlated to its span by trace and span
  * id, carrying the call's attributes with its content structured (`gen_ai.input.messages`,
  * `gen_ai.output.messages`, `gen_ai.system_instructions`, `gen_ai.tool.definitions` as values,
- * not JSON strings). `EVENT_ONLY` keeps the content off the span. Evaluations
- * (`Evaluation.evaluate`) go out as `gen_ai.evaluation.result` records then too.
+ * not JSON strings), and the span's conversation, session and user. `EVENT_ONLY` keeps the content
+ * off the span. With `messagesDelta` a conversation's later calls carry only their new input
+ * messages (`messagesDelta.ts`). Evaluations (`Evaluation.evaluate`) go out as
+ * `gen_ai.evaluation.result` records then too.
  */
+import type * as Tracer from "effect/Tracer"
 import type { GenAISettings } from "./config.ts"
+import { RecordingSpan } from "./effectTracer.ts"
 import { CurrentLogs, type LogSink } from "./logsPipeline.ts"
+import { MessageHistories } from "./messagesDelta.ts"
 import type { Attributes } from "./operation.ts"
 import * as N from "./semconv.ts"
 
@@ -28,12 +33,34 @@ export const eventsOn = (settings: GenAISettings): boolean =>
 export const detailsWanted = (operation: string, settings: GenAISettings): boolean =>
   eventsOn(settings) && detailed.has(operation)
 
+/** Each tracing layer's conversations, for the deltas: one sink per layer. */
+const histories = new WeakMap<LogSink, MessageHistories>()
+
 /** Emits one call's details event: `attributes` built with `structuredSettings`. */
 export const emitDetails = (
   logs: LogSink,
-  span: { readonly traceId: string; readonly spanId: string; readonly sampled: boolean },
-  attributes: Attributes
-): void =>
+  span: Tracer.Span,
+  attributes: Attributes,
+  settings: GenAISettings
+): void => {
+  // The identity a span inherits (`Identity.withIdentity`, its parent's) is on the span, not in the call's attributes.
+  const recorded = span instanceof RecordingSpan ? span.record?.attributes : undefined
+  if (recorded !== undefined) {
+    for (const key of N.identityKeys) {
+      if (attributes[key] === undefined && recorded[key] !== undefined) attributes[key] = recorded[key]
+    }
+  }
+  const conversation = attributes[N.ATTR_GEN_AI_CONVERSATION_ID]
+  const input = attributes[N.ATTR_GEN_AI_INPUT_MESSAGES]
+  if (settings.messagesDelta === true && typeof conversation === "string" && Array.isArray(input)) {
+    let history = histories.get(logs)
+    if (history === undefined) histories.set(logs, history = new MessageHistories())
+    const delta = history.delta(conversation, input)
+    if (delta !== undefined) {
+      delete attributes[N.ATTR_GEN_AI_INPUT_MESSAGES]
+      attributes[N.ATTR_GEN_AI_INPUT_MESSAGES_DELTA] = delta
+    }
+  }
   logs.emit({
     eventName: N.EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS,
     severityNumber: 9,
@@ -41,3 +68,4 @@ export const emitDetails = (
     attributes,
     span
   })
+}

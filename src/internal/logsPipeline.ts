@@ -16,8 +16,6 @@
  * and nothing more is sent there; release sends what is left within the shutdown bound.
  */
 import * as Resource from "@effect/opentelemetry/Resource"
-import * as Otel from "@opentelemetry/api"
-import { type ExportResult, suppressTracing } from "@opentelemetry/core"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -26,30 +24,16 @@ import * as Logger from "effect/Logger"
 import type * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as References from "effect/References"
-import type { BatchSettings, LogsSettings } from "./config.ts"
+import type { LogsSettings } from "./config.ts"
 import { DeliveryReporter, type DeliveryStats, type Outages, redactUrl, refusable } from "./exporter.ts"
 import { OtlpHttpExporter } from "./otlp.ts"
-import { anyValue, keyValues, type LogBatch, logsCodec, type LogsOrigin } from "./otlpLogs.ts"
-import type { LogRecord } from "./otlpLogs.ts"
+import { type LogRecordInput, logsCodec, logsEncoder, type LogsOrigin } from "./otlpLogs.ts"
 import * as N from "./semconv.ts"
 import { bounded, type Policy } from "./shutdown.ts"
+import { Batcher, type BatchExporter, type EncodedBatch } from "./spanBatcher.ts"
 import { version } from "./version.ts"
 
-/** A log record as the library emits it; the sink stamps what is left out. */
-export interface LogRecordInput {
-  /** `event_name`, for records that are events (`gen_ai.client.inference.operation.details`). */
-  readonly eventName?: string | undefined
-  /** When it happened: a `Date`, or nanoseconds since the epoch. Default: now. */
-  readonly time?: Date | bigint | undefined
-  /** The log data model's 1–24 (9 is INFO). Default 0, unspecified. */
-  readonly severityNumber?: number | undefined
-  readonly severityText?: string | undefined
-  /** Any value: objects and arrays are kept structured (`kvlist_value`, `array_value`). */
-  readonly body?: unknown
-  readonly attributes?: Readonly<Record<string, unknown>> | undefined
-  /** The span the record belongs to (an Effect span has this shape); its ids go on the record. */
-  readonly span?: { readonly traceId: string; readonly spanId: string; readonly sampled: boolean } | undefined
-}
+export type { LogRecordInput }
 
 /** Where log records go while the layer runs. */
 export interface LogSink {
@@ -97,7 +81,7 @@ export const otlp = (settings: LogsSettings, warn: (message: string) => void, ou
     endpointVariable: "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
     exporterVariable: "OTEL_LOGS_EXPORTER"
   })
-  const transport: OtlpHttpExporter<LogBatch> = new OtlpHttpExporter(
+  const transport: OtlpHttpExporter<EncodedBatch> = new OtlpHttpExporter(
     {
       url: settings.url,
       protocol: settings.protocol,
@@ -117,17 +101,27 @@ export const otlp = (settings: LogsSettings, warn: (message: string) => void, ou
       )
     }
   }
-  let batcher: LogBatcher | undefined
+  // Once the endpoint has refused logs, what is still queued is let go rather than sent there.
+  const exporter: BatchExporter = {
+    export: (batch, done) => (refused() ? done({ code: 0 }) : transport.export(batch, done)),
+    forceFlush: () => transport.forceFlush(),
+    shutdown: () => transport.shutdown()
+  }
+  let batcher: Batcher<LogRecordInput> | undefined
   reporter.queued = () => batcher?.queued() ?? 0
   return {
     settings,
     stats: () => ({ ...reporter.stats(), droppedSpans: dropped }),
-    flush: () => batcher?.flush() ?? Promise.resolve(),
+    flush: () => batcher?.forceFlush() ?? Promise.resolve(),
     pending: () => (batcher?.queued() ?? 0) + transport.unsettledItems(),
     start: (origin) => {
-      const started = new LogBatcher(origin, transport, settings.batch, onDrop, refused)
+      const started = new Batcher(logsEncoder(settings.protocol, origin), exporter, settings.batch, onDrop)
       batcher = started
-      return { emit: (record) => started.add(toRecord(record)) }
+      return {
+        emit: (record) => {
+          if (!refused()) started.add(record)
+        }
+      }
     },
     shutdown: () => {
       transport.beginShutdown()
@@ -159,10 +153,7 @@ export const layer = (options: {
     if (!options.spanEvents) loggers.delete(Logger.tracerLogger)
     if (pipeline === undefined) return Context.make(Logger.CurrentLoggers, loggers)
     const resource = yield* Resource.Resource
-    const sink = pipeline.start({
-      resource: keyValues(resource.attributes),
-      scope: { name: N.LIBRARY_NAME, version }
-    })
+    const sink = pipeline.start({ resource: resource.attributes, scope: { name: N.LIBRARY_NAME, version } })
     yield* Effect.addFinalizer(() =>
       bounded(pipeline.shutdown, options.shutdown, {
         doing: "sending the last log records",
@@ -178,35 +169,6 @@ export const layer = (options: {
 }
 
 // internal
-
-const nanosPerMilli = 1_000_000n
-
-const nowNanos = (): bigint => BigInt(Date.now()) * nanosPerMilli
-
-/** A W3C trace flags byte: bit 0 is `sampled`. */
-const sampledFlag = 1
-
-const toRecord = (input: LogRecordInput): LogRecord => {
-  const time = input.time === undefined
-    ? nowNanos()
-    : typeof input.time === "bigint"
-    ? input.time
-    : BigInt(input.time.getTime()) * nanosPerMilli
-  const span = input.span
-  const correlated = span !== undefined && span.traceId !== Otel.INVALID_TRACEID && span.spanId !== Otel.INVALID_SPANID
-  return {
-    timeUnixNano: time.toString(),
-    observedTimeUnixNano: nowNanos().toString(),
-    severityNumber: input.severityNumber ?? 0,
-    severityText: input.severityText ?? "",
-    ...(input.body !== undefined ? { body: anyValue(input.body) } : {}),
-    attributes: input.attributes !== undefined ? keyValues(input.attributes) : [],
-    ...(correlated
-      ? { traceId: span.traceId, spanId: span.spanId, flags: span.sampled ? sampledFlag : 0 }
-      : {}),
-    ...(input.eventName !== undefined ? { eventName: input.eventName } : {})
-  }
-}
 
 /**
  * Effect's levels on the log data model's severity numbers, and the data model's short names as
@@ -249,123 +211,3 @@ const effectLogger = (sink: LogSink): Logger.Logger<unknown, void> =>
       span
     })
   })
-
-/**
- * A bounded queue of records, sent in batches one at a time: the span batcher's rules (`OTEL_BSP_*`)
- * with the log processor's settings (`OTEL_BLRP_*`). Records are kept in their OTLP/JSON form,
- * a few hundred bytes each; both encodings are written from it when the batch leaves.
- */
-class LogBatcher {
-  private queue: Array<LogRecord> = []
-  /** Records at the front of the queue whose delay has passed or that a flush asked for. */
-  private due = 0
-  private exporting = false
-  private stopped: Promise<void> | undefined = undefined
-  private abandoned = false
-  private timer: ReturnType<typeof setTimeout> | undefined = undefined
-  private readonly drainWaiters: Array<() => void> = []
-
-  constructor(
-    private readonly origin: LogsOrigin,
-    private readonly exporter: OtlpHttpExporter<LogBatch>,
-    private readonly settings: BatchSettings,
-    private readonly onDrop: () => void,
-    private readonly refused: () => boolean
-  ) {}
-
-  queued(): number {
-    return this.queue.length
-  }
-
-  add(record: LogRecord): void {
-    if (this.stopped !== undefined || this.refused()) return
-    if (this.queue.length >= this.settings.maxQueueSize) return this.onDrop()
-    this.queue.push(record)
-    if (this.queue.length - this.due >= this.settings.maxExportBatchSize) this.next()
-    else this.schedule()
-  }
-
-  flush(): Promise<void> {
-    if (this.stopped !== undefined) return this.stopped
-    return this.drain()
-  }
-
-  shutdown(): Promise<void> {
-    this.stopped ??= this.drain().then(() => this.exporter.shutdown())
-    return this.stopped
-  }
-
-  abandon(): number {
-    const lost = this.queue.length
-    this.queue = []
-    this.due = 0
-    this.abandoned = true
-    this.stopped ??= Promise.resolve()
-    this.clearTimer()
-    for (const wake of this.drainWaiters.splice(0)) wake()
-    return lost
-  }
-
-  private async drain(): Promise<void> {
-    this.clearTimer()
-    this.due = this.queue.length
-    this.next()
-    if (this.exporting || this.due > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve))
-    await this.exporter.forceFlush()
-  }
-
-  private schedule(): void {
-    if (this.timer !== undefined || this.queue.length === this.due) return
-    this.timer = setTimeout(() => {
-      this.timer = undefined
-      this.due = this.queue.length
-      this.next()
-    }, this.settings.scheduleDelayMillis)
-    // A batch waiting for its delay must never be what keeps the user's program alive.
-    this.timer.unref?.()
-  }
-
-  private clearTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.timer = undefined
-  }
-
-  /** Hands the next batch to the exporter, unless one is being handed over now. */
-  private next(): void {
-    if (this.exporting || this.abandoned) return
-    if (this.refused()) {
-      this.queue = []
-      this.due = 0
-    }
-    const full = this.queue.length >= this.settings.maxExportBatchSize
-    if (this.due === 0 && !full) {
-      for (const wake of this.drainWaiters.splice(0)) wake()
-      this.schedule()
-      return
-    }
-    const records = this.queue.splice(0, this.settings.maxExportBatchSize)
-    this.due = Math.max(0, this.due - records.length)
-    this.exporting = true
-    let answered = false
-    const done = (_?: ExportResult) => {
-      if (answered) return
-      answered = true
-      clearTimeout(giveUp)
-      this.exporting = false
-      this.next()
-    }
-    // As the SDK's processor: an exporter that has not taken the batch within the export timeout
-    // keeps it (and answers for it), and the next batch goes ahead.
-    const giveUp = setTimeout(done, this.settings.exportTimeoutMillis)
-    giveUp.unref?.()
-    try {
-      // The exporter's own HTTP request must not become a span of the program's trace.
-      Otel.context.with(
-        suppressTracing(Otel.context.active()),
-        () => this.exporter.export({ origin: this.origin, records }, done)
-      )
-    } catch {
-      done()
-    }
-  }
-}

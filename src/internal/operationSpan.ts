@@ -19,7 +19,7 @@ import * as Tracer from "effect/Tracer"
 import { StreamAccumulator } from "./accumulator.ts"
 import type { GenAISettings } from "./config.ts"
 import { CurrentLogs, detailsWanted, emitDetails } from "./contentEvents.ts"
-import { isLibraryTracer, StartAttributes, toAttributes, unsampledHere } from "./effectTracer.ts"
+import { isLibraryTracer, RecordingSpan, StartAttributes, toAttributes, unsampledHere } from "./effectTracer.ts"
 import { errorType } from "./errors.ts"
 import type { LogSink } from "./logsPipeline.ts"
 import { type AttributeSet, CurrentRecorder, type Histogram, nowMillis, type Recorder } from "./metrics.ts"
@@ -108,37 +108,49 @@ export const traced = <A>(spec: Spec<A>) => {
       const logs = detailsWanted(spec.operation, settings) ? fiber.getRef(CurrentLogs) : undefined
       return Effect.useSpan(name, options, (span) => {
         const end = spec.end
-        const call = logs === undefined || !span.sampled ? self : withDetails(self, span, spec, settings, logs)
-        if (recorder !== undefined) {
-          return metered(call, span, end, settings, recorder, prepared.metricFor(), true)
-        }
-        return Effect.withParentSpan(annotated(call, span, end, settings), span, { captureStackTrace: false })
+        const call = recorder !== undefined
+          ? metered(self, span, end, settings, recorder, prepared.metricFor(), true)
+          : Effect.withParentSpan(annotated(self, span, end, settings), span, { captureStackTrace: false })
+        return logs === undefined || !span.sampled ? call : withDetails(call, span, spec, settings, logs)
       })
     })
 }
 
-/** `self`, and when it ends (not when interrupted) its details event, with the span's ids. */
+/**
+ * `self`, and when it ends (not when interrupted) its details event, with the span's ids. On this
+ * library's spans the event is written by the span's end hook, after the hooks set before it (the
+ * metrics'): another Effect frame around every call cost more than the hook.
+ */
 const withDetails = <A, E, R>(
   self: Effect.Effect<A, E, R>,
   span: Tracer.Span,
   spec: Spec<A>,
   settings: GenAISettings,
   logs: LogSink
-): Effect.Effect<A, E, R> =>
-  Effect.onExit(self, (exit) =>
-    Effect.sync(() => {
-      if (exit._tag === "Failure" && Cause.hasInterruptsOnly(exit.cause)) return
-      const attributes: Attributes = { [N.ATTR_GEN_AI_OPERATION_NAME]: spec.operation }
-      const structured = structuredSettings(settings)
-      try {
-        spec.start(into(attributes), structured)
-        if (exit._tag === "Success") spec.end?.(exit.value, into(attributes), structured)
-        else attributes[N.ATTR_ERROR_TYPE] = errorType(exit.cause)
-      } catch {
-        // An extractor that throws loses its attributes, never the call.
-      }
-      emitDetails(logs, span, attributes)
-    }))
+): Effect.Effect<A, E, R> => {
+  const emit = (exit: Exit.Exit<unknown, unknown>) => {
+    if (exit._tag === "Failure" && Cause.hasInterruptsOnly(exit.cause)) return
+    const attributes: Attributes = { [N.ATTR_GEN_AI_OPERATION_NAME]: spec.operation }
+    const structured = structuredSettings(settings)
+    try {
+      spec.start(into(attributes), structured)
+      if (exit._tag === "Success") spec.end?.(exit.value as A, into(attributes), structured)
+      else attributes[N.ATTR_ERROR_TYPE] = errorType(exit.cause)
+    } catch {
+      // An extractor that throws loses its attributes, never the call.
+    }
+    emitDetails(logs, span, attributes, settings)
+  }
+  if (span instanceof RecordingSpan) {
+    const before = span.onEnd
+    span.onEnd = before === undefined ? emit : (exit) => {
+      before(exit)
+      emit(exit)
+    }
+    return self
+  }
+  return Effect.onExit(self, (exit) => Effect.sync(() => emit(exit)))
+}
 
 /**
  * Wraps a stream of reply parts in one GenAI span that starts when the stream is run and ends
@@ -349,7 +361,7 @@ export class StreamSpan {
         putResponse(into(attributes), outcome(outputMessages), structured)
         into(attributes)(N.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttft)
         if (failed) attributes[N.ATTR_ERROR_TYPE] = errorType(exit.cause)
-        emitDetails(this.details.logs, this.span, attributes)
+        emitDetails(this.details.logs, this.span, attributes, this.settings)
       }
     }
   }

@@ -50,7 +50,7 @@ export interface Codec<Payload> {
 /** Batches the span batcher serialized already (`spanBatcher.ts`): the body goes out as it is. */
 export const encodedBatchCodec: Codec<EncodedBatch> = {
   serialize: (batch) => batch.body,
-  count: (batch) => batch.spans,
+  count: (batch) => batch.items,
   rejected: (body, protocol) => partialSuccess(body, protocol, "rejectedSpans")
 }
 

@@ -1,158 +1,388 @@
 /**
- * `ExportLogsServiceRequest` in both OTLP/HTTP encodings, written by hand like `otlpMetrics.ts`.
+ * `ExportLogsServiceRequest` in both OTLP/HTTP encodings, written straight from the records as
+ * they are emitted: each record is serialized into the open batch's buffer the moment it comes
+ * (`logsEncoder`, used by the logs pipeline's `Batcher`), so what waits in the queue is bytes,
+ * the body and attributes are a snapshot safe from later mutation of the objects logged, and no
+ * intermediate message objects are made. The resource and the scope are written once per origin.
  *
- * A record is converted to its OTLP/JSON form (lowerCamelCase, 64-bit integers as strings, ids as
- * hex, enums as numbers, bytes as base64) the moment it is emitted: the body and attributes are
- * then a snapshot, safe from later mutation of the objects logged, and the JSON body is the batch
- * as is. The protobuf body is written from those same objects, field by field, following
- * `opentelemetry/proto/logs/v1/logs.proto` and `common/v1/common.proto`.
- *
- * Bodies are structured, as the log data model allows: objects become `kvlist_value`, arrays
- * `array_value`, so a backend can query a field of a logged object instead of parsing a string.
+ * Protobuf follows `opentelemetry/proto/logs/v1/logs.proto` and `common/v1/common.proto`; JSON is
+ * OTLP/JSON (lowerCamelCase, 64-bit integers as strings, ids as hex, enums as numbers, bytes as
+ * base64). Bodies and attributes are structured, as the log data model allows: objects become
+ * `kvlist_value`, arrays `array_value`, so a backend can query a field of a logged object instead
+ * of parsing a string.
  */
+import * as Otel from "@opentelemetry/api"
+import type { Protocol } from "./config.ts"
 import type { Codec } from "./otlp.ts"
 import { partialSuccess } from "./otlpResponse.ts"
-import { ProtobufWriter } from "./protobufWriter.ts"
+import { writeKeyField } from "./otlpTraces.ts"
+import { BytesMemo, ProtobufWriter, varintSize } from "./protobufWriter.ts"
+import type { BatchEncoder, EncodedBatch } from "./spanBatcher.ts"
 
-// -----------------------------------------------------------------------------
-// The record as OTLP/JSON
-// -----------------------------------------------------------------------------
-
-/** OTLP's `AnyValue`; `{}` is the empty value (a logged `null` or `undefined`). */
-export type AnyValue =
-  | { readonly stringValue: string }
-  | { readonly boolValue: boolean }
-  | { readonly intValue: string }
-  | { readonly doubleValue: number }
-  | { readonly arrayValue: { readonly values: ReadonlyArray<AnyValue> } }
-  | { readonly kvlistValue: { readonly values: ReadonlyArray<KeyValue> } }
-  | { readonly bytesValue: string }
-  | { readonly [key: string]: never }
-
-export interface KeyValue {
-  readonly key: string
-  readonly value: AnyValue
-}
-
-/** One `LogRecord` as OTLP/JSON writes it. */
-export interface LogRecord {
-  readonly timeUnixNano: string
-  readonly observedTimeUnixNano: string
-  readonly severityNumber: number
-  readonly severityText: string
-  readonly body?: AnyValue | undefined
-  readonly attributes: ReadonlyArray<KeyValue>
-  readonly droppedAttributesCount?: number | undefined
-  readonly flags?: number | undefined
-  readonly traceId?: string | undefined
-  readonly spanId?: string | undefined
+/** A log record as the library emits it; the encoder stamps what is left out. */
+export interface LogRecordInput {
+  /** `event_name`, for records that are events (`gen_ai.client.inference.operation.details`). */
   readonly eventName?: string | undefined
+  /** When it happened: a `Date`, or nanoseconds since the epoch. Default: now. */
+  readonly time?: Date | bigint | undefined
+  /** The log data model's 1–24 (9 is INFO). Default 0, unspecified. */
+  readonly severityNumber?: number | undefined
+  readonly severityText?: string | undefined
+  /** Any value: objects and arrays are kept structured (`kvlist_value`, `array_value`). */
+  readonly body?: unknown
+  readonly attributes?: Readonly<Record<string, unknown>> | undefined
+  /** The span the record belongs to (an Effect span has this shape); its ids go on the record. */
+  readonly span?: { readonly traceId: string; readonly spanId: string; readonly sampled: boolean } | undefined
 }
 
 /** What every record of a request shares: the resource's attributes and the instrumentation scope. */
 export interface LogsOrigin {
-  readonly resource: ReadonlyArray<KeyValue>
+  readonly resource: Readonly<Record<string, unknown>>
   readonly scope: { readonly name: string; readonly version: string }
 }
 
-/** One batch: the records of one origin. */
-export interface LogBatch {
-  readonly origin: LogsOrigin
-  readonly records: ReadonlyArray<LogRecord>
+/** The logs' batches over the OTLP transport the spans use: same retries, same bounded shutdown. */
+export const logsCodec: Codec<EncodedBatch> = {
+  serialize: (batch) => batch.body,
+  count: (batch) => batch.items,
+  rejected: (body, protocol) => partialSuccess(body, protocol, "rejectedLogRecords")
 }
+
+/** The encoder of one origin's records in `protocol`'s encoding. */
+export const logsEncoder = (protocol: Protocol, origin: LogsOrigin): BatchEncoder<LogRecordInput> =>
+  protocol === "http/json" ? new JsonLogs(origin) : new ProtobufLogs(origin)
+
+// internal
 
 /** How deep a logged value is followed; deeper parts (and cycles) are written as their text. */
 const maxDepth = 16
 
-/** A JavaScript value as `AnyValue`, structure kept: what a log body or attribute holds. */
-export const anyValue = (value: unknown, depth = 0): AnyValue => {
+/** A W3C trace flags byte: bit 0 is `sampled`. */
+const sampledFlag = 1
+
+/** What one value is written as, decided once for both encodings. */
+type Kind = "string" | "bool" | "int" | "bigint" | "double" | "empty" | "bytes" | "array" | "map" | "object" | "text"
+
+/**
+ * A JavaScript value as the `AnyValue` it is written as, with structure kept: strings, booleans,
+ * safe integers and bigints within int64 as themselves, other finite numbers as doubles, `null` and
+ * `undefined` as the empty value, byte arrays as bytes, arrays and sets as arrays, maps and objects
+ * as key-value lists; everything else as its text ({@link textOf}).
+ */
+const classify = (value: unknown, depth: number): Kind => {
   switch (typeof value) {
     case "string":
-      return { stringValue: value }
+      return "string"
     case "boolean":
-      return { boolValue: value }
+      return "bool"
     case "number":
-      if (Number.isSafeInteger(value)) return { intValue: value.toString() }
       // JSON has no NaN or infinities: their text keeps them readable in both encodings.
-      return Number.isFinite(value) ? { doubleValue: value } : { stringValue: String(value) }
+      return Number.isSafeInteger(value) ? "int" : Number.isFinite(value) ? "double" : "text"
     case "bigint":
-      return BigInt.asIntN(64, value) === value ? { intValue: value.toString() } : { stringValue: value.toString() }
+      return BigInt.asIntN(64, value) === value ? "bigint" : "text"
     case "undefined":
-      return {}
+      return "empty"
     case "symbol":
     case "function":
-      return { stringValue: String(value) }
+      return "text"
   }
-  if (value === null) return {}
-  if (value instanceof Uint8Array) return { bytesValue: base64(value) }
-  if (value instanceof Date) {
-    return { stringValue: Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString() }
+  if (value === null) return "empty"
+  if (value instanceof Uint8Array) return "bytes"
+  if (value instanceof Date || value instanceof Error || depth >= maxDepth) return "text"
+  if (Array.isArray(value) || value instanceof Set) return "array"
+  if (value instanceof Map) return "map"
+  return "object"
+}
+
+/** The text of a value {@link classify} calls `text`: dates in ISO form, errors by name and message. */
+const textOf = (value: unknown): string => {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString()
+  if (value instanceof Error) return `${value.name}: ${value.message}`
+  if (typeof value === "object" && value !== null) return Object.prototype.toString.call(value)
+  return String(value)
+}
+
+/** An object with a `toJSON` (a `Date` is handled before): the value it stands for. */
+const unwrapJson = (value: object): unknown => {
+  const json = (value as { readonly toJSON?: unknown }).toJSON
+  return typeof json === "function" ? json.call(value) : value
+}
+
+/** The nanoseconds of a record's time and of now, from milliseconds, without `BigInt`. */
+const millisOf = (time: Date | undefined): number => {
+  const millis = time === undefined ? Date.now() : time.getTime()
+  return Number.isFinite(millis) && millis >= 0 ? millis : Date.now()
+}
+
+/** `millis * 1e6` as fixed64 halves: the product overflows a double's integers, so it is summed in parts. */
+const nanosHalves = (millis: number): readonly [low: number, high: number] => {
+  const a = Math.floor(millis / 0x10000) * 1e6
+  const b = (millis % 0x10000) * 1e6
+  const low = (a % 0x10000) * 0x10000 + (b % 0x100000000)
+  const high = Math.floor(a / 0x10000) + Math.floor(b / 0x100000000) + Math.floor(low / 0x100000000)
+  return [low % 0x100000000, high]
+}
+
+const correlatedSpan = (input: LogRecordInput) => {
+  const span = input.span
+  return span !== undefined && span.traceId !== Otel.INVALID_TRACEID && span.spanId !== Otel.INVALID_SPANID
+    ? span
+    : undefined
+}
+
+// -----------------------------------------------------------------------------
+// Protobuf
+// -----------------------------------------------------------------------------
+
+/** Tags (field number << 3 | wire type): 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32. */
+const tag = {
+  resourceLogs: 0x0a, // ExportLogsServiceRequest.resource_logs = 1
+  resource: 0x0a, // ResourceLogs.resource = 1
+  scopeLogs: 0x12, // ResourceLogs.scope_logs = 2
+  attributes: 0x0a, // Resource.attributes = 1
+  scope: 0x0a, // ScopeLogs.scope = 1
+  record: 0x12, // ScopeLogs.log_records = 2
+  scopeName: 0x0a, // InstrumentationScope.name = 1
+  scopeVersion: 0x12, // InstrumentationScope.version = 2
+  time: 0x09, // LogRecord.time_unix_nano = 1
+  severityNumber: 0x10, // LogRecord.severity_number = 2
+  severityText: 0x1a, // LogRecord.severity_text = 3
+  body: 0x2a, // LogRecord.body = 5
+  recordAttributes: 0x32, // LogRecord.attributes = 6
+  flags: 0x45, // LogRecord.flags = 8
+  traceId: 0x4a, // LogRecord.trace_id = 9
+  spanId: 0x52, // LogRecord.span_id = 10
+  observedTime: 0x59, // LogRecord.observed_time_unix_nano = 11
+  eventName: 0x62, // LogRecord.event_name = 12
+  key: 0x0a, // KeyValue.key = 1
+  value: 0x12, // KeyValue.value = 2
+  stringValue: 0x0a, // AnyValue.string_value = 1
+  boolValue: 0x10, // AnyValue.bool_value = 2
+  intValue: 0x18, // AnyValue.int_value = 3
+  doubleValue: 0x21, // AnyValue.double_value = 4
+  arrayValue: 0x2a, // AnyValue.array_value = 5
+  kvlistValue: 0x32, // AnyValue.kvlist_value = 6
+  bytesValue: 0x3a, // AnyValue.bytes_value = 7
+  values: 0x0a // ArrayValue.values = 1, KeyValueList.values = 1
+} as const
+
+/** Bytes reserved for a length: a value or a key-value usually fits in 127 bytes, a record in 16 KiB. */
+const reserveSmall = 1
+const reserveRecord = 2
+
+class ProtobufLogs implements BatchEncoder<LogRecordInput> {
+  count = 0
+  private readonly w = new ProtobufWriter()
+  private readonly traceIds = new BytesMemo()
+  /** `ResourceLogs.resource` and `ScopeLogs.scope`, tags and lengths included. */
+  private readonly resource: Uint8Array
+  private readonly scope: Uint8Array
+
+  constructor(origin: LogsOrigin) {
+    const w = this.w
+    w.byte(tag.resource)
+    let start = w.begin(reserveRecord)
+    writeKeyValues(w, tag.attributes, origin.resource, 0)
+    w.end(start, reserveRecord)
+    this.resource = w.copy(0)
+    w.reset()
+    w.byte(tag.scope)
+    start = w.begin(reserveSmall)
+    if (origin.scope.name !== "") {
+      w.byte(tag.scopeName)
+      w.string(origin.scope.name)
+    }
+    if (origin.scope.version !== "") {
+      w.byte(tag.scopeVersion)
+      w.string(origin.scope.version)
+    }
+    w.end(start, reserveSmall)
+    this.scope = w.copy(0)
+    w.reset()
   }
-  if (value instanceof Error) return { stringValue: `${value.name}: ${value.message}` }
-  if (depth >= maxDepth) return { stringValue: Object.prototype.toString.call(value) }
-  if (Array.isArray(value) || value instanceof Set) {
-    return { arrayValue: { values: Array.from(value as Iterable<unknown>, (item) => anyValue(item, depth + 1)) } }
-  }
-  if (value instanceof Map) {
-    return {
-      kvlistValue: {
-        values: Array.from(value, ([key, item]) => ({ key: String(key), value: anyValue(item, depth + 1) }))
-      }
+
+  add(input: LogRecordInput): void {
+    const w = this.w
+    const mark = w.pos
+    try {
+      writeRecord(w, input, this.traceIds)
+      this.count++
+    } catch {
+      // A getter that throws in someone's logged object loses that record, never the batch.
+      w.pos = mark
     }
   }
-  const json = (value as { readonly toJSON?: unknown }).toJSON
-  if (typeof json === "function") return anyValue(json.call(value), depth + 1)
-  return { kvlistValue: { values: keyValues(value as Record<string, unknown>, depth + 1) } }
+
+  seal(): Uint8Array {
+    const records = this.w.pos
+    const scopeLogs = this.scope.length + records
+    const resourceLogs = this.resource.length + 1 + varintSize(scopeLogs) + scopeLogs
+    const out = new Uint8Array(1 + varintSize(resourceLogs) + resourceLogs)
+    let at = 0
+    const varint = (value: number) => {
+      while (value > 0x7f) {
+        out[at++] = (value & 0x7f) | 0x80
+        value >>>= 7
+      }
+      out[at++] = value
+    }
+    out[at++] = tag.resourceLogs
+    varint(resourceLogs)
+    out.set(this.resource, at)
+    at += this.resource.length
+    out[at++] = tag.scopeLogs
+    varint(scopeLogs)
+    out.set(this.scope, at)
+    at += this.scope.length
+    out.set(this.w.buffer.subarray(0, records), at)
+    this.w.reset()
+    this.count = 0
+    return out
+  }
 }
 
-/** An object's own fields as key-values; `undefined` fields are left out, as JSON leaves them. */
-export const keyValues = (record: Readonly<Record<string, unknown>>, depth = 0): Array<KeyValue> => {
-  const out: Array<KeyValue> = []
+const writeRecord = (w: ProtobufWriter, input: LogRecordInput, traceIds: BytesMemo): void => {
+  w.byte(tag.record)
+  const start = w.begin(reserveRecord)
+  const time = input.time
+  const now = Date.now()
+  const [low, high] = nanosHalves(now)
+  w.byte(tag.time)
+  if (typeof time === "bigint") w.fixed64Big(BigInt.asUintN(64, time))
+  else if (time === undefined) w.fixed64(low, high)
+  else {
+    const [timeLow, timeHigh] = nanosHalves(millisOf(time))
+    w.fixed64(timeLow, timeHigh)
+  }
+  const severity = input.severityNumber ?? 0
+  if (severity !== 0) {
+    w.byte(tag.severityNumber)
+    w.varint(severity)
+  }
+  if (input.severityText !== undefined && input.severityText !== "") {
+    w.byte(tag.severityText)
+    w.string(input.severityText)
+  }
+  if (input.body !== undefined) {
+    w.byte(tag.body)
+    const body = w.begin(reserveSmall)
+    writeAnyValue(w, input.body, 0)
+    w.end(body, reserveSmall)
+  }
+  if (input.attributes !== undefined) writeKeyValues(w, tag.recordAttributes, input.attributes, 0)
+  const span = correlatedSpan(input)
+  if (span !== undefined) {
+    if (span.sampled) {
+      w.byte(tag.flags)
+      w.fixed32(sampledFlag)
+    }
+    w.byte(tag.traceId)
+    w.hexBytes(span.traceId, traceIds)
+    w.byte(tag.spanId)
+    w.hexBytes(span.spanId)
+  }
+  w.byte(tag.observedTime)
+  w.fixed64(low, high)
+  if (input.eventName !== undefined && input.eventName !== "") {
+    w.byte(tag.eventName)
+    w.string(input.eventName)
+  }
+  w.end(start, reserveRecord)
+}
+
+/** An object's own fields as `KeyValue`s under `field`; `undefined` fields are left out, as JSON leaves them. */
+const writeKeyValues = (
+  w: ProtobufWriter,
+  field: number,
+  record: Readonly<Record<string, unknown>>,
+  depth: number
+): void => {
   for (const key of Object.keys(record)) {
     const item = record[key]
-    if (item !== undefined) out.push({ key, value: anyValue(item, depth) })
+    if (item !== undefined) writeKeyValue(w, field, key, item, depth)
   }
-  return out
 }
 
-const base64 = (bytes: Uint8Array): string => {
-  let binary = ""
-  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!)
-  return btoa(binary)
+const writeKeyValue = (w: ProtobufWriter, field: number, key: string, value: unknown, depth: number): void => {
+  w.byte(field)
+  const start = w.begin(reserveSmall)
+  // The key and the value's tag, as the spans' encoder writes (and caches) them.
+  writeKeyField(w, key)
+  const valueStart = w.begin(reserveSmall)
+  writeAnyValue(w, value, depth)
+  w.end(valueStart, reserveSmall)
+  w.end(start, reserveSmall)
 }
 
-const request = (batch: LogBatch) => ({
-  resourceLogs: [{
-    resource: { attributes: batch.origin.resource },
-    scopeLogs: [{ scope: batch.origin.scope, logRecords: batch.records }]
-  }]
-})
-
-export const serializeJson = (batch: LogBatch): Uint8Array => new TextEncoder().encode(JSON.stringify(request(batch)))
-
-// -----------------------------------------------------------------------------
-// The same request as protobuf
-// -----------------------------------------------------------------------------
-
-/** Bytes kept for a length prefix: two take a message up to 16 KiB without a move. */
-const reserve = 2
-
-const message = (w: ProtobufWriter, field: number, write: () => void): void => {
-  w.varint(field * 8 + 2)
-  const start = w.begin(reserve)
-  write()
-  w.end(start, reserve)
-}
-
-const stringField = (w: ProtobufWriter, field: number, value: string): void => {
-  if (value === "") return
-  w.varint(field * 8 + 2)
-  w.string(value)
+/** An `AnyValue`'s contents (the caller wrote its tag and reserved its length). */
+const writeAnyValue = (w: ProtobufWriter, value: unknown, depth: number): void => {
+  const kind = classify(value, depth)
+  switch (kind) {
+    case "string":
+      w.byte(tag.stringValue)
+      w.string(value as string)
+      return
+    case "bool":
+      w.byte(tag.boolValue)
+      w.byte(value ? 1 : 0)
+      return
+    case "int":
+      w.byte(tag.intValue)
+      w.varint(value as number)
+      return
+    case "bigint":
+      w.byte(tag.intValue)
+      writeInt64Big(w, value as bigint)
+      return
+    case "double":
+      w.byte(tag.doubleValue)
+      w.double(value as number)
+      return
+    case "empty":
+      return
+    case "bytes":
+      w.byte(tag.bytesValue)
+      w.bytes(value as Uint8Array)
+      return
+    case "array": {
+      w.byte(tag.arrayValue)
+      const start = w.begin(reserveSmall)
+      for (const item of value as Iterable<unknown>) {
+        w.byte(tag.values)
+        const itemStart = w.begin(reserveSmall)
+        writeAnyValue(w, item, depth + 1)
+        w.end(itemStart, reserveSmall)
+      }
+      w.end(start, reserveSmall)
+      return
+    }
+    case "map": {
+      w.byte(tag.kvlistValue)
+      const start = w.begin(reserveSmall)
+      for (const [key, item] of value as Map<unknown, unknown>) {
+        writeKeyValue(w, tag.values, String(key), item, depth + 1)
+      }
+      w.end(start, reserveSmall)
+      return
+    }
+    case "object": {
+      const unwrapped = unwrapJson(value as object)
+      if (unwrapped !== value) return writeAnyValue(w, unwrapped, depth + 1)
+      w.byte(tag.kvlistValue)
+      const start = w.begin(reserveSmall)
+      writeKeyValues(w, tag.values, value as Record<string, unknown>, depth + 1)
+      w.end(start, reserveSmall)
+      return
+    }
+    case "text":
+      w.byte(tag.stringValue)
+      w.string(textOf(value))
+  }
 }
 
 /** An int64 as a varint, negative ones in ten bytes as protobuf has them. */
-const int64 = (w: ProtobufWriter, value: string): void => {
-  let v = BigInt.asUintN(64, BigInt(value))
+const writeInt64Big = (w: ProtobufWriter, value: bigint): void => {
+  let v = BigInt.asUintN(64, value)
   while (v >= 0x80n) {
     w.byte(Number(v & 0x7fn) | 0x80)
     v >>= 7n
@@ -160,89 +390,181 @@ const int64 = (w: ProtobufWriter, value: string): void => {
   w.byte(Number(v))
 }
 
-const writeAnyValue = (w: ProtobufWriter, value: AnyValue): void => {
-  if ("stringValue" in value) {
-    w.byte(1 * 8 + 2)
-    w.string(value.stringValue)
-  } else if ("boolValue" in value) {
-    w.byte(2 * 8)
-    w.byte(value.boolValue ? 1 : 0)
-  } else if ("intValue" in value) {
-    w.byte(3 * 8)
-    int64(w, value.intValue)
-  } else if ("doubleValue" in value) {
-    w.byte(4 * 8 + 1)
-    w.double(value.doubleValue)
-  } else if ("arrayValue" in value) {
-    message(w, 5, () => {
-      for (const item of value.arrayValue.values) message(w, 1, () => writeAnyValue(w, item))
-    })
-  } else if ("kvlistValue" in value) {
-    message(w, 6, () => writeKeyValues(w, 1, value.kvlistValue.values))
-  } else if ("bytesValue" in value) {
-    w.byte(7 * 8 + 2)
-    w.bytes(Uint8Array.from(atob(value.bytesValue), (c) => c.charCodeAt(0)))
+// -----------------------------------------------------------------------------
+// JSON
+// -----------------------------------------------------------------------------
+
+class JsonLogs implements BatchEncoder<LogRecordInput> {
+  count = 0
+  private readonly w = new ProtobufWriter()
+  /** The request up to its first record, and after its last. */
+  private readonly head: Uint8Array
+  private readonly tail = new TextEncoder().encode("]}]}]}")
+
+  constructor(origin: LogsOrigin) {
+    const w = this.w
+    w.ascii("{\"resourceLogs\":[{\"resource\":{\"attributes\":")
+    jsonKeyValues(w, origin.resource, 0)
+    w.ascii("},\"scopeLogs\":[{\"scope\":{\"name\":")
+    w.utf8(JSON.stringify(origin.scope.name))
+    w.ascii(",\"version\":")
+    w.utf8(JSON.stringify(origin.scope.version))
+    w.ascii("},\"logRecords\":[")
+    this.head = w.copy(0)
+    w.reset()
+  }
+
+  add(input: LogRecordInput): void {
+    const w = this.w
+    const mark = w.pos
+    try {
+      if (this.count > 0) w.byte(0x2c)
+      jsonRecord(w, input)
+      this.count++
+    } catch {
+      // As in protobuf: the record is lost, the batch stays whole.
+      w.pos = mark
+    }
+  }
+
+  seal(): Uint8Array {
+    const records = this.w.pos
+    const out = new Uint8Array(this.head.length + records + this.tail.length)
+    out.set(this.head, 0)
+    out.set(this.w.buffer.subarray(0, records), this.head.length)
+    out.set(this.tail, this.head.length + records)
+    this.w.reset()
+    this.count = 0
+    return out
   }
 }
 
-const writeKeyValues = (w: ProtobufWriter, field: number, values: ReadonlyArray<KeyValue>): void => {
-  for (const kv of values) {
-    message(w, field, () => {
-      stringField(w, 1, kv.key)
-      message(w, 2, () => writeAnyValue(w, kv.value))
-    })
+/** Nanoseconds as OTLP/JSON's decimal string, from milliseconds. */
+const jsonNanos = (w: ProtobufWriter, millis: number): void => {
+  w.byte(0x22)
+  if (millis === 0) w.byte(0x30)
+  else w.ascii(`${millis}000000`)
+  w.byte(0x22)
+}
+
+const jsonRecord = (w: ProtobufWriter, input: LogRecordInput): void => {
+  const time = input.time
+  w.ascii("{\"timeUnixNano\":")
+  if (typeof time === "bigint") w.ascii(`"${BigInt.asUintN(64, time)}"`)
+  else jsonNanos(w, millisOf(time))
+  w.ascii(",\"observedTimeUnixNano\":")
+  jsonNanos(w, Date.now())
+  w.ascii(",\"severityNumber\":")
+  w.ascii(String(input.severityNumber ?? 0))
+  w.ascii(",\"severityText\":")
+  w.utf8(JSON.stringify(input.severityText ?? ""))
+  if (input.body !== undefined) {
+    w.ascii(",\"body\":")
+    jsonAnyValue(w, input.body, 0)
+  }
+  w.ascii(",\"attributes\":")
+  if (input.attributes !== undefined) jsonKeyValues(w, input.attributes, 0)
+  else w.ascii("[]")
+  const span = correlatedSpan(input)
+  if (span !== undefined) {
+    w.ascii(",\"traceId\":")
+    w.utf8(JSON.stringify(span.traceId))
+    w.ascii(",\"spanId\":")
+    w.utf8(JSON.stringify(span.spanId))
+    w.ascii(span.sampled ? ",\"flags\":1" : ",\"flags\":0")
+  }
+  if (input.eventName !== undefined) {
+    w.ascii(",\"eventName\":")
+    w.utf8(JSON.stringify(input.eventName))
+  }
+  w.byte(0x7d)
+}
+
+/** An object's own fields as a JSON array of key-values; `undefined` fields are left out. */
+const jsonKeyValues = (w: ProtobufWriter, record: Readonly<Record<string, unknown>>, depth: number): void => {
+  w.byte(0x5b)
+  let first = true
+  for (const key of Object.keys(record)) {
+    const item = record[key]
+    if (item === undefined) continue
+    if (!first) w.byte(0x2c)
+    first = false
+    jsonKeyValue(w, key, item, depth)
+  }
+  w.byte(0x5d)
+}
+
+const jsonKeyValue = (w: ProtobufWriter, key: string, value: unknown, depth: number): void => {
+  w.ascii("{\"key\":")
+  w.utf8(JSON.stringify(key))
+  w.ascii(",\"value\":")
+  jsonAnyValue(w, value, depth)
+  w.byte(0x7d)
+}
+
+const jsonAnyValue = (w: ProtobufWriter, value: unknown, depth: number): void => {
+  const kind = classify(value, depth)
+  switch (kind) {
+    case "string":
+      w.ascii("{\"stringValue\":")
+      w.utf8(JSON.stringify(value))
+      w.byte(0x7d)
+      return
+    case "bool":
+      w.ascii(value ? "{\"boolValue\":true}" : "{\"boolValue\":false}")
+      return
+    case "int":
+    case "bigint":
+      w.ascii(`{"intValue":"${value as number | bigint}"}`)
+      return
+    case "double":
+      w.ascii(`{"doubleValue":${value as number}}`)
+      return
+    case "empty":
+      w.ascii("{}")
+      return
+    case "bytes":
+      w.ascii(`{"bytesValue":"${base64(value as Uint8Array)}"}`)
+      return
+    case "array": {
+      w.ascii("{\"arrayValue\":{\"values\":[")
+      let first = true
+      for (const item of value as Iterable<unknown>) {
+        if (!first) w.byte(0x2c)
+        first = false
+        jsonAnyValue(w, item, depth + 1)
+      }
+      w.ascii("]}}")
+      return
+    }
+    case "map": {
+      w.ascii("{\"kvlistValue\":{\"values\":[")
+      let first = true
+      for (const [key, item] of value as Map<unknown, unknown>) {
+        if (!first) w.byte(0x2c)
+        first = false
+        jsonKeyValue(w, String(key), item, depth + 1)
+      }
+      w.ascii("]}}")
+      return
+    }
+    case "object": {
+      const unwrapped = unwrapJson(value as object)
+      if (unwrapped !== value) return jsonAnyValue(w, unwrapped, depth + 1)
+      w.ascii("{\"kvlistValue\":{\"values\":")
+      jsonKeyValues(w, value as Record<string, unknown>, depth + 1)
+      w.ascii("}}")
+      return
+    }
+    case "text":
+      w.ascii("{\"stringValue\":")
+      w.utf8(JSON.stringify(textOf(value)))
+      w.byte(0x7d)
   }
 }
 
-const writeRecord = (w: ProtobufWriter, r: LogRecord): void => {
-  w.byte(1 * 8 + 1)
-  w.fixed64Big(BigInt(r.timeUnixNano))
-  if (r.severityNumber !== 0) {
-    w.byte(2 * 8)
-    w.varint(r.severityNumber)
-  }
-  stringField(w, 3, r.severityText)
-  if (r.body !== undefined) message(w, 5, () => writeAnyValue(w, r.body!))
-  writeKeyValues(w, 6, r.attributes)
-  if (r.droppedAttributesCount !== undefined && r.droppedAttributesCount > 0) {
-    w.byte(7 * 8)
-    w.varint(r.droppedAttributesCount)
-  }
-  if (r.flags !== undefined && r.flags !== 0) {
-    w.byte(8 * 8 + 5)
-    w.fixed32(r.flags)
-  }
-  if (r.traceId !== undefined) {
-    w.byte(9 * 8 + 2)
-    w.hexBytes(r.traceId)
-  }
-  if (r.spanId !== undefined) {
-    w.byte(10 * 8 + 2)
-    w.hexBytes(r.spanId)
-  }
-  w.byte(11 * 8 + 1)
-  w.fixed64Big(BigInt(r.observedTimeUnixNano))
-  if (r.eventName !== undefined) stringField(w, 12, r.eventName)
-}
-
-export const serializeProtobuf = (batch: LogBatch): Uint8Array => {
-  const w = new ProtobufWriter()
-  message(w, 1, () => {
-    message(w, 1, () => writeKeyValues(w, 1, batch.origin.resource))
-    message(w, 2, () => {
-      message(w, 1, () => {
-        stringField(w, 1, batch.origin.scope.name)
-        stringField(w, 2, batch.origin.scope.version)
-      })
-      for (const record of batch.records) message(w, 2, () => writeRecord(w, record))
-    })
-  })
-  return w.copy(0)
-}
-
-/** Log batches over the OTLP transport the spans use: same retries, same bounded shutdown. */
-export const logsCodec: Codec<LogBatch> = {
-  serialize: (batch, protocol) => (protocol === "http/json" ? serializeJson(batch) : serializeProtobuf(batch)),
-  count: (batch) => batch.records.length,
-  rejected: (body, protocol) => partialSuccess(body, protocol, "rejectedLogRecords")
+const base64 = (bytes: Uint8Array): string => {
+  let binary = ""
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!)
+  return btoa(binary)
 }

@@ -365,7 +365,7 @@ const writeAttributes = (w: ProtobufWriter, attributes: Otel.Attributes, field: 
 const keyFields = new Map<string, Uint8Array>()
 const maxKeyFields = 1024
 
-const writeKeyField = (w: ProtobufWriter, key: string): void => {
+export const writeKeyField = (w: ProtobufWriter, key: string): void => {
   const cached = keyFields.get(key)
   if (cached !== undefined) {
     w.raw(cached)

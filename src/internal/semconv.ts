@@ -97,6 +97,8 @@ export const ATTR_GEN_AI_EVALUATION_EXPLANATION = "gen_ai.evaluation.explanation
 export const ATTR_GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
 /** @since 0.1.0 @category attributes */
 export const ATTR_GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages"
+/** The input messages appended since the conversation's previous call (a draft: semantic-conventions-genai pull request 365). */
+export const ATTR_GEN_AI_INPUT_MESSAGES_DELTA = "gen_ai.input.messages_delta"
 /** @since 0.1.0 @category attributes */
 export const ATTR_GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
 /** @since 0.1.0 @category attributes */

@@ -1,6 +1,7 @@
 /**
  * The batch span processor of the OTLP pipeline: each span is serialized the moment it ends, into
- * the open batch's buffer, and batches go to the exporter as bytes.
+ * the open batch's buffer, and batches go to the exporter as bytes. The logs pipeline batches its
+ * records the same way, through the same {@link Batcher} with the log processor's settings.
  *
  * Why not the SDK's `BatchSpanProcessor`? It keeps every span object until its batch is
  * serialized, up to the schedule delay later. At tens of thousands of spans a second those objects
@@ -21,20 +22,20 @@ import { type ExportResult, suppressTracing } from "@opentelemetry/core"
 import type { ReadableSpan, SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import type { BatchSettings } from "./config.ts"
 
-/** Spans serialized as they end, one batch at a time. */
-export interface BatchEncoder {
-  /** Serializes `span` into the open batch. */
-  add(span: ReadableSpan): void
-  /** Spans in the open batch. */
+/** Items (spans, log records) serialized as they come, one batch at a time. */
+export interface BatchEncoder<Item = ReadableSpan> {
+  /** Serializes `item` into the open batch. */
+  add(item: Item): void
+  /** Items in the open batch. */
   readonly count: number
-  /** The export request for the open batch's spans; the next batch starts empty. */
+  /** The export request for the open batch's items; the next batch starts empty. */
   seal(): Uint8Array
 }
 
-/** One sealed batch: the request body and how many spans it carries. */
+/** One sealed batch: the request body and how many items (spans, log records) it carries. */
 export interface EncodedBatch {
   readonly body: Uint8Array
-  readonly spans: number
+  readonly items: number
 }
 
 /** Where sealed batches go: `OtlpHttpExporter<EncodedBatch>`, or anything with its two methods. */
@@ -44,10 +45,11 @@ export interface BatchExporter {
   shutdown(): Promise<void>
 }
 
-export class SpanBatcher implements SpanProcessor {
+/** Serialized items, batched by the batch processor's rules (see the module's header). */
+export class Batcher<Item> {
   /** Sealed batches not yet handed to the exporter, oldest first. */
   private readonly sealed: Array<EncodedBatch> = []
-  private sealedSpans = 0
+  private sealedItems = 0
   private exporting = false
   private timer: ReturnType<typeof setTimeout> | undefined = undefined
   private stopped: Promise<void> | undefined = undefined
@@ -56,27 +58,25 @@ export class SpanBatcher implements SpanProcessor {
   private readonly drainWaiters: Array<() => void> = []
 
   constructor(
-    private readonly encoder: BatchEncoder,
+    private readonly encoder: BatchEncoder<Item>,
     private readonly exporter: BatchExporter,
     private readonly settings: BatchSettings,
     private readonly onDrop: (count: number) => void
   ) {}
 
-  /** Spans waiting: in the open batch and in sealed batches not yet handed to the exporter. */
+  /** Items waiting: in the open batch and in sealed batches not yet handed to the exporter. */
   queued(): number {
-    return this.encoder.count + this.sealedSpans
+    return this.encoder.count + this.sealedItems
   }
 
-  onStart(): void {}
-
-  onEnd(span: ReadableSpan): void {
+  /** Serializes `item` into the open batch, or counts it dropped when the queue is full. */
+  add(item: Item): void {
     if (this.stopped !== undefined) return
-    if ((span.spanContext().traceFlags & Otel.TraceFlags.SAMPLED) === 0) return
     if (this.queued() >= this.settings.maxQueueSize) {
       this.onDrop(1)
       return
     }
-    this.encoder.add(span)
+    this.encoder.add(item)
     if (this.encoder.count >= this.settings.maxExportBatchSize) {
       this.seal()
       this.next()
@@ -91,7 +91,7 @@ export class SpanBatcher implements SpanProcessor {
     }
   }
 
-  /** Sends every span that has ended, and waits for the exporter to answer for them. */
+  /** Sends every item added, and waits for the exporter to answer for them. */
   forceFlush(): Promise<void> {
     if (this.stopped !== undefined) return this.stopped
     return this.flush()
@@ -103,14 +103,14 @@ export class SpanBatcher implements SpanProcessor {
   }
 
   /**
-   * The shutdown budget is spent: nothing more goes to the exporter. Returns the spans that were
+   * The shutdown budget is spent: nothing more goes to the exporter. Returns the items that were
    * still waiting, now lost; the exporter answers for those it holds.
    */
   abandon(): number {
     const lost = this.queued()
     if (this.encoder.count > 0) this.encoder.seal()
     this.sealed.length = 0
-    this.sealedSpans = 0
+    this.sealedItems = 0
     this.abandoned = true
     this.stopped ??= Promise.resolve()
     if (this.timer !== undefined) clearTimeout(this.timer)
@@ -131,10 +131,10 @@ export class SpanBatcher implements SpanProcessor {
       clearTimeout(this.timer)
       this.timer = undefined
     }
-    const spans = this.encoder.count
-    if (spans === 0) return
-    this.sealed.push({ body: this.encoder.seal(), spans })
-    this.sealedSpans += spans
+    const items = this.encoder.count
+    if (items === 0) return
+    this.sealed.push({ body: this.encoder.seal(), items })
+    this.sealedItems += items
   }
 
   /** Hands the oldest sealed batch to the exporter, unless one is being handed over now. */
@@ -147,7 +147,7 @@ export class SpanBatcher implements SpanProcessor {
     }
     this.exporting = true
     // The exporter counts the batch from here on (in flight, then delivered or failed).
-    this.sealedSpans -= batch.spans
+    this.sealedItems -= batch.items
     let answered = false
     const done = () => {
       if (answered) return
@@ -172,5 +172,15 @@ export class SpanBatcher implements SpanProcessor {
   private drained(): Promise<void> {
     if (!this.exporting && this.sealed.length === 0) return Promise.resolve()
     return new Promise((resolve) => this.drainWaiters.push(resolve))
+  }
+}
+
+/** The spans' batch processor: sampled spans, serialized as they end. */
+export class SpanBatcher extends Batcher<ReadableSpan> implements SpanProcessor {
+  onStart(): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if ((span.spanContext().traceFlags & Otel.TraceFlags.SAMPLED) === 0) return
+    this.add(span)
   }
 }

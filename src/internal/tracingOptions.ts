@@ -68,6 +68,12 @@ export interface Options {
    * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`. Default `false`.
    */
   readonly captureContent?: boolean | Config.ContentCapture | undefined
+  /**
+   * In content events (`EVENT_ONLY`, `SPAN_AND_EVENT`), a conversation's later calls carry only the
+   * input messages appended since its previous call, as `gen_ai.input.messages_delta` (a draft name
+   * of the conventions). Env: `BELUGA_GENAI_CAPTURE_MESSAGES_DELTA`. Default `false`.
+   */
+  readonly captureMessagesDelta?: boolean | undefined
   /** Longest recorded content attribute, in characters. Env: `BELUGA_GENAI_CONTENT_MAX_LENGTH`. Default 16384. */
   readonly maxContentLength?: number | undefined
   /** Also emit deprecated GenAI names such as `gen_ai.system`. Env: `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai/dup`. */
@@ -157,6 +163,7 @@ export const toOverrides = (options: Options): Config.Overrides => ({
   captureContent: options.captureContent,
   maxContentLength: options.maxContentLength,
   emitLegacyAttributes: options.emitLegacyAttributes,
+  messagesDelta: options.captureMessagesDelta,
   metrics: typeof options.metrics === "object"
     ? {
       endpoint: options.metrics.endpoint,
