@@ -15,7 +15,7 @@ import * as Otel from "@opentelemetry/api"
 import type { Protocol } from "./config.ts"
 import type { Codec } from "./otlp.ts"
 import { partialSuccess } from "./otlpResponse.ts"
-import { writeKeyField } from "./otlpTraces.ts"
+import { commonTag, writeKeyField } from "./otlpTraces.ts"
 import { BytesMemo, ProtobufWriter, varintSize } from "./protobufWriter.ts"
 import type { BatchEncoder, EncodedBatch } from "./spanBatcher.ts"
 
@@ -154,16 +154,7 @@ const tag = {
   spanId: 0x52, // LogRecord.span_id = 10
   observedTime: 0x59, // LogRecord.observed_time_unix_nano = 11
   eventName: 0x62, // LogRecord.event_name = 12
-  key: 0x0a, // KeyValue.key = 1
-  value: 0x12, // KeyValue.value = 2
-  stringValue: 0x0a, // AnyValue.string_value = 1
-  boolValue: 0x10, // AnyValue.bool_value = 2
-  intValue: 0x18, // AnyValue.int_value = 3
-  doubleValue: 0x21, // AnyValue.double_value = 4
-  arrayValue: 0x2a, // AnyValue.array_value = 5
-  kvlistValue: 0x32, // AnyValue.kvlist_value = 6
-  bytesValue: 0x3a, // AnyValue.bytes_value = 7
-  values: 0x0a // ArrayValue.values = 1, KeyValueList.values = 1
+  ...commonTag
 } as const
 
 /** Bytes reserved for a length: a value or a key-value usually fits in 127 bytes, a record in 16 KiB. */

@@ -52,6 +52,20 @@ export const encodeSpans = (spans: ReadonlyArray<ReadableSpan>, protocol: Protoc
 // Protobuf
 // -----------------------------------------------------------------------------
 
+/** The tags of `common/v1/common.proto`'s values, which the logs' encoder writes too. */
+export const commonTag = {
+  key: 0x0a, // KeyValue.key = 1
+  value: 0x12, // KeyValue.value = 2
+  stringValue: 0x0a, // AnyValue.string_value = 1
+  boolValue: 0x10, // AnyValue.bool_value = 2
+  intValue: 0x18, // AnyValue.int_value = 3
+  doubleValue: 0x21, // AnyValue.double_value = 4
+  arrayValue: 0x2a, // AnyValue.array_value = 5
+  kvlistValue: 0x32, // AnyValue.kvlist_value = 6
+  bytesValue: 0x3a, // AnyValue.bytes_value = 7
+  values: 0x0a // ArrayValue.values = 1, KeyValueList.values = 1
+} as const
+
 /**
  * Tags (field number << 3 | wire type) of the fields written, by message. Wire types: 0 varint,
  * 1 fixed64, 2 length-delimited, 5 fixed32.
@@ -95,16 +109,7 @@ const tag = {
   linkFlags: 0x35, // Link.flags = 6
   statusMessage: 0x12, // Status.message = 2
   statusCode: 0x18, // Status.code = 3
-  key: 0x0a, // KeyValue.key = 1
-  value: 0x12, // KeyValue.value = 2
-  stringValue: 0x0a, // AnyValue.string_value = 1
-  boolValue: 0x10, // AnyValue.bool_value = 2
-  intValue: 0x18, // AnyValue.int_value = 3
-  doubleValue: 0x21, // AnyValue.double_value = 4
-  arrayValue: 0x2a, // AnyValue.array_value = 5
-  kvlistValue: 0x32, // AnyValue.kvlist_value = 6
-  bytesValue: 0x3a, // AnyValue.bytes_value = 7
-  values: 0x0a // ArrayValue.values = 1, KeyValueList.values = 1
+  ...commonTag
 } as const
 
 /**
