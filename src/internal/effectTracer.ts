@@ -236,6 +236,17 @@ export class RecordingSpan implements Tracer.Span {
 }
 
 /**
+ * Effect's own span, not sampled: what a dropped root is under `always_off` or a disabled layer.
+ * Its options are Effect's, passed as they are; a copy with `sampled: false` cost an object per span.
+ */
+class UnsampledSpan extends Tracer.NativeSpan {
+  constructor(options: Parameters<Tracer.Tracer["span"]>[0]) {
+    super(options)
+    ;(this as { sampled: boolean }).sampled = false
+  }
+}
+
+/**
  * A span that is not recorded: effect/ai's wrappers around a model call (`Chat.generateText`, …).
  * It stands for its nearest real ancestor, `target`: children are parented by it, and propagation
  * sends its context.
@@ -405,7 +416,7 @@ export const make = (
         span: (options) =>
           isUnsampledChild(options)
             ? new TransparentSpan(options)
-            : new Tracer.NativeSpan({ ...options, sampled: false })
+            : new UnsampledSpan(options)
       }),
       true
     )
