@@ -137,10 +137,7 @@ export interface GenAISettings {
   readonly contentMode?: ContentCapture | undefined
   readonly maxContentLength: number
   readonly emitLegacyAttributes: boolean
-  /**
-   * `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`: the GenAI names of
-   * semantic-conventions-genai's `main` where they differ from v1.41 (`semconv.ts`'s `latest*`).
-   */
+  /** `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`: `main`'s GenAI names (`semconv.ts`'s `latest*`). */
   readonly latestNames?: boolean | undefined
   /** `BELUGA_GENAI_CAPTURE_MESSAGES_DELTA`: content events carry a conversation's new input messages only. */
   readonly messagesDelta?: boolean | undefined
