@@ -2,8 +2,11 @@
  * The viewer in a real browser (Debian's Chromium through playwright-core): the examples run into
  * it unchanged, as a user runs them, and the page shows them — the traces list and its filters,
  * a waterfall's nesting and order, the detail pane's GenAI fields, the chat with content capture
- * on and its absence with capture off, a conversation's turns, the metrics — and a report opened
- * from disk shows the same. Hostile text in every place telemetry can put it stays text.
+ * on and its absence with capture off, a conversation's turns, the metrics — and so does a
+ * program that logs with `Effect.log` under `Tracing.layer`: each span's log records in its pane,
+ * the rows that logged marked, the chat of a content event when content went to events only, and
+ * the Logs page. A report opened from disk shows the same. Hostile text in every place telemetry
+ * can put it stays text.
  *
  * `VIEWER_SCREENSHOTS=1` also writes docs/viewer-trace.png and docs/viewer-conversation.png.
  */
@@ -15,6 +18,7 @@ import type { Browser, Page } from "playwright-core"
 import { main } from "../src/internal/viewer/cli.ts"
 import type { SpanView } from "../src/internal/viewer/spanView.ts"
 import { root } from "./support/processes.ts"
+import { hostileLogs, loggingQuestion, loggingRun } from "./viewer/logs.ts"
 import {
   type ExampleRun,
   launchBrowser,
@@ -96,6 +100,8 @@ const hostileRequest = otlpJson(hostile.img, [
   }
 ])
 
+const hostileRecords = hostileLogs(hostile, hostileTrace, spanIdOf(2))
+
 const open = async (url: string): Promise<Page> => {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
   page.on("dialog", (dialog) => {
@@ -125,6 +131,10 @@ const traceWith = (spanName: string) => {
 /** The agent-workflow example's trace: the one with the weather service. */
 const agentTrace = () => traceWith("weather-api GET /current")
 
+/** The page's duration format (`clientKit.ts`). */
+const fmtMs = (ms: number): string =>
+  ms < 1 ? `${ms.toFixed(2)} ms` : ms < 1000 ? `${ms.toFixed(ms < 10 ? 1 : 0)} ms` : `${(ms / 1000).toFixed(2)} s`
+
 const byName = (spans: ReadonlyArray<SpanView>, name: string) => spans.filter((s) => s.name === name)
 
 beforeAll(async () => {
@@ -135,13 +145,18 @@ beforeAll(async () => {
     runExample("agent-workflow", endpoint),
     runExample("streaming", endpoint, { OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: "true" }),
     runExample("conversation", capture.url, { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }),
-    runExample("distributed", endpoint, { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" })
+    runExample("distributed", endpoint, { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }),
+    loggingRun(endpoint)
   ])
   Object.assign(runs, { agent, streaming, conversation, distributed })
   await capture.close()
   // What the conversation example sent, captured as OTLP/JSON: into the viewer, and to a file for the report.
   for (const body of capture.bodies) {
-    const signal = body.includes("\"resourceSpans\"") ? "traces" : "metrics"
+    const signal = body.includes("\"resourceSpans\"")
+      ? "traces"
+      : body.includes("\"resourceLogs\"")
+      ? "logs"
+      : "metrics"
     const response = await fetch(`${endpoint}/v1/${signal}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -150,9 +165,13 @@ beforeAll(async () => {
     assert.strictEqual(response.status, 200)
   }
   assert.strictEqual((await postJson(`${endpoint}/v1/traces`, hostileRequest)).status, 200)
+  assert.strictEqual((await postJson(`${endpoint}/v1/logs`, hostileRecords)).status, 200)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "viewer-report-"))
   const captured = path.join(dir, "run.jsonl")
-  fs.writeFileSync(captured, [...capture.bodies, JSON.stringify(hostileRequest)].join("\n"))
+  fs.writeFileSync(
+    captured,
+    [...capture.bodies, JSON.stringify(hostileRequest), JSON.stringify(hostileRecords)].join("\n")
+  )
   reportFile = path.join(dir, "run.html")
   assert.strictEqual(await main(["report", captured, "-o", reportFile]), 0)
   browser = await launchBrowser()
@@ -408,6 +427,119 @@ describe("the viewer, live", () => {
     await page.close()
   })
 
+  it("lists a span's log records in its pane, and marks the waterfall rows that logged", async () => {
+    const { row, spans } = traceWith("lookup-cache")
+    const { logs } = viewer.store.traceLogs(row.traceId)
+    const perSpan = new Map<string, number>()
+    for (const log of logs) perSpan.set(log.spanId, (perSpan.get(log.spanId) ?? 0) + 1)
+    // The root's line, the warning, the model call's content event and the error.
+    assert.strictEqual(logs.length, 4)
+    assert.strictEqual(perSpan.size, 4)
+    const page = await open(`${viewer.servers.uiUrl}/#/trace/${row.traceId}`)
+    await page.waitForSelector("[data-testid=span-row]")
+    const marks = await page.locator("[data-testid=span-row]").evaluateAll((els) =>
+      els.map((e) => [e.getAttribute("data-span")!, e.querySelector("[data-testid=log-mark]")?.textContent ?? null])
+    )
+    assert.strictEqual(marks.length, spans.length)
+    for (const [id, mark] of marks) {
+      assert.strictEqual(
+        mark,
+        perSpan.has(id) ? `≡ ${perSpan.get(id)}` : null,
+        spans.find((s) => s.spanId === id)?.name
+      )
+    }
+    assert.strictEqual(await page.textContent("[data-testid=trace-log-count]"), "4 log records")
+    const book = byName(spans, "book-ticket")[0]!
+    assert.include(
+      await page.locator(`[data-span="${book.spanId}"] [data-testid=log-mark]`).getAttribute("class"),
+      "err"
+    )
+
+    const rootSpan = spans.find((s) => s.parentId === "")!
+    const planning = page.locator("[data-testid=logs] [data-testid=log]")
+    assert.strictEqual(await planning.count(), 1)
+    assert.strictEqual(await planning.locator("[data-testid=log-body]").textContent(), "planning the trip")
+    assert.strictEqual(await planning.locator("[data-testid=log-severity]").textContent(), "INFO")
+    // Its time as an offset into the trace, which starts with the root.
+    const offset = logs.find((l) => l.spanId === rootSpan.spanId)!.time - rootSpan.start
+    assert.strictEqual(await planning.locator("[data-testid=log-time]").textContent(), `+${fmtMs(offset)}`)
+
+    const lookup = byName(spans, "lookup-cache")[0]!
+    await page.click(`[data-span="${lookup.spanId}"]`)
+    await page.waitForFunction(() =>
+      document.querySelector("[data-testid=detail-name]")?.textContent === "lookup-cache"
+    )
+    const warning = page.locator("[data-testid=logs] [data-testid=log]")
+    assert.strictEqual(await warning.count(), 1)
+    assert.strictEqual(await warning.locator("[data-testid=log-severity]").textContent(), "WARN")
+    assert.include(await warning.getAttribute("class"), "warn")
+    // The message and the logged object, kept structured and shown as JSON.
+    const body = JSON.parse((await warning.locator("[data-testid=log-body]").textContent())!) as unknown
+    assert.deepStrictEqual(body, ["cache miss", { city: "Porto", attempts: 2 }])
+    assert.include(await texts(page, "[data-testid=logs] [data-testid=log-attributes] tr"), "request.idreq-42")
+    await page.close()
+  })
+
+  it("shows a content event's messages as the chat when content went to events only", async () => {
+    const { row, spans } = traceWith("lookup-cache")
+    const chat = spans.find((s) => s.genai?.inference === true)!
+    assert.isUndefined(chat.genai!.input, "EVENT_ONLY: no content on the span")
+    assert.isUndefined(chat.genai!.output)
+    const page = await open(`${viewer.servers.uiUrl}/#/trace/${row.traceId}?span=${chat.spanId}`)
+    await page.waitForSelector("[data-testid=genai-messages] [data-testid=chat]")
+    assert.strictEqual(await page.locator("[data-testid=genai-messages] [data-testid=no-content]").count(), 0)
+    assert.include(await page.textContent("[data-testid=genai-messages] [data-testid=chat-input]"), loggingQuestion)
+    assert.include(await page.textContent("[data-testid=genai-messages] [data-testid=chat-output]"), loggingQuestion)
+    assert.include(
+      await page.textContent("[data-testid=genai-messages]"),
+      "from the gen_ai.client.inference.operation.details record"
+    )
+    const event = page.locator("[data-testid=logs] [data-testid=log]")
+    assert.strictEqual(await event.count(), 1)
+    assert.strictEqual(
+      await event.locator("[data-testid=log-event]").textContent(),
+      "gen_ai.client.inference.operation.details"
+    )
+    assert.include(await event.locator("[data-testid=log-messages]").textContent(), loggingQuestion)
+    // The content is in the chat, not dumped among the record's attributes.
+    assert.notInclude(await texts(page, "[data-testid=logs] [data-testid=log-attributes] th"), "gen_ai.input.messages")
+    await page.close()
+  })
+
+  it("lists every record on the Logs page, newest first, filtered, each linked to its trace", async () => {
+    const page = await open(`${viewer.servers.uiUrl}/#/logs`)
+    await page.waitForSelector("[data-testid=logs-page] [data-testid=log]")
+    const all = viewer.store.logList({ limit: 100 })
+    assert.isAbove(all.total, 8)
+    assert.strictEqual(await page.locator("[data-testid=log]").count(), Math.min(100, all.total))
+    assert.strictEqual(
+      await page.textContent("[data-testid=logs-page-range]"),
+      `1–${Math.min(100, all.total)} of ${all.total}`
+    )
+    await page.selectOption("[data-testid=filter-severity]", "13")
+    await page.waitForFunction(() => location.hash.includes("severity=13"))
+    await page.waitForFunction(
+      (n) => document.querySelectorAll("[data-testid=log]").length === n,
+      viewer.store.logList({ severity: 13 }).total
+    )
+    const severities = await texts(page, "[data-testid=log] [data-testid=log-severity]")
+    assert.includeMembers(severities, ["WARN", "ERROR"])
+    assert.notInclude(severities, "INFO")
+
+    await go(page, "#/logs?text=cache%20miss")
+    assert.strictEqual(await page.locator("[data-testid=log]").count(), 1)
+    const { row, spans } = traceWith("lookup-cache")
+    const lookup = byName(spans, "lookup-cache")[0]!
+    assert.strictEqual(
+      await page.locator("[data-testid=log] a").getAttribute("href"),
+      `#/trace/${row.traceId}?span=${lookup.spanId}`
+    )
+    await page.click("[data-testid=log] a")
+    await page.waitForSelector(`[data-span="${lookup.spanId}"].selected`)
+    assert.strictEqual(await page.textContent("[data-testid=detail-name]"), "lookup-cache")
+    await page.close()
+  })
+
   it("shows hostile text as text and runs none of it", async () => {
     const page = await open(`${viewer.servers.uiUrl}/#/?text=invoke_agent`)
     await page.waitForSelector(`[data-trace="${hostileTrace}"]`)
@@ -418,6 +550,13 @@ describe("the viewer, live", () => {
     await page.waitForSelector("[data-testid=chat]")
     const detail = await page.textContent("[data-testid=detail]")
     for (const text of Object.values(hostile)) assert.include(detail, text)
+    const records = await texts(page, "[data-testid=logs] [data-testid=log]")
+    assert.strictEqual(records.length, 2)
+    for (const text of Object.values(hostile)) assert.include(records[0], text)
+    assert.include(await page.textContent("[data-testid=logs] [data-testid=log-messages]"), hostile.img)
+    await go(page, `#/logs?text=${encodeURIComponent("loose javascript")}`)
+    assert.strictEqual(await page.locator("[data-testid=log]").count(), 1)
+    assert.include(await page.textContent("[data-testid=log]"), hostile.url)
     await go(page, `#/conversation/${encodeURIComponent(hostile.script)}`)
     await page.waitForSelector("[data-testid=turn]")
     assert.include(await page.textContent("[data-testid=question]"), hostile.script)
@@ -460,6 +599,13 @@ describe("the report", () => {
     await go(page, `#/trace/${hostileTrace}?span=${spanIdOf(2)}`)
     await page.waitForSelector("[data-testid=chat]")
     assert.include(await page.textContent("[data-testid=detail]"), hostile.script)
+    assert.strictEqual(await page.locator(`[data-span="${spanIdOf(2)}"] [data-testid=log-mark]`).textContent(), "≡ 2")
+    assert.include((await texts(page, "[data-testid=logs] [data-testid=log-body]"))[0], hostile.script)
+    await go(page, "#/logs")
+    const reported = viewer.store.logList({ limit: 500 }).rows.filter((l) => l.service === hostile.img).length
+    assert.isAtLeast(await page.locator("[data-testid=log]").count(), reported)
+    await go(page, "#/logs?severity=17")
+    assert.deepStrictEqual(await texts(page, "[data-testid=log] [data-testid=log-severity]"), [hostile.img])
     await go(page, "#/metrics")
     assert.isAbove(await page.locator("[data-testid=metric-row]").count(), 0)
     await assertNothingRan(page)

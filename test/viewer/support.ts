@@ -1,7 +1,7 @@
 /**
  * What the viewer tests share: the viewer started in-process on free ports, the examples run
  * into it as child processes the way a user runs them (`npx tsx examples/<name>.ts`), a capture
- * server that keeps OTLP/JSON request bodies as a file would, and Debian's Chromium driven by
+ * server that keeps OTLP/JSON request bodies (traces, metrics, logs) as a file would, and Debian's Chromium driven by
  * playwright-core (no browser download).
  */
 import { spawn } from "node:child_process"
@@ -75,7 +75,7 @@ export const startCapture = async () => {
     const chunks: Array<Buffer> = []
     req.on("data", (chunk: Buffer) => chunks.push(chunk))
     req.on("end", () => {
-      if (req.url?.startsWith("/v1/traces") === true || req.url?.startsWith("/v1/metrics") === true) {
+      if (["/v1/traces", "/v1/metrics", "/v1/logs"].some((signal) => req.url?.startsWith(signal) === true)) {
         bodies.push(Buffer.concat(chunks).toString("utf8"))
       }
       res.writeHead(200, { "content-type": "application/json" })

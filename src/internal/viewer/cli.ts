@@ -20,7 +20,8 @@ const usage = `usage:
     --db <file>           SQLite file (default: beluga-o11y/viewer.sqlite in the user's cache directory)
     --memory              keep everything in memory instead of a file
     --max-traces <n>      traces kept, oldest removed first (default 10000)
-    --max-mb <n>          megabytes of spans kept, oldest traces removed first (default 512)
+    --max-mb <n>          megabytes of spans and log records kept, oldest traces removed first (default 512)
+    --max-logs <n>        log records kept that belong to no stored trace, oldest removed first (default 10000)
     --max-body-mb <n>     largest OTLP request accepted, after decompression (default 32)
   beluga-o11y report <file> [-o <out.html>]
                                         one self-contained HTML report from OTLP/JSON captured to a file
@@ -58,6 +59,7 @@ const view = async (args: ReadonlyArray<string>): Promise<number> => {
       memory: { type: "boolean" },
       "max-traces": { type: "string" },
       "max-mb": { type: "string" },
+      "max-logs": { type: "string" },
       "max-body-mb": { type: "string" }
     },
     strict: true
@@ -67,7 +69,8 @@ const view = async (args: ReadonlyArray<string>): Promise<number> => {
     : values.db ?? path.join(cacheDirectory(), LIBRARY_NAME, "viewer.sqlite")
   const maxTraces = positive(values["max-traces"], 10_000, "--max-traces")
   const maxMb = positive(values["max-mb"], 512, "--max-mb")
-  const store = new Store({ file, maxTraces, maxBytes: maxMb * 1024 * 1024 })
+  const maxLogs = positive(values["max-logs"], 10_000, "--max-logs", true)
+  const store = new Store({ file, maxTraces, maxBytes: maxMb * 1024 * 1024, maxLooseLogs: maxLogs })
   const host = values.host ?? "127.0.0.1"
   let servers
   try {
@@ -84,11 +87,11 @@ const view = async (args: ReadonlyArray<string>): Promise<number> => {
   const stats = store.stats()
   process.stdout.write(
     `beluga-o11y viewer\n` +
-      `  OTLP/HTTP  ${servers.otlpUrl}  (traces and metrics, JSON or protobuf; point OTEL_EXPORTER_OTLP_ENDPOINT here)\n` +
+      `  OTLP/HTTP  ${servers.otlpUrl}  (traces, metrics and logs, JSON or protobuf; point OTEL_EXPORTER_OTLP_ENDPOINT here)\n` +
       `  UI         ${servers.uiUrl}\n` +
       `  storage    ${
         file === ":memory:" ? "in memory" : file
-      } (${stats.traces} traces; keeps ${maxTraces} traces, ${maxMb} MB)\n`
+      } (${stats.traces} traces, ${stats.logs} log records; keeps ${maxTraces} traces, ${maxMb} MB)\n`
   )
   if (host !== "127.0.0.1" && host !== "::1" && host !== "localhost") {
     process.stderr.write(
@@ -114,9 +117,10 @@ const report = (args: ReadonlyArray<string>): number => {
   if (positionals.length !== 1) throw new UsageError("report takes one file of OTLP/JSON")
   const input = positionals[0]!
   const out = values.out ?? `${input.replace(/\.(jsonl|ndjson|json)$/i, "")}.html`
-  const { points, spans } = readCapturedJson(fs.readFileSync(input, "utf8"))
-  fs.writeFileSync(out, renderReport(spans, points))
-  process.stdout.write(`beluga-o11y report: ${spans.length} spans → ${out}\n`)
+  const captured = readCapturedJson(fs.readFileSync(input, "utf8"))
+  fs.writeFileSync(out, renderReport(captured))
+  const logs = captured.logs.length === 0 ? "" : `, ${captured.logs.length} log records`
+  process.stdout.write(`beluga-o11y report: ${captured.spans.length} spans${logs} → ${out}\n`)
   return 0
 }
 

@@ -1,7 +1,7 @@
 /**
  * The viewer's browser code, functions that the page embeds as source text: here the traces
- * list, conversations, metrics and the routing; a trace's view is in `clientTrace.ts`, the shared
- * helpers in `clientKit.ts`. It reads either the live server's JSON API or, in a report, the data
+ * list, conversations, metrics and the routing; a trace's view is in `clientTrace.ts`, log
+ * records and the Logs page in `clientLogs.ts`, the shared helpers in `clientKit.ts`. It reads either the live server's JSON API or, in a report, the data
  * embedded in the page. Every value from telemetry is untrusted: the DOM is built with
  * `createElement` and `textContent` only, links are made from `#/` and encoded ids, never from
  * data, and the page's Content-Security-Policy allows no other script.
@@ -10,7 +10,9 @@ import type { ConversationRow, HistogramSeries, TraceList, TraceRow, Turn } from
 import type { SpanView } from "./spanView.ts"
 
 import type { El, Kit } from "./clientKit.ts"
-import type { LoadTrace, viewerTrace } from "./clientTrace.ts"
+import type { LoadLogs, viewerLogs } from "./clientLogs.ts"
+import type { LoadTrace, TraceData, viewerTrace } from "./clientTrace.ts"
+import type { LogView } from "./logView.ts"
 
 declare const document: {
   getElementById(id: string): El | null
@@ -30,13 +32,15 @@ export interface ReportData {
   readonly conversations: ReadonlyArray<ConversationRow>
   readonly turns: Readonly<Record<string, ReadonlyArray<Turn>>>
   readonly histograms: ReadonlyArray<HistogramSeries>
+  /** Every log record, newest first. */
+  readonly logs: ReadonlyArray<LogView>
 }
 
 /**
- * Runs in the browser; references nothing outside its own body, the kit and the trace view's
- * maker.
+ * Runs in the browser; references nothing outside its own body, the kit and the makers of the
+ * trace view and the log helpers.
  */
-export function viewerApp(kit: Kit, makeTraceView: typeof viewerTrace): void {
+export function viewerApp(kit: Kit, makeTraceView: typeof viewerTrace, makeLogs: typeof viewerLogs): void {
   /* oxlint-disable unicorn/consistent-function-scoping -- the page embeds this function's source alone */
   const { enc, fmtCost, fmtInt, fmtMs, fmtTime, fmtValue, getJson, h, link, section } = kit
   const dataElement = document.getElementById("report-data")
@@ -81,12 +85,44 @@ export function viewerApp(kit: Kit, makeTraceView: typeof viewerTrace): void {
       models: [...new Set(report.rows.flatMap((r) => r.models))].toSorted()
     })
   }
+  // A report's records by trace, in time order, built once.
+  let reportTraceLogs: Map<string, Array<LogView>> | undefined
+  const traceLogsOf = (data: ReportData, id: string): Array<LogView> => {
+    if (reportTraceLogs === undefined) {
+      reportTraceLogs = new Map()
+      for (const log of data.logs.toReversed()) {
+        if (!log.inTrace) continue
+        const list = reportTraceLogs.get(log.traceId)
+        if (list === undefined) reportTraceLogs.set(log.traceId, [log])
+        else list.push(log)
+      }
+      for (const list of reportTraceLogs.values()) list.sort((a, b) => a.time - b.time)
+    }
+    return reportTraceLogs.get(id) ?? []
+  }
   const loadTrace: LoadTrace = (id) => {
     if (report !== undefined) {
       const row = report.rows.find((r) => r.traceId === id)
-      return Promise.resolve(row === undefined ? undefined : { row, spans: report.spans[id] ?? [] })
+      const logs = traceLogsOf(report, id)
+      return Promise.resolve(
+        row === undefined ? undefined : { row, spans: report.spans[id] ?? [], logs, logCount: logs.length }
+      )
     }
-    return getJson<{ row: TraceRow; spans: ReadonlyArray<SpanView> }>(`/api/traces/${enc(id)}`).catch(() => undefined)
+    return getJson<TraceData>(`/api/traces/${enc(id)}`).catch(() => undefined)
+  }
+  const loadLogs: LoadLogs = (q) => {
+    if (report === undefined) return getJson(`/api/logs?${q.toString()}`)
+    const severity = Number(q.get("severity") ?? 0) || 0
+    const text = (q.get("text") ?? "").toLowerCase()
+    const rows = report.logs.filter((log) =>
+      log.severityNumber >= severity
+      && (!text || JSON.stringify(log.body).toLowerCase().includes(text) || log.eventName.toLowerCase().includes(text))
+    )
+    const offset = Number(q.get("offset") ?? 0) || 0
+    return Promise.resolve({
+      total: rows.length,
+      rows: rows.slice(offset, offset + (Number(q.get("limit") ?? 100) || 100))
+    })
   }
   const loadConversations = (): Promise<ReadonlyArray<ConversationRow>> =>
     report === undefined ? getJson("/api/conversations") : Promise.resolve(report.conversations)
@@ -97,7 +133,8 @@ export function viewerApp(kit: Kit, makeTraceView: typeof viewerTrace): void {
   const loadHistograms = (): Promise<ReadonlyArray<HistogramSeries>> =>
     report === undefined ? getJson("/api/metrics") : Promise.resolve(report.histograms)
 
-  const traceView = makeTraceView(kit, loadTrace)
+  const logs = makeLogs(kit)
+  const traceView = makeTraceView(kit, logs, loadTrace)
 
   // --- the traces list -------------------------------------------------------------------------
   const columns: ReadonlyArray<readonly [string, string | null]> = [
@@ -399,6 +436,7 @@ export function viewerApp(kit: Kit, makeTraceView: typeof viewerTrace): void {
     link("/", "Traces"),
     link("/conversations", "Conversations"),
     link("/metrics", "Metrics"),
+    link("/logs", "Logs"),
     h(
       "span",
       { class: "dim", "data-testid": "source" },
@@ -421,6 +459,8 @@ export function viewerApp(kit: Kit, makeTraceView: typeof viewerTrace): void {
         ? await conversationsView()
         : parts[0] === "metrics"
         ? await metricsView()
+        : parts[0] === "logs"
+        ? await logs.logsView(q, loadLogs)
         : await tracesView(q)
       main.replaceChildren(shown.view)
       shown.after?.()

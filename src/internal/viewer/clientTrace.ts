@@ -1,24 +1,46 @@
 /**
  * A trace in the browser: the waterfall (a time axis, spans nested under their parents and
- * siblings in start order, errors, time to first chunk and abandoned streams marked) and the
- * detail pane of the selected span, with its GenAI fields read by the server. One function whose
- * source the page embeds.
+ * siblings in start order, errors, time to first chunk, abandoned streams and log records
+ * marked) and the detail pane of the selected span, with its GenAI fields read by the server and
+ * its log records. One function whose source the page embeds.
  */
 import type { TraceRow } from "./api.ts"
 import type { Child, El, Kit } from "./clientKit.ts"
+import type { Logs } from "./clientLogs.ts"
+import type { LogView } from "./logView.ts"
 import type { SpanView } from "./spanView.ts"
 
 declare const document: { createDocumentFragment(): El }
 declare const window: { readonly innerHeight: number }
 declare const history: { replaceState(state: null, title: string, url: string): void }
 
-/** What a trace view loads: its summary row and its spans, or nothing for an unknown trace. */
-export type LoadTrace = (id: string) => Promise<{ row: TraceRow; spans: ReadonlyArray<SpanView> } | undefined>
+/** A trace as its view loads it: the summary row, the spans, the log records in time order and their count. */
+export interface TraceData {
+  readonly row: TraceRow
+  readonly spans: ReadonlyArray<SpanView>
+  /** The first records in time, at most the server's bound; {@link logCount} says how many there are. */
+  readonly logs: ReadonlyArray<LogView>
+  readonly logCount: number
+}
 
-/** Runs in the browser; references nothing outside its own body and the kit. */
-export function viewerTrace(kit: Kit, loadTrace: LoadTrace) {
+/** What a trace view loads, or nothing for an unknown trace. */
+export type LoadTrace = (id: string) => Promise<TraceData | undefined>
+
+/** Runs in the browser; references nothing outside its own body, the kit and the log helpers. */
+export function viewerTrace(kit: Kit, logs: Logs, loadTrace: LoadTrace) {
   /* oxlint-disable unicorn/consistent-function-scoping -- the page embeds this function's source alone */
   const { chat, enc, fmtCost, fmtInt, fmtMs, fmtTime, h, kv, link, pretty, section } = kit
+  /** Records listed in one pane at most: a span that logged in a loop stays readable. */
+  const paneLogs = 200
+  const logSection = (title: string, testid: string, records: ReadonlyArray<LogView>, t0: number): Child =>
+    records.length === 0 ? null : section(
+      `${title} (${records.length})`,
+      testid,
+      records.slice(0, paneLogs).map((log) => logs.entry(log, t0)),
+      records.length > paneLogs
+        ? h("p", { class: "dim" }, `${records.length - paneLogs} more not listed; the Logs page has every record.`)
+        : null
+    )
   const ordered = (spans: ReadonlyArray<SpanView>): Array<{ span: SpanView; depth: number }> => {
     const ids = new Set(spans.map((s) => s.spanId))
     const children = new Map<string, Array<SpanView>>()
@@ -41,8 +63,16 @@ export function viewerTrace(kit: Kit, loadTrace: LoadTrace) {
     }
     return out
   }
-  const detail = (span: SpanView, t0: number): El => {
+  /**
+   * The pane of one span: `records` are its log records; `outside` the trace's records of no span
+   * in it, listed on the root's pane.
+   */
+  const detail = (span: SpanView, t0: number, records: ReadonlyArray<LogView>, outside: ReadonlyArray<LogView>): El => {
     const g = span.genai
+    // With content captured as events only, the span has none: its content event's record does.
+    const onSpan = g !== undefined && (g.system !== undefined || g.input !== undefined || g.output !== undefined)
+    const contentEvent = onSpan ? undefined : records.find((log) => log.messages !== undefined)
+    const messages = contentEvent?.messages ?? g
     const usage: Array<readonly [string, Child]> = g === undefined ? [] : [
       ["input tokens", fmtInt(g.inputTokens)],
       ["output tokens", fmtInt(g.outputTokens)],
@@ -110,13 +140,22 @@ export function viewerTrace(kit: Kit, loadTrace: LoadTrace) {
             ...(g.toolResult === undefined ? [] : [["result", h("pre", null, pretty(g.toolResult))] as const])
           ])
         ),
-        g.inference || g.input !== undefined || g.output !== undefined
-          ? section("Messages", "genai-messages", chat(g.system, g.input, g.output))
+        g.inference || onSpan || contentEvent !== undefined
+          ? section(
+            "Messages",
+            "genai-messages",
+            contentEvent === undefined
+              ? null
+              : h("p", { class: "dim" }, `from the ${contentEvent.eventName || "log"} record`),
+            chat(messages?.system, messages?.input, messages?.output)
+          )
           : null,
         g.toolDefinitions === undefined
           ? null
           : section("Tool definitions", "genai-tools", h("pre", null, pretty(g.toolDefinitions)))
       ],
+      logSection("Logs", "logs", records, t0),
+      logSection("Logs of the trace outside its spans", "trace-logs", outside, t0),
       section("Attributes", "attributes", kv(span.attributes)),
       span.events.length === 0 ? null : section(
         "Events",
@@ -147,8 +186,22 @@ export function viewerTrace(kit: Kit, loadTrace: LoadTrace) {
       return { view: h("p", { class: "empty" }, "No such trace (it may have been removed by retention)."), ms: 0 }
     }
     const started = performance.now()
-    const { row, spans } = data
+    const { logCount, row, spans } = data
     const rows = ordered(spans)
+    const bySpan = new Map<string, Array<LogView>>()
+    const outside: Array<LogView> = []
+    const ids = new Set(spans.map((s) => s.spanId))
+    for (const log of data.logs) {
+      if (!ids.has(log.spanId)) outside.push(log)
+      else {
+        const list = bySpan.get(log.spanId)
+        if (list === undefined) bySpan.set(log.spanId, [log])
+        else list.push(log)
+      }
+    }
+    const firstRoot = rows[0]?.span.spanId
+    const paneOf = (span: SpanView) =>
+      detail(span, t0, bySpan.get(span.spanId) ?? [], span.spanId === firstRoot ? outside : [])
     const t0 = Math.min(...spans.map((s) => s.start))
     const total = Math.max(1e-3, Math.max(...spans.map((s) => s.end)) - t0)
     const pct = (ms: number) => `${Math.min(100, Math.max(0, (ms / total) * 100))}%`
@@ -160,7 +213,7 @@ export function viewerTrace(kit: Kit, loadTrace: LoadTrace) {
       selected = spanId
       rowEls.get(spanId)?.classList.add("selected")
       const span = spans.find((s) => s.spanId === spanId)
-      pane.replaceChildren(span === undefined ? h("p", null, "Select a span.") : detail(span, t0))
+      pane.replaceChildren(span === undefined ? h("p", null, "Select a span.") : paneOf(span))
       history.replaceState(null, "", `#/trace/${enc(id)}?span=${enc(spanId)}`)
     }
     const ticks = h("div", { class: "wf-axis" })
@@ -176,6 +229,15 @@ export function viewerTrace(kit: Kit, loadTrace: LoadTrace) {
       { class: "waterfall", "data-testid": "waterfall" },
       h("div", { class: "wf-row wf-head" }, h("div", { class: "wf-label" }, "span"), ticks)
     )
+    const logMark = (records: ReadonlyArray<LogView> | undefined): Child => {
+      if (records === undefined) return null
+      const worst = Math.max(...records.map((log) => log.severityNumber))
+      return h("span", {
+        class: `badge logmark${worst >= 17 ? " err" : worst >= 13 ? " warn" : ""}`,
+        title: `${records.length} log record${records.length === 1 ? "" : "s"}`,
+        "data-testid": "log-mark"
+      }, `≡ ${records.length}`)
+    }
     const rowEl = ({ depth, span }: { span: SpanView; depth: number }): El => {
       const g = span.genai
       const bar = h("div", {
@@ -202,7 +264,8 @@ export function viewerTrace(kit: Kit, loadTrace: LoadTrace) {
         h("span", { class: "wf-name" }, span.name),
         span.status === 2 ? h("span", { class: "badge err", "data-testid": "error-mark" }, "✗") : null,
         g?.abandoned ? h("span", { class: "badge warn", "data-testid": "abandoned-mark" }, "abandoned") : null,
-        g?.streamed ? h("span", { class: "badge" }, "stream") : null
+        g?.streamed ? h("span", { class: "badge" }, "stream") : null,
+        logMark(bySpan.get(span.spanId))
       )
       label.style.paddingLeft = `${6 + depth * 14}px`
       const el = h(
@@ -254,7 +317,7 @@ export function viewerTrace(kit: Kit, loadTrace: LoadTrace) {
     paint()
     waterfall.appendChild(scroller)
     const selectedSpan = spans.find((s) => s.spanId === selected)
-    pane.appendChild(selectedSpan === undefined ? h("p", null, "Select a span.") : detail(selectedSpan, t0))
+    pane.appendChild(selectedSpan === undefined ? h("p", null, "Select a span.") : paneOf(selectedSpan))
     const view = h(
       "div",
       { class: "trace", "data-testid": "trace" },
@@ -269,6 +332,15 @@ export function viewerTrace(kit: Kit, loadTrace: LoadTrace) {
           h("span", null, fmtTime(row.start)),
           h("span", null, fmtMs(row.durationMs)),
           h("span", null, `${row.spans} spans`),
+          logCount === 0
+            ? null
+            : h(
+              "span",
+              { "data-testid": "trace-log-count" },
+              logCount > data.logs.length
+                ? `${logCount} log records (the first ${data.logs.length} shown)`
+                : `${logCount} log record${logCount === 1 ? "" : "s"}`
+            ),
           row.errors > 0 ? h("span", { class: "badge err" }, `${row.errors} errors`) : null,
           h("span", null, `${fmtInt(row.inputTokens)} in · ${fmtInt(row.outputTokens)} out`),
           row.cost === null ? null : h("span", null, fmtCost(row.cost, row.currency)),

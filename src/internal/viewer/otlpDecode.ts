@@ -1,6 +1,7 @@
 /**
  * OTLP trace and metrics requests, protobuf or JSON, decoded into one plain shape the viewer
- * stores. Field numbers are opentelemetry-proto's (`trace/v1/trace.proto`,
+ * stores, and the readers of values, attributes and resources that the logs decoder
+ * (`otlpDecodeLogs.ts`) shares. Field numbers are opentelemetry-proto's (`trace/v1/trace.proto`,
  * `metrics/v1/metrics.proto`, `common/v1/common.proto`); JSON follows the OTLP/JSON rules (hex
  * ids, lowerCamelCase keys, 64-bit integers as strings or numbers). Anything that is not a valid
  * request throws {@link ProtobufError} or {@link OtlpError} with a reason a sender can act on.
@@ -62,10 +63,28 @@ export interface RawHistogramPoint {
   readonly max?: number
 }
 
-const hex = (bytes: Uint8Array, size: number, what: string): string => {
+/**
+ * How deep an `AnyValue` may nest (arrays and key-value lists inside each other). Senders cap far
+ * lower (this library at 16); the bound keeps a hostile body from exhausting the stack.
+ */
+export const maxValueDepth = 64
+
+const tooDeep = (what: string) => new OtlpError(`${what} nests deeper than ${maxValueDepth} levels`)
+
+export const hex = (bytes: Uint8Array, size: number, what: string): string => {
   if (bytes.length === 0) return ""
   if (bytes.length !== size) throw new OtlpError(`${what} is ${bytes.length} bytes, expected ${size}`)
   return Buffer.from(bytes).toString("hex")
+}
+
+/**
+ * Sets a key read from the wire as an own property: a key `__proto__` is data like any other,
+ * never the object's prototype.
+ */
+const setKey = (into: Attributes, key: string, value: Value): void => {
+  if (key === "__proto__") {
+    Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true })
+  } else into[key] = value
 }
 
 const int64Value = (value: bigint): Value =>
@@ -75,7 +94,8 @@ const int64Value = (value: bigint): Value =>
 // Protobuf
 // -----------------------------------------------------------------------------
 
-const pbAnyValue = (r: Reader): Value => {
+const pbAnyValue = (r: Reader, depth: number): Value => {
+  if (depth > maxValueDepth) throw tooDeep("AnyValue")
   // A oneof: the last field on the wire wins; none set is an empty value.
   let value: Value = null
   r.fields((n, w) => {
@@ -88,7 +108,7 @@ const pbAnyValue = (r: Reader): Value => {
       const items: Array<Value> = []
       const inner = r.message()
       inner.fields((m, w2) => {
-        if (m === 1) items.push(pbAnyValue(inner.expect(w2, 2, "ArrayValue.values").message()))
+        if (m === 1) items.push(pbAnyValue(inner.expect(w2, 2, "ArrayValue.values").message(), depth + 1))
       })
       value = items
     } else if (n === 6) {
@@ -96,7 +116,7 @@ const pbAnyValue = (r: Reader): Value => {
       const object: Attributes = {}
       const inner = r.message()
       inner.fields((m, w2) => {
-        if (m === 1) pbKeyValue(inner.expect(w2, 2, "KeyValueList.values").message(), object)
+        if (m === 1) pbKeyValue(inner.expect(w2, 2, "KeyValueList.values").message(), object, depth)
       })
       value = object
     } else if (n === 7) value = Buffer.from(r.expect(w, 2, "AnyValue.bytes_value").bytes()).toString("base64")
@@ -104,15 +124,19 @@ const pbAnyValue = (r: Reader): Value => {
   return value
 }
 
-const pbKeyValue = (r: Reader, into: Attributes): void => {
+/** One `KeyValue` into `into`; `depth` is that of the value it sits in (0 for an attribute). */
+export const pbKeyValue = (r: Reader, into: Attributes, depth = 0): void => {
   let key = ""
   let value: Value = null
   r.fields((n, w) => {
     if (n === 1) key = r.expect(w, 2, "KeyValue.key").string()
-    else if (n === 2) value = pbAnyValue(r.expect(w, 2, "KeyValue.value").message())
+    else if (n === 2) value = pbAnyValue(r.expect(w, 2, "KeyValue.value").message(), depth + 1)
   })
-  into[key] = value
+  setKey(into, key, value)
 }
+
+/** A top-level `AnyValue`, such as a log record's body. */
+export const pbValue = (r: Reader): Value => pbAnyValue(r, 1)
 
 const pbAttributes = (r: Reader, what: string): Attributes => {
   const attributes: Attributes = {}
@@ -130,23 +154,30 @@ const pbScopeName = (r: Reader): string => {
   return name
 }
 
-/** The resource and scopes of one `ResourceSpans` or `ResourceMetrics`. */
-const pbResourceGroups = (
+/** The field names of one signal's nesting, for the reasons a malformed request is given. */
+export interface GroupNames {
+  readonly scopes: string
+  readonly items: string
+}
+
+/** The resource and scopes of one `ResourceSpans`, `ResourceMetrics` or `ResourceLogs`. */
+export const pbResourceGroups = (
   r: Reader,
-  onScopeItem: (item: Reader, resource: Attributes, scope: string) => void
+  onScopeItem: (item: Reader, resource: Attributes, scope: string) => void,
+  names: GroupNames = { scopes: "scope_spans", items: "spans" }
 ): void => {
   let resource: Attributes = {}
   const scopes: Array<Reader> = []
   r.fields((n, w) => {
     if (n === 1) resource = pbAttributes(r.expect(w, 2, "resource").message(), "Resource.attributes")
-    else if (n === 2) scopes.push(r.expect(w, 2, "scope_spans").message())
+    else if (n === 2) scopes.push(r.expect(w, 2, names.scopes).message())
   })
   for (const s of scopes) {
     let scope = ""
     const items: Array<Reader> = []
     s.fields((n, w) => {
       if (n === 1) scope = pbScopeName(s.expect(w, 2, "scope").message())
-      else if (n === 2) items.push(s.expect(w, 2, "spans").message())
+      else if (n === 2) items.push(s.expect(w, 2, names.items).message())
     })
     for (const item of items) onScopeItem(item, resource, scope)
   }
@@ -331,7 +362,7 @@ export const decodeMetricsProtobuf = (body: Uint8Array): Array<RawHistogramPoint
         else if (k === 2) temporality = h.expect(w2, 0, "Histogram.aggregation_temporality").int32()
       })
       for (const point of data) points.push(pbHistogramPoint(point, name, unit, temporality, resource))
-    })
+    }, { scopes: "scope_metrics", items: "metrics" })
   })
   return points
 }
@@ -340,7 +371,7 @@ export const decodeMetricsProtobuf = (body: Uint8Array): Array<RawHistogramPoint
 // JSON
 // -----------------------------------------------------------------------------
 
-type Json = Record<string, unknown>
+export type Json = Record<string, unknown>
 
 const object = (value: unknown, what: string): Json => {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -355,13 +386,13 @@ const array = (value: unknown, what: string): ReadonlyArray<unknown> => {
   return value
 }
 
-const string = (value: unknown, what: string): string => {
+export const string = (value: unknown, what: string): string => {
   if (value === undefined || value === null) return ""
   if (typeof value !== "string") throw new OtlpError(`${what} is not a string`)
   return value
 }
 
-const integer = (value: unknown, what: string): bigint => {
+export const integer = (value: unknown, what: string): bigint => {
   if (value === undefined || value === null) return 0n
   if (typeof value === "number" && Number.isInteger(value)) return BigInt(value)
   if (typeof value === "string" && /^-?\d+$/.test(value)) return BigInt(value)
@@ -375,7 +406,7 @@ const double = (value: unknown, what: string): number => {
   throw new OtlpError(`${what} is not a number`)
 }
 
-const jsonId = (value: unknown, size: number, what: string): string => {
+export const jsonId = (value: unknown, size: number, what: string): string => {
   const text = string(value, what)
   if (text === "") return ""
   if (text.length !== size * 2 || !/^[0-9a-fA-F]+$/.test(text)) {
@@ -384,8 +415,9 @@ const jsonId = (value: unknown, size: number, what: string): string => {
   return text.toLowerCase()
 }
 
-const jsonAnyValue = (value: unknown, what: string): Value => {
+const jsonAnyValue = (value: unknown, what: string, depth: number): Value => {
   if (value === undefined || value === null) return null
+  if (depth > maxValueDepth) throw tooDeep(what.slice(0, 60))
   const any = object(value, what)
   if ("stringValue" in any) return string(any["stringValue"], `${what}.stringValue`)
   if ("boolValue" in any) {
@@ -396,26 +428,32 @@ const jsonAnyValue = (value: unknown, what: string): Value => {
   if ("doubleValue" in any) return double(any["doubleValue"], `${what}.doubleValue`)
   if ("arrayValue" in any) {
     const values = object(any["arrayValue"], `${what}.arrayValue`)["values"]
-    return array(values, `${what}.arrayValue.values`).map((item) => jsonAnyValue(item, `${what}.arrayValue.values`))
+    return array(values, `${what}.arrayValue.values`).map((item) => jsonAnyValue(item, what, depth + 1))
   }
   if ("kvlistValue" in any) {
     const values = object(any["kvlistValue"], `${what}.kvlistValue`)["values"]
-    return jsonAttributes(values, `${what}.kvlistValue.values`)
+    return jsonKeyValues(values, `${what}.kvlistValue.values`, depth)
   }
   if ("bytesValue" in any) return string(any["bytesValue"], `${what}.bytesValue`)
   return null
 }
 
-const jsonAttributes = (value: unknown, what: string): Attributes => {
+const jsonKeyValues = (value: unknown, what: string, depth: number): Attributes => {
   const attributes: Attributes = {}
   for (const item of array(value, what)) {
     const kv = object(item, what)
-    attributes[string(kv["key"], `${what}.key`)] = jsonAnyValue(kv["value"], `${what}.value`)
+    setKey(attributes, string(kv["key"], `${what}.key`), jsonAnyValue(kv["value"], `${what}.value`, depth + 1))
   }
   return attributes
 }
 
-const jsonGroups = (
+/** A list of `KeyValue`s (attributes) as an object. */
+export const jsonAttributes = (value: unknown, what: string): Attributes => jsonKeyValues(value, what, 0)
+
+/** A top-level `AnyValue`, such as a log record's body. */
+export const jsonValue = (value: unknown, what: string): Value => jsonAnyValue(value, what, 1)
+
+export const jsonGroups = (
   request: unknown,
   groupKey: string,
   scopeKey: string,
@@ -470,7 +508,7 @@ const jsonSpan = (s: Json, resource: Attributes, scope: string): RawSpan => {
   })
 }
 
-const parseJson = (body: Uint8Array | string): unknown => {
+export const parseJson = (body: Uint8Array | string): unknown => {
   try {
     return JSON.parse(typeof body === "string" ? body : Buffer.from(body).toString("utf8"))
   } catch (error) {

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto"
 import * as N from "../semconv.ts"
 import { type ReportData, viewerApp } from "./client.ts"
 import { viewerKit } from "./clientKit.ts"
+import { viewerLogs } from "./clientLogs.ts"
 import { viewerTrace } from "./clientTrace.ts"
 
 const css = `
@@ -24,6 +25,7 @@ main { padding: 14px 18px; }
 .dim { color: var(--dim); }
 .badge { display: inline-block; padding: 0 6px; border-radius: 8px; background: #eef2ff; color: #3730a3;
   font-size: 11px; margin-left: 4px; }
+.badge.logmark { background: #f1f5f9; color: #334155; }
 .badge.err { background: #fee2e2; color: var(--err); } .badge.ok { background: #dcfce7; color: #166534; }
 .badge.warn { background: #fef3c7; color: var(--warn); }
 .filters { display: flex; gap: 12px; flex-wrap: wrap; margin-bottom: 10px; }
@@ -81,6 +83,15 @@ pre { margin: 2px 0; white-space: pre-wrap; word-break: break-word; background: 
 .turn-head { display: flex; gap: 14px; flex-wrap: wrap; align-items: baseline; }
 .hist { display: flex; align-items: flex-end; gap: 1px; height: 34px; }
 .hist span { width: 6px; background: var(--bar); display: inline-block; }
+.log { border-left: 3px solid var(--line); padding: 2px 0 4px 8px; margin-bottom: 6px; }
+.log.warn { border-left-color: #f59e0b; } .log.err { border-left-color: var(--err); }
+.log-head { display: flex; gap: 8px; align-items: baseline; flex-wrap: wrap; }
+.log-head .badge { margin-left: 0; } .badge.low { background: #f1f5f9; color: var(--dim); }
+.log-time { font-variant-numeric: tabular-nums; color: var(--dim); } .log-event { font-weight: 500; word-break: break-all; }
+.log-body { white-space: pre-wrap; word-break: break-word; }
+.log-messages summary { cursor: pointer; color: var(--dim); font-size: 12px; }
+.log-list table.kv th { width: 24%; }
+.log-list { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
 `
 
 /** A script that tsx's name-keeping transform may have wrapped calls of: in the browser they are identity. */
@@ -101,7 +112,8 @@ export interface Page {
 export const page = (
   options: { readonly mode: "live" } | { readonly mode: "report"; readonly data: ReportData }
 ): Page => {
-  const script = `${prelude}(${viewerApp.toString()})((${viewerKit.toString()})(), ${viewerTrace.toString()})`
+  const script =
+    `${prelude}(${viewerApp.toString()})((${viewerKit.toString()})(), ${viewerTrace.toString()}, ${viewerLogs.toString()})`
   const connect = options.mode === "live" ? "'self'" : "'none'"
   const policy = [
     "default-src 'none'",

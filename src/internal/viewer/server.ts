@@ -1,6 +1,6 @@
 /**
- * The viewer's two HTTP servers in one process: an OTLP/HTTP receiver (traces and metrics, JSON or
- * protobuf, gzip or not) and the web UI with its read-only JSON API. Both bind 127.0.0.1 unless
+ * The viewer's two HTTP servers in one process: an OTLP/HTTP receiver (traces, metrics and logs,
+ * JSON or protobuf, gzip or not) and the web UI with its read-only JSON API. Both bind 127.0.0.1 unless
  * told otherwise. A body that is not OTLP answers 400 with the reason, one over the size limit 413
  * (after decompression too), and the receiver keeps serving; nothing but ingestion changes data.
  */
@@ -9,8 +9,10 @@ import type { AddressInfo } from "node:net"
 import * as zlib from "node:zlib"
 import { decodeMetricsJson, decodeMetricsProtobuf, decodeTracesJson, decodeTracesProtobuf } from "./otlpDecode.ts"
 import { OtlpError, ProtobufError } from "./otlpDecode.ts"
+import { decodeLogsJson, decodeLogsProtobuf } from "./otlpDecodeLogs.ts"
 import { page } from "./page.ts"
 import { sortKeys, type Store, type TraceQuery } from "./store.ts"
+import type { LogQuery } from "./storeLogs.ts"
 
 export interface ServerOptions {
   readonly host: string
@@ -121,8 +123,7 @@ const handleOtlp =
       if (signal === "/v1/traces") store.addSpans(protobuf ? decodeTracesProtobuf(body) : decodeTracesJson(body))
       else if (signal === "/v1/metrics") {
         store.addHistograms(protobuf ? decodeMetricsProtobuf(body) : decodeMetricsJson(body))
-      }
-      // Logs are accepted so an exporter configured for them does not retry, and not stored yet.
+      } else store.addLogs(protobuf ? decodeLogsProtobuf(body) : decodeLogsJson(body))
       reply(200)
     } catch (error) {
       if (error instanceof HttpError) reply(error.status, error.message)
@@ -161,6 +162,17 @@ const traceQuery = (params: URLSearchParams): TraceQuery => {
   ) as TraceQuery
 }
 
+const logQuery = (params: URLSearchParams): LogQuery => {
+  const number = (name: string) => Math.max(0, Number(params.get(name) ?? "") || 0)
+  const text = params.get("text") ?? ""
+  return {
+    severity: number("severity"),
+    offset: number("offset"),
+    limit: number("limit") || 100,
+    ...(text === "" ? {} : { text })
+  }
+}
+
 const handleUi = (store: Store, allowedHosts: () => ReadonlySet<string>) => {
   const html = page({ mode: "live" })
   return (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -192,12 +204,20 @@ const handleUi = (store: Store, allowedHosts: () => ReadonlySet<string>) => {
     } else if (parts[0] === "api" && parts[1] === "traces" && parts.length === 3) {
       const row = store.traceRow(parts[2]!)
       if (row === undefined) json({ error: "no such trace" }, 404)
-      else text(`{"row":${JSON.stringify(row)},"spans":${store.traceJson(parts[2]!)}}`)
+      else {
+        const logs = store.traceLogs(parts[2]!)
+        text(
+          `{"row":${JSON.stringify(row)},"spans":${store.traceJson(parts[2]!)},` +
+            `"logs":${JSON.stringify(logs.logs)},"logCount":${logs.total}}`
+        )
+      }
     } else if (parts[0] === "api" && parts[1] === "conversations" && parts.length === 2) json(store.conversations())
     else if (parts[0] === "api" && parts[1] === "conversations" && parts.length === 3) {
       json({ id: parts[2], turns: store.conversation(parts[2]!) })
     } else if (parts[0] === "api" && parts[1] === "metrics") json(store.histograms())
-    else json({ error: "not found" }, 404)
+    else if (parts[0] === "api" && parts[1] === "logs" && parts.length === 2) {
+      json(store.logList(logQuery(url.searchParams)))
+    } else json({ error: "not found" }, 404)
   }
 }
 

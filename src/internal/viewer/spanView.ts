@@ -120,10 +120,11 @@ const requestParams: ReadonlyArray<readonly [string, string]> = [
 /** A value as one line of text: strings as they are, everything else as JSON. */
 export const display = (value: Value): string => typeof value === "string" ? value : JSON.stringify(value)
 
-const entries = (attributes: Attributes): Array<readonly [string, string]> =>
+/** Attributes as sorted display rows. */
+export const entries = (attributes: Attributes): Array<readonly [string, string]> =>
   Object.keys(attributes).toSorted().map((key) => [key, display(attributes[key]!)] as const)
 
-const text = (value: Value | undefined): string | undefined =>
+export const text = (value: Value | undefined): string | undefined =>
   value === undefined || value === null ? undefined : display(value)
 
 const number = (value: Value | undefined): number | undefined => {
@@ -132,7 +133,11 @@ const number = (value: Value | undefined): number | undefined => {
   return undefined
 }
 
-const content = <A>(value: Value | undefined, valid: (parsed: unknown) => parsed is A): Content<A> | undefined => {
+/** A content attribute: parsed when it is the conventions' shape (structured or as JSON text), else text. */
+export const content = <A>(
+  value: Value | undefined,
+  valid: (parsed: unknown) => parsed is A
+): Content<A> | undefined => {
   if (value === undefined || value === null) return undefined
   // The conventions serialize content to a JSON string; a structured value arrives already parsed.
   if (typeof value !== "string") return valid(value) ? { parsed: value } : { text: display(value) }
@@ -147,17 +152,18 @@ const content = <A>(value: Value | undefined, valid: (parsed: unknown) => parsed
 const isPart = (value: unknown): value is Part =>
   typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string"
 
-const isParts = (value: unknown): value is ReadonlyArray<Part> => Array.isArray(value) && value.every(isPart)
+export const isParts = (value: unknown): value is ReadonlyArray<Part> => Array.isArray(value) && value.every(isPart)
 
-const isMessages = (value: unknown): value is ReadonlyArray<Message> =>
+export const isMessages = (value: unknown): value is ReadonlyArray<Message> =>
   Array.isArray(value) &&
   value.every((message) =>
     typeof message === "object" && message !== null && typeof message.role === "string" && isParts(message.parts)
   )
 
-const ms = (ns: bigint): number => Number(ns / 1000n) / 1000
+/** Nanoseconds since the epoch as milliseconds, to the microsecond. */
+export const ms = (ns: bigint): number => Number(ns / 1000n) / 1000
 
-const defined = <A extends object>(object: A): A => {
+export const defined = <A extends object>(object: A): A => {
   for (const key of Object.keys(object)) {
     if ((object as Record<string, unknown>)[key] === undefined) delete (object as Record<string, unknown>)[key]
   }

@@ -1,9 +1,10 @@
 /**
  * The viewer's storage: Node's built-in SQLite (`node:sqlite`), in a file or in memory, so there is
  * no server to install. Spans are stored as their display form ({@link SpanView}) with one summary
- * row per trace kept up to date as batches arrive, which is what the traces list reads. Retention
- * is by trace count and by stored bytes: the oldest traces go first, so a flood costs disk and
- * memory up to the limits and no more.
+ * row per trace kept up to date as batches arrive, which is what the traces list reads; log
+ * records beside them (`storeLogs.ts`). Retention is by trace count and by stored bytes, spans and
+ * records alike: the oldest traces go first, with their records, so a flood costs disk and memory
+ * up to the limits and no more; records that belong to no stored trace have a count of their own.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -11,8 +12,11 @@ import { DatabaseSync, type StatementSync } from "node:sqlite"
 import { quantile } from "../metrics.ts"
 import * as N from "../semconv.ts"
 import type { ConversationRow, HistogramSeries, TraceList, TraceRow, Turn } from "./api.ts"
+import { type LogView, toStored } from "./logView.ts"
 import type { RawHistogramPoint, RawSpan } from "./otlpDecode.ts"
+import type { RawLog } from "./otlpDecodeLogs.ts"
 import { display, identityOf, modelOf, type SpanView, spanView } from "./spanView.ts"
+import { type LogList, type LogQuery, logsSchema, LogTable } from "./storeLogs.ts"
 import { turnOf } from "./turns.ts"
 
 export interface StoreOptions {
@@ -20,9 +24,17 @@ export interface StoreOptions {
   readonly file: string
   /** Traces kept; the oldest beyond it are deleted. */
   readonly maxTraces: number
-  /** Bytes of stored spans kept; the oldest traces beyond it are deleted. */
+  /** Bytes of stored spans and log records kept; the oldest traces beyond it are deleted. */
   readonly maxBytes: number
+  /**
+   * Log records kept that belong to no stored trace (no trace id, or spans that never came); the
+   * oldest beyond it are deleted. Default 10,000.
+   */
+  readonly maxLooseLogs?: number
 }
+
+/** A trace's records the API sends at most: beyond it, the first ones in time and the count. */
+const maxTraceLogs = 10_000
 
 export interface TraceQuery {
   /** A service with any span in the trace. */
@@ -93,7 +105,7 @@ CREATE TABLE IF NOT EXISTS histograms (series TEXT PRIMARY KEY, metric TEXT NOT 
 `
 
 /** Bumped when the tables change shape: an older file is emptied and rebuilt, its data being disposable. */
-const schemaVersion = 3
+const schemaVersion = 4
 
 /** Series kept per viewer: the metrics' own cardinality limit, times the handful of GenAI histograms. */
 const maxSeries = 20_000
@@ -109,6 +121,7 @@ export class Store {
   private readonly upsertTrace: StatementSync
   private readonly insertModel: StatementSync
   private readonly insertService: StatementSync
+  private readonly logs: LogTable
 
   constructor(readonly options: StoreOptions) {
     if (options.file !== ":memory:") fs.mkdirSync(path.dirname(options.file), { recursive: true })
@@ -118,10 +131,11 @@ export class Store {
     const version = Number(this.db.prepare("PRAGMA user_version").get()!["user_version"])
     if (version !== schemaVersion) {
       this.db.exec("DROP TABLE IF EXISTS traces; DROP TABLE IF EXISTS spans; DROP TABLE IF EXISTS trace_models;")
-      this.db.exec("DROP TABLE IF EXISTS trace_services;")
+      this.db.exec("DROP TABLE IF EXISTS trace_services; DROP TABLE IF EXISTS logs;")
       this.db.exec(`DROP TABLE IF EXISTS histograms; PRAGMA user_version = ${schemaVersion};`)
     }
-    this.db.exec(schema)
+    this.db.exec(schema + logsSchema)
+    this.logs = new LogTable(this.db)
     // An exporter that timed out may send a batch again: a span already stored is kept once.
     this.insertSpan = this.db.prepare(
       "INSERT OR IGNORE INTO spans (trace_id, span_id, name, start_ms, data) VALUES (?, ?, ?, ?, ?)"
@@ -146,7 +160,7 @@ export class Store {
         bytes = traces.bytes + excluded.bytes`)
     const totals = this.db.prepare("SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM traces").get()!
     this.traceCount = Number(totals["n"])
-    this.bytes = Number(totals["b"])
+    this.bytes = Number(totals["b"]) + this.logs.looseBytes
     this.seriesCount = Number(this.db.prepare("SELECT count(*) AS n FROM histograms").get()!["n"])
   }
 
@@ -210,8 +224,12 @@ export class Store {
       }
       const exists = this.db.prepare("SELECT 1 FROM traces WHERE trace_id = ?")
       for (const [traceId, c] of byTrace) {
-        if (exists.get(traceId) === undefined) this.traceCount++
         this.bytes += c.bytes
+        if (exists.get(traceId) === undefined) {
+          this.traceCount++
+          // Counted in this.bytes already, as loose records; from now on in the trace's row.
+          c.bytes += this.logs.joinTrace(traceId)
+        }
         this.upsertTrace.run(
           traceId,
           c.rootName,
@@ -242,30 +260,78 @@ export class Store {
     this.retain()
   }
 
-  /** Deletes the oldest traces until both limits hold. */
-  private retain(): void {
-    while (this.traceCount > this.options.maxTraces || this.bytes > this.options.maxBytes) {
-      // In steps of a few percent, so a flood does not pay one delete per trace.
-      const overCount = this.traceCount - this.options.maxTraces
-      const step = Math.max(1, overCount, Math.ceil(this.traceCount / 50))
-      const victims = this.db.prepare("SELECT trace_id, bytes FROM traces ORDER BY rowid LIMIT ?").all(step)
-      if (victims.length === 0) break
-      this.db.exec("BEGIN")
-      const spans = this.db.prepare("DELETE FROM spans WHERE trace_id = ?")
-      const models = this.db.prepare("DELETE FROM trace_models WHERE trace_id = ?")
-      const services = this.db.prepare("DELETE FROM trace_services WHERE trace_id = ?")
-      const traces = this.db.prepare("DELETE FROM traces WHERE trace_id = ?")
-      for (const victim of victims) {
-        const id = victim["trace_id"] as string
-        spans.run(id)
-        models.run(id)
-        services.run(id)
-        traces.run(id)
-        this.traceCount--
-        this.bytes -= Number(victim["bytes"])
-      }
+  /**
+   * Stores a batch of log records in one transaction, then applies retention. A record of a stored
+   * trace counts in its bytes; the rest wait, loose, for their trace's spans.
+   */
+  addLogs(logs: ReadonlyArray<RawLog>): void {
+    if (logs.length === 0) return
+    const stored = logs.map(toStored)
+    const digest = this.logs.digest(stored, logs.map((log) => log.timeNs))
+    if (digest === undefined) return
+    const exists = this.db.prepare("SELECT 1 FROM traces WHERE trace_id = ?")
+    const grow = this.db.prepare("UPDATE traces SET bytes = bytes + ? WHERE trace_id = ?")
+    this.db.exec("BEGIN")
+    try {
+      const added = this.logs.insert(stored, (traceId) => exists.get(traceId) !== undefined)
+      for (const [traceId, bytes] of added.perTrace) grow.run(bytes, traceId)
+      this.bytes += added.bytes
       this.db.exec("COMMIT")
+    } catch (error) {
+      this.db.exec("ROLLBACK")
+      throw error
     }
+    this.logs.remember(digest)
+    this.version++
+    this.retain()
+  }
+
+  /**
+   * Deletes the oldest traces (with their records) and loose records until every limit holds.
+   * Over the bytes, loose records go first while they hold more than a quarter of them, so a
+   * flood of records of no trace cannot push out the traces.
+   */
+  private retain(): void {
+    const maxLoose = this.options.maxLooseLogs ?? 10_000
+    while (
+      this.traceCount > this.options.maxTraces || this.bytes > this.options.maxBytes
+      || this.logs.looseCount > maxLoose
+    ) {
+      const overBytes = this.bytes > this.options.maxBytes
+      const loose = this.logs.looseCount > 0 && (this.logs.looseCount > maxLoose
+        || (overBytes && (this.traceCount === 0 || this.logs.looseBytes * 4 > this.bytes)))
+      if (loose) {
+        const over = this.logs.looseCount - maxLoose
+        const freed = this.logs.dropLoose(Math.max(1, over, Math.ceil(this.logs.looseCount / 50)))
+        if (freed === 0) break
+        this.bytes -= freed
+      } else if (!this.dropOldestTraces()) break
+    }
+  }
+
+  /** Deletes a few percent of the traces, oldest first, so a flood does not pay one delete per trace. */
+  private dropOldestTraces(): boolean {
+    const overCount = this.traceCount - this.options.maxTraces
+    const step = Math.max(1, overCount, Math.ceil(this.traceCount / 50))
+    const victims = this.db.prepare("SELECT trace_id, bytes FROM traces ORDER BY rowid LIMIT ?").all(step)
+    if (victims.length === 0) return false
+    this.db.exec("BEGIN")
+    const spans = this.db.prepare("DELETE FROM spans WHERE trace_id = ?")
+    const models = this.db.prepare("DELETE FROM trace_models WHERE trace_id = ?")
+    const services = this.db.prepare("DELETE FROM trace_services WHERE trace_id = ?")
+    const traces = this.db.prepare("DELETE FROM traces WHERE trace_id = ?")
+    for (const victim of victims) {
+      const id = victim["trace_id"] as string
+      spans.run(id)
+      models.run(id)
+      services.run(id)
+      traces.run(id)
+      this.logs.dropTrace(id)
+      this.traceCount--
+      this.bytes -= Number(victim["bytes"])
+    }
+    this.db.exec("COMMIT")
+    return true
   }
 
   /** One page of traces matching the query, with the values the filters can take. */
@@ -325,6 +391,21 @@ export class Store {
     return `[${rows.map((row) => row["data"] as string).join(",")}]`
   }
 
+  /** A stored trace's log records in time order (at most {@link maxTraceLogs}), and how many it has. */
+  traceLogs(traceId: string): { readonly logs: Array<LogView>; readonly total: number } {
+    return this.logs.ofTrace(traceId, maxTraceLogs)
+  }
+
+  /** One page of every log record, newest first. */
+  logList(query: LogQuery = {}): LogList {
+    return this.logs.list(query)
+  }
+
+  /** Every log record, newest first. */
+  allLogs(): Array<LogView> {
+    return this.logs.all()
+  }
+
   /** The summary row of one trace. */
   traceRow(traceId: string): TraceRow | undefined {
     const row = this.db.prepare("SELECT * FROM traces WHERE trace_id = ?").get(traceId)
@@ -354,7 +435,7 @@ export class Store {
   conversation(id: string): Array<Turn> {
     return this.db.prepare("SELECT trace_id FROM traces WHERE conversation = ? ORDER BY start_ms LIMIT 1000").all(id)
       .map((row) => row["trace_id"] as string)
-      .map((traceId) => turnOf(this.traceRow(traceId)!, this.trace(traceId)))
+      .map((traceId) => turnOf(this.traceRow(traceId)!, this.trace(traceId), this.traceLogs(traceId).logs))
   }
 
   /** Stores histogram points: a cumulative point replaces its series, a delta point adds to it. */
@@ -451,10 +532,22 @@ export class Store {
     )
   }
 
-  /** What is stored: traces, spans and bytes. */
-  stats(): { readonly traces: number; readonly spans: number; readonly bytes: number } {
+  /** What is stored: traces, spans, log records (those of no stored trace among them) and bytes. */
+  stats(): {
+    readonly traces: number
+    readonly spans: number
+    readonly logs: number
+    readonly looseLogs: number
+    readonly bytes: number
+  } {
     const spans = Number(this.db.prepare("SELECT count(*) AS n FROM spans").get()!["n"])
-    return { traces: this.traceCount, spans, bytes: this.bytes }
+    return {
+      traces: this.traceCount,
+      spans,
+      logs: this.logs.count(),
+      looseLogs: this.logs.looseCount,
+      bytes: this.bytes
+    }
   }
 
   close(): void {

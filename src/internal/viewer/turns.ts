@@ -2,9 +2,11 @@
  * A conversation's turn, read from one trace: what the user asked and what came back (when content
  * was captured), with the turn's tokens, cost and latency. The question and answer come from the
  * outermost GenAI span that carries messages — the agent's, when there is one — and otherwise from
- * the first and last model calls.
+ * the first and last model calls. A span whose content went out only as a content event
+ * (`EVENT_ONLY` capture) has it from that event's log record.
  */
 import type { TraceRow, Turn } from "./api.ts"
+import type { LogView } from "./logView.ts"
 import type { Message, SpanView } from "./spanView.ts"
 
 const textOf = (message: Message | undefined): string | undefined => {
@@ -34,7 +36,21 @@ const output = (span: SpanView | undefined) => {
   return content !== undefined && "parsed" in content ? content.parsed : undefined
 }
 
-export const turnOf = (row: TraceRow, spans: ReadonlyArray<SpanView>): Turn => {
+/** The spans, each GenAI one without content given its content event's messages. */
+const withEventContent = (spans: ReadonlyArray<SpanView>, logs: ReadonlyArray<LogView>): ReadonlyArray<SpanView> => {
+  const events = new Map<string, LogView>()
+  for (const log of logs) if (log.messages !== undefined && !events.has(log.spanId)) events.set(log.spanId, log)
+  if (events.size === 0) return spans
+  return spans.map((span) => {
+    const g = span.genai
+    const messages = events.get(span.spanId)?.messages
+    if (g === undefined || messages === undefined || g.input !== undefined || g.output !== undefined) return span
+    return { ...span, genai: { ...g, ...messages } }
+  })
+}
+
+export const turnOf = (row: TraceRow, traceSpans: ReadonlyArray<SpanView>, logs: ReadonlyArray<LogView> = []): Turn => {
+  const spans = withEventContent(traceSpans, logs)
   const byId = new Map(spans.map((span) => [span.spanId, span]))
   const withMessages = spans.filter((span) => span.genai?.input !== undefined || span.genai?.output !== undefined)
     .map((span) => ({ span, depth: depthOf(span, byId) }))
