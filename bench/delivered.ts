@@ -22,7 +22,8 @@
  *
  * `--profile` runs each row of `--rows` for `--seconds` under V8's sampling profiler instead, and
  * prints where its CPU went: making the span, Effect's runtime, the batch processor, the serializer,
- * the HTTP request, GC (`npm run bench -- --sections=delivered --profile --rows=proto.root,json.root`).
+ * the HTTP request, GC (`npm run bench -- --sections=delivered --profile --rows=proto.root,json.root`);
+ * `--top=20` adds the functions with the most self time.
  */
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
@@ -40,6 +41,8 @@ import { args, ns, ratio, shuffle, summarize, type Summary, table, writeResult }
 const argv = args()
 const quick = argv.has("quick")
 const rounds = argv.number("rounds", quick ? 3 : 9)
+/** With `--profile`: also the `--top` functions by self time. */
+const top = argv.number("top", 0)
 const timeMs = argv.number("time", quick ? 150 : 300)
 const steps = argv.number("steps", 256)
 const seed = argv.number("seed", Date.now() % 100_000)
@@ -213,12 +216,16 @@ const profileRows = async (rows: ReadonlyArray<Row>, seconds: number) => {
     const { profile } = (await session.post("Profiler.stop")) as unknown as { profile: Profile }
     const byId = new Map(profile.nodes.map((node) => [node.id, node]))
     const totals = new Map<string, number>()
+    const functions = new Map<string, number>()
     let busy = 0
     for (let i = 0; i < profile.samples.length; i++) {
-      const name = area(byId.get(profile.samples[i]!)!.callFrame)
+      const frame = byId.get(profile.samples[i]!)!.callFrame
+      const name = area(frame)
       const delta = profile.timeDeltas[i] ?? 0
       totals.set(name, (totals.get(name) ?? 0) + delta)
       if (!name.startsWith("idle")) busy += delta
+      const fn = `${frame.functionName || "(anonymous)"} ${frame.url.replace(/^.*\/(node_modules|src)\//, "$1/")}`
+      functions.set(fn, (functions.get(fn) ?? 0) + delta)
     }
     const perStep = ((used.user + used.system) * 1000) / made
     console.log(`\n${row.id}: ${deliveredRows[row.id]} — ${ns(perStep)} CPU per step (${made} steps)`)
@@ -228,6 +235,13 @@ const profileRows = async (rows: ReadonlyArray<Row>, seconds: number) => {
         [name, micros]
       ) => [name, `${((100 * micros) / busy).toFixed(1)}%`, ns((micros * 1000) / made)])
     ))
+    if (top > 0) {
+      console.log(table(
+        ["function (self time)", "per step"],
+        [...functions].filter(([name]) => !name.startsWith("(idle)")).toSorted((a, b) => b[1] - a[1]).slice(0, top)
+          .map(([name, micros]) => [name, ns((micros * 1000) / made)])
+      ))
+    }
   }
   session.disconnect()
 }

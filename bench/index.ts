@@ -141,7 +141,7 @@ const main = async () => {
     )
     delivered = await runSection<DeliveredResult>(
       "delivered.ts",
-      [...common, ...passThrough(["rounds", "time", "rows", "profile", "seconds"]), "--context-manager"],
+      [...common, ...passThrough(["rounds", "time", "rows", "profile", "seconds", "top"]), "--context-manager"],
       ["--expose-gc"]
     )
     console.log()

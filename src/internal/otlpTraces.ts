@@ -231,10 +231,26 @@ const writeSpan = (w: ProtobufWriter, span: ReadableSpan): void => {
   w.byte(tag.span)
   const start = w.begin(reserveSpan)
   const context = span.spanContext()
-  w.byte(tag.traceId)
-  w.hexBytes(context.traceId, traceIds)
-  w.byte(tag.spanId)
-  w.hexBytes(context.spanId)
+  if (span instanceof RecordedSpan) {
+    // The bytes the ids were made from: the same bytes their hex reads back to.
+    w.byte(tag.traceId)
+    if (span.ownTrace) {
+      w.byte(16)
+      w.word(span.traceWord0)
+      w.word(span.traceWord1)
+      w.word(span.traceWord2)
+      w.word(span.traceWord3)
+    } else w.hexBytes(context.traceId, traceIds)
+    w.byte(tag.spanId)
+    w.byte(8)
+    w.word(span.spanWord0)
+    w.word(span.spanWord1)
+  } else {
+    w.byte(tag.traceId)
+    w.hexBytes(context.traceId, traceIds)
+    w.byte(tag.spanId)
+    w.hexBytes(context.spanId)
+  }
   const traceState = context.traceState?.serialize()
   if (traceState) {
     w.byte(tag.traceState)

@@ -305,6 +305,13 @@ export class ProtobufWriter {
     this.pos = pos
   }
 
+  /** A 32-bit number's four bytes, most significant first: an id's bytes kept as words. */
+  word(value: number): void {
+    this.ensure(4)
+    this.view.setUint32(this.pos, value, false)
+    this.pos += 4
+  }
+
   /** Starts a length-delimited field's contents, `reserve` bytes on from here; pass the result to {@link end}. */
   begin(reserve: number): number {
     this.ensure(reserve)

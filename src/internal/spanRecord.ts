@@ -106,6 +106,9 @@ const hex8 = (at: number): string => {
 export const newSpanId = (): string => hex8(take8())
 /** Two non-zero halves: never all zero either. */
 export const newTraceId = (): string => hex8(take8()) + hex8(take8())
+/** Four pool bytes as one big-endian 32-bit number: how a span keeps its ids' bytes for the encoder. */
+const word = (at: number): number =>
+  ((pool[at]! << 24) | (pool[at + 1]! << 16) | (pool[at + 2]! << 8) | pool[at + 3]!) >>> 0
 
 const emptyAttributes: Otel.Attributes = Object.freeze({})
 const noLinks: Array<Otel.Link> = Object.freeze([]) as unknown as Array<Otel.Link>
@@ -150,8 +153,28 @@ export class SpanSource {
     parent: Otel.SpanContext | undefined
   ): Otel.Span {
     if (isTracingSuppressed(context)) return Otel.trace.wrapSpanContext(Otel.INVALID_SPAN_CONTEXT)
-    const spanId = newSpanId()
-    const traceId = parent !== undefined ? parent.traceId : newTraceId()
+    // The ids' bytes are kept beside their hex, so the encoder writes them without reading hex back.
+    // Each id's words are read before the next draw, which may refill the pool.
+    let at = take8()
+    const spanId = hex8(at)
+    const spanWord0 = word(at)
+    const spanWord1 = word(at + 4)
+    let traceId: string
+    let traceWord0 = 0
+    let traceWord1 = 0
+    let traceWord2 = 0
+    let traceWord3 = 0
+    if (parent !== undefined) traceId = parent.traceId
+    else {
+      at = take8()
+      traceId = hex8(at)
+      traceWord0 = word(at)
+      traceWord1 = word(at + 4)
+      at = take8()
+      traceId += hex8(at)
+      traceWord2 = word(at)
+      traceWord3 = word(at + 4)
+    }
     let traceState = parent?.traceState
     let sampled: boolean
     let recorded: boolean
@@ -182,6 +205,15 @@ export class SpanSource {
     if (traceState !== undefined) spanContext.traceState = traceState
     if (!recorded) return Otel.trace.wrapSpanContext(spanContext)
     const span = new RecordedSpan(this, name, kind, spanContext, parent, startNanos)
+    span.spanWord0 = spanWord0
+    span.spanWord1 = spanWord1
+    if (parent === undefined) {
+      span.ownTrace = true
+      span.traceWord0 = traceWord0
+      span.traceWord1 = traceWord1
+      span.traceWord2 = traceWord2
+      span.traceWord3 = traceWord3
+    }
     if (attributes !== undefined) span.putAll(attributes)
     if (samplerAttributes !== undefined) span.setAttributes(samplerAttributes)
     if (links !== undefined) span.addLinks(links as Array<Otel.Link>)
@@ -265,6 +297,15 @@ export class RecordedSpan implements Otel.Span, ReadableSpan {
   private start: Otel.HrTime | undefined = undefined
   private end_: Otel.HrTime | undefined = undefined
   readonly parentSpanContext?: Otel.SpanContext
+  /** @internal The span id's bytes as two big-endian words, for the OTLP encoder. */
+  spanWord0 = 0
+  spanWord1 = 0
+  /** @internal A root's trace id bytes as four words (`ownTrace`); a child's trace id is its parent's hex. */
+  ownTrace = false
+  traceWord0 = 0
+  traceWord1 = 0
+  traceWord2 = 0
+  traceWord3 = 0
 
   constructor(
     private readonly source: SpanSource,
