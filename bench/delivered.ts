@@ -27,7 +27,7 @@
  */
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
+import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as inspector from "node:inspector/promises"
 import * as Config from "../src/internal/config.ts"
@@ -52,6 +52,7 @@ if (argv.has("context-manager")) installContextManager()
 export const deliveredRows = {
   "native.root": "Effect.withSpan root step, Effect's native tracer (no export)",
   "native.child": "Effect.withSpan child step, Effect's native tracer (no export)",
+  "native.runtime.root": "Effect.withSpan root step, Effect's native tracer, in a ManagedRuntime of Layer.empty",
   "off.root": "Effect.withSpan root step, beluga tracer, always_off",
   "noop.root": "Effect.withSpan root step, beluga tracer, no-op exporter",
   "proto.root": "Effect.withSpan root step, beluga, exported http/protobuf",
@@ -67,7 +68,10 @@ export const deliveredRatios = [
   { id: "proto.child/native.child", numerator: "proto.child", denominator: "native.child" },
   { id: "json.child/native.child", numerator: "json.child", denominator: "native.child" },
   { id: "noop.root/native.root", numerator: "noop.root", denominator: "native.root" },
-  { id: "off.root/native.root", numerator: "off.root", denominator: "native.root" }
+  { id: "off.root/native.root", numerator: "off.root", denominator: "native.root" },
+  // What running in a runtime at all costs: every layer's context sits behind ManagedRuntime's memo map.
+  { id: "native.runtime.root/native.root", numerator: "native.runtime.root", denominator: "native.root" },
+  { id: "off.root/native.runtime.root", numerator: "off.root", denominator: "native.runtime.root" }
 ] as const satisfies ReadonlyArray<{ id: string; numerator: DeliveredRowId; denominator: DeliveredRowId }>
 
 export interface DeliveredResult {
@@ -116,7 +120,7 @@ const exportingLayer = (port: number, protocol: Config.Protocol) => {
 
 const makeRow = async (id: DeliveredRowId, port: number): Promise<Row> => {
   const program = id.endsWith(".child") ? children : roots
-  const runIn = async (layer: Layer.Layer<any>, rest: Pick<Row, "flush" | "exported">): Promise<Row> => {
+  const runIn = async (layer: Layer.Layer<any, never, never>, rest: Pick<Row, "flush" | "exported">): Promise<Row> => {
     const runtime = ManagedRuntime.make(layer)
     await runtime.runPromise(Effect.void)
     return { id, run: () => runtime.runSync(program), ...rest, dispose: () => runtime.dispose() }
@@ -131,6 +135,8 @@ const makeRow = async (id: DeliveredRowId, port: number): Promise<Row> => {
         exported: () => 0,
         dispose: () => Promise.resolve()
       }
+    case "native.runtime.root":
+      return runIn(Layer.empty as Layer.Layer<any, never, never>, { flush: () => Promise.resolve(), exported: () => 0 })
     case "off.root":
       return runIn(oursLayer("always_off").layer, { flush: () => Promise.resolve(), exported: () => 0 })
     case "noop.root":

@@ -14,7 +14,9 @@
  * - logs (`bench/logs.ts`): content events on ÷ off per chat call, Effect log lines exported ÷ not;
  * - viewer (`bench/viewer.ts`): the local viewer's ingestion rate, memory, and render times in Chromium;
  * - runtimes (`bench/runtimes.ts`): Node, Bun and Deno from npm — cold start, traced ÷ native with
- *   export, a 20-span flush.
+ *   export, a 20-span flush;
+ * - bundle (`bench/bundle.ts`): the Cloudflare worker's bundle (wrangler, minified) against Effect's
+ *   own OTLP export's, both built in the run (`--breakdown`: the worker's bytes by package).
  *
  *   npm run bench                     # the full run (~5 minutes on 2 cores)
  *   npm run bench -- --quick          # under a minute: fewer rounds, shorter samples, 100k-span heap check
@@ -28,6 +30,7 @@
  */
 import * as os from "node:os"
 import type { AllocResult } from "./alloc.ts"
+import type { BundleResult } from "./bundle.ts"
 import type { DeliveredResult } from "./delivered.ts"
 import type { ExportRun } from "./export.ts"
 import type { MicroResult } from "./micro.ts"
@@ -36,7 +39,10 @@ import { args, bytes, count, ns, ratio, table } from "./stats.ts"
 
 const argv = args()
 const quick = argv.has("quick")
-const sections = argv.string("sections", "micro,alloc,delivered,serializer,export,decoders,mcp,logs,runtimes,viewer")
+const sections = argv.string(
+  "sections",
+  "micro,alloc,delivered,serializer,export,decoders,mcp,logs,runtimes,bundle,viewer"
+)
   .split(
     ","
   )
@@ -187,13 +193,23 @@ const main = async () => {
     console.log()
   }
 
+  let bundle: BundleResult | undefined
+  if (sections.includes("bundle")) {
+    // Prints its own table: both workers' sizes and the difference against the budget.
+    bundle = await runSection<BundleResult>("bundle.ts", passThrough(["breakdown"]))
+    console.log()
+  }
+
   if (sections.includes("viewer")) {
     // Prints its own table: ingestion, memory, and render times in Chromium.
     await runSection("viewer.ts", quick ? ["--quick"] : [])
     console.log()
   }
 
-  if (micro === undefined && alloc === undefined && exported === undefined && delivered === undefined) return
+  if (
+    micro === undefined && alloc === undefined && exported === undefined && delivered === undefined &&
+    bundle === undefined
+  ) return
   const live = microCm ?? micro
   const allocLive = allocCm ?? alloc
   const exportOf = (protocol: string, mode: string) => {
@@ -327,6 +343,14 @@ const main = async () => {
       ["  same, to a no-op exporter (the span made, not sent)", "", "", showDelivered("noop.root/native.root")],
       ["always_off root step ÷ Effect's native tracer", "1.2×–1.3×", "≤ 1.0×", showDelivered("off.root/native.root")],
       [
+        "  same, both in a ManagedRuntime (÷ native in one of Layer.empty)",
+        "",
+        "",
+        `${showDelivered("off.root/native.runtime.root")} (runtime alone ${
+          showDelivered("native.runtime.root/native.root")
+        })`
+      ],
+      [
         `app CPU per delivered span, ${k} burst, http/protobuf`,
         "7.0 µs",
         "≤ 3 µs",
@@ -346,7 +370,17 @@ const main = async () => {
         exportOf("http/json", "otel")
       ],
       [`  same, burst of Effect.withSpan spans, http/protobuf`, "", "", exportOf("http/protobuf", "effect")],
-      [`  same, burst of Effect.withSpan spans, http/json`, "", "", exportOf("http/json", "effect")]
+      [`  same, burst of Effect.withSpan spans, http/json`, "", "", exportOf("http/json", "effect")],
+      [
+        "Cloudflare worker bundle (wrangler --minify) − Effect's own OTLP export's",
+        "187 KB",
+        "≤ 150 KB",
+        bundle === undefined
+          ? "—"
+          : `${(bundle.added / 1024).toFixed(1)} KB (${(bundle.ours.minified / 1024).toFixed(1)} KB − ${
+            (bundle.effectOtlp.minified / 1024).toFixed(1)
+          } KB)`
+      ]
     ].filter((row) => row[3] !== "—" || row[1] !== "")
   ))
   console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(0)} s`)
