@@ -206,10 +206,7 @@ const main = async () => {
     console.log()
   }
 
-  if (
-    micro === undefined && alloc === undefined && exported === undefined && delivered === undefined &&
-    bundle === undefined
-  ) return
+  if (micro === undefined && alloc === undefined && exported === undefined && delivered === undefined) return
   const live = microCm ?? micro
   const allocLive = allocCm ?? alloc
   const exportOf = (protocol: string, mode: string) => {

@@ -16,6 +16,10 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Stream from "effect/Stream"
 import { EffectAi, GenAI, Pipeline, Simulated, Tracing } from "../src/index.ts"
+import { Recorder } from "../src/internal/metrics.ts"
+import { MetricsCollector, type MetricsExporter } from "../src/internal/metricsCollector.ts"
+import { recorderMeterProvider } from "../src/internal/recorderMeters.ts"
+import * as N from "../src/internal/semconv.ts"
 import {
   type Attributes,
   makeReceiver,
@@ -512,6 +516,113 @@ describe("GenAI metrics over OTLP/HTTP", () => {
       yield* run(chat("gpt-4o", { inputTokens: 1 }), { endpoint: quietReceiver.url }, { OTEL_METRICS_EXPORTER: "none" })
       assert.lengthOf(quietReceiver.metricRequests, 0)
       assert.lengthOf(quietReceiver.spans(), 1, "the spans still go out")
+    }))
+})
+
+/**
+ * The collection the metrics side runs on every runtime (on workers without the OTel API's meter
+ * provider among its producers): a producer that counts its collections, an exporter whose
+ * answers the test gives.
+ */
+const collection = (options: { readonly intervalMillis?: number; readonly empty?: boolean } = {}) => {
+  let collected = 0
+  const answers: Array<() => void> = []
+  const exported: Array<number> = []
+  const calls: Array<string> = []
+  const exporter: MetricsExporter = {
+    export: (metrics) => {
+      exported.push(metrics.scopeMetrics.length)
+      return new Promise((resolve) => answers.push(resolve))
+    },
+    forceFlush: () => Promise.resolve(void calls.push("forceFlush")),
+    shutdown: () => Promise.resolve(void calls.push("shutdown"))
+  }
+  const producer = {
+    collect: () => {
+      collected++
+      const scopeMetrics = options.empty === true ? [] : [{ scope: { name: "test" }, metrics: [] }]
+      return Promise.resolve({ resourceMetrics: { resource: {} as never, scopeMetrics }, errors: [] })
+    }
+  }
+  const collector = new MetricsCollector([producer], exporter, {
+    resource: {} as never,
+    intervalMillis: options.intervalMillis ?? 60_000,
+    exportTimeoutMillis: 30_000
+  })
+  return { collector, collected: () => collected, answers, exported, calls, settle }
+}
+
+/** A few milliseconds: promises already settled have run their callbacks. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 5))
+
+describe("the periodic collection", () => {
+  it.live("a flush during a collection waits for it, then collects again; shutdown sends the last one", () =>
+    Effect.promise(async () => {
+      const c = collection()
+      const first = c.collector.flush()
+      await c.settle()
+      const second = c.collector.flush() // called while the first collection's export is unanswered
+      await c.settle()
+      assert.strictEqual(c.collected(), 1, "collections never overlap")
+      c.answers.shift()!()
+      await first
+      await c.settle()
+      assert.strictEqual(c.collected(), 2, "the second flush collected the points as they were when it was called")
+      c.answers.shift()!()
+      await second
+      assert.deepStrictEqual(c.calls, ["forceFlush", "forceFlush"])
+      const shutdown = c.collector.shutdown()
+      await c.settle()
+      c.answers.shift()!()
+      await shutdown
+      assert.strictEqual(c.collected(), 3)
+      assert.deepStrictEqual(c.calls, ["forceFlush", "forceFlush", "forceFlush", "shutdown"])
+      await c.collector.flush()
+      assert.strictEqual(c.collected(), 3, "nothing after shutdown")
+    }))
+
+  it.live("collects on its interval, skipping a tick while an export is unanswered; nothing to send, no export", () =>
+    Effect.promise(async () => {
+      const c = collection({ intervalMillis: 20 })
+      c.collector.start()
+      await new Promise((resolve) => setTimeout(resolve, 110))
+      assert.strictEqual(c.collected(), 1, "the first export is still unanswered")
+      c.answers.shift()!()
+      for (let waited = 0; c.collected() < 2 && waited < 2000; waited += 10) await c.settle()
+      assert.isAtLeast(c.collected(), 2, "the next tick collects again")
+      for (const answer of c.answers) answer()
+      const stop = c.collector.shutdown()
+      await c.settle()
+      for (const answer of c.answers) answer()
+      await stop
+      const empty = collection({ empty: true })
+      await empty.collector.flush()
+      assert.strictEqual(empty.collected(), 1)
+      assert.deepStrictEqual(empty.exported, [], "a collection with no scopes makes no request")
+    }))
+})
+
+describe("the OTel metrics API on workers (no SDK meter provider)", () => {
+  it.live("the library's own histograms made through the API go into the recorder; others are no-ops", () =>
+    Effect.promise(async () => {
+      const recorder = new Recorder(N.Metrics, {
+        temporality: "cumulative",
+        exemplarFilter: "trace_based",
+        resource: {} as never,
+        scope: { name: N.LIBRARY_NAME, version: "0" }
+      })
+      const meter = recorderMeterProvider(recorder).getMeter(N.LIBRARY_NAME)
+      meter.createHistogram(N.METRIC_MCP_CLIENT_OPERATION_DURATION).record(0.25, {
+        [N.ATTR_MCP_METHOD_NAME]: "tools/call"
+      })
+      meter.createHistogram("app.latency").record(1)
+      meter.createCounter("app.requests").add(1)
+      const { resourceMetrics } = await recorder.collect()
+      const metrics = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics)
+      assert.deepStrictEqual(metrics.map((m) => m.descriptor.name), [N.METRIC_MCP_CLIENT_OPERATION_DURATION])
+      const point = metrics[0]!.dataPoints[0]!
+      assert.deepStrictEqual(point.attributes, { [N.ATTR_MCP_METHOD_NAME]: "tools/call" })
+      assert.strictEqual((point.value as { readonly sum: number }).sum, 0.25)
     }))
 })
 

@@ -181,14 +181,24 @@ describe("Cloudflare workerd (the npm package `workerd`, bundled by wrangler)", 
       path.join(consumer, "wrangler.toml"),
       ["name = \"agent-worker\"", "main = \"worker.ts\"", "compatibility_date = \"2026-11-17\""].join("\n")
     )
-    const bundled = await execute(bin("wrangler"), ["deploy", "--dry-run", "--minify", "--outdir", outDir], {
-      cwd: consumer,
-      env: { ...cleanEnv(), WRANGLER_SEND_METRICS: "false", CI: "true" }
-    })
+    const metafile = path.join(outDir, "meta.json")
+    const bundled = await execute(
+      bin("wrangler"),
+      ["deploy", "--dry-run", "--minify", "--outdir", outDir, "--metafile", metafile],
+      { cwd: consumer, env: { ...cleanEnv(), WRANGLER_SEND_METRICS: "false", CI: "true" } }
+    )
     const bundle = fs.readFileSync(path.join(outDir, "worker.js"), "utf8")
     // The worker build of the platform: fetch, CompressionStream, AsyncLocalStorage and nothing else from Node.
     const nodeImports = [...bundle.matchAll(/from\s*"((?:node:)?[a-z_/]+)"/g)].map((match) => match[1]).toSorted()
     assert.deepStrictEqual(nodeImports, ["node:async_hooks"], bundled.stdout)
+    // No meter provider of the SDK's (45 KB): only the enums `@effect/opentelemetry`'s producer reads.
+    const meta = JSON.parse(fs.readFileSync(metafile, "utf8")) as {
+      readonly outputs: Record<string, { readonly inputs: Record<string, { readonly bytesInOutput: number }> }>
+    }
+    const sdkMetrics = Object.values(meta.outputs).flatMap((output) =>
+      Object.entries(output.inputs).filter(([input]) => input.includes("@opentelemetry/sdk-metrics/"))
+    )
+    assert.isBelow(sdkMetrics.reduce((n, [, input]) => n + input.bytesInOutput, 0), 2048, JSON.stringify(sdkMetrics))
 
     const receiver = await Receiver.start()
     const port = await freePort()
@@ -237,6 +247,17 @@ const worker :Workerd.Worker = (
       for (const span of spans) assert.strictEqual(text(span.resource, "service.name"), "agent-worker")
       // The batch timer was never what delivered them: each request's three spans came in one export.
       assert.deepStrictEqual(receiver.requests.map((request) => request.spans.length), [3, 3, 3])
+      // Each flush sent the metrics too (cumulative): the last collection counts the three chat calls.
+      await receiver.waitForMetricRequests(3, 10_000)
+      const durations = receiver.metricRequests.at(-1)!.metrics.find((metric) =>
+        metric.name === "gen_ai.client.operation.duration"
+      )
+      assert.isDefined(durations, JSON.stringify(receiver.metrics().map((metric) => metric.name)))
+      const chat = durations!.histogramPoints.find((point) =>
+        text(point.attributes, "gen_ai.operation.name") === "chat"
+      )
+      assert.strictEqual(chat?.count, 3n)
+      assert.strictEqual(text(durations!.resource, "service.name"), "agent-worker")
     } finally {
       child.kill("SIGTERM")
       await done

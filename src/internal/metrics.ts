@@ -1,6 +1,6 @@
 /**
- * The GenAI histograms: aggregated here, handed to the OpenTelemetry metrics SDK as a
- * `MetricProducer`, exported by its periodic reader.
+ * The GenAI histograms: aggregated here, read as a `MetricProducer` by the metrics side's
+ * periodic collection (`metricsCollector.ts`), serialized by `otlpMetrics.ts`.
  *
  * Why not the SDK's own `Histogram` instruments? Two measured reasons:
  * - cost: the SDK's `record` took 3.3 µs a measurement on this project's machines (it hashes the
@@ -13,8 +13,8 @@
  *   measurement made in a sampled span (the aligned-bucket reservoir of the metrics spec), and
  *   `otlpMetrics.ts` writes it on the wire.
  *
- * Everything else — the export interval and timeout, other producers (Effect's `Metric` module),
- * instruments created through the OTel metrics API — stays the SDK's.
+ * The other producers of the same collection are Effect's `Metric` module (`@effect/opentelemetry`'s
+ * producer) and, on Node, Bun and Deno, the SDK's meter provider behind the OTel metrics API.
  */
 import type { Attributes } from "@opentelemetry/api"
 import { ValueType } from "@opentelemetry/api"
@@ -239,7 +239,7 @@ export class Histogram {
 
 /**
  * The GenAI instruments of one tracing layer, and the `MetricProducer` that hands their data to
- * the SDK's reader on each collection.
+ * each collection.
  */
 export class Recorder implements MetricProducer {
   private readonly histograms = new Map<string, Histogram>()
@@ -272,6 +272,11 @@ export class Recorder implements MetricProducer {
     const histogram = this.histograms.get(name)
     if (histogram === undefined) throw new Error(`beluga-o11y: no histogram named ${name}`)
     return histogram
+  }
+
+  /** The histogram named `name`, if it is one of the definitions. */
+  find(name: string): Histogram | undefined {
+    return this.histograms.get(name)
   }
 
   collect(): Promise<CollectionResult> {

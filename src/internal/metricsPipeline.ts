@@ -1,25 +1,23 @@
 /**
- * The metrics side of tracing: the GenAI recorder the combinators find in their context, the SDK
- * meter provider whose periodic reader collects it with Effect's own `Metric`s and the OTel API's
- * instruments, the OTLP/HTTP export it hands them to, the bounded shutdown that sends the last
- * collection, and the summary printed at exit.
+ * The metrics side of tracing: the GenAI recorder the combinators find in their context, the
+ * periodic collection that reads it with Effect's own `Metric`s and the OTel API's instruments
+ * (the runtime's meter provider for them, `#platform`), the OTLP/HTTP export it hands them to,
+ * the bounded shutdown that sends the last collection, and the summary printed at exit.
  */
+import * as Platform from "#platform"
 import * as OtelMetrics from "@effect/opentelemetry/OtelMetrics"
 import * as Resource from "@effect/opentelemetry/Resource"
 import * as Otel from "@opentelemetry/api"
-import {
-  MeterProvider,
-  PeriodicExportingMetricReader,
-  type PushMetricExporter,
-  type ResourceMetrics
-} from "@opentelemetry/sdk-metrics"
+import type { ResourceMetrics } from "@opentelemetry/sdk-metrics"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type { CostMeter } from "./agentProcessor.ts"
+import type { ApiMeters } from "./apiMeters.ts"
 import type { MetricsSettings } from "./config.ts"
 import { DeliveryReporter, type DeliveryStats, type Outages, redactUrl, refusable } from "./exporter.ts"
 import { AttributeSet, CurrentRecorder, nowMillis, Recorder } from "./metrics.ts"
+import { MetricsCollector, type MetricsExporter } from "./metricsCollector.ts"
 import { OtlpHttpExporter } from "./otlp.ts"
 import { metricsCodec, OtlpMetricExporter } from "./otlpMetrics.ts"
 import * as N from "./semconv.ts"
@@ -30,18 +28,18 @@ import { version } from "./version.ts"
 
 /** The metrics' OTLP/HTTP export, with its delivery counts. */
 export interface MetricsExport {
-  readonly exporter: PushMetricExporter
+  readonly exporter: MetricsExporter
   readonly settings: MetricsSettings
   readonly stats: () => DeliveryStats
   readonly beginShutdown: () => void
   /** Ends exports in flight; returns the data points lost. */
   readonly abort: () => number
-  /** Collects and sends the current points (once the layer made its meter provider); resolves when answered. */
+  /** Collects and sends the current points (once the layer started its collection); resolves when answered. */
   readonly flush: () => Promise<void>
   /** Data points on the wire, not yet answered for. */
   readonly pending: () => number
   /** Where `flush` collects from: set by {@link layer}. */
-  readonly attach: (provider: MeterProvider | undefined) => void
+  readonly attach: (collector: MetricsCollector | undefined) => void
 }
 
 const metricUnit = { one: "metric data point", many: "metric data points", goesOn: "The program goes on" }
@@ -77,17 +75,17 @@ export const otlp = (
     report,
     metricsCodec
   )
-  let provider: MeterProvider | undefined
+  let collector: MetricsCollector | undefined
   return {
-    exporter: new OtlpMetricExporter(transport, settings.temporality, refused),
+    exporter: new OtlpMetricExporter(transport, refused),
     settings,
     stats: () => reporter.stats(),
     beginShutdown: () => transport.beginShutdown(),
     abort: () => transport.abort(),
-    flush: () => provider?.forceFlush() ?? Promise.resolve(),
+    flush: () => collector?.flush() ?? Promise.resolve(),
     pending: () => transport.unsettledItems(),
     attach: (attached) => {
-      provider = attached
+      collector = attached
     }
   }
 }
@@ -130,23 +128,27 @@ export const layer = (options: {
       const effectMetrics = yield* OtelMetrics.makeProducer(
         pipeline.settings.temporality === "cumulative" ? "cumulative" : "delta"
       )
-      const reader = new PeriodicExportingMetricReader({
-        exporter: pipeline.exporter,
-        exportIntervalMillis: pipeline.settings.intervalMillis,
-        exportTimeoutMillis: pipeline.settings.exportTimeoutMillis,
-        metricProducers: [recorder, effectMetrics]
-      })
-      const provider = new MeterProvider({ resource, readers: [reader] })
-      pipeline.attach(provider)
+      const meters = Platform.meterProvider(resource, pipeline.settings.temporality, recorder)
+      const collector = new MetricsCollector(
+        [...(meters.producer === undefined ? [] : [meters.producer]), recorder, effectMetrics],
+        pipeline.exporter,
+        {
+          resource,
+          intervalMillis: pipeline.settings.intervalMillis,
+          exportTimeoutMillis: pipeline.settings.exportTimeoutMillis
+        }
+      )
+      collector.start()
+      pipeline.attach(collector)
       yield* Effect.addFinalizer(() =>
         Effect.andThen(
           Effect.sync(() => pipeline.attach(undefined)),
-          lastCollection(provider, pipeline, options.shutdown)
+          lastCollection(collector, meters, pipeline, options.shutdown)
         )
       )
-      // Libraries instrumented with the OTel metrics API report through the same reader.
+      // Libraries instrumented with the OTel metrics API report through the same collection.
       yield* Effect.acquireRelease(
-        Effect.sync(() => options.registerGlobal === true && Otel.metrics.setGlobalMeterProvider(provider)),
+        Effect.sync(() => options.registerGlobal === true && Otel.metrics.setGlobalMeterProvider(meters.provider)),
         (registered) => Effect.sync(() => registered && Otel.metrics.disable())
       )
       return recorder
@@ -155,11 +157,11 @@ export const layer = (options: {
 }
 
 /** The last collection goes out within the shutdown bound, like the spans. */
-const lastCollection = (provider: MeterProvider, pipeline: MetricsExport, policy: Policy) =>
+const lastCollection = (collector: MetricsCollector, meters: ApiMeters, pipeline: MetricsExport, policy: Policy) =>
   bounded(
     () => {
       pipeline.beginShutdown()
-      return provider.shutdown()
+      return collector.shutdown().finally(() => meters.shutdown?.())
     },
     policy,
     {

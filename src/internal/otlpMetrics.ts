@@ -5,27 +5,28 @@
  * data point (its protobuf writer lists the field numbers and skips them), and the exemplars are
  * what link a latency bucket to its trace. So the request is built here: first as the OTLP/JSON
  * object (lowerCamelCase, 64-bit integers as strings, ids as hex, enums as numbers), which is the
- * JSON body as is, then written field by field as protobuf from that same object, following
- * `opentelemetry/proto/metrics/v1/metrics.proto` and `common/v1/common.proto`.
+ * JSON body as is, then written as protobuf from that same object, each JSON field through its
+ * number and type in `opentelemetry/proto/metrics/v1/metrics.proto` and `common/v1/common.proto`
+ * (a table, not code per message: this module is in every worker's bundle).
+ *
+ * Exponential histograms are not written: no producer here makes them (the OTel API's meter
+ * provider has no views, and its default aggregation for histograms is explicit buckets).
  */
 import type { Attributes, AttributeValue, HrTime } from "@opentelemetry/api"
 import { ValueType } from "@opentelemetry/api"
-import { type ExportResult, ExportResultCode } from "@opentelemetry/core"
 import {
   AggregationTemporality,
   type DataPoint,
   DataPointType,
-  type ExponentialHistogram,
   type Histogram,
-  InstrumentType,
   type MetricData,
-  type PushMetricExporter,
   type ResourceMetrics
 } from "@opentelemetry/sdk-metrics"
-import type { TemporalityPreference } from "./config.ts"
 import type { Exemplar, ExemplarDataPoint } from "./metrics.ts"
+import type { MetricsExporter } from "./metricsCollector.ts"
 import type { Codec, OtlpHttpExporter } from "./otlp.ts"
 import { partialSuccess } from "./otlpResponse.ts"
+import { ProtobufWriter } from "./protobufWriter.ts"
 
 // -----------------------------------------------------------------------------
 // The request as OTLP/JSON
@@ -37,7 +38,6 @@ type JsonAnyValue =
   | { readonly intValue: string }
   | { readonly doubleValue: number }
   | { readonly arrayValue: { readonly values: ReadonlyArray<JsonAnyValue> } }
-  | { readonly bytesValue: string }
 interface JsonKeyValue {
   readonly key: string
   readonly value: JsonAnyValue
@@ -68,23 +68,6 @@ interface JsonHistogramPoint {
   readonly min?: number
   readonly max?: number
 }
-interface JsonBuckets {
-  readonly offset: number
-  readonly bucketCounts: ReadonlyArray<string>
-}
-interface JsonExponentialPoint {
-  readonly attributes: ReadonlyArray<JsonKeyValue>
-  readonly startTimeUnixNano: string
-  readonly timeUnixNano: string
-  readonly count: string
-  readonly sum?: number
-  readonly scale: number
-  readonly zeroCount: string
-  readonly positive: JsonBuckets
-  readonly negative: JsonBuckets
-  readonly min?: number
-  readonly max?: number
-}
 interface JsonMetric {
   readonly name: string
   readonly description: string
@@ -97,10 +80,6 @@ interface JsonMetric {
   }
   readonly histogram?: {
     readonly dataPoints: ReadonlyArray<JsonHistogramPoint>
-    readonly aggregationTemporality: number
-  }
-  readonly exponentialHistogram?: {
-    readonly dataPoints: ReadonlyArray<JsonExponentialPoint>
     readonly aggregationTemporality: number
   }
 }
@@ -190,22 +169,7 @@ const histogramPoint = (point: ExemplarDataPoint, integer: boolean): JsonHistogr
   }
 }
 
-const exponentialPoint = (point: DataPoint<ExponentialHistogram>): JsonExponentialPoint => {
-  const h = point.value
-  return {
-    ...pointHeader(point),
-    count: h.count.toString(),
-    ...(h.sum !== undefined ? { sum: h.sum } : {}),
-    scale: h.scale,
-    zeroCount: h.zeroCount.toString(),
-    positive: { offset: h.positive.offset, bucketCounts: h.positive.bucketCounts.map((c) => c.toString()) },
-    negative: { offset: h.negative.offset, bucketCounts: h.negative.bucketCounts.map((c) => c.toString()) },
-    ...(h.min !== undefined ? { min: h.min } : {}),
-    ...(h.max !== undefined ? { max: h.max } : {})
-  }
-}
-
-const metric = (data: MetricData): JsonMetric => {
+const metric = (data: MetricData): JsonMetric | undefined => {
   const base = { name: data.descriptor.name, description: data.descriptor.description, unit: data.descriptor.unit }
   const integer = data.descriptor.valueType === ValueType.INT
   switch (data.dataPointType) {
@@ -229,13 +193,7 @@ const metric = (data: MetricData): JsonMetric => {
         }
       }
     case DataPointType.EXPONENTIAL_HISTOGRAM:
-      return {
-        ...base,
-        exponentialHistogram: {
-          dataPoints: data.dataPoints.map(exponentialPoint),
-          aggregationTemporality: otlpTemporality(data.aggregationTemporality)
-        }
-      }
+      return undefined
   }
 }
 
@@ -245,7 +203,7 @@ const toJsonRequest = (resourceMetrics: ResourceMetrics): JsonRequest => ({
     resource: { attributes: keyValues(resourceMetrics.resource.attributes) },
     scopeMetrics: resourceMetrics.scopeMetrics.filter((scope) => scope.metrics.length > 0).map((scope) => ({
       scope: { name: scope.scope.name, version: scope.scope.version ?? "" },
-      metrics: scope.metrics.map(metric)
+      metrics: scope.metrics.flatMap((data) => metric(data) ?? [])
     }))
   }]
 })
@@ -264,225 +222,106 @@ export const serializeJson = (resourceMetrics: ResourceMetrics): Uint8Array =>
 // The same request as protobuf
 // -----------------------------------------------------------------------------
 
-/** A growable protobuf writer: just the wire types this request uses. */
-class Writer {
-  private buffer = new Uint8Array(1024)
-  private view = new DataView(this.buffer.buffer)
-  length = 0
+/**
+ * How a JSON field is written: `S` a string (left out when empty), `M` a message, `F` a fixed64
+ * from its decimal text, `D` a double, `B` a bool (left out when false), `I` an int64 varint from
+ * its decimal text, `H` bytes from hex, `PF` / `PD` packed fixed64s / doubles. A oneof member is
+ * written even when it holds its type's default: `S1` and `B1`.
+ */
+const S = 0, M = 1, F = 2, D = 3, B = 4, I = 5, H = 6, PF = 7, PD = 8, S1 = 9, B1 = 10
+/** A kind's wire type. */
+const wire = [2, 2, 1, 1, 0, 0, 2, 2, 2, 2, 0]
 
-  private reserve(n: number): void {
-    if (this.length + n <= this.buffer.length) return
-    let size = this.buffer.length * 2
-    while (size < this.length + n) size *= 2
-    const next = new Uint8Array(size)
-    next.set(this.buffer.subarray(0, this.length))
-    this.buffer = next
-    this.view = new DataView(next.buffer)
-  }
-  varint(value: number | bigint): void {
-    let v = BigInt.asUintN(64, BigInt(value))
-    this.reserve(10)
-    while (v >= 0x80n) {
-      this.buffer[this.length++] = Number(v & 0x7fn) | 0x80
-      v >>= 7n
+/** A message's fields by their JSON name: the field number, the kind, a message's own fields. */
+interface Fields {
+  readonly [json: string]: readonly [number, number, Fields?]
+}
+
+const arrayValue: { values?: readonly [number, number, Fields] } = {}
+const anyValueFields: Fields = {
+  stringValue: [1, S1],
+  boolValue: [2, B1],
+  intValue: [3, I],
+  doubleValue: [4, D],
+  arrayValue: [5, M, arrayValue]
+}
+arrayValue.values = [1, M, anyValueFields]
+const keyValueFields: Fields = { key: [1, S], value: [2, M, anyValueFields] }
+const times = { startTimeUnixNano: [2, F], timeUnixNano: [3, F] } as const
+const numberPointFields: Fields = { ...times, asDouble: [4, D], asInt: [6, F], attributes: [7, M, keyValueFields] }
+const histogramPointFields: Fields = {
+  ...times,
+  count: [4, F],
+  sum: [5, D],
+  bucketCounts: [6, PF],
+  explicitBounds: [7, PD],
+  exemplars: [8, M, { timeUnixNano: [2, F], asDouble: [3, D], spanId: [4, H], traceId: [5, H], asInt: [6, F] }],
+  attributes: [9, M, keyValueFields],
+  min: [11, D],
+  max: [12, D]
+}
+const requestFields: Fields = {
+  resourceMetrics: [1, M, {
+    resource: [1, M, { attributes: [1, M, keyValueFields] }],
+    scopeMetrics: [2, M, {
+      scope: [1, M, { name: [1, S], version: [2, S] }],
+      metrics: [2, M, {
+        name: [1, S],
+        description: [2, S],
+        unit: [3, S],
+        gauge: [5, M, { dataPoints: [1, M, numberPointFields] }],
+        sum: [7, M, { dataPoints: [1, M, numberPointFields], aggregationTemporality: [2, I], isMonotonic: [3, B] }],
+        histogram: [9, M, { dataPoints: [1, M, histogramPointFields], aggregationTemporality: [2, I] }]
+      }]
+    }]
+  }]
+}
+
+/** A value its kind leaves out: an empty string, `false`, an empty packed run. */
+const isDefault = (kind: number, value: unknown): boolean =>
+  (kind === S && value === "") || (kind === B && value === false) ||
+  ((kind === PF || kind === PD) && (value as ReadonlyArray<unknown>).length === 0)
+
+const writeMessage = (w: ProtobufWriter, message: object, fields: Fields): void => {
+  for (const [key, value] of Object.entries(message)) {
+    const field = fields[key]
+    if (field === undefined) continue
+    const [number, kind, inner] = field
+    // A repeated field is one JSON array: each item is a field of its own, unless packed.
+    for (const item of kind !== PF && kind !== PD && Array.isArray(value) ? value as Array<unknown> : [value]) {
+      if (isDefault(kind, item)) continue
+      w.varint(number * 8 + wire[kind]!)
+      writeValue(w, kind, item, inner)
     }
-    this.buffer[this.length++] = Number(v)
-  }
-  tag(field: number, wire: number): void {
-    this.varint(field * 8 + wire)
-  }
-  fixed64(field: number, value: bigint): void {
-    this.tag(field, 1)
-    this.reserve(8)
-    this.view.setBigUint64(this.length, BigInt.asUintN(64, value), true)
-    this.length += 8
-  }
-  double(field: number, value: number): void {
-    this.tag(field, 1)
-    this.reserve(8)
-    this.view.setFloat64(this.length, value, true)
-    this.length += 8
-  }
-  bytes(field: number, value: Uint8Array): void {
-    this.tag(field, 2)
-    this.varint(value.length)
-    this.reserve(value.length)
-    this.buffer.set(value, this.length)
-    this.length += value.length
-  }
-  string(field: number, value: string): void {
-    if (value !== "") this.bytes(field, encoder.encode(value))
-  }
-  /** An embedded message written by `write` into its own writer. */
-  message(field: number, write: (w: Writer) => void): void {
-    const inner = new Writer()
-    write(inner)
-    this.bytes(field, inner.finish())
-  }
-  finish(): Uint8Array {
-    return this.buffer.slice(0, this.length)
   }
 }
 
-const encoder = new TextEncoder()
-
-const hexBytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, "hex"))
-
-const writeAnyValue = (w: Writer, value: JsonAnyValue): void => {
-  if ("stringValue" in value) w.bytes(1, encoder.encode(value.stringValue))
-  else if ("boolValue" in value) {
-    w.tag(2, 0)
-    w.varint(value.boolValue ? 1 : 0)
-  } else if ("intValue" in value) {
-    w.tag(3, 0)
-    w.varint(BigInt(value.intValue))
-  } else if ("doubleValue" in value) w.double(4, value.doubleValue)
-  else if ("arrayValue" in value) {
-    w.message(5, (array) => {
-      for (const item of value.arrayValue.values) array.message(1, (v) => writeAnyValue(v, item))
-    })
-  } else w.bytes(7, Buffer.from(value.bytesValue, "base64"))
-}
-
-const writeAttributes = (w: Writer, field: number, attributes: ReadonlyArray<JsonKeyValue>): void => {
-  for (const kv of attributes) {
-    w.message(field, (m) => {
-      m.string(1, kv.key)
-      m.message(2, (v) => writeAnyValue(v, kv.value))
-    })
+const writeValue = (w: ProtobufWriter, kind: number, value: unknown, inner: Fields | undefined): void => {
+  if (kind === S || kind === S1) w.string(value as string)
+  else if (kind === D) w.double(value as number)
+  else if (kind === F) w.fixed64Big(BigInt.asUintN(64, BigInt(value as string)))
+  else if (kind === B || kind === B1) w.varint(value === true ? 1 : 0)
+  else if (kind === I) w.varint(Number(value))
+  else if (kind === H) w.hexBytes(value as string)
+  else {
+    const start = w.begin(1)
+    if (kind === M) writeMessage(w, value as object, inner!)
+    else {for (const item of value as ReadonlyArray<string | number>) {
+        if (kind === PD) w.double(item as number)
+        else w.fixed64Big(BigInt(item))
+      }}
+    w.end(start, 1)
   }
-}
-
-const writeNumberPoint = (w: Writer, p: JsonNumberPoint): void => {
-  w.fixed64(2, BigInt(p.startTimeUnixNano))
-  w.fixed64(3, BigInt(p.timeUnixNano))
-  if (p.asInt !== undefined) w.fixed64(6, BigInt(p.asInt))
-  else w.double(4, p.asDouble ?? 0)
-  writeAttributes(w, 7, p.attributes)
-}
-
-const writeExemplar = (w: Writer, e: JsonExemplar): void => {
-  w.fixed64(2, BigInt(e.timeUnixNano))
-  if (e.asInt !== undefined) w.fixed64(6, BigInt(e.asInt))
-  else w.double(3, e.asDouble ?? 0)
-  w.bytes(4, hexBytes(e.spanId))
-  w.bytes(5, hexBytes(e.traceId))
-}
-
-const writeHistogramPoint = (w: Writer, p: JsonHistogramPoint): void => {
-  w.fixed64(2, BigInt(p.startTimeUnixNano))
-  w.fixed64(3, BigInt(p.timeUnixNano))
-  w.fixed64(4, BigInt(p.count))
-  if (p.sum !== undefined) w.double(5, p.sum)
-  // Packed repeated fields: one length-delimited run of fixed64 counts, then of double bounds.
-  if (p.bucketCounts.length > 0) {
-    const counts = new Uint8Array(p.bucketCounts.length * 8)
-    const view = new DataView(counts.buffer)
-    p.bucketCounts.forEach((c, i) => view.setBigUint64(i * 8, BigInt(c), true))
-    w.bytes(6, counts)
-  }
-  if (p.explicitBounds.length > 0) {
-    const bounds = new Uint8Array(p.explicitBounds.length * 8)
-    const view = new DataView(bounds.buffer)
-    p.explicitBounds.forEach((b, i) => view.setFloat64(i * 8, b, true))
-    w.bytes(7, bounds)
-  }
-  writeAttributes(w, 9, p.attributes)
-  for (const e of p.exemplars ?? []) w.message(8, (m) => writeExemplar(m, e))
-  if (p.min !== undefined) w.double(11, p.min)
-  if (p.max !== undefined) w.double(12, p.max)
-}
-
-const writeMetric = (w: Writer, m: JsonMetric): void => {
-  w.string(1, m.name)
-  w.string(2, m.description)
-  w.string(3, m.unit)
-  if (m.gauge !== undefined) {
-    const gauge = m.gauge
-    w.message(5, (g) => {
-      for (const p of gauge.dataPoints) g.message(1, (d) => writeNumberPoint(d, p))
-    })
-  } else if (m.sum !== undefined) {
-    const sum = m.sum
-    w.message(7, (s) => {
-      for (const p of sum.dataPoints) s.message(1, (d) => writeNumberPoint(d, p))
-      s.tag(2, 0)
-      s.varint(sum.aggregationTemporality)
-      if (sum.isMonotonic) {
-        s.tag(3, 0)
-        s.varint(1)
-      }
-    })
-  } else if (m.histogram !== undefined) {
-    const histogram = m.histogram
-    w.message(9, (h) => {
-      for (const p of histogram.dataPoints) h.message(1, (d) => writeHistogramPoint(d, p))
-      h.tag(2, 0)
-      h.varint(histogram.aggregationTemporality)
-    })
-  } else if (m.exponentialHistogram !== undefined) {
-    const histogram = m.exponentialHistogram
-    w.message(10, (h) => {
-      for (const p of histogram.dataPoints) h.message(1, (d) => writeExponentialPoint(d, p))
-      h.tag(2, 0)
-      h.varint(histogram.aggregationTemporality)
-    })
-  }
-}
-
-const zigzag = (n: number): bigint => BigInt.asUintN(64, (BigInt(n) << 1n) ^ (BigInt(n) >> 63n))
-
-const writeBuckets = (w: Writer, b: JsonBuckets): void => {
-  if (b.offset !== 0) {
-    w.tag(1, 0)
-    w.varint(zigzag(b.offset))
-  }
-  if (b.bucketCounts.length > 0) {
-    const packed = new Writer()
-    for (const c of b.bucketCounts) packed.varint(BigInt(c))
-    w.bytes(2, packed.finish())
-  }
-}
-
-const writeExponentialPoint = (w: Writer, p: JsonExponentialPoint): void => {
-  writeAttributes(w, 1, p.attributes)
-  w.fixed64(2, BigInt(p.startTimeUnixNano))
-  w.fixed64(3, BigInt(p.timeUnixNano))
-  w.fixed64(4, BigInt(p.count))
-  if (p.sum !== undefined) w.double(5, p.sum)
-  if (p.scale !== 0) {
-    w.tag(6, 0)
-    w.varint(zigzag(p.scale))
-  }
-  w.fixed64(7, BigInt(p.zeroCount))
-  w.message(8, (b) => writeBuckets(b, p.positive))
-  w.message(9, (b) => writeBuckets(b, p.negative))
-  if (p.min !== undefined) w.double(12, p.min)
-  if (p.max !== undefined) w.double(13, p.max)
 }
 
 export const serializeProtobuf = (resourceMetrics: ResourceMetrics): Uint8Array => {
-  const request = toJsonRequest(resourceMetrics)
-  const w = new Writer()
-  for (const rm of request.resourceMetrics) {
-    w.message(1, (r) => {
-      r.message(1, (resource) => writeAttributes(resource, 1, rm.resource.attributes))
-      for (const sm of rm.scopeMetrics) {
-        r.message(2, (s) => {
-          s.message(1, (scope) => {
-            scope.string(1, sm.scope.name)
-            scope.string(2, sm.scope.version)
-          })
-          for (const m of sm.metrics) s.message(2, (metricWriter) => writeMetric(metricWriter, m))
-        })
-      }
-    })
-  }
-  return w.finish()
+  const w = new ProtobufWriter()
+  writeMessage(w, toJsonRequest(resourceMetrics), requestFields)
+  return w.copy(0)
 }
 
 // -----------------------------------------------------------------------------
-// The exporter the SDK's periodic reader calls
+// The exporter the collection hands its requests to
 // -----------------------------------------------------------------------------
 
 /** Metrics over the OTLP transport the spans use: same retries, same bounded shutdown. */
@@ -492,29 +331,17 @@ export const metricsCodec: Codec<ResourceMetrics> = {
   rejected: (body, protocol) => partialSuccess(body, protocol, "rejectedDataPoints")
 }
 
-/**
- * The temporality of each instrument kind for a preference, as the OTLP exporter spec defines
- * them: `delta` makes the monotonic ones delta, `lowmemory` only the synchronous monotonic ones.
- */
-export const temporalityFor = (preference: TemporalityPreference, kind: InstrumentType): AggregationTemporality => {
-  if (preference === "cumulative") return AggregationTemporality.CUMULATIVE
-  const delta = kind === InstrumentType.COUNTER || kind === InstrumentType.HISTOGRAM ||
-    (preference === "delta" && kind === InstrumentType.OBSERVABLE_COUNTER)
-  return delta ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE
-}
-
-export class OtlpMetricExporter implements PushMetricExporter {
+export class OtlpMetricExporter implements MetricsExporter {
   constructor(
     private readonly transport: OtlpHttpExporter<ResourceMetrics>,
-    private readonly temporality: TemporalityPreference,
     /** The endpoint said it takes no metrics (404, 405): stop sending them. */
     private readonly refused: () => boolean = () => false
   ) {}
 
-  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
+  export(metrics: ResourceMetrics): Promise<void> {
     // A collection with nothing in it (no calls yet) is not worth a request.
-    if (countDataPoints(metrics) === 0 || this.refused()) return resultCallback({ code: ExportResultCode.SUCCESS })
-    this.transport.export(metrics, resultCallback)
+    if (countDataPoints(metrics) === 0 || this.refused()) return Promise.resolve()
+    return new Promise((resolve) => this.transport.export(metrics, () => resolve()))
   }
 
   forceFlush(): Promise<void> {
@@ -523,9 +350,5 @@ export class OtlpMetricExporter implements PushMetricExporter {
 
   shutdown(): Promise<void> {
     return this.transport.shutdown()
-  }
-
-  selectAggregationTemporality(kind: InstrumentType): AggregationTemporality {
-    return temporalityFor(this.temporality, kind)
   }
 }

@@ -1,12 +1,14 @@
 /**
  * What the library needs from its runtime, on Node (and on Bun and Deno, which implement the same
  * modules): HTTP through `node:http` with keep-alive sockets, gzip through `node:zlib`, the SDK's
- * `AsyncLocalStorage` context manager, and the OTel API's version read from its `package.json`.
+ * `AsyncLocalStorage` context manager, the OTel API's version read from its `package.json`, and
+ * the SDK's meter provider for instruments made through the OTel metrics API.
  * `worker.ts` is the same shape for workerd and the edge runtimes; `package.json`'s `imports`
  * (`#platform`) picks one by the runtime's export conditions.
  */
 import type * as Otel from "@opentelemetry/api"
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
+import type { Resource } from "@opentelemetry/resources"
 import { SimpleSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as fs from "node:fs"
 import * as http from "node:http"
@@ -14,7 +16,10 @@ import * as https from "node:https"
 import { createRequire } from "node:module"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
+import { type ApiMeters, apiMeters } from "../apiMeters.ts"
+import type { TemporalityPreference } from "../config.ts"
 import { type HttpClient, type HttpResult, maxBodyBytes, TimeoutError, unrefTimer } from "../httpClient.ts"
+import type { Recorder } from "../metrics.ts"
 import { ReportExporter } from "../viewer/reportExporter.ts"
 
 const retryableNetworkCodes = new Set([
@@ -99,6 +104,13 @@ export const gzip = (data: Uint8Array): Promise<Uint8Array> =>
 
 /** The context manager OTel-instrumented libraries share with Effect spans. */
 export const contextManager = (): Otel.ContextManager | undefined => new AsyncLocalStorageContextManager()
+
+/** The meter provider behind the OTel metrics API: the SDK's, collected with the GenAI metrics (`apiMeters.ts`). */
+export const meterProvider = (
+  resource: Resource,
+  temporality: TemporalityPreference,
+  _recorder: Recorder
+): ApiMeters => apiMeters(resource, temporality)
 
 /** The version of the `@opentelemetry/api` copy this library loaded, from its package.json. */
 export const ownApiVersion = (): string | undefined => {

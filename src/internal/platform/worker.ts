@@ -5,11 +5,17 @@
  * `node:async_hooks` (Cloudflare's `nodejs_compat` or `nodejs_als` flag; Vercel Edge has it
  * built in). The SDK's own context manager is CommonJS that `require`s `async_hooks`, which an ES
  * module worker cannot do. A worker's isolate has no package files to read, so the check for a
- * second copy of the OTel API (`global.ts`) has no version to compare and stays quiet.
+ * second copy of the OTel API (`global.ts`) has no version to compare and stays quiet. The OTel
+ * metrics API gets a meter provider over the GenAI recorder instead of the SDK's.
  */
 import * as Otel from "@opentelemetry/api"
+import type { Resource } from "@opentelemetry/resources"
 import { AsyncLocalStorage } from "node:async_hooks"
+import type { ApiMeters } from "../apiMeters.ts"
+import type { TemporalityPreference } from "../config.ts"
 import { fetchClient, type HttpClient } from "../httpClient.ts"
+import type { Recorder } from "../metrics.ts"
+import { recorderMeterProvider } from "../recorderMeters.ts"
 
 export const httpClient = (_url: URL): HttpClient => fetchClient()
 
@@ -63,5 +69,16 @@ class AsyncLocalStorageContext implements Otel.ContextManager {
 }
 
 export const contextManager = (): Otel.ContextManager | undefined => new AsyncLocalStorageContext()
+
+/**
+ * The meter provider behind the OTel metrics API: not the SDK's, which is 45 KB of a worker's
+ * bundle, but one that records the library's own histograms (`McpSdk`'s durations) into the GenAI
+ * recorder; instruments of any other name are the API's no-ops here.
+ */
+export const meterProvider = (
+  _resource: Resource,
+  _temporality: TemporalityPreference,
+  recorder: Recorder
+): ApiMeters => ({ provider: recorderMeterProvider(recorder) })
 
 export const ownApiVersion = (): string | undefined => undefined
