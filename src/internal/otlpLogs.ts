@@ -161,15 +161,35 @@ const tag = {
 const reserveSmall = 1
 const reserveRecord = 2
 
-class ProtobufLogs implements BatchEncoder<LogRecordInput> {
+/** One origin's open batch: records written one after another into one buffer, framed at `seal`. */
+abstract class LogsBatch implements BatchEncoder<LogRecordInput> {
   count = 0
-  private readonly w = new ProtobufWriter()
+  protected readonly w = new ProtobufWriter()
+
+  /** Writes `input` after the records before it. */
+  protected abstract write(input: LogRecordInput): void
+  abstract seal(): Uint8Array
+
+  add(input: LogRecordInput): void {
+    const mark = this.w.pos
+    try {
+      this.write(input)
+      this.count++
+    } catch {
+      // A getter that throws in someone's logged object loses that record, never the batch.
+      this.w.pos = mark
+    }
+  }
+}
+
+class ProtobufLogs extends LogsBatch {
   private readonly traceIds = new BytesMemo()
   /** `ResourceLogs.resource` and `ScopeLogs.scope`, tags and lengths included. */
   private readonly resource: Uint8Array
   private readonly scope: Uint8Array
 
   constructor(origin: LogsOrigin) {
+    super()
     const w = this.w
     w.byte(tag.resource)
     let start = w.begin(reserveRecord)
@@ -192,16 +212,8 @@ class ProtobufLogs implements BatchEncoder<LogRecordInput> {
     w.reset()
   }
 
-  add(input: LogRecordInput): void {
-    const w = this.w
-    const mark = w.pos
-    try {
-      writeRecord(w, input, this.traceIds)
-      this.count++
-    } catch {
-      // A getter that throws in someone's logged object loses that record, never the batch.
-      w.pos = mark
-    }
+  protected write(input: LogRecordInput): void {
+    writeRecord(this.w, input, this.traceIds)
   }
 
   seal(): Uint8Array {
@@ -385,14 +397,13 @@ const writeInt64Big = (w: ProtobufWriter, value: bigint): void => {
 // JSON
 // -----------------------------------------------------------------------------
 
-class JsonLogs implements BatchEncoder<LogRecordInput> {
-  count = 0
-  private readonly w = new ProtobufWriter()
+class JsonLogs extends LogsBatch {
   /** The request up to its first record, and after its last. */
   private readonly head: Uint8Array
   private readonly tail = new TextEncoder().encode("]}]}]}")
 
   constructor(origin: LogsOrigin) {
+    super()
     const w = this.w
     w.ascii("{\"resourceLogs\":[{\"resource\":{\"attributes\":")
     jsonKeyValues(w, origin.resource, 0)
@@ -405,17 +416,9 @@ class JsonLogs implements BatchEncoder<LogRecordInput> {
     w.reset()
   }
 
-  add(input: LogRecordInput): void {
-    const w = this.w
-    const mark = w.pos
-    try {
-      if (this.count > 0) w.byte(0x2c)
-      jsonRecord(w, input)
-      this.count++
-    } catch {
-      // As in protobuf: the record is lost, the batch stays whole.
-      w.pos = mark
-    }
+  protected write(input: LogRecordInput): void {
+    if (this.count > 0) this.w.byte(0x2c)
+    jsonRecord(this.w, input)
   }
 
   seal(): Uint8Array {

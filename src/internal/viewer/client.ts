@@ -42,7 +42,7 @@ export interface ReportData {
  */
 export function viewerApp(kit: Kit, makeTraceView: typeof viewerTrace, makeLogs: typeof viewerLogs): void {
   /* oxlint-disable unicorn/consistent-function-scoping -- the page embeds this function's source alone */
-  const { enc, fmtCost, fmtInt, fmtMs, fmtTime, fmtValue, getJson, h, link, section } = kit
+  const { enc, fmtCost, fmtInt, fmtMs, fmtTime, fmtValue, getJson, h, link, section, pager } = kit
   const dataElement = document.getElementById("report-data")
   const report: ReportData | undefined = dataElement === null ? undefined : JSON.parse(dataElement.textContent ?? "")
   const root = document.getElementById("app")!
@@ -249,25 +249,7 @@ export function viewerApp(kit: Kit, makeTraceView: typeof viewerTrace, makeLogs:
       ),
       h("table", { class: "list", "data-testid": "traces" }, h("thead", null, header), body),
       list.total === 0 ? h("p", { class: "empty" }, "No traces yet. Point an OTLP exporter at the viewer.") : null,
-      h(
-        "div",
-        { class: "pager" },
-        h(
-          "button",
-          { disabled: offset === 0, onclick: () => go({ offset: String(Math.max(0, offset - limit)) }) },
-          "‹ newer"
-        ),
-        h(
-          "span",
-          { "data-testid": "page" },
-          `${list.total === 0 ? 0 : offset + 1}–${Math.min(offset + limit, list.total)} of ${list.total}`
-        ),
-        h(
-          "button",
-          { disabled: offset + limit >= list.total, onclick: () => go({ offset: String(offset + limit) }) },
-          "older ›"
-        )
-      )
+      pager(offset, limit, list.total, go, "page")
     )
     return { view, ms: performance.now() - t0 }
   }

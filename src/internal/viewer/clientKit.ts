@@ -174,7 +174,35 @@ export function viewerKit() {
     )
   }
 
-  return { append, h, enc, link, fmtMs, fmtInt, fmtCost, fmtTime, fmtValue, getJson, kv, section, pretty, chat }
+  /** "‹ newer · a–b of n · older ›" over `total` rows shown `limit` at a time from `offset`; `go` moves. */
+  const pager = (
+    offset: number,
+    limit: number,
+    total: number,
+    go: (changes: Record<string, string>) => void,
+    testId: string
+  ): El =>
+    h(
+      "div",
+      { class: "pager" },
+      h(
+        "button",
+        { disabled: offset === 0, onclick: () => go({ offset: String(Math.max(0, offset - limit)) }) },
+        "‹ newer"
+      ),
+      h(
+        "span",
+        { "data-testid": testId },
+        `${total === 0 ? 0 : offset + 1}–${Math.min(offset + limit, total)} of ${total}`
+      ),
+      h(
+        "button",
+        { disabled: offset + limit >= total, onclick: () => go({ offset: String(offset + limit) }) },
+        "older ›"
+      )
+    )
+
+  return { append, h, enc, link, fmtMs, fmtInt, fmtCost, fmtTime, fmtValue, getJson, kv, section, pretty, chat, pager }
 }
 
 /** The helpers, as the other browser functions receive them. */

@@ -17,7 +17,7 @@ export type LoadLogs = (q: URLSearchParams) => Promise<LogList>
 /** Runs in the browser; references nothing outside its own body and the kit. */
 export function viewerLogs(kit: Kit) {
   /* oxlint-disable unicorn/consistent-function-scoping -- the page embeds this function's source alone */
-  const { chat, enc, fmtMs, fmtTime, h, kv, link } = kit
+  const { chat, enc, fmtMs, fmtTime, h, kv, link, pager } = kit
   /** The data model's ranges: ERROR and FATAL from 17, WARN from 13, TRACE and DEBUG below 9. */
   const level = (n: number): string => n >= 17 ? " err" : n >= 13 ? " warn" : n > 0 && n < 9 ? " low" : ""
   const body = (value: LogView["body"]): Child =>
@@ -121,25 +121,7 @@ export function viewerLogs(kit: Kit) {
       list.total === 0
         ? h("p", { class: "empty" }, "No log records (they arrive at /v1/logs).")
         : h("div", { class: "log-list" }, list.rows.map((log) => entry(log))),
-      h(
-        "div",
-        { class: "pager" },
-        h(
-          "button",
-          { disabled: offset === 0, onclick: () => go({ offset: String(Math.max(0, offset - limit)) }) },
-          "‹ newer"
-        ),
-        h(
-          "span",
-          { "data-testid": "logs-page-range" },
-          `${list.total === 0 ? 0 : offset + 1}–${Math.min(offset + limit, list.total)} of ${list.total}`
-        ),
-        h(
-          "button",
-          { disabled: offset + limit >= list.total, onclick: () => go({ offset: String(offset + limit) }) },
-          "older ›"
-        )
-      )
+      pager(offset, limit, list.total, go, "logs-page-range")
     )
     return { view, ms: 0 }
   }
