@@ -17,20 +17,11 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import * as zlib from "node:zlib"
-import { bin, execute, makeConsumer } from "../test/support/consumer.ts"
-import { cleanEnv } from "../test/support/processes.ts"
+import { budgetBytes, bundle, type BundleSize, sizeOf } from "../test/support/bundle.ts"
+import { makeConsumer } from "../test/support/consumer.ts"
 import { args, table, writeResult } from "./stats.ts"
 
 const argv = args()
-
-/** What the library may add, minified, over Effect's own OTLP export. */
-export const budgetBytes = 150 * 1024
-
-export interface BundleSize {
-  readonly minified: number
-  readonly gzipped: number
-}
 
 export interface BundleResult {
   readonly ours: BundleSize
@@ -49,10 +40,6 @@ const workers = {
   effectBare: "effect-bare-worker.ts"
 } as const
 
-interface Metafile {
-  readonly outputs: Record<string, { readonly inputs: Record<string, { readonly bytesInOutput: number }> }>
-}
-
 /** `node_modules/<package>` of an input path (the last one: links are resolved), or the library's own. */
 const packageOf = (input: string): string => {
   const parts = input.split("/")
@@ -61,32 +48,6 @@ const packageOf = (input: string): string => {
   const name = parts[at + 1]!.startsWith("@") ? `${parts[at + 1]}/${parts[at + 2]}` : parts[at + 1]!
   return name
 }
-
-/** Bundles `main` in `consumer` as `wrangler deploy` would; the bundle's text and its metafile. */
-export const bundle = async (consumer: string, main: string): Promise<{ code: Buffer; meta: Metafile }> => {
-  const name = path.basename(main, ".ts")
-  const outDir = path.join(consumer, `${name}-out`)
-  const config = path.join(consumer, `${name}.wrangler.toml`)
-  fs.writeFileSync(
-    config,
-    [`name = "${name}"`, `main = "${main}"`, "compatibility_date = \"2026-11-17\""].join("\n")
-  )
-  const metafile = path.join(outDir, "meta.json")
-  await execute(
-    bin("wrangler"),
-    ["deploy", "--dry-run", "--minify", "-c", config, "--outdir", outDir, "--metafile", metafile],
-    { cwd: consumer, env: { ...cleanEnv(), WRANGLER_SEND_METRICS: "false", CI: "true" } }
-  )
-  return {
-    code: fs.readFileSync(path.join(outDir, `${name}.js`)),
-    meta: JSON.parse(fs.readFileSync(metafile, "utf8")) as Metafile
-  }
-}
-
-export const sizeOf = (code: Buffer): BundleSize => ({
-  minified: code.length,
-  gzipped: zlib.gzipSync(code, { level: 9 }).length
-})
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`
 

@@ -15,6 +15,7 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
 import * as readline from "node:readline"
+import { budgetBytes, bundle } from "./support/bundle.ts"
 import { bin, execute, makeConsumer } from "./support/consumer.ts"
 import { cleanEnv, root } from "./support/processes.ts"
 import { type ReceivedSpan, Receiver } from "./support/receiver.ts"
@@ -187,9 +188,9 @@ describe("Cloudflare workerd (the npm package `workerd`, bundled by wrangler)", 
       ["deploy", "--dry-run", "--minify", "--outdir", outDir, "--metafile", metafile],
       { cwd: consumer, env: { ...cleanEnv(), WRANGLER_SEND_METRICS: "false", CI: "true" } }
     )
-    const bundle = fs.readFileSync(path.join(outDir, "worker.js"), "utf8")
+    const workerCode = fs.readFileSync(path.join(outDir, "worker.js"), "utf8")
     // The worker build of the platform: fetch, CompressionStream, AsyncLocalStorage and nothing else from Node.
-    const nodeImports = [...bundle.matchAll(/from\s*"((?:node:)?[a-z_/]+)"/g)].map((match) => match[1]).toSorted()
+    const nodeImports = [...workerCode.matchAll(/from\s*"((?:node:)?[a-z_/]+)"/g)].map((match) => match[1]).toSorted()
     assert.deepStrictEqual(nodeImports, ["node:async_hooks"], bundled.stdout)
     // No meter provider of the SDK's (45 KB): only the enums `@effect/opentelemetry`'s producer reads.
     const meta = JSON.parse(fs.readFileSync(metafile, "utf8")) as {
@@ -263,5 +264,22 @@ const worker :Workerd.Worker = (
       await done
       await receiver.close()
     }
+  })
+
+  it("bundles to at most 150 KB over Effect's own OTLP export of the same worker", async () => {
+    // The same request shape on `Otlp.layerJson` over `FetchHttpClient`: what a user would have
+    // without this library. Both minified by wrangler, as `bench/bundle.ts` reports them.
+    const ours = await bundle(consumer, "worker.ts")
+    const effectOtlp = await bundle(consumer, "effect-otlp-worker.ts")
+    const byInput = Object.values(ours.meta.outputs).flatMap((output) =>
+      Object.entries(output.inputs).map(([input, { bytesInOutput }]) => `${bytesInOutput} ${input}`)
+    )
+    assert.isAtMost(
+      ours.code.length - effectOtlp.code.length,
+      budgetBytes,
+      byInput.toSorted((a, b) => Number.parseInt(b) - Number.parseInt(a)).slice(0, 20).join("\n")
+    )
+    // The SDK's own tracer and span classes are not in it: every span goes through the span record.
+    assert.notInclude(byInput.join("\n"), "@opentelemetry/sdk-trace/build/esm/Tracer.js")
   })
 })

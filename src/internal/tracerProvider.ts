@@ -11,11 +11,11 @@ import type { InstrumentationScope } from "@opentelemetry/core"
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
-  BasicTracerProvider,
   ParentBasedSampler,
   type Sampler,
+  type SpanProcessor,
   TraceIdRatioBasedSampler
-} from "@opentelemetry/sdk-trace-base"
+} from "@opentelemetry/sdk-trace"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Tracer from "effect/Tracer"
@@ -105,10 +105,7 @@ const layerTracerProvider = (
       }
       return yield* Effect.acquireRelease(
         Effect.sync(() => {
-          const provider = new RecordingTracerProvider(
-            { resource, sampler, spanProcessors, spanLimits },
-            tracerFor
-          )
+          const provider = new RecordingTracerProvider(spanProcessors, tracerFor)
           const unregister = options.registerGlobal === true
             ? register(provider, settings.propagators, options.shutdown.warn)
             : () => {}
@@ -156,19 +153,31 @@ const effectTracer = (settings: Settings): Layer.Layer<never, never, OtelTracer.
   )
 
 /**
- * The SDK's tracer provider (processors' flush and shutdown), with tracers that record into the
- * library's span record. Registration with the global API is `global.ts`'s, for every runtime.
+ * A tracer provider whose tracers record into the library's span record, and which flushes and
+ * shuts down the span processors. The SDK's `BasicTracerProvider` would bring its own tracer and
+ * span classes along, which no span here goes through: a worker's bundle carries only what runs.
+ * Registration with the global API is `global.ts`'s, for every runtime.
  */
-class RecordingTracerProvider extends BasicTracerProvider {
+class RecordingTracerProvider implements Otel.TracerProvider {
+  private stopped: Promise<void> | undefined
+
   constructor(
-    config: ConstructorParameters<typeof BasicTracerProvider>[0],
+    private readonly spanProcessors: ReadonlyArray<SpanProcessor>,
     private readonly tracerFor: (name: string, version?: string, schemaUrl?: string) => RecordTracer
-  ) {
-    super(config)
+  ) {}
+
+  getTracer(name: string, scopeVersion?: string, options?: Otel.TracerOptions): Otel.Tracer {
+    return this.tracerFor(name, scopeVersion, options?.schemaUrl)
   }
 
-  override getTracer(name: string, scopeVersion?: string, options?: Otel.TracerOptions): Otel.Tracer {
-    return this.tracerFor(name, scopeVersion, options?.schemaUrl)
+  forceFlush(): Promise<void> {
+    return Promise.all(this.spanProcessors.map((processor) => processor.forceFlush())).then(() => {})
+  }
+
+  /** Once: a second call waits on the first. */
+  shutdown(): Promise<void> {
+    this.stopped ??= Promise.all(this.spanProcessors.map((processor) => processor.shutdown())).then(() => {})
+    return this.stopped
   }
 }
 
@@ -176,7 +185,7 @@ class RecordingTracerProvider extends BasicTracerProvider {
  * Flush, then shut down, within the bound. Spans that ended before this point are in the batch
  * queue and go out with the flush.
  */
-const flushSpans = (provider: BasicTracerProvider, spans: SpanPipeline, policy: Policy) =>
+const flushSpans = (provider: RecordingTracerProvider, spans: SpanPipeline, policy: Policy) =>
   bounded(
     () => {
       spans.beginShutdown?.()
