@@ -29,7 +29,7 @@ import * as MetricsPipeline from "./internal/metricsPipeline.ts"
 import * as Prices from "./internal/prices.ts"
 import type * as Shutdown from "./internal/shutdown.ts"
 import * as TracePipeline from "./internal/tracePipeline.ts"
-import { compose } from "./internal/tracing.ts"
+import { compose, runReport } from "./internal/tracing.ts"
 import { type Options, terminalOf, toOverrides } from "./internal/tracingOptions.ts"
 
 export {
@@ -164,9 +164,12 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
         const warn = options.onWarning ?? stderrWarning
         const outages = new Outages()
         const terminal = terminalOf(options.printTraces)
-        const spans = TracePipeline.otlp(settings, { warn, outages, terminal })
-        const metrics = settings.metrics.enabled ? MetricsPipeline.otlp(settings.metrics, warn, outages) : undefined
-        const logs = settings.logs.enabled ? LogsPipeline.otlp(settings.logs, warn, outages) : undefined
+        const report = runReport(settings, warn)
+        const spans = TracePipeline.otlp(settings, { warn, outages, terminal, report })
+        const metrics = settings.metrics.enabled
+          ? MetricsPipeline.otlp(settings.metrics, warn, outages, report)
+          : undefined
+        const logs = settings.logs.enabled ? LogsPipeline.otlp(settings.logs, warn, outages, report) : undefined
         const registerGlobal = options.registerGlobal ?? true
         const shutdown: Shutdown.Policy = {
           timeout: options.shutdownTimeout ?? defaultShutdownTimeout,
@@ -181,7 +184,8 @@ export const layer = (options: Options = {}): Layer.Layer<Provides, Config.Traci
             prices,
             redact: options.redact,
             metrics: { export: metrics, print: settings.disabled ? undefined : terminal },
-            logs
+            logs,
+            report
           }),
           Layer.effect(
             Delivery,

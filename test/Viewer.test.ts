@@ -44,6 +44,8 @@ declare const window: unknown
 let viewer: Viewer
 let browser: Browser
 let reportFile: string
+/** The report `examples/agent-workflow.ts` wrote at exit (`BELUGA_REPORT`). */
+let exitReport: string
 const runs: Record<string, ExampleRun> = {}
 const dialogs: Array<string> = []
 const pageErrors: Array<string> = []
@@ -140,16 +142,23 @@ const byName = (spans: ReadonlyArray<SpanView>, name: string) => spans.filter((s
 beforeAll(async () => {
   viewer = await startViewer()
   const capture = await startCapture()
+  const exitCapture = await startCapture()
   const endpoint = viewer.servers.otlpUrl
-  const [agent, streaming, conversation, distributed] = await Promise.all([
+  exitReport = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "viewer-exit-report-")), "run.html")
+  const [agent, streaming, conversation, distributed, , exitRun] = await Promise.all([
     runExample("agent-workflow", endpoint),
     runExample("streaming", endpoint, { OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: "true" }),
     runExample("conversation", capture.url, { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }),
     runExample("distributed", endpoint, { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }),
-    loggingRun(endpoint)
+    loggingRun(endpoint),
+    runExample("agent-workflow", exitCapture.url, {
+      BELUGA_REPORT: exitReport,
+      OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: "EVENT_ONLY"
+    })
   ])
-  Object.assign(runs, { agent, streaming, conversation, distributed })
+  Object.assign(runs, { agent, streaming, conversation, distributed, exitRun })
   await capture.close()
+  await exitCapture.close()
   // What the conversation example sent, captured as OTLP/JSON: into the viewer, and to a file for the report.
   for (const body of capture.bodies) {
     const signal = body.includes("\"resourceSpans\"")
@@ -610,6 +619,27 @@ describe("the report", () => {
     assert.isAbove(await page.locator("[data-testid=metric-row]").count(), 0)
     await assertNothingRan(page)
     assert.deepStrictEqual(requests.filter((url) => !url.startsWith("file:")), [])
+    await page.close()
+  })
+
+  it("written by a run at exit (BELUGA_REPORT), shows its trace, its content events as a chat, metrics and logs", async () => {
+    assert.strictEqual(runs["exitRun"]!.code, 0, runs["exitRun"]!.stderr)
+    const page = await open(`file://${exitReport}`)
+    await page.waitForSelector("[data-testid=trace-row]")
+    assert.deepStrictEqual(await texts(page, "[data-testid=trace-row] td:first-child"), ["agent-workflow"])
+    await page.locator("[data-testid=trace-row] a").first().click()
+    await page.waitForSelector("[data-testid=span-row]")
+    assert.strictEqual(await page.locator("[data-testid=span-row]").count(), 9)
+    // The model calls' content went to events only: the chat is drawn from their log records.
+    await page.locator("[data-testid=span-row]", { hasText: "chat sim-gpt-4o" }).first().click()
+    await page.waitForSelector("[data-testid=chat]")
+    assert.include(await page.textContent("[data-testid=chat]"), "Lisbon")
+    await go(page, "#/metrics")
+    const rows = await texts(page, "[data-testid=metric-row]")
+    assert.isDefined(rows.find((t) => t.startsWith("chatsim-gpt-4o-2024-08-06")), rows.join("\n"))
+    await go(page, "#/logs")
+    assert.isAbove(await page.locator("[data-testid=log]").count(), 0)
+    await assertNothingRan(page)
     await page.close()
   })
 })

@@ -6,7 +6,7 @@
  * clear error for a port in use, and the report built from captured JSON or protobuf requests.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api"
+import { ROOT_CONTEXT, trace } from "@opentelemetry/api"
 import {
   JsonLogsSerializer,
   JsonMetricsSerializer,
@@ -16,10 +16,6 @@ import {
   ProtobufTraceSerializer
 } from "@opentelemetry/otlp-transformer"
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs"
-import { BasicTracerProvider, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
-import * as ConfigProvider from "effect/ConfigProvider"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as http from "node:http"
@@ -27,7 +23,6 @@ import * as os from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline"
 import * as zlib from "node:zlib"
-import { Pipeline, Tracing } from "../src/index.ts"
 import type { ReportData } from "../src/internal/viewer/client.ts"
 import {
   decodeMetricsJson,
@@ -39,8 +34,7 @@ import {
 } from "../src/internal/viewer/otlpDecode.ts"
 import { decodeLogsJson, decodeLogsProtobuf } from "../src/internal/viewer/otlpDecodeLogs.ts"
 import { ProtobufError } from "../src/internal/viewer/protobufReader.ts"
-import { readCapturedJson, renderReport, renderReportFromProtobuf } from "../src/internal/viewer/report.ts"
-import { ReportExporter } from "../src/internal/viewer/reportExporter.ts"
+import { readCapturedJson, renderReport, renderReportFromRequests } from "../src/internal/viewer/report.ts"
 import { PortInUseError, startServers } from "../src/internal/viewer/server.ts"
 import { Store } from "../src/internal/viewer/store.ts"
 import { cleanEnv, root as projectRoot } from "./support/processes.ts"
@@ -566,9 +560,9 @@ describe("the report", () => {
   it("is made from protobuf log requests too", () => {
     const spans = recordSpans()
     const chat = spans.find((s) => s.name === "chat gpt-4o")!.spanContext()
-    const html = renderReportFromProtobuf({
+    const html = renderReportFromRequests({
       traces: [ProtobufTraceSerializer.serializeRequest(spans)!],
-      logs: [libraryRequest(libraryLogs(chat.traceId, chat.spanId))]
+      logs: [{ body: libraryRequest(libraryLogs(chat.traceId, chat.spanId)), protocol: "http/protobuf" }]
     })
     const data = reportDataOf(html)
     assert.strictEqual(data.logs.length, 3)
@@ -585,25 +579,6 @@ describe("the report", () => {
     assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'sha256-/)
     assert.notInclude(html, "http://")
     assert.notInclude(html, "https://")
-  })
-
-  it("is written when the tracer provider shuts down, from the spans the run recorded", async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "viewer-report-")), "nested", "run.html")
-    const warnings: Array<string> = []
-    const provider = new BasicTracerProvider({
-      resource,
-      spanProcessors: [new SimpleSpanProcessor(new ReportExporter(file, (m) => warnings.push(m), 3))]
-    })
-    const tracer = provider.getTracer("report-test")
-    const root = tracer.startSpan("agent-run")
-    for (const name of ["step one", "step two", "step three"]) {
-      tracer.startSpan(name, {}, trace.setSpan(context.active(), root)).end()
-    }
-    root.end()
-    await provider.shutdown()
-    const data = reportDataOf(fs.readFileSync(file, "utf8"))
-    assert.deepStrictEqual(data.rows.map((r) => [r.name, r.spans]), [["step one", 3]])
-    assert.deepStrictEqual(warnings, [`beluga-o11y: the report ${file} keeps the first 3 spans; 1 more were left out`])
   })
 })
 
@@ -655,37 +630,5 @@ describe("the command", () => {
       viewer.stderr(),
       `beluga-o11y view: the UI port 127.0.0.1:${port} is already in use (another collector or viewer?); choose another with --ui-port\n`
     )
-  })
-})
-
-describe("Tracing.layer({ report })", () => {
-  it("writes the run's self-contained report when the layer is released, beside the export", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "beluga-report-"))
-    const file = path.join(dir, "nested", "run.html")
-    try {
-      await Effect.runPromise(
-        Effect.void.pipe(Pipeline.step("parse-document"), Pipeline.run("agent-workflow")).pipe(
-          Effect.provide(
-            Tracing.layer({
-              serviceName: "report-run",
-              endpoint: "http://127.0.0.1:9",
-              report: file,
-              metrics: false,
-              registerGlobal: false,
-              onWarning: () => {}
-            }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} }))))
-          )
-        )
-      )
-      const html = fs.readFileSync(file, "utf8")
-      assert.match(html, /^<!doctype html>/i)
-      assert.include(html, "agent-workflow")
-      assert.include(html, "parse-document")
-      assert.include(html, "report-run")
-      // Self-contained: no script or stylesheet from elsewhere.
-      assert.notMatch(html, /<script[^>]+src=|<link[^>]+href="http/)
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true })
-    }
   })
 })

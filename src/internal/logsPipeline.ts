@@ -32,6 +32,7 @@ import * as N from "./semconv.ts"
 import { bounded, type Policy } from "./shutdown.ts"
 import { Batcher, type BatchExporter, type EncodedBatch } from "./spanBatcher.ts"
 import { version } from "./version.ts"
+import type { RunReport } from "./viewer/runReport.ts"
 
 export type { LogRecordInput }
 
@@ -63,7 +64,13 @@ export interface LogsExport {
 const logUnit = { one: "log record", many: "log records", goesOn: "The program goes on" }
 
 /** The logs export to `settings.url`, failures said once through `warn` (a collector down once per `outages`). */
-export const otlp = (settings: LogsSettings, warn: (message: string) => void, outages: Outages): LogsExport => {
+export const otlp = (
+  settings: LogsSettings,
+  warn: (message: string) => void,
+  outages: Outages,
+  /** The run's report, which keeps every batch, sent or not. */
+  report?: RunReport
+): LogsExport => {
   const headers = Redacted.value(settings.headers)
   const target = redactUrl(settings.url)
   const reporter: DeliveryReporter = new DeliveryReporter(
@@ -76,7 +83,7 @@ export const otlp = (settings: LogsSettings, warn: (message: string) => void, ou
   )
   // Jaeger and Phoenix take traces only: their OTLP endpoint answers 404 or 405 to logs. That is
   // said once, in those words, and no more logs are sent there in this run.
-  const { report, refused } = refusable(reporter, warn, target, {
+  const { report: outcome, refused } = refusable(reporter, warn, target, {
     name: "logs",
     endpointVariable: "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
     exporterVariable: "OTEL_LOGS_EXPORTER"
@@ -89,7 +96,7 @@ export const otlp = (settings: LogsSettings, warn: (message: string) => void, ou
       compression: settings.compression,
       timeoutMillis: settings.timeoutMillis
     },
-    report,
+    outcome,
     logsCodec
   )
   let dropped = 0
@@ -101,9 +108,14 @@ export const otlp = (settings: LogsSettings, warn: (message: string) => void, ou
       )
     }
   }
-  // Once the endpoint has refused logs, what is still queued is let go rather than sent there.
+  // Once the endpoint has refused logs, what is still queued is let go rather than sent there (the
+  // report still keeps it).
   const exporter: BatchExporter = {
-    export: (batch, done) => (refused() ? done({ code: 0 }) : transport.export(batch, done)),
+    export: (batch, done) => {
+      report?.addLogs(batch, settings.protocol)
+      if (refused()) done({ code: 0 })
+      else transport.export(batch, done)
+    },
     forceFlush: () => transport.forceFlush(),
     shutdown: () => transport.shutdown()
   }
@@ -119,7 +131,7 @@ export const otlp = (settings: LogsSettings, warn: (message: string) => void, ou
       batcher = started
       return {
         emit: (record) => {
-          if (!refused()) started.add(record)
+          if (report !== undefined || !refused()) started.add(record)
         }
       }
     },

@@ -25,6 +25,7 @@ import { durationMetric, LIBRARY_NAME, METRIC_GEN_AI_CLIENT_TOKEN_USAGE, Metrics
 import { bounded, type Policy } from "./shutdown.ts"
 import { renderMetricsSummary, type TerminalOptions } from "./terminal.ts"
 import { version } from "./version.ts"
+import type { RunReport } from "./viewer/runReport.ts"
 
 /** The metrics' OTLP/HTTP export, with its delivery counts. */
 export interface MetricsExport {
@@ -48,7 +49,9 @@ const metricUnit = { one: "metric data point", many: "metric data points", goesO
 export const otlp = (
   settings: MetricsSettings,
   warn: (message: string) => void,
-  outages: Outages
+  outages: Outages,
+  /** The run's report, which keeps every collection. */
+  report?: RunReport
 ): MetricsExport => {
   const headers = Redacted.value(settings.headers)
   const reporter: DeliveryReporter = new DeliveryReporter(
@@ -59,7 +62,7 @@ export const otlp = (
     metricUnit,
     outages
   )
-  const { report, refused } = refusable(reporter, warn, redactUrl(settings.url), {
+  const { report: outcome, refused } = refusable(reporter, warn, redactUrl(settings.url), {
     name: "metrics",
     endpointVariable: "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
     exporterVariable: "OTEL_METRICS_EXPORTER"
@@ -72,12 +75,12 @@ export const otlp = (
       compression: settings.compression,
       timeoutMillis: settings.timeoutMillis
     },
-    report,
+    outcome,
     metricsCodec
   )
   let collector: MetricsCollector | undefined
   return {
-    exporter: new OtlpMetricExporter(transport, refused),
+    exporter: new OtlpMetricExporter(transport, refused, report),
     settings,
     stats: () => reporter.stats(),
     beginShutdown: () => transport.beginShutdown(),

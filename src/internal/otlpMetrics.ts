@@ -335,10 +335,13 @@ export class OtlpMetricExporter implements MetricsExporter {
   constructor(
     private readonly transport: OtlpHttpExporter<ResourceMetrics>,
     /** The endpoint said it takes no metrics (404, 405): stop sending them. */
-    private readonly refused: () => boolean = () => false
+    private readonly refused: () => boolean = () => false,
+    /** Also handed every collection: the run's report. */
+    private readonly report?: { readonly addMetrics: (metrics: ResourceMetrics) => void }
   ) {}
 
   export(metrics: ResourceMetrics): Promise<void> {
+    this.report?.addMetrics(metrics)
     // A collection with nothing in it (no calls yet) is not worth a request.
     if (countDataPoints(metrics) === 0 || this.refused()) return Promise.resolve()
     return new Promise((resolve) => this.transport.export(metrics, () => resolve()))

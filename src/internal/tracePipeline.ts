@@ -4,7 +4,6 @@
  * exporter, its delivery reporter and the batch processor, plus the terminal view when asked);
  * `inMemory` keeps finished spans for tests.
  */
-import * as Platform from "#platform"
 import { type InMemorySpanExporter, SimpleSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Redacted from "effect/Redacted"
 import type { Settings } from "./config.ts"
@@ -13,6 +12,7 @@ import { encodedBatchCodec, OtlpHttpExporter } from "./otlp.ts"
 import { spanEncoder } from "./otlpTraces.ts"
 import { SpanBatcher } from "./spanBatcher.ts"
 import { TerminalExporter, type TerminalOptions } from "./terminal.ts"
+import type { RunReport } from "./viewer/runReport.ts"
 
 /** The exporting end of the span processors, and its delivery counts. */
 export interface SpanPipeline {
@@ -47,6 +47,8 @@ export const otlp = (
     /** Shared with the metrics' reporter: one collector down is said once, whichever signal finds it. */
     readonly outages: Outages
     readonly terminal?: TerminalOptions | undefined
+    /** The run's report, which keeps every span as it ends. */
+    readonly report?: RunReport | undefined
   }
 ): OtlpSpanPipeline => {
   const headers = Redacted.value(settings.headers)
@@ -75,7 +77,7 @@ export const otlp = (
   if (!settings.disabled) {
     processors.push(batch)
     if (options.terminal !== undefined) processors.push(new SimpleSpanProcessor(new TerminalExporter(options.terminal)))
-    if (settings.report !== undefined) processors.push(Platform.reportProcessor(settings.report, options.warn))
+    if (options.report !== undefined) processors.push(new SimpleSpanProcessor(options.report.spans))
   }
   return {
     processors,

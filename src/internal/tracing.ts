@@ -3,8 +3,10 @@
  * the resource under everything, the metrics side, the logs side and the tracer provider side by
  * side, and the GenAI settings. Callers add their own services (delivery counts, the in-memory spans).
  */
+import * as Platform from "#platform"
 import type * as OtelTracer from "@effect/opentelemetry/OtelTracer"
 import type * as Resource from "@effect/opentelemetry/Resource"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { CostMeter } from "./agentProcessor.ts"
 import type { Settings } from "./config.ts"
@@ -14,6 +16,7 @@ import { Settings as GenAISettings } from "./operation.ts"
 import * as TracingResource from "./resource.ts"
 import type { SpanPipeline } from "./tracePipeline.ts"
 import * as TracerProvider from "./tracerProvider.ts"
+import type { RunReport } from "./viewer/runReport.ts"
 
 /** How the metrics side is built: `MetricsPipeline.layer`'s options less those the tracer shares. */
 export type MetricsOptions = Omit<
@@ -36,6 +39,8 @@ export const compose = (
     readonly metrics: MetricsOptions
     /** The logs' export; without one, `Effect.log*` lines are span events only (if `logs.spanEvents`). */
     readonly logs?: LogsPipeline.LogsExport | undefined
+    /** Written once spans, metrics and logs have all shut down and handed it their last. */
+    readonly report?: RunReport | undefined
   }
 ): Layer.Layer<OtelTracer.OtelTracer | Resource.Resource> =>
   Layer.suspend(() => {
@@ -56,4 +61,14 @@ export const compose = (
       TracerProvider.layer(settings, spans, { ...options, costMeter }),
       Layer.succeed(GenAISettings, settings.genai)
     )
-  }).pipe(Layer.provideMerge(TracingResource.layer(settings)))
+  }).pipe(Layer.provideMerge(Layer.merge(TracingResource.layer(settings), reportWriter(options.report))))
+
+/** The run's report when one is asked for (`report`, `BELUGA_REPORT`) and the SDK is not disabled. */
+export const runReport = (settings: Settings, warn: (message: string) => void): RunReport | undefined =>
+  settings.report === undefined || settings.disabled ? undefined : Platform.runReport(settings.report, warn)
+
+/** Built before the pipelines, so released after them: the report is written once they have all shut down. */
+const reportWriter = (report: RunReport | undefined): Layer.Layer<never> =>
+  report === undefined
+    ? Layer.empty
+    : Layer.effectDiscard(Effect.addFinalizer(() => Effect.promise(() => report.write())))

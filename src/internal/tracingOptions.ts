@@ -96,9 +96,11 @@ export interface Options {
    */
   readonly prices?: PriceTable | undefined
   /**
-   * Writes the run's traces as one self-contained HTML file (the viewer's trace and conversation
-   * views, no network needed to open it) when the layer is released: what a CI job keeps as an
-   * artifact. Up to 100,000 spans. Env: `BELUGA_REPORT`. Not on workers (no file system).
+   * Writes the run as one self-contained HTML file (the viewer's traces, conversations, metrics
+   * and logs, no network needed to open it) when the layer is released, after the last spans,
+   * metrics and log records went out: what a CI job keeps as an artifact. It holds what the
+   * collector was sent, even if the collector was down or refused logs; up to 100,000 spans and
+   * 100,000 log records. Env: `BELUGA_REPORT`. Not on workers (no file system).
    */
   readonly report?: string | undefined
   /**

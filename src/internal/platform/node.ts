@@ -9,7 +9,6 @@
 import type * as Otel from "@opentelemetry/api"
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
 import type { Resource } from "@opentelemetry/resources"
-import { SimpleSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as https from "node:https"
@@ -20,7 +19,7 @@ import { type ApiMeters, apiMeters } from "../apiMeters.ts"
 import type { TemporalityPreference } from "../config.ts"
 import { type HttpClient, type HttpResult, maxBodyBytes, TimeoutError, unrefTimer } from "../httpClient.ts"
 import type { Recorder } from "../metrics.ts"
-import { ReportExporter } from "../viewer/reportExporter.ts"
+import { RunReport } from "../viewer/runReport.ts"
 
 const retryableNetworkCodes = new Set([
   "ECONNRESET",
@@ -92,9 +91,8 @@ export const httpClient = (url: URL): HttpClient => {
   }
 }
 
-/** Keeps the run's spans and writes them as the viewer's self-contained HTML report when the layer is released. */
-export const reportProcessor = (file: string, warn: (message: string) => void): SpanProcessor =>
-  new SimpleSpanProcessor(new ReportExporter(file, warn))
+/** Keeps the run's spans, metrics and log records for the viewer's self-contained HTML report, written at release. */
+export const runReport = (file: string, warn: (message: string) => void): RunReport => new RunReport(file, warn)
 
 /** A file's text: the prices file named by `BELUGA_GENAI_PRICES_FILE`. */
 export const readTextFile = (file: string): string => fs.readFileSync(file, "utf8")

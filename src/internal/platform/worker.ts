@@ -20,7 +20,7 @@ import { recorderMeterProvider } from "../recorderMeters.ts"
 export const httpClient = (_url: URL): HttpClient => fetchClient()
 
 /** Workers have no file system to write a report to: the option is refused, not ignored. */
-export const reportProcessor = (file: string, _warn: (message: string) => void): never => {
+export const runReport = (file: string, _warn: (message: string) => void): never => {
   throw new Error(`this runtime has no file system to write the report ${file} to`)
 }
 

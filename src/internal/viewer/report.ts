@@ -5,6 +5,7 @@
  * an array of them, or one per line as the collector's file exporter writes), or from the
  * protobuf requests an exporter would have sent.
  */
+import type { Protocol } from "../config.ts"
 import type { ReportData } from "./client.ts"
 import {
   decodeMetricsJson,
@@ -71,20 +72,23 @@ export const reportData = (input: ReportInput): ReportData => {
 export const renderReport = (input: ReportInput): string => page({ mode: "report", data: reportData(input) }).html
 
 /**
- * The report for the OTLP/HTTP protobuf requests of a run, as an exporter sends them:
- * `ExportTraceServiceRequest`, `ExportMetricsServiceRequest` and `ExportLogsServiceRequest` bodies.
+ * The report for the OTLP/HTTP requests of a run, as the exporters send them:
+ * `ExportTraceServiceRequest` and `ExportMetricsServiceRequest` bodies in protobuf, and
+ * `ExportLogsServiceRequest` bodies in protobuf or JSON (each with its encoding).
  */
-export const renderReportFromProtobuf = (
+export const renderReportFromRequests = (
   requests: {
     readonly traces: ReadonlyArray<Uint8Array>
     readonly metrics?: ReadonlyArray<Uint8Array>
-    readonly logs?: ReadonlyArray<Uint8Array>
+    readonly logs?: ReadonlyArray<{ readonly body: Uint8Array; readonly protocol: Protocol }>
   }
 ): string =>
   renderReport({
     spans: requests.traces.flatMap(decodeTracesProtobuf),
     points: (requests.metrics ?? []).flatMap(decodeMetricsProtobuf),
-    logs: (requests.logs ?? []).flatMap(decodeLogsProtobuf)
+    logs: (requests.logs ?? []).flatMap(({ body, protocol }) =>
+      protocol === "http/json" ? decodeLogsJson(body) : decodeLogsProtobuf(body)
+    )
   })
 
 /** Reads captured OTLP/JSON: a request, an array of requests, or one request per line. */
