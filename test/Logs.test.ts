@@ -98,14 +98,20 @@ describe("Effect logs over OTLP/HTTP", () => {
             )
             yield* Effect.logInfo("in a log span").pipe(Effect.withLogSpan("step"))
             yield* Effect.logError("failed", new Error("boom"))
+            yield* Effect.log("in a child span").pipe(Effect.withSpan("child"))
           }).pipe(Effect.withSpan("work")),
           { endpoint: receiver.url, protocol, serviceName: "logs-test" }
         )
         receiver.assertDecoded()
-        const records = receiver.logs()
-        assert.lengthOf(records, 6, "the debug line is below Effect's default minimum level")
+        const all = receiver.logs()
+        assert.lengthOf(all, 7, "the debug line is below Effect's default minimum level")
         const [span] = receiver.spans().filter((s) => s.name === "work")
+        const [child] = receiver.spans().filter((s) => s.name === "child")
         assert.isDefined(span)
+        // A child's record carries its own span id and the trace id it inherited.
+        const inChild = all.at(-1)!
+        assert.deepStrictEqual([inChild.traceId, inChild.spanId], [span!.traceId, child!.spanId])
+        const records = all.slice(0, -1)
         for (const record of records) {
           assert.strictEqual(record.traceId, span!.traceId)
           assert.strictEqual(record.spanId, span!.spanId)

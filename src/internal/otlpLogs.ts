@@ -15,9 +15,10 @@ import * as Otel from "@opentelemetry/api"
 import type { Protocol } from "./config.ts"
 import type { Codec } from "./otlp.ts"
 import { partialSuccess } from "./otlpResponse.ts"
-import { commonTag, writeKeyField } from "./otlpTraces.ts"
+import { commonTag, writeKeyField, writeRecordedIds } from "./otlpTraces.ts"
 import { BytesMemo, ProtobufWriter, varintSize } from "./protobufWriter.ts"
 import type { BatchEncoder, EncodedBatch } from "./spanBatcher.ts"
+import { RecordedSpan } from "./spanRecord.ts"
 
 /** A log record as the library emits it; the encoder stamps what is left out. */
 export interface LogRecordInput {
@@ -31,8 +32,18 @@ export interface LogRecordInput {
   /** Any value: objects and arrays are kept structured (`kvlist_value`, `array_value`). */
   readonly body?: unknown
   readonly attributes?: Readonly<Record<string, unknown>> | undefined
-  /** The span the record belongs to (an Effect span has this shape); its ids go on the record. */
-  readonly span?: { readonly traceId: string; readonly spanId: string; readonly sampled: boolean } | undefined
+  /**
+   * The span the record belongs to (an Effect span has this shape); its ids go on the record, from
+   * the bytes they were made from when the span is one of the library's (`record`).
+   */
+  readonly span?:
+    | {
+      readonly traceId: string
+      readonly spanId: string
+      readonly sampled: boolean
+      readonly record?: RecordedSpan | undefined
+    }
+    | undefined
 }
 
 /** What every record of a request shares: the resource's attributes and the instrumentation scope. */
@@ -279,10 +290,14 @@ const writeRecord = (w: ProtobufWriter, input: LogRecordInput, traceIds: BytesMe
       w.byte(tag.flags)
       w.fixed32(sampledFlag)
     }
-    w.byte(tag.traceId)
-    w.hexBytes(span.traceId, traceIds)
-    w.byte(tag.spanId)
-    w.hexBytes(span.spanId)
+    const record = span.record
+    if (record instanceof RecordedSpan) writeRecordedIds(w, record, tag.traceId, tag.spanId, traceIds)
+    else {
+      w.byte(tag.traceId)
+      w.hexBytes(span.traceId, traceIds)
+      w.byte(tag.spanId)
+      w.hexBytes(span.spanId)
+    }
   }
   w.byte(tag.observedTime)
   w.fixed64(low, high)
@@ -319,6 +334,12 @@ const writeKeyValue = (w: ProtobufWriter, field: number, key: string, value: unk
 
 /** An `AnyValue`'s contents (the caller wrote its tag and reserved its length). */
 const writeAnyValue = (w: ProtobufWriter, value: unknown, depth: number): void => {
+  // Most values are strings: no classification for them.
+  if (typeof value === "string") {
+    w.byte(tag.stringValue)
+    w.string(value)
+    return
+  }
   const kind = classify(value, depth)
   switch (kind) {
     case "string":

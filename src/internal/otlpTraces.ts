@@ -231,21 +231,8 @@ const writeSpan = (w: ProtobufWriter, span: ReadableSpan): void => {
   w.byte(tag.span)
   const start = w.begin(reserveSpan)
   const context = span.spanContext()
-  if (span instanceof RecordedSpan) {
-    // The bytes the ids were made from: the same bytes their hex reads back to.
-    w.byte(tag.traceId)
-    if (span.ownTrace) {
-      w.byte(16)
-      w.word(span.traceWord0)
-      w.word(span.traceWord1)
-      w.word(span.traceWord2)
-      w.word(span.traceWord3)
-    } else w.hexBytes(context.traceId, traceIds)
-    w.byte(tag.spanId)
-    w.byte(8)
-    w.word(span.spanWord0)
-    w.word(span.spanWord1)
-  } else {
+  if (span instanceof RecordedSpan) writeRecordedIds(w, span, tag.traceId, tag.spanId, traceIds)
+  else {
     w.byte(tag.traceId)
     w.hexBytes(context.traceId, traceIds)
     w.byte(tag.spanId)
@@ -296,6 +283,31 @@ const writeSpan = (w: ProtobufWriter, span: ReadableSpan): void => {
   w.byte(tag.flags[1])
   w.fixed32(otlpFlags(context.traceFlags, parent?.isRemote))
   w.end(start, reserveSpan)
+}
+
+/**
+ * A recorded span's trace and span id fields from the bytes the ids were made from (the same bytes
+ * their hex reads back to); a child's trace id, which is its parent's hex, through `traceIds`.
+ */
+export const writeRecordedIds = (
+  w: ProtobufWriter,
+  span: RecordedSpan,
+  traceTag: number,
+  spanTag: number,
+  traceIds: BytesMemo
+): void => {
+  w.byte(traceTag)
+  if (span.ownTrace) {
+    w.byte(16)
+    w.word(span.traceWord0)
+    w.word(span.traceWord1)
+    w.word(span.traceWord2)
+    w.word(span.traceWord3)
+  } else w.hexBytes(span.spanContext().traceId, traceIds)
+  w.byte(spanTag)
+  w.byte(8)
+  w.word(span.spanWord0)
+  w.word(span.spanWord1)
 }
 
 const writeEvent = (w: ProtobufWriter, event: TimedEvent): void => {
