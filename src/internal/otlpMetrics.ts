@@ -137,9 +137,15 @@ const pointHeader = (point: DataPoint<unknown>) => ({
   timeUnixNano: nanos(point.endTime)
 })
 
-/** A measured value as OTLP's `as_int` / `as_double` oneof. */
+/**
+ * A measured value as OTLP's `as_int` / `as_double` oneof. An integer instrument's value that int64
+ * cannot hold (an overflowing sum, a non-finite value) goes out as the double it is, not dropped
+ * with the rest of the collection.
+ */
 const measured = (value: number, integer: boolean) =>
-  integer ? { asInt: Math.trunc(value).toString() } : { asDouble: value }
+  integer && Number.isFinite(value) && Math.abs(value) < 2 ** 63
+    ? { asInt: BigInt(Math.trunc(value)).toString() }
+    : { asDouble: value }
 
 const numberPoint = (point: DataPoint<number>, integer: boolean): JsonNumberPoint => ({
   ...pointHeader(point),
