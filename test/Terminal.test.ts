@@ -3,6 +3,7 @@
  * status and the key gen_ai attributes.
  */
 import { assert, describe, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -65,6 +66,30 @@ describe("terminal view", () => {
       assert.match(text, /\nagent-workflow {2}\S+ {2}Σin=12 Σout=3 {2}⚑ embedding-complete dimensions=1536\n/)
       assert.match(text, /\n├─ chat gpt-4o {2}\S+ {2}provider=openai model=gpt-4o in=12 out=3 finish=stop\n/)
       assert.match(text, /\n└─ flaky {2}\S+ {2}error\.type=Nope {2}✗ ERROR/)
+    }))
+
+  it.effect("sums the tokens and durations at exit under the latest names too (one histogram per token type)", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const tracing = Tracing.layer({
+        serviceName: "beluga-agent",
+        endpoint: "http://127.0.0.1:9",
+        printTraces: { write: (text) => lines.push(text), colors: false },
+        onWarning: () => {},
+        shutdownTimeout: 100
+      }).pipe(
+        Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({
+          env: { OTEL_SEMCONV_STABILITY_OPT_IN: "gen_ai_latest_experimental" }
+        })))
+      )
+      yield* Effect.succeed("hi").pipe(
+        GenAI.chat({ provider: "openai", model: "gpt-4o" }, () => ({ usage: { inputTokens: 12, outputTokens: 3 } })),
+        Effect.repeat({ times: 1 }),
+        Pipeline.run("agent-workflow"),
+        Effect.provide(Layer.fresh(tracing))
+      )
+      assert.include(lines[1], "\n  tokens    gpt-4o (openai): 24 in, 6 out\n")
+      assert.match(lines[1]!, /\n {2}duration {2}chat: 2 calls, p50 ≈ \d+ ms, p95 ≈ \d+ ms\n$/)
     }))
 
   it.effect("a piece whose parent is in another process is a subtree under a line naming that parent", () =>

@@ -179,7 +179,12 @@ const lastCollection = (collector: MetricsCollector, meters: ApiMeters, pipeline
 const printSummary = (recorder: Recorder, terminal: TerminalOptions | undefined): void => {
   if (terminal === undefined) return
   const text = renderMetricsSummary(recorder.summary(), {
-    tokens: METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+    tokens: [
+      { name: METRIC_GEN_AI_CLIENT_TOKEN_USAGE },
+      { name: N.METRIC_GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS, type: N.TokenType.input },
+      { name: N.METRIC_GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS, type: N.TokenType.output },
+      { name: N.METRIC_GEN_AI_CLIENT_EMBEDDINGS_INPUT_TOKENS, type: N.TokenType.input }
+    ],
     durations: [...new Set([...Object.values(durationMetric), ...Object.values(N.latestDurationMetric)])]
   }, terminal.colors ?? process.stdout.isTTY === true)
   if (text !== "") (terminal.write ?? ((t: string) => process.stdout.write(t)))(text)

@@ -197,19 +197,31 @@ const describeSpan = (
  */
 export const renderMetricsSummary = (
   histograms: ReadonlyMap<string, ReadonlyArray<SeriesSummary>>,
-  names: { readonly tokens: string; readonly durations: ReadonlyArray<string> },
+  names: {
+    /**
+     * The token histograms: one with `gen_ai.token.type` on its points (v1.41), or one per type
+     * (the latest names), each with the type its points count.
+     */
+    readonly tokens: ReadonlyArray<
+      { readonly name: string; readonly type?: (typeof N.TokenType)[keyof typeof N.TokenType] | undefined }
+    >
+    readonly durations: ReadonlyArray<string>
+  },
   colors: boolean
 ): string => {
   const dim = (s: string) => (colors ? `\x1b[2m${s}\x1b[22m` : s)
   const lines: Array<string> = []
   const tokens = new Map<string, { input: number; output: number }>()
-  for (const series of histograms.get(names.tokens) ?? []) {
+  const tokenSeries = names.tokens.flatMap(({ name, type }) =>
+    (histograms.get(name) ?? []).map((series) => ({ series, type }))
+  )
+  for (const { series, type } of tokenSeries) {
     const a = series.attributes
     const model = String(a[N.ATTR_GEN_AI_RESPONSE_MODEL] ?? a[N.ATTR_GEN_AI_REQUEST_MODEL] ?? "unknown model")
     const provider = a[N.ATTR_GEN_AI_PROVIDER_NAME] !== undefined ? ` (${String(a[N.ATTR_GEN_AI_PROVIDER_NAME])})` : ""
     const key = `${model}${provider}`
     const total = tokens.get(key) ?? { input: 0, output: 0 }
-    if (a[N.ATTR_GEN_AI_TOKEN_TYPE] === N.TokenType.input) total.input += series.sum
+    if ((type ?? a[N.ATTR_GEN_AI_TOKEN_TYPE]) === N.TokenType.input) total.input += series.sum
     else total.output += series.sum
     tokens.set(key, total)
   }
