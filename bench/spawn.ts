@@ -18,9 +18,11 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const cleanEnv = (): NodeJS.ProcessEnv =>
   Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(OTEL_|BELUGA_)/.test(key)))
 
+/** Node's type transform, and `#platform` from the source (`beluga-source`), not a build that may be older. */
 export const nodeTypeScript: ReadonlyArray<string> = [
   "--experimental-transform-types",
-  "--disable-warning=ExperimentalWarning"
+  "--disable-warning=ExperimentalWarning",
+  "--conditions=beluga-source"
 ]
 
 export const start = (
