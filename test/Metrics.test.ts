@@ -404,23 +404,25 @@ describe("GenAI metrics over OTLP/HTTP", () => {
       assert.notInstanceOf(OtelApi.metrics.getMeterProvider(), MeterProvider)
     }))
 
-  it.live("an integer instrument's value past int64 goes out as a double, the rest of the collection with it", () =>
-    Effect.gen(function*() {
-      const receiver = yield* makeReceiver()
-      yield* run(
-        Effect.sync(() => {
-          const meter = OtelApi.metrics.getMeter("my-app")
-          const options = { valueType: OtelApi.ValueType.INT }
-          meter.createCounter("app.bytes", options).add(1e21)
-          meter.createCounter("app.requests", options).add(3)
-        }),
-        { endpoint: receiver.url }
-      )
-      const big = metricNamed(receiver, "app.bytes").numberPoints[0]!
-      assert.deepStrictEqual([big.value, typeof big.value], [1e21, "number"])
-      const small = metricNamed(receiver, "app.requests").numberPoints[0]!
-      assert.deepStrictEqual([small.value, typeof small.value], [3n, "bigint"])
-    }))
+  for (const protocol of ["http/protobuf", "http/json"] as const) {
+    it.live(`an integer instrument's value past int64 goes out as a double, the rest of the collection with it (${protocol})`, () =>
+      Effect.gen(function*() {
+        const receiver = yield* makeReceiver()
+        yield* run(
+          Effect.sync(() => {
+            const meter = OtelApi.metrics.getMeter("my-app")
+            const options = { valueType: OtelApi.ValueType.INT }
+            meter.createCounter("app.bytes", options).add(1e21)
+            meter.createCounter("app.requests", options).add(3)
+          }),
+          { endpoint: receiver.url, protocol }
+        )
+        const big = metricNamed(receiver, "app.bytes").numberPoints[0]!
+        assert.deepStrictEqual([big.value, typeof big.value], [1e21, "number"])
+        const small = metricNamed(receiver, "app.requests").numberPoints[0]!
+        assert.deepStrictEqual([small.value, typeof small.value], [3n, "bigint"])
+      }))
+  }
 
   it.live("delta temporality: each collection holds only what happened since the last", () =>
     Effect.gen(function*() {

@@ -14,10 +14,11 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { ChatModel, Pipeline, Simulated, Tracing } from "../src/index.ts"
+import { metricsCodec } from "../src/internal/otlpMetrics.ts"
 import type { ReportData } from "../src/internal/viewer/client.ts"
 import { RunReport } from "../src/internal/viewer/runReport.ts"
 import { Receiver, Respond } from "./support/receiver.ts"
-import { resource } from "./viewer/recorded.ts"
+import { recordMetrics, resource } from "./viewer/recorded.ts"
 
 /** The data a report embeds. */
 const reportDataOf = (html: string): ReportData =>
@@ -25,10 +26,14 @@ const reportDataOf = (html: string): ReportData =>
 
 const question = "Which platform does the 08:00 to Porto leave from?"
 
-/** An agent run of three model calls and a log line in a step, traced by a layer that writes `file`. */
-const agentRun = (file: string, options: Partial<Tracing.Options>) =>
+/**
+ * An agent run of three model calls and a log line in a step, traced by a layer that writes
+ * `file`; `before` runs first, in the run.
+ */
+const agentRun = (file: string, options: Partial<Tracing.Options>, before: Effect.Effect<void> = Effect.void) =>
   Effect.runPromise(
     Effect.gen(function*() {
+      yield* before
       const model = yield* ChatModel.ChatModel
       for (let turn = 0; turn < 3; turn++) {
         yield* model.chat({ messages: [{ role: "user", parts: [{ type: "text", content: question }] }] })
@@ -111,17 +116,27 @@ describe("Tracing.layer({ report })", () => {
       }))
   }
 
-  it("keeps the log records of an endpoint that takes no logs (404, as Jaeger answers)", () =>
+  it("keeps the log records of an endpoint that takes no logs (404, as Jaeger answers), also those after the refusal", () =>
     withDir(async (dir) => {
       const receiver = await Receiver.start({ respondLogs: () => Respond.status(404) })
       const file = path.join(dir, "run.html")
+      // The first line's batch goes out and is refused before the run logs the rest.
+      const refusal = Effect.log("before the refusal").pipe(
+        Effect.andThen(Effect.promise(async () => {
+          while (receiver.logRequests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10))
+        })),
+        Effect.andThen(Effect.sleep("50 millis"))
+      )
       try {
-        await agentRun(file, { endpoint: receiver.url })
+        await agentRun(file, { endpoint: receiver.url, logs: { batch: { scheduleDelayMillis: 10 } } }, refusal)
       } finally {
         await receiver.close()
       }
       assert.strictEqual(receiver.logRequests.length, 1, "offered once, refused, and not sent again")
-      assertRun(reportDataOf(fs.readFileSync(file, "utf8")))
+      assert.deepStrictEqual(receiver.logs().map((l) => l.body?.value), ["before the refusal"])
+      const data = reportDataOf(fs.readFileSync(file, "utf8"))
+      assertRun(data)
+      assert.isDefined(data.logs.find((l) => l.body === "before the refusal"))
     }))
 
   it("is written with all three signals when the collector is down", () =>
@@ -140,7 +155,7 @@ describe("Tracing.layer({ report })", () => {
     }))
 })
 
-/** A sealed batch of `items` log records (their bytes do not matter to the limit). */
+/** A sealed batch of `items` log records (empty bodies: what is counted here is the records). */
 const batch = (items: number) => ({ body: new Uint8Array(0), items })
 
 describe("RunReport", () => {
@@ -148,7 +163,14 @@ describe("RunReport", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "beluga-report-"))
     const file = path.join(dir, "run.html")
     const warnings: Array<string> = []
-    const report = new RunReport(file, (m) => warnings.push(m), { spans: 3, logRecords: 2, metricBytes: 1024 })
+    const collections = [await recordMetrics(), await recordMetrics()]
+    const collectionBytes = metricsCodec.serialize(collections[0]!, "http/protobuf")!.byteLength
+    const report = new RunReport(file, (m) => warnings.push(m), {
+      spans: 3,
+      logRecords: 3,
+      logBytes: 1024,
+      metricBytes: Math.round(collectionBytes * 1.5)
+    })
     const provider = new BasicTracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor(report.spans)] })
     const tracer = provider.getTracer("report-test")
     const root = tracer.startSpan("agent-run")
@@ -157,18 +179,25 @@ describe("RunReport", () => {
     }
     root.end()
     await provider.shutdown()
-    // A batch of two records is kept; the next one, of one, would pass the limit.
+    // A batch of two records is kept; the next one would pass the limit, and so is every one after it.
+    report.addLogs(batch(2), "http/protobuf")
     report.addLogs(batch(2), "http/protobuf")
     report.addLogs(batch(1), "http/protobuf")
+    // Two collections of the same histogram (different providers: two series); only the latest fits.
+    for (const collection of collections) report.addMetrics(collection)
     assert.isFalse(fs.existsSync(file), "written at release, not at the spans' shutdown")
     await report.write()
     await report.write()
     const data = reportDataOf(fs.readFileSync(file, "utf8"))
     assert.deepStrictEqual(data.rows.map((r) => [r.name, r.spans]), [["step one", 3]])
-    assert.deepStrictEqual(warnings, [
+    assert.deepStrictEqual(data.histograms.map((h) => [h.metric, h.count]), [["gen_ai.client.operation.duration", 5]])
+    assert.lengthOf(warnings, 1)
+    assert.strictEqual(
+      warnings[0]!.replace(/up to \d+ KB/, "up to … KB"),
       `beluga-o11y: the report ${file} keeps the first 3 spans (1 more were left out); ` +
-      `the first 2 log records (1 more were left out)`
-    ])
+        `the first 2 log records (3 more were left out); ` +
+        `the latest metrics collections, up to … KB (1 earlier ones were left out)`
+    )
     fs.rmSync(dir, { recursive: true, force: true })
   })
 })

@@ -139,8 +139,7 @@ const pointHeader = (point: DataPoint<unknown>) => ({
 
 /**
  * A measured value as OTLP's `as_int` / `as_double` oneof. An integer instrument's value that int64
- * cannot hold (an overflowing sum, a non-finite value) goes out as the double it is, not dropped
- * with the rest of the collection.
+ * cannot hold (an overflowing sum) goes out as a double, rather than failing the whole collection.
  */
 const measured = (value: number, integer: boolean) =>
   integer && Number.isFinite(value) && Math.abs(value) < 2 ** 63

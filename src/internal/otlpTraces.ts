@@ -287,14 +287,14 @@ const writeSpan = (w: ProtobufWriter, span: ReadableSpan): void => {
 
 /**
  * A recorded span's trace and span id fields from the bytes the ids were made from (the same bytes
- * their hex reads back to); a child's trace id, which is its parent's hex, through `traceIds`.
+ * their hex reads back to); a child's trace id, which is its parent's hex, through `memo`.
  */
 export const writeRecordedIds = (
   w: ProtobufWriter,
   span: RecordedSpan,
   traceTag: number,
   spanTag: number,
-  traceIds: BytesMemo
+  memo: BytesMemo
 ): void => {
   w.byte(traceTag)
   if (span.ownTrace) {
@@ -303,7 +303,7 @@ export const writeRecordedIds = (
     w.word(span.traceWord1)
     w.word(span.traceWord2)
     w.word(span.traceWord3)
-  } else w.hexBytes(span.spanContext().traceId, traceIds)
+  } else w.hexBytes(span.spanContext().traceId, memo)
   w.byte(spanTag)
   w.byte(8)
   w.word(span.spanWord0)

@@ -99,8 +99,9 @@ export interface Options {
    * Writes the run as one self-contained HTML file (the viewer's traces, conversations, metrics
    * and logs, no network needed to open it) when the layer is released, after the last spans,
    * metrics and log records went out: what a CI job keeps as an artifact. It holds what the
-   * collector was sent, even if the collector was down or refused logs; up to 100,000 spans and
-   * 100,000 log records. Env: `BELUGA_REPORT`. Not on workers (no file system).
+   * exporters were handed, whether the collector took it, was down or refused logs: the first
+   * 100,000 spans and 100,000 log records (64 MB), the latest 64 MB of metrics collections.
+   * Env: `BELUGA_REPORT`. Not on workers (no file system).
    */
   readonly report?: string | undefined
   /**
