@@ -167,8 +167,28 @@ const anyValue = fc.oneof(
   { weight: 1, arbitrary: fc.array(fc.array(scalar, { maxLength: 2 }), { maxLength: 2 }) },
   { weight: 1, arbitrary: fc.constantFrom(null, undefined) }
 )
+/**
+ * Keys and values many spans share, some keys with more than one value: the encoders keep the
+ * bytes of a value that repeats under its key, and must write it anew when it changes.
+ */
+const shared: ReadonlyArray<readonly [string, unknown]> = [
+  ["gen_ai.operation.name", "chat"],
+  ["gen_ai.operation.name", "embeddings"],
+  ["gen_ai.request.model", "gpt-4o"],
+  ["server.port", 443],
+  ["server.port", 0],
+  ["server.port", -0],
+  ["ratio", 0.5],
+  ["streamed", true],
+  ["streamed", false],
+  ["note", "ü€😀 \ud800"],
+  ["long", "x".repeat(300)],
+  ["tags", ["a", "b"]]
+]
 const attributes = (value: fc.Arbitrary<unknown>) =>
-  fc.dictionary(words, value, { maxKeys: 6 }) as fc.Arbitrary<Otel.Attributes>
+  fc.tuple(fc.dictionary(words, value, { maxKeys: 6 }), fc.subarray([...shared], { maxLength: 5 })).map((
+    [drawn, common]
+  ) => ({ ...Object.fromEntries(common), ...drawn })) as fc.Arbitrary<Otel.Attributes>
 
 const hex = (bytes: number) =>
   fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => Buffer.from(b).toString("hex"))

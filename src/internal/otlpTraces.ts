@@ -412,14 +412,44 @@ export const writeKeyField = (w: ProtobufWriter, key: string): void => {
   keyFields.set(key, w.copy(start))
 }
 
+/**
+ * The last primitive value written under each key, and once it came twice in a row, the whole
+ * `KeyValue` it made, length first: most attributes of a kind of span repeat from one span to the
+ * next (the operation, the provider, the model, the server), and copying their bytes skips
+ * encoding them again. A value that changes every span (an id, a count) costs one comparison.
+ * Only short values are kept, within the same bound as {@link keyFields}.
+ */
+interface LastValue {
+  value: unknown
+  bytes: Uint8Array | undefined
+}
+const lastValues = new Map<string, LastValue>()
+const maxKeptKeyValue = 128
+
 /** A `KeyValue` message, its length first (the caller wrote the tag). */
 const writeKeyValue = (w: ProtobufWriter, key: string, value: unknown): void => {
+  const last = lastValues.get(key)
+  if (last !== undefined && last.bytes !== undefined && last.value === value) {
+    w.raw(last.bytes)
+    return
+  }
   const start = w.begin(reserveSmall)
   writeKeyField(w, key)
   const valueStart = w.begin(reserveSmall)
   writeAnyValue(w, value)
   w.end(valueStart, reserveSmall)
   w.end(start, reserveSmall)
+  const type = typeof value
+  if (type !== "string" && type !== "number" && type !== "boolean") return
+  if (last === undefined) {
+    if (lastValues.size >= maxKeyFields) lastValues.clear()
+    lastValues.set(key, { value, bytes: undefined })
+  } else if (last.value === value && w.pos - start <= maxKeptKeyValue) {
+    last.bytes = w.copy(start)
+  } else {
+    last.value = value
+    last.bytes = undefined
+  }
 }
 
 /** int64 holds every integral double in -2^63..2^63 (exclusive); beyond, otlp-transformer writes a double. */
