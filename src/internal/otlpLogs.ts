@@ -15,7 +15,7 @@ import * as Otel from "@opentelemetry/api"
 import type { Protocol } from "./config.ts"
 import type { Codec } from "./otlp.ts"
 import { partialSuccess } from "./otlpResponse.ts"
-import { commonTag, writeKeyField, writeRecordedIds } from "./otlpTraces.ts"
+import { commonTag, writeIds, writeKeyField } from "./otlpTraces.ts"
 import { BytesMemo, ProtobufWriter, varintSize } from "./protobufWriter.ts"
 import type { BatchEncoder, EncodedBatch } from "./spanBatcher.ts"
 import { RecordedSpan } from "./spanRecord.ts"
@@ -290,14 +290,7 @@ const writeRecord = (w: ProtobufWriter, input: LogRecordInput, traceIds: BytesMe
       w.byte(tag.flags)
       w.fixed32(sampledFlag)
     }
-    const record = span.record
-    if (record instanceof RecordedSpan) writeRecordedIds(w, record, tag.traceId, tag.spanId, traceIds)
-    else {
-      w.byte(tag.traceId)
-      w.hexBytes(span.traceId, traceIds)
-      w.byte(tag.spanId)
-      w.hexBytes(span.spanId)
-    }
+    writeIds(w, tag.traceId, tag.spanId, traceIds, span, span.record instanceof RecordedSpan ? span.record : undefined)
   }
   w.byte(tag.observedTime)
   w.fixed64(low, high)

@@ -346,9 +346,10 @@ export class OtlpMetricExporter implements MetricsExporter {
   ) {}
 
   export(metrics: ResourceMetrics): Promise<void> {
+    // A collection with nothing in it (no calls yet) is not worth a request, nor a place in the report.
+    if (countDataPoints(metrics) === 0) return Promise.resolve()
     this.report?.addMetrics(metrics)
-    // A collection with nothing in it (no calls yet) is not worth a request.
-    if (countDataPoints(metrics) === 0 || this.refused()) return Promise.resolve()
+    if (this.refused()) return Promise.resolve()
     return new Promise((resolve) => this.transport.export(metrics, () => resolve()))
   }
 

@@ -231,13 +231,7 @@ const writeSpan = (w: ProtobufWriter, span: ReadableSpan): void => {
   w.byte(tag.span)
   const start = w.begin(reserveSpan)
   const context = span.spanContext()
-  if (span instanceof RecordedSpan) writeRecordedIds(w, span, tag.traceId, tag.spanId, traceIds)
-  else {
-    w.byte(tag.traceId)
-    w.hexBytes(context.traceId, traceIds)
-    w.byte(tag.spanId)
-    w.hexBytes(context.spanId)
-  }
+  writeIds(w, tag.traceId, tag.spanId, traceIds, context, span instanceof RecordedSpan ? span : undefined)
   const traceState = context.traceState?.serialize()
   if (traceState) {
     w.byte(tag.traceState)
@@ -286,28 +280,32 @@ const writeSpan = (w: ProtobufWriter, span: ReadableSpan): void => {
 }
 
 /**
- * A recorded span's trace and span id fields from the bytes the ids were made from (the same bytes
- * their hex reads back to); a child's trace id, which is its parent's hex, through `memo`.
+ * The trace and span id fields of `context`: from the bytes the ids were made from when the span is
+ * the library's own record (the same bytes their hex reads back to), else from their hex; a child
+ * record's trace id is its parent's hex. `memo` keeps the last trace id's bytes.
  */
-export const writeRecordedIds = (
+export const writeIds = (
   w: ProtobufWriter,
-  span: RecordedSpan,
   traceTag: number,
   spanTag: number,
-  memo: BytesMemo
+  memo: BytesMemo,
+  context: { readonly traceId: string; readonly spanId: string },
+  recorded: RecordedSpan | undefined
 ): void => {
   w.byte(traceTag)
-  if (span.ownTrace) {
+  if (recorded?.ownTrace === true) {
     w.byte(16)
-    w.word(span.traceWord0)
-    w.word(span.traceWord1)
-    w.word(span.traceWord2)
-    w.word(span.traceWord3)
-  } else w.hexBytes(span.spanContext().traceId, memo)
+    w.word(recorded.traceWord0)
+    w.word(recorded.traceWord1)
+    w.word(recorded.traceWord2)
+    w.word(recorded.traceWord3)
+  } else w.hexBytes(context.traceId, memo)
   w.byte(spanTag)
-  w.byte(8)
-  w.word(span.spanWord0)
-  w.word(span.spanWord1)
+  if (recorded !== undefined) {
+    w.byte(8)
+    w.word(recorded.spanWord0)
+    w.word(recorded.spanWord1)
+  } else w.hexBytes(context.spanId)
 }
 
 const writeEvent = (w: ProtobufWriter, event: TimedEvent): void => {
@@ -390,65 +388,62 @@ const writeAttributes = (w: ProtobufWriter, attributes: Otel.Attributes, field: 
 }
 
 /**
- * `key` and the tag of `value` of a `KeyValue`, per attribute key seen so far: spans of one kind
- * repeat the same few keys, and copying these bytes measured a quarter faster overall, for the
- * GenAI span's ten keys, than encoding them again. Bounded, as keys can be made up at run time;
- * when full it starts over.
+ * What the encoder keeps per attribute key seen so far, bounded (keys can be made up at run time;
+ * when full it starts over):
+ * - `field`, the key and the tag of the value of a `KeyValue`: spans of one kind repeat the same
+ *   few keys, and copying these bytes measured a quarter faster overall, for the GenAI span's ten
+ *   keys, than encoding them again;
+ * - `value`, the last primitive value written under the key, and `whole`, once it came twice in a
+ *   row and is short, the whole `KeyValue` it made, length first: most attributes of a kind of span
+ *   repeat from one span to the next (the operation, the provider, the model, the server), and
+ *   copying them skips encoding them again. A value that changes every span (an id, a count)
+ *   costs one comparison.
  */
-const keyFields = new Map<string, Uint8Array>()
-const maxKeyFields = 1024
-
-export const writeKeyField = (w: ProtobufWriter, key: string): void => {
-  const cached = keyFields.get(key)
-  if (cached !== undefined) {
-    w.raw(cached)
-    return
-  }
-  const start = w.pos
-  w.byte(tag.key)
-  w.string(key)
-  w.byte(tag.value)
-  if (keyFields.size >= maxKeyFields) keyFields.clear()
-  keyFields.set(key, w.copy(start))
-}
-
-/**
- * The last primitive value written under each key, and once it came twice in a row, the whole
- * `KeyValue` it made, length first: most attributes of a kind of span repeat from one span to the
- * next (the operation, the provider, the model, the server), and copying their bytes skips
- * encoding them again. A value that changes every span (an id, a count) costs one comparison.
- * Only short values are kept, within the same bound as {@link keyFields}.
- */
-interface LastValue {
+interface KeyEntry {
+  readonly field: Uint8Array
   value: unknown
-  bytes: Uint8Array | undefined
+  whole: Uint8Array | undefined
 }
-const lastValues = new Map<string, LastValue>()
-const maxKeptKeyValue = 128
+const keys = new Map<string, KeyEntry>()
+const maxKeys = 1024
+const maxWhole = 128
+
+const keyEntry = (w: ProtobufWriter, key: string): KeyEntry => {
+  let entry = keys.get(key)
+  if (entry === undefined) {
+    const start = w.pos
+    w.byte(tag.key)
+    w.string(key)
+    w.byte(tag.value)
+    entry = { field: w.copy(start), value: undefined, whole: undefined }
+    w.pos = start
+    if (keys.size >= maxKeys) keys.clear()
+    keys.set(key, entry)
+  }
+  return entry
+}
+
+export const writeKeyField = (w: ProtobufWriter, key: string): void => w.raw(keyEntry(w, key).field)
 
 /** A `KeyValue` message, its length first (the caller wrote the tag). */
 const writeKeyValue = (w: ProtobufWriter, key: string, value: unknown): void => {
-  const last = lastValues.get(key)
-  if (last !== undefined && last.bytes !== undefined && last.value === value) {
-    w.raw(last.bytes)
+  const entry = keyEntry(w, key)
+  if (entry.whole !== undefined && entry.value === value) {
+    w.raw(entry.whole)
     return
   }
   const start = w.begin(reserveSmall)
-  writeKeyField(w, key)
+  w.raw(entry.field)
   const valueStart = w.begin(reserveSmall)
   writeAnyValue(w, value)
   w.end(valueStart, reserveSmall)
   w.end(start, reserveSmall)
   const type = typeof value
   if (type !== "string" && type !== "number" && type !== "boolean") return
-  if (last === undefined) {
-    if (lastValues.size >= maxKeyFields) lastValues.clear()
-    lastValues.set(key, { value, bytes: undefined })
-  } else if (last.value === value && w.pos - start <= maxKeptKeyValue) {
-    last.bytes = w.copy(start)
-  } else {
-    last.value = value
-    last.bytes = undefined
+  if (entry.value === value && w.pos - start <= maxWhole) entry.whole = w.copy(start)
+  else {
+    entry.value = value
+    entry.whole = undefined
   }
 }
 

@@ -75,7 +75,7 @@ export class RunReport {
 
   /** One metrics collection, as it goes to the exporter; past the bound, the oldest ones make room. */
   addMetrics(collection: ResourceMetrics): void {
-    if (this.written || collection.scopeMetrics.every((scope) => scope.metrics.length === 0)) return
+    if (this.written) return
     let body: Uint8Array | undefined
     try {
       body = metricsCodec.serialize(collection, "http/protobuf")
