@@ -32,11 +32,18 @@ publint "$tarball" --strict
 # ESM-only on purpose (Effect 4 and this library are ESM): CommonJS `require` is out of scope.
 attw "$tarball" --profile esm-only
 
+# The peers by their ranges; with `installed`, at the versions this folder's node_modules hold. A
+# plain path link loads the library's types against those copies, so an app on a newer release of
+# a peer would see two copies of its types: a user linking a checkout matches its versions.
 peers() {
   node -e '
-    const pkg = require(process.argv[1])
-    console.log(Object.entries(pkg.peerDependencies).map(([name, range]) => `${name}@${range}`).join(" "))
-  ' "$root/package.json"
+    const path = require("node:path")
+    const [file, mode] = process.argv.slice(1)
+    const pkg = require(file)
+    const version = (name) => require(path.join(path.dirname(file), "node_modules", name, "package.json")).version
+    console.log(Object.entries(pkg.peerDependencies)
+      .map(([name, range]) => `${name}@${mode === "installed" ? version(name) : range}`).join(" "))
+  ' "$root/package.json" "${1:-}"
 }
 
 # A quickstart as a user writes it: the public API only, imported by the package name.
@@ -93,8 +100,10 @@ for mode in "${modes[@]}"; do
   esac
   flags=()
   [ "$mode" = path-packed ] && flags=(--install-links)
+  peerMode=ranges
+  [ "$mode" = path ] && peerMode=installed
   # shellcheck disable=SC2046
-  (cd "$app" && npm install --no-audit --no-fund --loglevel=error "${flags[@]}" "$source" $(peers) typescript@~5.9.3 >/dev/null)
+  (cd "$app" && npm install --no-audit --no-fund --loglevel=error "${flags[@]}" "$source" $(peers $peerMode) typescript@~5.9.3 >/dev/null)
   write_program "$app"
   tsconfig "$app" nodenext nodenext
   tsconfig "$app" esnext bundler
