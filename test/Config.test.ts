@@ -212,6 +212,13 @@ const badOptions: ReadonlyArray<BadOption> = [
     value: "2.5",
     accepts: "whole number"
   },
+  { option: "batch.maxQueueBytes", options: { batch: { maxQueueBytes: 0 } }, value: "0", accepts: "1 or more" },
+  {
+    option: "batch.maxExportBatchBytes",
+    options: { batch: { maxQueueBytes: 1000, maxExportBatchBytes: 2000 } },
+    value: "2000",
+    accepts: "at most the queue's bytes (1000)"
+  },
   { option: "timeout", options: { timeout: -1 }, value: "-1", accepts: "milliseconds" },
   { option: "timeout", options: { timeout: Number.NaN }, value: "NaN", accepts: "milliseconds" },
   { option: "maxContentLength", options: { maxContentLength: 0 }, value: "0", accepts: "greater than 0" }

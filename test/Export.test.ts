@@ -390,6 +390,51 @@ describe("collector faults", () => {
       })
   )
 
+  it.live.each(protocols)(
+    "spans carrying content go out in requests of at most maxExportBatchBytes, a span over it at most (%s)",
+    (protocol) =>
+      Effect.gen(function*() {
+        const receiver = yield* makeReceiver()
+        const question = "Which trains leave Lisbon for Porto after six? ".repeat(200)
+        const answer = "The 18:09 Alfa Pendular, the 19:09 Intercidades and the 20:09 Alfa. ".repeat(150)
+        const calls = 40
+        const chat = Effect.succeed(answer).pipe(
+          GenAI.chat(
+            {
+              provider: "openai",
+              model: "gpt-4o",
+              messages: [{ role: "user", parts: [{ type: "text", content: question }] }]
+            },
+            (text) => ({
+              response: {
+                outputMessages: [{ role: "assistant", parts: [{ type: "text", content: text }], finish_reason: "stop" }]
+              }
+            })
+          )
+        )
+        const maxExportBatchBytes = 200_000
+        const tracing = Tracing.layer({
+          endpoint: receiver.url,
+          protocol,
+          captureContent: true,
+          batch: { ...onlyShutdownFlushes, maxExportBatchBytes },
+          onWarning: () => {}
+        }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} }))))
+        yield* Effect.provide(Effect.repeat(chat, { times: calls - 1 }), tracing)
+
+        receiver.assertDecoded()
+        const spans = receiver.spans()
+        assert.strictEqual(spans.length, calls)
+        assert.isTrue(spans.every((span) => allText(span).includes("after six?")), "every span kept its content")
+        const largest = Math.max(...receiver.requests.map((request) => request.bytes))
+        const perSpan = receiver.requests.reduce((sum, request) => sum + request.bytes, 0) / calls
+        // About 10 kB a span: with the 4096-span batch alone, all 40 would have gone in one request.
+        assert.isAtLeast(receiver.requests.length, Math.floor((calls * perSpan) / (maxExportBatchBytes + perSpan)))
+        assert.isAtLeast(receiver.requests.length, 2)
+        assert.isAtMost(largest, maxExportBatchBytes + 2 * perSpan, `largest request ${largest} B`)
+      })
+  )
+
   it.live("503 with Retry-After is retried and then delivered", () =>
     Effect.gen(function*() {
       const receiver = yield* makeReceiver()

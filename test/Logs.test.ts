@@ -396,8 +396,8 @@ describe("Effect logs over OTLP/HTTP", () => {
       assert.strictEqual(receiver.logs().length, stats.exportedSpans)
       assert.deepStrictEqual(warnings, [
         `beluga-o11y: the log queue is full, so new log records are being dropped until the exporter to ` +
-        `${receiver.url}/v1/logs catches up. Raise OTEL_BLRP_MAX_QUEUE_SIZE or log less; Tracing.Delivery counts ` +
-        "the drops."
+        `${receiver.url}/v1/logs catches up. Raise OTEL_BLRP_MAX_QUEUE_SIZE (logs.batch.maxQueueBytes for large ` +
+        "records) or log less; Tracing.Delivery counts the drops."
       ])
     }))
 
@@ -505,7 +505,9 @@ describe("logs configuration", () => {
         scheduleDelayMillis: 1000,
         exportTimeoutMillis: 30_000,
         maxQueueSize: 2048,
-        maxExportBatchSize: 512
+        maxExportBatchSize: 512,
+        maxQueueBytes: 64 * 1024 * 1024,
+        maxExportBatchBytes: 4 * 1024 * 1024
       })
       const general = yield* loadWith({
         OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/base",
@@ -542,7 +544,9 @@ describe("logs configuration", () => {
         scheduleDelayMillis: 10,
         exportTimeoutMillis: 20,
         maxQueueSize: 30,
-        maxExportBatchSize: 5
+        maxExportBatchSize: 5,
+        maxQueueBytes: 64 * 1024 * 1024,
+        maxExportBatchBytes: 4 * 1024 * 1024
       })
       assert.isFalse((yield* loadWith({ OTEL_LOGS_EXPORTER: "none" })).logs.enabled)
       assert.isFalse((yield* loadWith({ OTEL_SDK_DISABLED: "true" })).logs.enabled)

@@ -33,6 +33,9 @@ const namesEncoder = (): BatchEncoder => {
     get count() {
       return names.length
     },
+    get bytes() {
+      return names.join(",").length
+    },
     seal: () => {
       const body = new TextEncoder().encode(names.join(","))
       names = []
@@ -75,6 +78,8 @@ const settings = (overrides: Partial<BatchSettings> = {}): BatchSettings => ({
   exportTimeoutMillis: 30_000,
   maxQueueSize: 100,
   maxExportBatchSize: 3,
+  maxQueueBytes: 1 << 30,
+  maxExportBatchBytes: 1 << 30,
   ...overrides
 })
 
@@ -139,6 +144,27 @@ describe("SpanBatcher", () => {
     // "1,2" is with the exporter; "3,4" and "5,6" are sealed, "7" is open: 5 waiting, the bound.
     expect(batches).toEqual(["1,2"])
     expect(batcher.queued()).toBe(5)
+    expect(dropped()).toBe(2)
+  })
+
+  it("a batch also leaves once it holds maxExportBatchBytes; one larger span goes alone", () => {
+    const { batcher, batches } = make({ maxExportBatchSize: 100, maxExportBatchBytes: 10 })
+    end(batcher, "aaaa", "bbbb", "cccc", "d", "a-span-of-many-bytes", "e")
+    // "aaaa,bbbb" is 9 bytes, under the bound; "cccc" takes it to 14, so the batch leaves.
+    expect(batches).toEqual(["aaaa,bbbb,cccc", "d,a-span-of-many-bytes"])
+    expect(batcher.queued()).toBe(1)
+  })
+
+  it("beyond the queue's bytes new spans are dropped and counted, whatever their number", () => {
+    const { batcher, batches, dropped } = make(
+      { maxQueueSize: 100, maxExportBatchSize: 2, maxQueueBytes: 12, maxExportBatchBytes: 12 },
+      { hold: true }
+    )
+    end(batcher, "11111", "22222", "33333", "44444", "55555", "66666", "77777")
+    // "11111,22222" is with the exporter; "33333,44444" (11 bytes) is sealed and "55555" open: 16
+    // bytes wait, past the 12, so the last two are dropped.
+    expect(batches).toEqual(["11111,22222"])
+    expect(batcher.queued()).toBe(3)
     expect(dropped()).toBe(2)
   })
 

@@ -7,28 +7,32 @@
  * bad one fails layer construction with a `TracingConfigError` naming the variable, the value and
  * what is accepted. The validated values are then handed to the SDK's own constructors.
  */
-import { parseKeyPairsIntoRecord } from "@opentelemetry/core"
-import * as Config from "effect/Config"
-import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import {
+  boolean,
+  decoded,
+  decodePair,
+  endpointUrl,
+  ensure,
+  ensureOneOf,
+  ensureWhole,
+  headers,
+  literal,
+  nonNegativeInt,
+  parsed,
+  parseHttpUrl,
+  positiveInt,
+  raw,
+  redactUrlText,
+  setting,
+  TracingConfigError
+} from "./configValues.ts"
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "./semconv.ts"
 
-/**
- * Invalid tracing configuration: which variable (or option), the value found, and what is accepted.
- * Secret values (OTLP headers) are never echoed: `value` reads `<redacted>` for them.
- */
-export class TracingConfigError extends Data.TaggedError("TracingConfigError")<{
-  readonly variable: string
-  readonly value: string
-  readonly expected: string
-}> {
-  override get message(): string {
-    return `${this.variable}=${JSON.stringify(this.value)} is invalid: expected ${this.expected}`
-  }
-}
+export { parseHttpUrl, redactUrlText, TracingConfigError }
 
 export type Protocol = "http/protobuf" | "http/json"
 export type Compression = "gzip" | "none"
@@ -52,7 +56,22 @@ export interface BatchSettings {
   readonly exportTimeoutMillis: number
   readonly maxQueueSize: number
   readonly maxExportBatchSize: number
+  /**
+   * The most encoded bytes that wait in the queue: past them new items are dropped and counted, as
+   * past `maxQueueSize`. Spans and records with content are tens of kilobytes each, so a count
+   * alone does not bound the memory a collector that is down takes. Code only: OTel has no variable.
+   */
+  readonly maxQueueBytes: number
+  /**
+   * A batch leaves once its encoded items reach this many bytes, so one request stays within what a
+   * collector takes (the OTel Collector's OTLP/HTTP receiver, Jaeger's too, refuses bodies over
+   * 20 MiB by default, and a refused request loses its whole batch). A single larger item goes
+   * alone. Code only.
+   */
+  readonly maxExportBatchBytes: number
 }
+
+const mebibytes = 1024 * 1024
 
 /** Everything the tracing layer needs, after environment and explicit options are merged. */
 export interface Settings {
@@ -158,7 +177,11 @@ export const defaults = {
     scheduleDelayMillis: 1000,
     exportTimeoutMillis: 30_000,
     maxQueueSize: 131_072,
-    maxExportBatchSize: 4096
+    maxExportBatchSize: 4096,
+    // 131072 small spans take at most ~33 MB (~85 MB in JSON): the bytes bound only bites when
+    // spans carry content, and then keeps a collector outage from taking the program's memory.
+    maxQueueBytes: 128 * mebibytes,
+    maxExportBatchBytes: 4 * mebibytes
   } satisfies BatchSettings,
   maxContentLength: 16_384,
   // The OTel defaults: one collection a minute, 30 s for it. A program's last collection goes out
@@ -166,7 +189,14 @@ export const defaults = {
   metricExportIntervalMillis: 60_000,
   metricExportTimeoutMillis: 30_000,
   // The OTel defaults (`OTEL_BLRP_*`): a log record is usually smaller and rarer than a span.
-  logBatch: { scheduleDelayMillis: 1000, exportTimeoutMillis: 30_000, maxQueueSize: 2048, maxExportBatchSize: 512 }
+  logBatch: {
+    scheduleDelayMillis: 1000,
+    exportTimeoutMillis: 30_000,
+    maxQueueSize: 2048,
+    maxExportBatchSize: 512,
+    maxQueueBytes: 64 * mebibytes,
+    maxExportBatchBytes: 4 * mebibytes
+  } satisfies BatchSettings
 } as const
 
 const temporalities: ReadonlyArray<TemporalityPreference> = ["cumulative", "delta", "lowmemory"]
@@ -184,149 +214,6 @@ const samplers: ReadonlyArray<SamplerName> = [
 ]
 const contentModes: ReadonlyArray<ContentCapture> = ["NO_CONTENT", "SPAN_ONLY", "EVENT_ONLY", "SPAN_AND_EVENT"]
 const contentCaptureValues = ["true", "false", ...contentModes] as const
-
-const oneOf = (values: ReadonlyArray<string>) => `one of ${values.map((v) => JSON.stringify(v)).join(", ")}`
-
-/** An explicit option, else the variable, else the default. */
-const setting = <A>(option: A | undefined, variable: Option.Option<A>, fallback: A): A =>
-  option ?? Option.getOrElse(variable, () => fallback)
-
-/** Fails with a `TracingConfigError` unless `ok`. */
-const ensure = (ok: boolean, variable: string, value: unknown, expected: string) =>
-  ok ? Effect.void : Effect.fail(new TracingConfigError({ variable, value: String(value), expected }))
-
-/** A whole number of at least `minimum`; only an option can miss that, a variable is checked as it is read. */
-const ensureWhole = (variable: string, value: number, minimum: number, expected: string) =>
-  ensure(Number.isInteger(value) && value >= minimum, variable, value, expected)
-
-/** An explicit option, when given, must be one of `values`: the types do not hold for untyped callers. */
-const ensureOneOf = <A extends string>(variable: string, value: A | undefined, values: ReadonlyArray<A>) =>
-  ensure(value === undefined || values.includes(value), variable, value, oneOf(values))
-
-/** Reads one variable as a string. An empty value counts as unset, as the OTel spec requires. */
-const raw = (name: string): Effect.Effect<Option.Option<string>> =>
-  Config.option(Config.String(name)).pipe(
-    Effect.map(Option.filter((value) => value.trim() !== "")),
-    // A provider that cannot be read at all is an environment fault, not a user's bad value.
-    Effect.orDie
-  )
-
-/**
- * Reads one variable and parses it; text that `parse` turns into `undefined` fails with a
- * `TracingConfigError` carrying the text as `shown` renders it.
- */
-const parsed = <A>(
-  name: string,
-  expected: string,
-  parse: (text: string) => A | undefined,
-  shown: (text: string) => string = (text) => text
-): Effect.Effect<Option.Option<A>, TracingConfigError> =>
-  Effect.flatMap(raw(name), (text) => {
-    if (Option.isNone(text)) return Effect.succeedNone
-    const value = parse(text.value)
-    return value !== undefined
-      ? Effect.succeedSome(value)
-      : Effect.fail(new TracingConfigError({ variable: name, value: shown(text.value), expected }))
-  })
-
-/** Decodes one variable with a Schema; a value that does not decode or fails `check` is an error. */
-const decoded = <S extends Schema.ConstraintDecoder<unknown>>(
-  name: string,
-  schema: S,
-  expected: string,
-  check: (value: S["Type"]) => boolean = () => true
-) =>
-  parsed(
-    name,
-    expected,
-    (text): S["Type"] | undefined =>
-      Option.getOrUndefined(Option.filter(Schema.decodeUnknownOption(schema)(text.trim()), check))
-  )
-
-const literal = <A extends string>(
-  name: string,
-  values: ReadonlyArray<A>,
-  normalize: (s: string) => string = (s) => s.trim().toLowerCase()
-) => parsed(name, oneOf(values), (text) => values.find((v) => v === normalize(text)))
-
-const NonNegativeInt = Schema.NumberFromString.pipe(Schema.decodeTo(Schema.Int))
-const positiveInt = (name: string) => decoded(name, NonNegativeInt, "a whole number greater than 0", (n) => n > 0)
-const nonNegativeInt = (name: string, unit: string) =>
-  decoded(name, NonNegativeInt, `a whole number of ${unit}, 0 or more`, (n) => n >= 0)
-
-const boolean = (name: string) => Effect.map(literal(name, ["true", "false"]), Option.map((v) => v === "true"))
-
-/** An http(s) URL, the form every OTLP/HTTP endpoint variable takes. */
-const endpointUrl = (name: string) =>
-  parsed(
-    name,
-    "an absolute http:// or https:// URL such as http://localhost:4318",
-    (text) => parseHttpUrl(text.trim()),
-    redactUrlText
-  )
-
-/**
- * An endpoint as text fit for an error message: credentials (`user:password@`) and the query
- * string (which may carry a key) are replaced, even when the text is not a valid URL.
- */
-export const redactUrlText = (text: string): string =>
-  text.replace(/\/\/[^/?#\s]*@/, "//<redacted>@").replace(/\?.*$/s, "?<redacted>")
-
-/** Parses an absolute http(s) URL; `undefined` for anything else. */
-export const parseHttpUrl = (value: string): URL | undefined => {
-  try {
-    const url = new URL(value)
-    return url.protocol === "http:" || url.protocol === "https:" ? url : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * `k=v,k2=v2`, percent-encoded, parsed by the SDK's own parser. The value is a secret (API keys),
- * so it is read as `Redacted` and a malformed one is reported without echoing it.
- */
-const headers = (name: string) =>
-  Effect.flatMap(Config.option(Config.Redacted(name)).pipe(Effect.orDie), (value) => {
-    const text = Option.match(value, { onNone: () => "", onSome: (secret) => Redacted.value(secret).trim() })
-    if (text === "") return Effect.succeed<Readonly<Record<string, string>>>({})
-    // Every pair must decode: the SDK's parser skips a pair it cannot read, which would send
-    // exports without the API key the user set.
-    const pairs = text.split(",").filter((pair) => pair.trim() !== "")
-    const wellFormed = pairs.length > 0 && pairs.every((pair) => decodePair(pair) !== undefined)
-    let record: Record<string, string> = {}
-    try {
-      record = parseKeyPairsIntoRecord(text)
-    } catch {
-      // Unreachable after the check above; kept so a parser change cannot throw into start-up.
-    }
-    return Effect.as(
-      ensure(
-        wellFormed && Object.keys(record).length > 0,
-        name,
-        "<redacted>",
-        "comma-separated key=value pairs with percent-encoded values, e.g. api-key=abc,x-team=ml"
-      ),
-      record
-    )
-  })
-
-/** One `key=value` pair, both sides percent-decoded; `undefined` without a key or if a side does not decode. */
-const decodePair = (pair: string): readonly [key: string, value: string] | undefined => {
-  const eq = pair.indexOf("=")
-  if (eq <= 0) return undefined
-  const key = safeDecode(pair.slice(0, eq).trim())
-  const value = safeDecode(pair.slice(eq + 1).trim())
-  return key === undefined || value === undefined ? undefined : [key, value]
-}
-
-const safeDecode = (s: string): string | undefined => {
-  try {
-    return decodeURIComponent(s)
-  } catch {
-    return undefined
-  }
-}
 
 /** The OTLP signals. A signal's exporter variables are named after it, so the name is all a new one needs here. */
 type Signal = "traces" | "metrics" | "logs"
@@ -493,6 +380,9 @@ export interface Overrides {
   readonly logs?: boolean | LogsOverrides | undefined
 }
 
+/** The batch settings that have a variable. */
+type BatchVariable = "scheduleDelayMillis" | "exportTimeoutMillis" | "maxQueueSize" | "maxExportBatchSize"
+
 /** A batch processor's variables: `OTEL_BSP_SCHEDULE_DELAY` and the like for spans, `OTEL_BLRP_*` for logs. */
 const batchVariables = (prefix: string) =>
   Effect.all({
@@ -646,24 +536,27 @@ const optionUrl = (option: string, value: string | undefined): Effect.Effect<URL
 /** A batch processor's settings (`batch` and `OTEL_BSP_*`, `logs.batch` and `OTEL_BLRP_*`), each checked. */
 const batchSettings = Effect.fnUntraced(function*(
   overridden: Partial<BatchSettings> | undefined,
-  variables: { readonly [K in keyof BatchSettings]: Option.Option<number> },
+  variables: { readonly [K in BatchVariable]: Option.Option<number> },
   fallback: BatchSettings,
   option: string,
   prefix: string
 ) {
   const pick = (key: keyof BatchSettings, otherwise: number = fallback[key]) =>
-    setting(overridden?.[key], variables[key], otherwise)
+    setting(overridden?.[key], key in variables ? variables[key as BatchVariable] : Option.none(), otherwise)
   const maxQueueSize = pick("maxQueueSize")
+  const maxQueueBytes = pick("maxQueueBytes")
   const batch: BatchSettings = {
     scheduleDelayMillis: pick("scheduleDelayMillis"),
     exportTimeoutMillis: pick("exportTimeoutMillis"),
     maxQueueSize,
     // A small queue set alone lowers the default batch to fit it, as the SDK does; only a batch
     // size the user set is held against the queue.
-    maxExportBatchSize: pick("maxExportBatchSize", Math.min(fallback.maxExportBatchSize, maxQueueSize))
+    maxExportBatchSize: pick("maxExportBatchSize", Math.min(fallback.maxExportBatchSize, maxQueueSize)),
+    maxQueueBytes,
+    maxExportBatchBytes: pick("maxExportBatchBytes", Math.min(fallback.maxExportBatchBytes, maxQueueBytes))
   }
   for (const [key, value] of Object.entries(batch) as Array<[keyof BatchSettings, number]>) {
-    const minimum = key === "maxQueueSize" || key === "maxExportBatchSize" ? 1 : 0
+    const minimum = key.endsWith("Millis") ? 0 : 1
     yield* ensureWhole(`${option}.${key}`, value, minimum, `a whole number, ${minimum} or more`)
   }
   yield* ensure(
@@ -671,6 +564,12 @@ const batchSettings = Effect.fnUntraced(function*(
     overridden?.maxExportBatchSize !== undefined ? `${option}.maxExportBatchSize` : `${prefix}_MAX_EXPORT_BATCH_SIZE`,
     batch.maxExportBatchSize,
     `at most the queue size (${batch.maxQueueSize})`
+  )
+  yield* ensure(
+    batch.maxExportBatchBytes <= batch.maxQueueBytes,
+    `${option}.maxExportBatchBytes`,
+    batch.maxExportBatchBytes,
+    `at most the queue's bytes (${batch.maxQueueBytes})`
   )
   return batch
 })

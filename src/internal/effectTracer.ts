@@ -433,12 +433,14 @@ export const make = (
     Tracer.make({
       span,
       context<X>(primitive: Tracer.EffectPrimitive<X>, fiber: Fiber.Fiber<any, any>): X {
-        // Only primitives that run the user's own code can reach an OTel-instrumented library;
-        // setting the context around every other step would cost a context switch each.
-        if (!userCode.has((primitive as unknown as Record<string, string>)[identifier]!)) {
+        // Only primitives that run the user's own code inside a span can reach an OTel-instrumented
+        // library as its child; setting the context around every other step would cost a context
+        // switch each. The span is read first: the fiber is one class, a primitive one of many.
+        const inSpan = (fiber as unknown as { cache: { span?: Tracer.AnySpan } }).cache.span
+        if (inSpan === undefined || !userCode.has((primitive as unknown as Record<string, string>)[identifier]!)) {
           return primitive[evaluate](fiber)
         }
-        const current = propagated((fiber as unknown as { cache: { span?: Tracer.AnySpan } }).cache.span)
+        const current = propagated(inSpan)
         if (current === undefined) return primitive[evaluate](fiber)
         const base = Otel.context.active()
         const context = current instanceof RecordingSpan ? current.effectContextFor(base) : effectContext(base, current)

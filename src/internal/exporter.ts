@@ -154,7 +154,8 @@ export class DeliveryReporter {
     if (this.droppedSpans === 0) {
       this.warn(
         `beluga-o11y: the export queue is full, so new spans are being dropped until the exporter to ${this.target} ` +
-          "catches up. Raise OTEL_BSP_MAX_QUEUE_SIZE, sample, or make fewer spans; Tracing.Delivery counts the drops."
+          "catches up. Raise OTEL_BSP_MAX_QUEUE_SIZE (batch.maxQueueBytes when spans carry content), sample, or make " +
+          "fewer spans; Tracing.Delivery counts the drops."
       )
     }
     this.droppedSpans += count

@@ -9,8 +9,9 @@
  * the layer reads {@link CurrentLogs} and calls `emit(record)`; it is `undefined` when logs are
  * off, so a caller that finds none skips building the record at all.
  *
- * Delivery follows the spans' rules: at most `maxQueueSize` records wait and new ones past that are
- * dropped and counted (said once); a batch leaves at `maxExportBatchSize` records or
+ * Delivery follows the spans' rules: at most `maxQueueSize` records (and `maxQueueBytes`) wait and new
+ * ones past that are dropped and counted (said once); a batch leaves at `maxExportBatchSize` records
+ * (or `maxExportBatchBytes`) or
  * `scheduleDelayMillis` after the first; an endpoint that is down is said once (shared with the
  * other signals through `Outages`); one that answers 404 or 405 takes no logs, which is said once
  * and nothing more is sent there; release sends what is left within the shutdown bound.
@@ -104,7 +105,8 @@ export const otlp = (
     if (dropped++ === 0) {
       warn(
         `${N.LIBRARY_NAME}: the log queue is full, so new log records are being dropped until the exporter to ` +
-          `${target} catches up. Raise OTEL_BLRP_MAX_QUEUE_SIZE or log less; Tracing.Delivery counts the drops.`
+          `${target} catches up. Raise OTEL_BLRP_MAX_QUEUE_SIZE (logs.batch.maxQueueBytes for large records) or log ` +
+          `less; Tracing.Delivery counts the drops.`
       )
     }
   }

@@ -15,7 +15,7 @@ import * as Otel from "@opentelemetry/api"
 import type { Protocol } from "./config.ts"
 import type { Codec } from "./otlp.ts"
 import { partialSuccess } from "./otlpResponse.ts"
-import { commonTag, writeIds, writeKeyField } from "./otlpTraces.ts"
+import { commonTag, writeIds, writeKeyField, writeKeyValue as writeSpanKeyValue } from "./otlpTraces.ts"
 import { BytesMemo, ProtobufWriter, varintSize } from "./protobufWriter.ts"
 import type { BatchEncoder, EncodedBatch } from "./spanBatcher.ts"
 import { RecordedSpan } from "./spanRecord.ts"
@@ -177,6 +177,10 @@ abstract class LogsBatch implements BatchEncoder<LogRecordInput> {
   count = 0
   protected readonly w = new ProtobufWriter()
 
+  get bytes(): number {
+    return this.w.pos
+  }
+
   /** Writes `input` after the records before it. */
   protected abstract write(input: LogRecordInput): void
   abstract seal(): Uint8Array
@@ -316,6 +320,9 @@ const writeKeyValues = (
 
 const writeKeyValue = (w: ProtobufWriter, field: number, key: string, value: unknown, depth: number): void => {
   w.byte(field)
+  // Strings, booleans, safe integers and finite fractions are written as span attributes are, by
+  // the spans' encoder, which copies a key-value that repeats from one record to the next.
+  if (spanLike(value)) return writeSpanKeyValue(w, key, value)
   const start = w.begin(reserveSmall)
   // The key and the value's tag, as the spans' encoder writes (and caches) them.
   writeKeyField(w, key)
@@ -323,6 +330,23 @@ const writeKeyValue = (w: ProtobufWriter, field: number, key: string, value: unk
   writeAnyValue(w, value, depth)
   w.end(valueStart, reserveSmall)
   w.end(start, reserveSmall)
+}
+
+/**
+ * Whether the spans' encoder writes `value` as this one does: it takes any integral number in
+ * int64 as an integer and NaN and the infinities as doubles, where a record has doubles past 2^53
+ * and their text for the others.
+ */
+const spanLike = (value: unknown): boolean => {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true
+    case "number":
+      return Number.isSafeInteger(value) || (Number.isFinite(value) && !Number.isInteger(value))
+    default:
+      return false
+  }
 }
 
 /** An `AnyValue`'s contents (the caller wrote its tag and reserved its length). */

@@ -87,6 +87,10 @@ export class SpanBatch implements BatchEncoder {
     return this.spans
   }
 
+  get bytes(): number {
+    return this.writer.pos
+  }
+
   add(span: ReadableSpan): void {
     const resource = span.resource
     const scope = span.instrumentationScope

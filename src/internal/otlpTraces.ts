@@ -425,8 +425,12 @@ const keyEntry = (w: ProtobufWriter, key: string): KeyEntry => {
 
 export const writeKeyField = (w: ProtobufWriter, key: string): void => w.raw(keyEntry(w, key).field)
 
-/** A `KeyValue` message, its length first (the caller wrote the tag). */
-const writeKeyValue = (w: ProtobufWriter, key: string, value: unknown): void => {
+/**
+ * A `KeyValue` message, its length first (the caller wrote the tag). Log records write theirs here
+ * too when the value is one both signals encode alike (see `otlpLogs.ts`), so the GenAI keys and
+ * values an event shares with its span are encoded once for both.
+ */
+export const writeKeyValue = (w: ProtobufWriter, key: string, value: unknown): void => {
   const entry = keyEntry(w, key)
   if (entry.whole !== undefined && entry.value === value) {
     w.raw(entry.whole)

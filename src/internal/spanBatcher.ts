@@ -12,6 +12,9 @@
  * The behaviour is the SDK processor's, by the same settings (`OTEL_BSP_*`): only sampled spans go
  * out; a batch leaves when it holds `maxExportBatchSize` spans or `scheduleDelayMillis` after its
  * first span; at most `maxQueueSize` spans wait, and beyond that new spans are dropped and counted;
+ * the library adds two bounds in bytes, which spans carrying content reach long before the counts: a
+ * batch also leaves once it holds `maxExportBatchBytes`, and new spans are also dropped while
+ * `maxQueueBytes` wait;
  * the export runs with tracing suppressed, so the request is not itself traced; `forceFlush` and
  * `shutdown` send everything that has ended. One batch is handed to the exporter at a time; the
  * exporter takes it as soon as it has a request slot (see `OtlpHttpExporter.export`), and a batch it
@@ -28,6 +31,8 @@ export interface BatchEncoder<Item = ReadableSpan> {
   add(item: Item): void
   /** Items in the open batch. */
   readonly count: number
+  /** The open batch's encoded bytes so far. */
+  readonly bytes: number
   /** The export request for the open batch's items; the next batch starts empty. */
   seal(): Uint8Array
 }
@@ -50,6 +55,7 @@ export class Batcher<Item> {
   /** Sealed batches not yet handed to the exporter, oldest first. */
   private readonly sealed: Array<EncodedBatch> = []
   private sealedItems = 0
+  private sealedBytes = 0
   private exporting = false
   private timer: ReturnType<typeof setTimeout> | undefined = undefined
   private stopped: Promise<void> | undefined = undefined
@@ -72,12 +78,17 @@ export class Batcher<Item> {
   /** Serializes `item` into the open batch, or counts it dropped when the queue is full. */
   add(item: Item): void {
     if (this.stopped !== undefined) return
-    if (this.queued() >= this.settings.maxQueueSize) {
+    const encoder = this.encoder
+    const settings = this.settings
+    if (
+      encoder.count + this.sealedItems >= settings.maxQueueSize ||
+      encoder.bytes + this.sealedBytes >= settings.maxQueueBytes
+    ) {
       this.onDrop(1)
       return
     }
-    this.encoder.add(item)
-    if (this.encoder.count >= this.settings.maxExportBatchSize) {
+    encoder.add(item)
+    if (encoder.count >= settings.maxExportBatchSize || encoder.bytes >= settings.maxExportBatchBytes) {
       this.seal()
       this.next()
     } else if (this.timer === undefined) {
@@ -111,6 +122,7 @@ export class Batcher<Item> {
     if (this.encoder.count > 0) this.encoder.seal()
     this.sealed.length = 0
     this.sealedItems = 0
+    this.sealedBytes = 0
     this.abandoned = true
     this.stopped ??= Promise.resolve()
     if (this.timer !== undefined) clearTimeout(this.timer)
@@ -133,8 +145,10 @@ export class Batcher<Item> {
     }
     const items = this.encoder.count
     if (items === 0) return
-    this.sealed.push({ body: this.encoder.seal(), items })
+    const body = this.encoder.seal()
+    this.sealed.push({ body, items })
     this.sealedItems += items
+    this.sealedBytes += body.length
   }
 
   /** Hands the oldest sealed batch to the exporter, unless one is being handed over now. */
@@ -148,6 +162,7 @@ export class Batcher<Item> {
     this.exporting = true
     // The exporter counts the batch from here on (in flight, then delivered or failed).
     this.sealedItems -= batch.items
+    this.sealedBytes -= batch.body.length
     let answered = false
     const done = () => {
       if (answered) return

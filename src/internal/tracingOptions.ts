@@ -45,7 +45,10 @@ export interface Options {
   readonly sampler?: Config.SamplerName | undefined
   /** Probability for the ratio samplers, in [0, 1]. Env: `OTEL_TRACES_SAMPLER_ARG`. */
   readonly samplerRatio?: number | undefined
-  /** Batch span processor settings. Env: `OTEL_BSP_*`. */
+  /**
+   * Batch span processor settings. Env: `OTEL_BSP_*`. Default 1 s, 30 s, 131072 queued, 4096 a batch,
+   * and two bounds in bytes (code only): 128 MiB queued, 4 MiB a batch.
+   */
   readonly batch?: Partial<Config.BatchSettings> | undefined
   /**
    * GenAI metrics (and Effect `Metric`s) over OTLP/HTTP, to the same collector as the spans by
@@ -140,7 +143,10 @@ export interface MetricsOptions {
 export interface LogsOptions {
   /** Full logs URL, used as given. Env: `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`; else the base endpoint + `v1/logs`. */
   readonly endpoint?: string | undefined
-  /** Batch log record processor settings. Env: `OTEL_BLRP_*`. Default 1 s, 30 s, 2048 queued, 512 a batch. */
+  /**
+   * Batch log record processor settings. Env: `OTEL_BLRP_*`. Default 1 s, 30 s, 2048 queued, 512 a
+   * batch, and in bytes (code only) 64 MiB queued, 4 MiB a batch.
+   */
   readonly batch?: Partial<Config.BatchSettings> | undefined
   /** Export `Effect.log*` lines as log records (at or above Effect's minimum log level). Default true. */
   readonly effectLogs?: boolean | undefined

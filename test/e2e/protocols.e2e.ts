@@ -142,4 +142,49 @@ describe("OTLP/HTTP encodings, decoded by Jaeger", () => {
       })
     })
   }
+
+  it(
+    "2000 spans carrying content (~30 MB, past Jaeger's 20 MiB a request) all arrive, in requests of at most ~4 MiB",
+    async () => {
+      const proxy = await startProxy()
+      const warnings: Array<string> = []
+      const question = "Which trains leave Lisbon for Porto after six? ".repeat(300)
+      const chat = Effect.succeed("ok").pipe(
+        GenAI.chat(
+          {
+            provider: "simulated",
+            model: "e2e-model",
+            messages: [{ role: "user", parts: [{ type: "text", content: question }] }]
+          },
+          () => ({})
+        )
+      )
+      const tracing = Tracing.layer({
+        serviceName: "beluga-e2e-large-batches",
+        endpoint: proxy.url,
+        captureContent: true,
+        metrics: false,
+        logs: false,
+        // Only the shutdown flush sends: every span would wait for one request without the bytes bound.
+        batch: { scheduleDelayMillis: 60_000 },
+        onWarning: (message) => warnings.push(message)
+      }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} }))))
+      const traceId = await Effect.runPromise(
+        Effect.gen(function*() {
+          for (let i = 0; i < 2000; i++) yield* chat
+          return (yield* Effect.orDie(Effect.currentSpan)).traceId
+        }).pipe(Pipeline.run("e2e-large-batches"), Effect.provide(tracing))
+      ).finally(() => proxy.close())
+      assert.deepStrictEqual(warnings, [], "the export reported problems")
+      const sent = proxy.requests.reduce((sum, request) => sum + request.body.length, 0)
+      assert.isAbove(sent, 25 * 1024 * 1024)
+      for (const request of proxy.requests) {
+        assert.strictEqual(request.status, 200, `Jaeger answered ${request.status}`)
+        assert.isAtMost(request.body.length, 4 * 1024 * 1024 + 32 * 1024)
+      }
+      const spans = await waitForSpans(traceId, 2001, { timeoutMs: 30_000 })
+      assert.strictEqual(spans.filter((span) => span.name === "chat e2e-model").length, 2000)
+    },
+    60_000
+  )
 })
