@@ -446,9 +446,9 @@ class JsonLogs extends LogsBatch {
     w.ascii("{\"resourceLogs\":[{\"resource\":{\"attributes\":")
     jsonKeyValues(w, origin.resource, 0)
     w.ascii("},\"scopeLogs\":[{\"scope\":{\"name\":")
-    w.utf8(JSON.stringify(origin.scope.name))
+    w.utf8(quoted(origin.scope.name))
     w.ascii(",\"version\":")
-    w.utf8(JSON.stringify(origin.scope.version))
+    w.utf8(quoted(origin.scope.version))
     w.ascii("},\"logRecords\":[")
     this.head = w.copy(0)
     w.reset()
@@ -489,7 +489,7 @@ const jsonRecord = (w: ProtobufWriter, input: LogRecordInput): void => {
   w.ascii(",\"severityNumber\":")
   w.ascii(String(input.severityNumber ?? 0))
   w.ascii(",\"severityText\":")
-  w.utf8(JSON.stringify(input.severityText ?? ""))
+  w.utf8(quoted(input.severityText ?? ""))
   if (input.body !== undefined) {
     w.ascii(",\"body\":")
     jsonAnyValue(w, input.body, 0)
@@ -507,10 +507,17 @@ const jsonRecord = (w: ProtobufWriter, input: LogRecordInput): void => {
   }
   if (input.eventName !== undefined) {
     w.ascii(",\"eventName\":")
-    w.utf8(JSON.stringify(input.eventName))
+    w.utf8(quoted(input.eventName))
   }
   w.byte(0x7d)
 }
+
+/**
+ * A JSON string, lone surrogates as U+FFFD as the protobuf encoding writes them: `JSON.stringify`
+ * escapes one as `\ud800`, which protobuf's JSON mapping rejects (Go's protojson refuses the whole
+ * request), and text cut in the middle of an emoji is common in model output.
+ */
+const quoted = (text: string): string => JSON.stringify(text.isWellFormed() ? text : text.toWellFormed())
 
 /** An object's own fields as a JSON array of key-values; `undefined` fields are left out. */
 const jsonKeyValues = (w: ProtobufWriter, record: Readonly<Record<string, unknown>>, depth: number): void => {
@@ -528,7 +535,7 @@ const jsonKeyValues = (w: ProtobufWriter, record: Readonly<Record<string, unknow
 
 const jsonKeyValue = (w: ProtobufWriter, key: string, value: unknown, depth: number): void => {
   w.ascii("{\"key\":")
-  w.utf8(JSON.stringify(key))
+  w.utf8(quoted(key))
   w.ascii(",\"value\":")
   jsonAnyValue(w, value, depth)
   w.byte(0x7d)
@@ -539,7 +546,7 @@ const jsonAnyValue = (w: ProtobufWriter, value: unknown, depth: number): void =>
   switch (kind) {
     case "string":
       w.ascii("{\"stringValue\":")
-      w.utf8(JSON.stringify(value))
+      w.utf8(quoted(value as string))
       w.byte(0x7d)
       return
     case "bool":
@@ -590,7 +597,7 @@ const jsonAnyValue = (w: ProtobufWriter, value: unknown, depth: number): void =>
     }
     case "text":
       w.ascii("{\"stringValue\":")
-      w.utf8(JSON.stringify(textOf(value)))
+      w.utf8(quoted(textOf(value)))
       w.byte(0x7d)
   }
 }
