@@ -514,8 +514,9 @@ const jsonRecord = (w: ProtobufWriter, input: LogRecordInput): void => {
 
 /**
  * A JSON string, lone surrogates as U+FFFD as the protobuf encoding writes them: `JSON.stringify`
- * escapes one as `\ud800`, which protobuf's JSON mapping rejects (Go's protojson refuses the whole
- * request), and text cut in the middle of an emoji is common in model output.
+ * escapes one as `\ud800`, which is no Unicode text (protobuf's JSON mapping requires valid UTF-8,
+ * and a strict parser refuses the whole request), and text cut in the middle of an emoji is common
+ * in model output.
  */
 const quoted = (text: string): string => JSON.stringify(text.isWellFormed() ? text : text.toWellFormed())
 
