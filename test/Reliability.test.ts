@@ -543,6 +543,50 @@ describe("sustained overload", () => {
       assert.isAtLeast(final.droppedSpans, total - 3 * bound, JSON.stringify(final))
       assert.strictEqual(final.exportedSpans, 0)
     }))
+
+  it.live("spans carrying content stop at the queue's bytes, well before its count; dropped, counted, said once", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver({ respond: () => Respond.stall(30_000) })
+      const total = 400
+      const question = "Which trains leave Lisbon for Porto after six? ".repeat(200)
+      const chat = Effect.succeed("ok").pipe(
+        GenAI.chat({
+          provider: "openai",
+          model: "gpt-4o",
+          messages: [{ role: "user", parts: [{ type: "text", content: question }] }]
+        }, () => ({}))
+      )
+      const maxQueueBytes = 1024 * 1024
+      let maxQueued = 0
+      const { stats, warnings } = yield* traced(
+        {
+          endpoint: receiver.url,
+          timeout: "1 second",
+          shutdownTimeout: "500 millis",
+          captureContent: true,
+          metrics: false,
+          logs: false,
+          batch: { maxExportBatchSize: 50, maxQueueBytes, maxExportBatchBytes: 256 * 1024, scheduleDelayMillis: 60_000 }
+        },
+        (live) =>
+          Effect.gen(function*() {
+            for (let i = 0; i < total; i++) {
+              yield* chat
+              maxQueued = Math.max(maxQueued, (yield* live).queuedSpans)
+            }
+            assert.isAbove((yield* live).droppedSpans, 0)
+          })
+      )
+      // About 10 kB a span: 1 MiB holds ~100 of them, where the count bound (131072) would hold all 400.
+      assert.isAtMost(maxQueued, 120, "the queue stays within its bytes")
+      const full = warnings.filter((w) => w.includes("export queue is full"))
+      assert.strictEqual(full.length, 1, warnings.join("\n"))
+      assert.include(full[0], "batch.maxQueueBytes")
+      yield* waitUntil("every span to be accounted for", Effect.map(stats, (s) => accountedFor(s) === total))
+      const final = yield* stats
+      assert.isAtLeast(final.droppedSpans, total - 200, JSON.stringify(final))
+      assert.strictEqual(final.exportedSpans, 0)
+    }))
 })
 
 // -----------------------------------------------------------------------------
