@@ -396,8 +396,8 @@ describe("Effect logs over OTLP/HTTP", () => {
       assert.strictEqual(receiver.logs().length, stats.exportedSpans)
       assert.deepStrictEqual(warnings, [
         `beluga-o11y: the log queue is full, so new log records are being dropped until the exporter to ` +
-        `${receiver.url}/v1/logs catches up. Raise OTEL_BLRP_MAX_QUEUE_SIZE (logs.batch.maxQueueBytes for large ` +
-        "records) or log less; Tracing.Delivery counts the drops."
+        `${receiver.url}/v1/logs catches up. Raise OTEL_BLRP_MAX_QUEUE_SIZE or log less; Tracing.Delivery counts ` +
+        "the drops."
       ])
     }))
 
@@ -496,6 +496,27 @@ const loadWith = (env: Record<string, string>, overrides: Parameters<typeof load
   load(overrides).pipe(Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
 
 describe("logs configuration", () => {
+  it.effect("the bounds in bytes: set alone, a queue's bytes lower the default batch's to fit; logs have their own", () =>
+    Effect.gen(function*() {
+      const settings = yield* loadWith({}, {
+        batch: { maxQueueBytes: 1_000_000 },
+        logs: { batch: { maxExportBatchBytes: 65_536 } }
+      })
+      assert.deepStrictEqual(
+        [settings.batch.maxQueueBytes, settings.batch.maxExportBatchBytes],
+        [1_000_000, 1_000_000]
+      )
+      assert.deepStrictEqual(
+        [settings.logs.batch.maxQueueBytes, settings.logs.batch.maxExportBatchBytes],
+        [64 * 1024 * 1024, 65_536]
+      )
+      const error = yield* Effect.flip(
+        loadWith({}, { logs: { batch: { maxQueueBytes: 10, maxExportBatchBytes: 20 } } })
+      )
+      assert.strictEqual(error.variable, "logs.batch.maxExportBatchBytes")
+      assert.strictEqual(error.value, "20")
+    }))
+
   it.effect("the logs variables, each falling back to the general one", () =>
     Effect.gen(function*() {
       const defaults = yield* loadWith({})

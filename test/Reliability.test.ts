@@ -581,7 +581,8 @@ describe("sustained overload", () => {
       assert.isAtMost(maxQueued, 120, "the queue stays within its bytes")
       const full = warnings.filter((w) => w.includes("export queue is full"))
       assert.strictEqual(full.length, 1, warnings.join("\n"))
-      assert.include(full[0], "batch.maxQueueBytes")
+      assert.include(full[0], "the export queue is full (its bytes: batch.maxQueueBytes)")
+      assert.include(full[0], "Raise batch.maxQueueBytes, record less content, or sample")
       yield* waitUntil("every span to be accounted for", Effect.map(stats, (s) => accountedFor(s) === total))
       const final = yield* stats
       assert.isAtLeast(final.droppedSpans, total - 200, JSON.stringify(final))

@@ -65,8 +65,8 @@ export interface BatchSettings {
   /**
    * A batch leaves once its encoded items reach this many bytes, so one request stays within what a
    * collector takes (the OTel Collector's OTLP/HTTP receiver, Jaeger's too, refuses bodies over
-   * 20 MiB by default, and a refused request loses its whole batch). A single larger item goes
-   * alone. Code only.
+   * 20 MiB by default, and a refused request loses its whole batch). Checked after each item, so
+   * a batch passes it by at most its last item: leave room below a collector's limit. Code only.
    */
   readonly maxExportBatchBytes: number
 }
@@ -542,7 +542,7 @@ const batchSettings = Effect.fnUntraced(function*(
   prefix: string
 ) {
   const pick = (key: keyof BatchSettings, otherwise: number = fallback[key]) =>
-    setting(overridden?.[key], key in variables ? variables[key as BatchVariable] : Option.none(), otherwise)
+    setting(overridden?.[key], variables[key as BatchVariable] ?? Option.none(), otherwise)
   const maxQueueSize = pick("maxQueueSize")
   const maxQueueBytes = pick("maxQueueBytes")
   const batch: BatchSettings = {

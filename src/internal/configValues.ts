@@ -26,7 +26,7 @@ export class TracingConfigError extends Data.TaggedError("TracingConfigError")<{
   }
 }
 
-export const oneOf = (values: ReadonlyArray<string>) => `one of ${values.map((v) => JSON.stringify(v)).join(", ")}`
+const oneOf = (values: ReadonlyArray<string>) => `one of ${values.map((v) => JSON.stringify(v)).join(", ")}`
 
 /** An explicit option, else the variable, else the default. */
 export const setting = <A>(option: A | undefined, variable: Option.Option<A>, fallback: A): A =>

@@ -150,12 +150,15 @@ export class DeliveryReporter {
     this.failed += count
   }
 
-  readonly dropped = (count: number): void => {
+  readonly dropped = (count: number, byBytes = false): void => {
     if (this.droppedSpans === 0) {
       this.warn(
-        `beluga-o11y: the export queue is full, so new spans are being dropped until the exporter to ${this.target} ` +
-          "catches up. Raise OTEL_BSP_MAX_QUEUE_SIZE (batch.maxQueueBytes when spans carry content), sample, or make " +
-          "fewer spans; Tracing.Delivery counts the drops."
+        `beluga-o11y: the export queue is full${byBytes ? " (its bytes: batch.maxQueueBytes)" : ""}, so new spans ` +
+          `are being dropped until the exporter to ${this.target} catches up. ` +
+          (byBytes
+            ? "Raise batch.maxQueueBytes, record less content, or sample"
+            : "Raise OTEL_BSP_MAX_QUEUE_SIZE, sample, or make fewer spans") +
+          "; Tracing.Delivery counts the drops."
       )
     }
     this.droppedSpans += count

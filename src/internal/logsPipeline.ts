@@ -101,12 +101,13 @@ export const otlp = (
     logsCodec
   )
   let dropped = 0
-  const onDrop = () => {
+  const onDrop = (_count: number, byBytes: boolean) => {
     if (dropped++ === 0) {
       warn(
-        `${N.LIBRARY_NAME}: the log queue is full, so new log records are being dropped until the exporter to ` +
-          `${target} catches up. Raise OTEL_BLRP_MAX_QUEUE_SIZE (logs.batch.maxQueueBytes for large records) or log ` +
-          `less; Tracing.Delivery counts the drops.`
+        `${N.LIBRARY_NAME}: the log queue is full${byBytes ? " (its bytes: logs.batch.maxQueueBytes)" : ""}, so new ` +
+          `log records are being dropped until the exporter to ${target} catches up. Raise ` +
+          `${byBytes ? "logs.batch.maxQueueBytes" : "OTEL_BLRP_MAX_QUEUE_SIZE"} or log less; Tracing.Delivery ` +
+          `counts the drops.`
       )
     }
   }

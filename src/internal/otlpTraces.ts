@@ -444,7 +444,11 @@ export const writeKeyValue = (w: ProtobufWriter, key: string, value: unknown): v
   w.end(start, reserveSmall)
   const type = typeof value
   if (type !== "string" && type !== "number" && type !== "boolean") return
-  if (entry.value === value && w.pos - start <= maxWhole) entry.whole = w.copy(start)
+  if (w.pos - start > maxWhole) {
+    // Too long to be kept whole: nor is the value remembered, so a long string is not kept alive.
+    entry.value = undefined
+    entry.whole = undefined
+  } else if (entry.value === value) entry.whole = w.copy(start)
   else {
     entry.value = value
     entry.whole = undefined

@@ -67,7 +67,8 @@ export class Batcher<Item> {
     private readonly encoder: BatchEncoder<Item>,
     private readonly exporter: BatchExporter,
     private readonly settings: BatchSettings,
-    private readonly onDrop: (count: number) => void
+    /** `byBytes` when `maxQueueBytes` was reached rather than `maxQueueSize`. */
+    private readonly onDrop: (count: number, byBytes: boolean) => void
   ) {}
 
   /** Items waiting: in the open batch and in sealed batches not yet handed to the exporter. */
@@ -80,11 +81,12 @@ export class Batcher<Item> {
     if (this.stopped !== undefined) return
     const encoder = this.encoder
     const settings = this.settings
-    if (
-      encoder.count + this.sealedItems >= settings.maxQueueSize ||
-      encoder.bytes + this.sealedBytes >= settings.maxQueueBytes
-    ) {
-      this.onDrop(1)
+    if (encoder.count + this.sealedItems >= settings.maxQueueSize) {
+      this.onDrop(1, false)
+      return
+    }
+    if (encoder.bytes + this.sealedBytes >= settings.maxQueueBytes) {
+      this.onDrop(1, true)
       return
     }
     encoder.add(item)

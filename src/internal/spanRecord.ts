@@ -241,7 +241,8 @@ export class RecordTracer implements Otel.Tracer {
 
   startSpan(name: string, options: Otel.SpanOptions = {}, context: Otel.Context = Otel.context.active()): Otel.Span {
     if (options.root === true) context = Otel.trace.deleteSpan(context)
-    const parent = Otel.trace.getSpanContext(context)
+    const active = Otel.trace.getSpan(context)
+    const parent = active?.spanContext()
     return this.source.start(
       name,
       options.kind ?? Otel.SpanKind.INTERNAL,
@@ -249,7 +250,10 @@ export class RecordTracer implements Otel.Tracer {
       options.attributes !== undefined ? sanitizeAttributes(options.attributes) : undefined,
       options.links,
       context,
-      parent !== undefined && Otel.trace.isSpanContextValid(parent) ? parent : undefined
+      // A recorded parent's context is valid by construction: its ids need no second reading.
+      active instanceof RecordedSpan || (parent !== undefined && Otel.trace.isSpanContextValid(parent))
+        ? parent
+        : undefined
     )
   }
 
