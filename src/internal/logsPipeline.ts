@@ -10,11 +10,11 @@
  * off, so a caller that finds none skips building the record at all.
  *
  * Delivery follows the spans' rules: at most `maxQueueSize` records (and `maxQueueBytes`) wait and new
- * ones past that are dropped and counted (said once); a batch leaves at `maxExportBatchSize` records
- * (or `maxExportBatchBytes`) or
- * `scheduleDelayMillis` after the first; an endpoint that is down is said once (shared with the
- * other signals through `Outages`); one that answers 404 or 405 takes no logs, which is said once
- * and nothing more is sent there; release sends what is left within the shutdown bound.
+ * ones past that are dropped and counted (said once); a batch leaves at `maxExportBatchSize` records,
+ * at `maxExportBatchBytes`, or `scheduleDelayMillis` after the first; an endpoint that is down is
+ * said once (shared with the other signals through `Outages`); one that answers 404 or 405 takes no
+ * logs, which is said once and nothing more is sent there; release sends what is left within the
+ * shutdown bound.
  */
 import * as Resource from "@effect/opentelemetry/Resource"
 import * as Cause from "effect/Cause"
