@@ -144,8 +144,8 @@ export interface LogsOptions {
   /** Full logs URL, used as given. Env: `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`; else the base endpoint + `v1/logs`. */
   readonly endpoint?: string | undefined
   /**
-   * Batch log record processor settings. Env: `OTEL_BLRP_*`. Default 1 s, 30 s, 2048 queued, 512 a
-   * batch, and in bytes (code only) 64 MiB queued, 4 MiB a batch.
+   * Batch log record processor settings. Env: `OTEL_BLRP_*`. Default 1 s, 30 s, 32768 queued, 4096
+   * a batch, and in bytes (code only) 64 MiB queued, 4 MiB a batch.
    */
   readonly batch?: Partial<Config.BatchSettings> | undefined
   /** Export `Effect.log*` lines as log records (at or above Effect's minimum log level). Default true. */
