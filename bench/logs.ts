@@ -5,6 +5,9 @@
  *   record (`SPAN_AND_EVENT`) ÷ with its content on the span only (`SPAN_ONLY`; target ≤ 1.15×);
  * - the same call with its content in the record only (`EVENT_ONLY`) ÷ on the span only: what
  *   moving the content from spans to events costs;
+ * - the first ratio for a call through a provider's `ChatModel`, which builds its request (and so
+ *   its span's start attributes) anew each call, where the `GenAI.chat` above is made once and run
+ *   again, its start attributes kept from the first run;
  * - an `Effect.log` line inside a span, exported as a log record ÷ the same line with logs off
  *   (it is still a span event either way).
  *
@@ -14,7 +17,7 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
-import { GenAI, Pipeline, Tracing } from "../src/index.ts"
+import { ChatModel, GenAI, Pipeline, Tracing } from "../src/index.ts"
 import { startSink } from "./spawn.ts"
 import { args, ns, ratio, shuffle, summarize, type Summary, table, writeResult } from "./stats.ts"
 
@@ -38,6 +41,24 @@ const chat = Effect.succeed("About three hours.").pipe(
     usage: { inputTokens: 12, outputTokens: 5 }
   }))
 )
+/**
+ * The same call through a provider's `ChatModel`, as an application makes it: every call builds its
+ * request, and with it its span's start attributes and its event's, from nothing.
+ */
+const model = ChatModel.make({
+  provider: "openai",
+  model: "gpt-4o",
+  complete: () =>
+    Effect.succeed({
+      id: "r1",
+      model: "gpt-4o-2024-08-06",
+      text: "About three hours.",
+      toolCalls: [],
+      finishReason: "stop",
+      usage: { inputTokens: 12, outputTokens: 5 }
+    })
+})
+const modelChat = Effect.suspend(() => model.chat({ messages })).pipe(Effect.orDie)
 const logLine = Effect.log("tool call finished", { tool: "search_trains", results: 3 }).pipe(Pipeline.step("step"))
 
 interface Row {
@@ -63,6 +84,8 @@ const main = async () => {
     { name: "chat.span", options: { captureContent: "SPAN_ONLY" }, work: chat },
     { name: "chat.events", options: { captureContent: "SPAN_AND_EVENT" }, work: chat },
     { name: "chat.eventsOnly", options: { captureContent: "EVENT_ONLY" }, work: chat },
+    { name: "model.span", options: { captureContent: "SPAN_ONLY" }, work: modelChat },
+    { name: "model.events", options: { captureContent: "SPAN_AND_EVENT" }, work: modelChat },
     { name: "log.off", options: { logs: false }, work: logLine },
     { name: "log.exported", options: {}, work: logLine }
   ]
@@ -98,6 +121,7 @@ const main = async () => {
     ratios: {
       "chat, content events on ÷ off": within("chat.events", "chat.span"),
       "chat, content in events only ÷ on spans only": within("chat.eventsOnly", "chat.span"),
+      "ChatModel call, content events on ÷ off": within("model.events", "model.span"),
       "Effect.log line, exported ÷ not": within("log.exported", "log.off")
     }
   }
