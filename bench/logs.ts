@@ -5,8 +5,8 @@
  *   record (`SPAN_AND_EVENT`) ÷ with its content on the span only (`SPAN_ONLY`; target ≤ 1.15×);
  * - the same call with its content in the record only (`EVENT_ONLY`) ÷ on the span only: what
  *   moving the content from spans to events costs;
- * - the first ratio for a call through a provider's `ChatModel`, which builds its request (and so
- *   its span's start attributes) anew each call, where the `GenAI.chat` above is made once and run
+ * - both ratios for a call through a provider's `ChatModel`, which builds its request (and so its
+ *   span's start attributes) anew each call, where the `GenAI.chat` above is made once and run
  *   again, its start attributes kept from the first run;
  * - an `Effect.log` line inside a span, exported as a log record ÷ the same line with logs off
  *   (it is still a span event either way).
@@ -86,6 +86,7 @@ const main = async () => {
     { name: "chat.eventsOnly", options: { captureContent: "EVENT_ONLY" }, work: chat },
     { name: "model.span", options: { captureContent: "SPAN_ONLY" }, work: modelChat },
     { name: "model.events", options: { captureContent: "SPAN_AND_EVENT" }, work: modelChat },
+    { name: "model.eventsOnly", options: { captureContent: "EVENT_ONLY" }, work: modelChat },
     { name: "log.off", options: { logs: false }, work: logLine },
     { name: "log.exported", options: {}, work: logLine }
   ]
@@ -122,6 +123,7 @@ const main = async () => {
       "chat, content events on ÷ off": within("chat.events", "chat.span"),
       "chat, content in events only ÷ on spans only": within("chat.eventsOnly", "chat.span"),
       "ChatModel call, content events on ÷ off": within("model.events", "model.span"),
+      "ChatModel call, content in events only ÷ on spans only": within("model.eventsOnly", "model.span"),
       "Effect.log line, exported ÷ not": within("log.exported", "log.off")
     }
   }
