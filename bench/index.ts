@@ -12,6 +12,7 @@
  * - decoders (`bench/decoders.ts`): each provider's stream decoder per chunk, tracing off and on;
  * - mcp (`bench/mcp.ts`): an MCP tool call over an in-process transport, traced ÷ untraced;
  * - logs (`bench/logs.ts`): content events on ÷ off per chat call, Effect log lines exported ÷ not;
+ * - content (`bench/content.ts`): captured content serialized for a span, ÷ through a JSON-safe copy;
  * - viewer (`bench/viewer.ts`): the local viewer's ingestion rate, memory, and render times in Chromium;
  * - runtimes (`bench/runtimes.ts`): Node, Bun and Deno from npm — cold start, traced ÷ native with
  *   export, a 20-span flush;
@@ -41,7 +42,7 @@ const argv = args()
 const quick = argv.has("quick")
 const sections = argv.string(
   "sections",
-  "micro,alloc,delivered,serializer,export,decoders,mcp,logs,runtimes,bundle,viewer"
+  "micro,alloc,delivered,serializer,export,decoders,mcp,logs,content,runtimes,bundle,viewer"
 )
   .split(
     ","
@@ -184,6 +185,12 @@ const main = async () => {
   if (sections.includes("logs")) {
     // Prints its own table: content events on ÷ off per chat call, Effect log lines exported ÷ not.
     await runSection("logs.ts", quick ? ["--quick"] : [])
+    console.log()
+  }
+
+  if (sections.includes("content")) {
+    // Prints its own table: captured content serialized as it is ÷ through the JSON-safe copy.
+    await runSection("content.ts", quick ? ["--quick"] : [])
     console.log()
   }
 

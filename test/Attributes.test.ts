@@ -4,8 +4,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as fc from "fast-check"
 import { Pipeline, Testing } from "../src/index.ts"
-import { boundedJson } from "../src/internal/content.ts"
+import { boundedJson, boundedSafeJson } from "../src/internal/content.ts"
 
 describe("attribute values", () => {
   it.effect("are sanitized or dropped per the OTel rules, never thrown", () =>
@@ -96,4 +97,89 @@ describe("boundedJson", () => {
     assert.strictEqual(boundedJson([{ a: 1 }], 2), "[]")
     assert.strictEqual(boundedJson({ a: { b: 1 } }, 2), "{}")
   })
+
+  // Plain content is serialized as it is, without the JSON-safe copy: the text must be the copy's.
+  const deep = (levels: number): unknown => levels === 0 ? "bottom" : { next: deep(levels - 1) }
+  const awkward: ReadonlyArray<readonly [string, unknown]> = [
+    ["a lone surrogate", { text: "cut \ud83d" }],
+    ["a lone surrogate in a key", { ["k\udc00"]: 1 }],
+    ["non-finite numbers", [Number.NaN, Infinity, -Infinity, -0]],
+    ["nothing at the top", undefined],
+    ["a function at the top", () => 1],
+    ["undefined, functions and symbols inside", {
+      a: undefined,
+      f: () => 1,
+      s: Symbol("s"),
+      list: [undefined, () => 1]
+    }],
+    ["an own toJSON", { toJSON: () => "replaced", kept: 1 }],
+    ["an own __proto__ key", JSON.parse("{\"__proto__\":{\"x\":1},\"y\":2}")],
+    ["a null-prototype object", Object.assign(Object.create(null), { a: 1 })],
+    ["a sparse array", [1, , 3]],
+    ["a date, a map, a set, an error", [new Date(0), new Map([["a", 1]]), new Set([1]), new Error("boom")]],
+    ["bytes", { data: new Uint8Array([1, 2, 3]) }],
+    [
+      "a class instance",
+      new (class Point {
+        x = 1
+      })()
+    ],
+    ["more entries than the limit", { list: Array.from({ length: 50 }, (_, i) => i) }],
+    // The copy keeps an object's first entries, counting those it then drops for being undefined.
+    ["more keys than the limit, the first ones undefined", {
+      ...Object.fromEntries(Array.from({ length: 45 }, (_, i) => [`k${i}`, undefined])),
+      last: 1
+    }],
+    ["nesting past the copy's depth", deep(70)],
+    [
+      "a getter that throws",
+      Object.defineProperty({}, "bad", {
+        enumerable: true,
+        get: () => {
+          throw new Error("no")
+        }
+      })
+    ]
+  ]
+  for (const [name, value] of awkward) {
+    it(`writes what the JSON-safe copy writes: ${name}`, () => {
+      for (const limit of [40, 10_000]) assert.strictEqual(boundedJson(value, limit), boundedSafeJson(value, limit))
+    })
+  }
+
+  it("never throws for a getter that answers differently when read again", () => {
+    let reads = 0
+    const flaky = Object.defineProperty({}, "v", { enumerable: true, get: () => (++reads === 1 ? 1 : 2n) })
+    assert.strictEqual(boundedJson(flaky, 100), "{\"v\":\"2\"}")
+  })
+
+  it("writes what the JSON-safe copy writes, for any value", () =>
+    fc.assert(
+      fc.property(
+        fc.anything({
+          key: fc.oneof(fc.string(), fc.constantFrom("toJSON", "__proto__", "k\ud800")),
+          values: [
+            fc.string(),
+            fc.string({ unit: "binary" }),
+            fc.double(),
+            fc.integer(),
+            fc.boolean(),
+            fc.constant(null)
+          ],
+          withBigInt: true,
+          withBoxedValues: true,
+          withDate: true,
+          withMap: true,
+          withNullPrototype: true,
+          withObjectString: true,
+          withSet: true,
+          withSparseArray: true,
+          withTypedArray: true,
+          withUnicodeString: true
+        }),
+        fc.constantFrom(20, 200, 100_000),
+        (value, limit) => assert.strictEqual(boundedJson(value, limit), boundedSafeJson(value, limit))
+      ),
+      { numRuns: 2000 }
+    ))
 })

@@ -68,6 +68,50 @@ const toJsonSafe = (value: unknown, maxItems: number, seen: WeakSet<object> = ne
   }
 }
 
+/**
+ * Whether `JSON.stringify(value)` writes exactly what it writes for `toJsonSafe(value, maxItems)`,
+ * found by a walk that copies nothing: plain objects and arrays (at most `maxItems` entries each,
+ * less than `maxDepth` deep) of well-formed strings, finite numbers, booleans and `null`, where
+ * `undefined`, functions and symbols inside are dropped (in objects) or `null` (in arrays) by both.
+ * Most content is that, and for it the copy cost more than the serialization itself.
+ */
+const isPlainJson = (value: unknown, maxItems: number, depth: number): boolean => {
+  switch (typeof value) {
+    case "string":
+      return value.isWellFormed()
+    case "number":
+      return Number.isFinite(value)
+    case "boolean":
+      return true
+    case "bigint":
+      return false
+    case "undefined":
+    case "function":
+    case "symbol":
+      // At the top `JSON.stringify` gives no text at all, where the copy is `null`.
+      return depth > 0
+  }
+  if (value === null) return true
+  if (depth >= maxDepth) return false
+  const prototype = Object.getPrototypeOf(value)
+  if (prototype === Array.prototype) {
+    const items = value as ReadonlyArray<unknown>
+    // More items could not fit anyway (each takes a character): this only ends the walk sooner.
+    if (items.length > maxItems) return false
+    for (let i = 0; i < items.length; i++) if (!isPlainJson(items[i], maxItems, depth + 1)) return false
+    return true
+  }
+  if (prototype !== Object.prototype && prototype !== null) return false
+  let count = 0
+  for (const key in value as object) {
+    if (!Object.hasOwn(value as object, key)) continue
+    // `toJSON` is called by `JSON.stringify`, not by the copy; `__proto__` is no key of the copy.
+    if (++count > maxItems || key === "toJSON" || key === "__proto__" || !key.isWellFormed()) return false
+    if (!isPlainJson((value as Record<string, unknown>)[key], maxItems, depth + 1)) return false
+  }
+  return true
+}
+
 const longestString = (value: unknown): number => {
   if (typeof value === "string") return value.length
   if (Array.isArray(value)) return value.reduce((max: number, item) => Math.max(max, longestString(item)), 0)
@@ -115,6 +159,19 @@ const halveArrays = (value: unknown): unknown => {
  * Serializes `value` as JSON of at most `maxLength` characters.
  */
 export const boundedJson = (value: unknown, maxLength: number): string => {
+  try {
+    if (isPlainJson(value, maxLength, 0)) {
+      const json = JSON.stringify(value)
+      if (json.length <= maxLength) return json
+    }
+  } catch {
+    // A getter that throws, or that answers differently the second time: the copy says what was there.
+  }
+  return boundedSafeJson(value, maxLength)
+}
+
+/** {@link boundedJson} through the JSON-safe copy, whatever `value` holds. */
+export const boundedSafeJson = (value: unknown, maxLength: number): string => {
   let safe: unknown = toJsonSafe(value, maxLength) ?? null
   const full = JSON.stringify(safe)
   if (full.length <= maxLength) return full
