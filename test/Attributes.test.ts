@@ -113,6 +113,10 @@ describe("boundedJson", () => {
       list: [undefined, () => 1]
     }],
     ["an own toJSON", { toJSON: () => "replaced", kept: 1 }],
+    ["a toJSON that is not enumerable", Object.defineProperty({ secret: "s" }, "toJSON", { value: () => "hidden" })],
+    ["a toJSON on an array", Object.assign([1, 2], { toJSON: () => [Number.NaN] })],
+    ["an object with the array prototype", Object.assign(Object.create(Array.prototype), { x: Number.NaN })],
+    ["an array with a null prototype", Object.setPrototypeOf([Number.NaN], null)],
     ["an own __proto__ key", JSON.parse("{\"__proto__\":{\"x\":1},\"y\":2}")],
     ["a null-prototype object", Object.assign(Object.create(null), { a: 1 })],
     ["a sparse array", [1, , 3]],
@@ -146,6 +150,17 @@ describe("boundedJson", () => {
       for (const limit of [40, 10_000]) assert.strictEqual(boundedJson(value, limit), boundedSafeJson(value, limit))
     })
   }
+
+  it("calls a toJSON added to Object.prototype as the copy does, for a null-prototype object too", () => {
+    const prototype = Object.prototype as { toJSON?: unknown }
+    Object.defineProperty(prototype, "toJSON", { value: () => "everywhere", configurable: true, writable: true })
+    try {
+      const value = Object.assign(Object.create(null), { a: 1 })
+      assert.strictEqual(boundedJson(value, 100), boundedSafeJson(value, 100))
+    } finally {
+      delete prototype.toJSON
+    }
+  })
 
   it("never throws for a getter that answers differently when read again", () => {
     let reads = 0

@@ -69,11 +69,12 @@ const toJsonSafe = (value: unknown, maxItems: number, seen: WeakSet<object> = ne
 }
 
 /**
- * Whether `JSON.stringify(value)` writes exactly what it writes for `toJsonSafe(value, maxItems)`,
- * found by a walk that copies nothing: plain objects and arrays (at most `maxItems` entries each,
- * less than `maxDepth` deep) of well-formed strings, finite numbers, booleans and `null`, where
+ * Whether `JSON.stringify(value)` writes what it writes for `toJsonSafe(value, maxItems)`, found by
+ * a walk that copies nothing: plain objects and arrays (at most `maxItems` entries each, less than
+ * `maxDepth` deep, no `toJSON`) of well-formed strings, finite numbers, booleans and `null`, where
  * `undefined`, functions and symbols inside are dropped (in objects) or `null` (in arrays) by both.
- * Most content is that, and for it the copy cost more than the serialization itself.
+ * Most content is that, and for it the copy cost more than the serialization itself. A getter is
+ * read by the walk and again by `JSON.stringify` (the copy read it once).
  */
 const isPlainJson = (value: unknown, maxItems: number, depth: number): boolean => {
   switch (typeof value) {
@@ -93,20 +94,24 @@ const isPlainJson = (value: unknown, maxItems: number, depth: number): boolean =
   }
   if (value === null) return true
   if (depth >= maxDepth) return false
-  const prototype = Object.getPrototypeOf(value)
-  if (prototype === Array.prototype) {
+  // Anything with a `toJSON`, own or inherited, is written as what that returns; the copy ignores it.
+  if ((value as { readonly toJSON?: unknown }).toJSON !== undefined) return false
+  if (Array.isArray(value)) {
     const items = value as ReadonlyArray<unknown>
     // More items could not fit anyway (each takes a character): this only ends the walk sooner.
     if (items.length > maxItems) return false
     for (let i = 0; i < items.length; i++) if (!isPlainJson(items[i], maxItems, depth + 1)) return false
     return true
   }
+  const prototype = Object.getPrototypeOf(value)
   if (prototype !== Object.prototype && prototype !== null) return false
+  // The copy is an ordinary object: a `toJSON` added to `Object.prototype` is then called for it.
+  if (prototype === null && (Object.prototype as { readonly toJSON?: unknown }).toJSON !== undefined) return false
   let count = 0
   for (const key in value as object) {
     if (!Object.hasOwn(value as object, key)) continue
-    // `toJSON` is called by `JSON.stringify`, not by the copy; `__proto__` is no key of the copy.
-    if (++count > maxItems || key === "toJSON" || key === "__proto__" || !key.isWellFormed()) return false
+    // `__proto__` is no key of the copy (it sets the copy's prototype).
+    if (++count > maxItems || key === "__proto__" || !key.isWellFormed()) return false
     if (!isPlainJson((value as Record<string, unknown>)[key], maxItems, depth + 1)) return false
   }
   return true
