@@ -1,9 +1,9 @@
 /**
  * What captured content costs to put on a span: `boundedJson` (`src/internal/content.ts`), which
  * serializes plain values as they are once a walk has found them plain, ÷ `boundedSafeJson`, which
- * serializes the JSON-safe copy it makes of any value (what every value went through before), in
- * interleaved rounds in one process, for a one-turn chat's input and output messages and for a
- * longer conversation with tool calls. For plain data both write the same text (`test/Attributes.test.ts`).
+ * serializes the JSON-safe copy it makes of any value, in interleaved rounds in one process, for a
+ * one-turn chat's input and output messages and for a longer conversation with tool calls. For
+ * plain data both write the same text (`test/Attributes.test.ts`).
  *
  *   node --experimental-transform-types bench/content.ts [--quick] [--out=file.json]
  */
