@@ -129,6 +129,7 @@ describe("boundedJson", () => {
       })()
     ],
     ["more entries than the limit", { list: Array.from({ length: 50 }, (_, i) => i) }],
+    ["plain content longer than the limit", { text: "x".repeat(100), list: ["y".repeat(30), "z"] }],
     // The copy keeps an object's first entries, counting those it then drops for being undefined.
     ["more keys than the limit, the first ones undefined", {
       ...Object.fromEntries(Array.from({ length: 45 }, (_, i) => [`k${i}`, undefined])),

@@ -68,22 +68,32 @@ const toJsonSafe = (value: unknown, maxItems: number, seen: WeakSet<object> = ne
   }
 }
 
+/** What is left of `maxLength` for the rest of a walk of {@link isPlainJson}. */
+interface Budget {
+  chars: number
+}
+
 /**
- * Whether `JSON.stringify(value)` writes what it writes for `toJsonSafe(value, maxItems)`, found by
- * a walk that copies nothing: plain objects and arrays (at most `maxItems` entries each, less than
+ * Whether `JSON.stringify(value)` writes what it writes for `toJsonSafe(value, maxLength)`, and
+ * fits `maxLength`, found by a walk that copies nothing: plain objects and arrays (less than
  * `maxDepth` deep, no `toJSON`) of well-formed strings, finite numbers, booleans and `null`, where
  * `undefined`, functions and symbols inside are dropped (in objects) or `null` (in arrays) by both.
  * Most content is that, and for it the copy cost more than the serialization itself. A getter is
  * read by the walk and again by `JSON.stringify` (the copy read it once).
+ *
+ * The walk counts at least the characters each part takes (every key too, even one whose value is
+ * dropped, so an object never has more entries than the copy keeps) and gives up as soon as the
+ * text could not fit: content too long for the limit goes to the copy, which shortens it, without
+ * being serialized whole first. A walk that passes can still be too long (escapes): the caller checks.
  */
-const isPlainJson = (value: unknown, maxItems: number, depth: number): boolean => {
+const isPlainJson = (value: unknown, budget: Budget, depth: number): boolean => {
   switch (typeof value) {
     case "string":
-      return value.isWellFormed()
+      return (budget.chars -= value.length + 2) >= 0 && value.isWellFormed()
     case "number":
-      return Number.isFinite(value)
+      return --budget.chars >= 0 && Number.isFinite(value)
     case "boolean":
-      return true
+      return (budget.chars -= 4) >= 0
     case "bigint":
       return false
     case "undefined":
@@ -92,27 +102,26 @@ const isPlainJson = (value: unknown, maxItems: number, depth: number): boolean =
       // At the top `JSON.stringify` gives no text at all, where the copy is `null`.
       return depth > 0
   }
-  if (value === null) return true
-  if (depth >= maxDepth) return false
+  if (value === null) return (budget.chars -= 4) >= 0
+  if (depth >= maxDepth || (budget.chars -= 2) < 0) return false
   // Anything with a `toJSON`, own or inherited, is written as what that returns; the copy ignores it.
   if ((value as { readonly toJSON?: unknown }).toJSON !== undefined) return false
   if (Array.isArray(value)) {
     const items = value as ReadonlyArray<unknown>
-    // More items could not fit anyway (each takes a character): this only ends the walk sooner.
-    if (items.length > maxItems) return false
-    for (let i = 0; i < items.length; i++) if (!isPlainJson(items[i], maxItems, depth + 1)) return false
+    // Each item takes a character at least: a longer array cannot fit, nor be walked to the end first.
+    if (items.length > budget.chars) return false
+    for (let i = 0; i < items.length; i++) if (!isPlainJson(items[i], budget, depth + 1)) return false
     return true
   }
   const prototype = Object.getPrototypeOf(value)
   if (prototype !== Object.prototype && prototype !== null) return false
   // The copy is an ordinary object: a `toJSON` added to `Object.prototype` is then called for it.
   if (prototype === null && (Object.prototype as { readonly toJSON?: unknown }).toJSON !== undefined) return false
-  let count = 0
   for (const key in value as object) {
     if (!Object.hasOwn(value as object, key)) continue
     // `__proto__` is no key of the copy (it sets the copy's prototype).
-    if (++count > maxItems || key === "__proto__" || !key.isWellFormed()) return false
-    if (!isPlainJson((value as Record<string, unknown>)[key], maxItems, depth + 1)) return false
+    if ((budget.chars -= key.length + 3) < 0 || key === "__proto__" || !key.isWellFormed()) return false
+    if (!isPlainJson((value as Record<string, unknown>)[key], budget, depth + 1)) return false
   }
   return true
 }
@@ -165,7 +174,7 @@ const halveArrays = (value: unknown): unknown => {
  */
 export const boundedJson = (value: unknown, maxLength: number): string => {
   try {
-    if (isPlainJson(value, maxLength, 0)) {
+    if (isPlainJson(value, { chars: maxLength }, 0)) {
       const json = JSON.stringify(value)
       if (json.length <= maxLength) return json
     }
