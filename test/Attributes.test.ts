@@ -119,7 +119,7 @@ describe("boundedJson", () => {
     ["an array with a null prototype", Object.setPrototypeOf([Number.NaN], null)],
     ["an own __proto__ key", JSON.parse("{\"__proto__\":{\"x\":1},\"y\":2}")],
     ["a null-prototype object", Object.assign(Object.create(null), { a: 1 })],
-    ["a sparse array", [1, , 3]],
+    ["a sparse array", Object.assign([1], { 2: 3 })],
     ["a date, a map, a set, an error", [new Date(0), new Map([["a", 1]]), new Set([1]), new Error("boom")]],
     ["bytes", { data: new Uint8Array([1, 2, 3]) }],
     [
