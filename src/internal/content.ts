@@ -75,7 +75,7 @@ interface Budget {
 
 /**
  * Whether `JSON.stringify(value)` writes what it writes for `toJsonSafe(value, maxLength)`, and
- * fits `maxLength`, found by a walk that copies nothing: plain objects and arrays (less than
+ * could fit `maxLength`, found by a walk that copies nothing: plain objects and arrays (less than
  * `maxDepth` deep, no `toJSON`) of well-formed strings, finite numbers, booleans and `null`, where
  * `undefined`, functions and symbols inside are dropped (in objects) or `null` (in arrays) by both.
  * Most content is that, and for it the copy cost more than the serialization itself. A getter is
