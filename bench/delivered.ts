@@ -23,13 +23,15 @@
  * `--profile` runs each row of `--rows` for `--seconds` under V8's sampling profiler instead, and
  * prints where its CPU went: making the span, Effect's runtime, the batch processor, the serializer,
  * the HTTP request, GC (`npm run bench -- --sections=delivered --profile --rows=proto.root,json.root`);
- * `--top=20` adds the functions with the most self time.
+ * `--top=20` adds the functions with the most self time, `--save=dir` writes the raw profiles.
  */
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as fs from "node:fs"
 import * as inspector from "node:inspector/promises"
+import * as path from "node:path"
 import * as Config from "../src/internal/config.ts"
 import { Outages } from "../src/internal/exporter.ts"
 import * as TracePipeline from "../src/internal/tracePipeline.ts"
@@ -43,6 +45,8 @@ const quick = argv.has("quick")
 const rounds = argv.number("rounds", quick ? 3 : 9)
 /** With `--profile`: also the `--top` functions by self time. */
 const top = argv.number("top", 0)
+/** With `--profile`: also write each row's raw `.cpuprofile` into this folder (Chrome DevTools, speedscope). */
+const save = argv.string("save", "")
 const timeMs = argv.number("time", quick ? 150 : 300)
 const steps = argv.number("steps", 256)
 const seed = argv.number("seed", Date.now() % 100_000)
@@ -220,6 +224,10 @@ const profileRows = async (rows: ReadonlyArray<Row>, seconds: number) => {
     await row.flush()
     const used = process.cpuUsage(cpu)
     const { profile } = (await session.post("Profiler.stop")) as unknown as { profile: Profile }
+    if (save !== "") {
+      fs.mkdirSync(save, { recursive: true })
+      fs.writeFileSync(path.join(save, `${row.id}.cpuprofile`), JSON.stringify(profile))
+    }
     const byId = new Map(profile.nodes.map((node) => [node.id, node]))
     const totals = new Map<string, number>()
     const functions = new Map<string, number>()

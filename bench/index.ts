@@ -148,7 +148,7 @@ const main = async () => {
     )
     delivered = await runSection<DeliveredResult>(
       "delivered.ts",
-      [...common, ...passThrough(["rounds", "time", "rows", "profile", "seconds", "top"]), "--context-manager"],
+      [...common, ...passThrough(["rounds", "time", "rows", "profile", "seconds", "top", "save"]), "--context-manager"],
       ["--expose-gc"]
     )
     console.log()

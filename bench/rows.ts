@@ -24,6 +24,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Stream from "effect/Stream"
 import * as GenAI from "../src/GenAI.ts"
 import * as Config from "../src/internal/config.ts"
+import { FiberContextManager } from "../src/internal/effectTracer.ts"
 import { noDeliveries } from "../src/internal/exporter.ts"
 import { compose } from "../src/internal/tracing.ts"
 import * as Pipeline from "../src/Pipeline.ts"
@@ -147,12 +148,14 @@ const processor = () => {
 const resource = resourceFromAttributes({ "service.name": "beluga-bench" })
 
 /**
- * Installs an OTel context manager (AsyncLocalStorage), as `NodeSDK.start()` or
- * `provider.register()` would. Without one (the default here, and what `Tracing.layer` alone gives),
- * the beluga tracer skips OTel context propagation; the upstream tracer does it regardless.
+ * Installs the OTel context manager `Tracing.layer` registers by default (AsyncLocalStorage, read
+ * through the running fiber), or with `"platform"` the plain AsyncLocalStorage one, as an app's own
+ * `NodeSDK.start()` or `provider.register()` would. Without one (the default here) the beluga tracer
+ * skips OTel context propagation; the upstream tracer does it regardless.
  */
-export const installContextManager = () => {
-  Otel.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+export const installContextManager = (kind: "library" | "platform" = "library") => {
+  const platform = new AsyncLocalStorageContextManager()
+  Otel.context.setGlobalContextManager((kind === "library" ? new FiberContextManager(platform) : platform).enable())
 }
 
 type Step = () => Effect.Effect<unknown>

@@ -10,6 +10,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Otel from "@opentelemetry/api"
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
 import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -143,6 +144,61 @@ describe("OpenTelemetry-instrumented code inside Effect spans", () => {
       assert.strictEqual(parentOf(spans, named(spans, "otel-started")), "effect-span")
       assert.strictEqual(parentOf(spans, named(spans, "otel-active")), "effect-span")
       assert.strictEqual(parentOf(spans, named(spans, "otel-grandchild")), "otel-active")
+    }))
+
+  it.live("a generator's own body finds its Effect span after every yield*, and an explicit context wins", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      yield* traced(
+        receiver,
+        Effect.gen(function*() {
+          const tracer = Otel.trace.getTracer("some-library")
+          tracer.startSpan("before-any-yield").end()
+          yield* Effect.void.pipe(Pipeline.step("sibling-step"))
+          // Called straight from the body, as a logger's trace correlation or an SDK call would be.
+          tracer.startSpan("after-a-step").end()
+          yield* Effect.sleep(2)
+          tracer.startSpan("after-a-sleep").end()
+          const explicit = tracer.startSpan("explicit-parent", {}, Otel.ROOT_CONTEXT)
+          const outside = Otel.trace.setSpan(Otel.ROOT_CONTEXT, explicit)
+          Otel.context.with(outside, () => tracer.startSpan("in-explicit-context").end())
+          const bound = Otel.context.bind(outside, () => tracer.startSpan("in-bound-function").end())
+          bound()
+          explicit.end()
+          tracer.startSpan("after-the-explicit-context").end()
+        }).pipe(Pipeline.step("effect-span"), Pipeline.run("interop-root"))
+      )
+      const spans = receiver.spans()
+      for (const name of ["before-any-yield", "after-a-step", "after-a-sleep", "after-the-explicit-context"]) {
+        assert.strictEqual(parentOf(spans, named(spans, name)), "effect-span", name)
+      }
+      assert.strictEqual(parentOf(spans, named(spans, "sibling-step")), "effect-span")
+      assert.strictEqual(parentOf(spans, named(spans, "in-explicit-context")), "explicit-parent")
+      assert.strictEqual(parentOf(spans, named(spans, "in-bound-function")), "explicit-parent")
+      assert.strictEqual(named(spans, "explicit-parent").parentSpanId, undefined)
+    }))
+
+  it.live("under an app's own context manager, registered first, code in Effect.sync and promises still finds its span", () =>
+    Effect.gen(function*() {
+      const receiver = yield* makeReceiver()
+      yield* Effect.acquireRelease(
+        Effect.sync(() => Otel.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())),
+        () => Effect.sync(() => Otel.context.disable())
+      )
+      yield* traced(
+        receiver,
+        Effect.gen(function*() {
+          const tracer = Otel.trace.getTracer("some-library")
+          yield* Effect.sync(() => tracer.startSpan("in-sync").end())
+          yield* Effect.promise(async () => {
+            await new Promise((resolve) => setTimeout(resolve, 2))
+            tracer.startSpan("after-await").end()
+          })
+        }).pipe(Pipeline.step("effect-span"), Pipeline.run("interop-root"))
+      )
+      const spans = receiver.spans()
+      assert.strictEqual(parentOf(spans, named(spans, "in-sync")), "effect-span")
+      assert.strictEqual(parentOf(spans, named(spans, "after-await")), "effect-span")
     }))
 })
 

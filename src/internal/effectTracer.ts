@@ -19,7 +19,7 @@ import * as Otel from "@opentelemetry/api"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import type * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import { toAttributeValue, wellFormed } from "./attributes.ts"
@@ -95,7 +95,7 @@ export class RecordingSpan implements Tracer.Span {
     this.ai = ai
     this.annotations = options.annotations
     this.links = options.links
-    const active = Otel.context.active()
+    const active = baseContext()
     // A transparent span's children belong to its nearest real ancestor.
     const parent = options.parent._tag === "Some" && options.parent.value instanceof TransparentSpan
       ? Option.fromNullishOr(options.parent.value.target)
@@ -429,13 +429,39 @@ export const make = (
     return rule._tag === "Transparent" ? new TransparentSpan(options) : new RecordingSpan(source, options, rule)
   }
   if (!hasContextManager()) return mark(Tracer.make({ span }), unsampledChildren)
+  const manager = registeredFiberContextManager()
+  if (manager !== undefined) {
+    return mark(
+      Tracer.make({
+        span,
+        context<X>(primitive: Tracer.EffectPrimitive<X>, fiber: Fiber.Fiber<any, any>): X {
+          // Synchronous code reads its context off the fiber (see FiberContextManager); only a
+          // callback or promise started in a span needs the context carried into what runs later.
+          const inSpan = (fiber as unknown as { cache: { span?: Tracer.AnySpan } }).cache.span
+          if (inSpan === undefined || (primitive as unknown as Record<string, string>)[identifier] !== "Async") {
+            return primitive[evaluate](fiber)
+          }
+          const current = propagated(inSpan)
+          if (current === undefined) return primitive[evaluate](fiber)
+          const base = manager.inner.active()
+          const context = current instanceof RecordingSpan
+            ? current.effectContextFor(base)
+            : effectContext(base, current)
+          return manager.inner.with(context, evaluatePrimitive<X>, undefined, primitive, fiber)
+        }
+      }),
+      unsampledChildren,
+      true
+    )
+  }
   return mark(
     Tracer.make({
       span,
       context<X>(primitive: Tracer.EffectPrimitive<X>, fiber: Fiber.Fiber<any, any>): X {
-        // Only primitives that run the user's own code inside a span can reach an OTel-instrumented
-        // library as its child; setting the context around every other step would cost a context
-        // switch each. The span is read first: the fiber is one class, a primitive one of many.
+        // Another context manager than this library's knows nothing of fibers: the context is set
+        // around the primitives that run the user's own code in a span. Setting it around every
+        // other step would cost a context switch each. The span is read first: the fiber is one
+        // class, a primitive one of many.
         const inSpan = (fiber as unknown as { cache: { span?: Tracer.AnySpan } }).cache.span
         if (inSpan === undefined || !userCode.has((primitive as unknown as Record<string, string>)[identifier]!)) {
           return primitive[evaluate](fiber)
@@ -481,8 +507,94 @@ const effectContext = (base: Otel.Context, span: Tracer.AnySpan): Otel.Context =
 // different versions) recognise each other's tracer; they keep their first spelling for that reason.
 const libraryTracer = Symbol.for("beluga-o11y/SdkTracer")
 const skipsUnsampled = Symbol.for("beluga-o11y/SdkTracer/skipsUnsampled")
-const mark = (tracer: Tracer.Tracer, unsampledChildren: boolean): Tracer.Tracer =>
-  Object.assign(tracer, { [libraryTracer]: true, [skipsUnsampled]: unsampledChildren })
+const readsFiber = Symbol.for("beluga-o11y/SdkTracer/readsFiber")
+const mark = (tracer: Tracer.Tracer, unsampledChildren: boolean, fiberContext = false): Tracer.Tracer =>
+  Object.assign(tracer, { [libraryTracer]: true, [skipsUnsampled]: unsampledChildren, [readsFiber]: fiberContext })
+
+/**
+ * The OTel context manager this library registers, around the platform's own (AsyncLocalStorage on
+ * Node, Bun and Deno). While a fiber of this library's tracer runs, the active context is made from
+ * the fiber's current Effect span when it is asked for, so OTel-instrumented code called from any
+ * Effect code finds the span as its parent: a generator's body after a `yield*` too, which no
+ * context set around a single step would reach. And nothing is switched around each step.
+ *
+ * An explicit `context.with` (or a function from `bind`) wins inside its callback, as it does with
+ * any context manager. Work that outlives the step it started in, a promise or a callback, takes its
+ * context from the platform's manager: the tracer sets that around `Effect.promise`, `tryPromise`
+ * and `callback`.
+ */
+export class FiberContextManager implements Otel.ContextManager {
+  /** The one last enabled and not disabled since: the one registered (see `register` in `global.ts`). */
+  static enabled: FiberContextManager | undefined = undefined
+  /** The fiber inside an explicit `with`: there the context is the one `with` set, not its span's. */
+  private shadowed: Fiber.Fiber<unknown, unknown> | undefined = undefined
+
+  constructor(readonly inner: Otel.ContextManager) {}
+
+  active(): Otel.Context {
+    const base = this.inner.active()
+    const fiber = Fiber.getCurrent()
+    if (fiber === undefined || fiber === this.shadowed) return base
+    const cache = (fiber as unknown as { cache: { span?: Tracer.AnySpan; tracer?: { [readsFiber]?: boolean } } }).cache
+    if (cache.span === undefined || cache.tracer?.[readsFiber] !== true) return base
+    const current = propagated(cache.span)
+    if (current === undefined) return base
+    return current instanceof RecordingSpan ? current.effectContextFor(base) : effectContext(base, current)
+  }
+
+  with<A extends Array<unknown>, F extends (...args: A) => ReturnType<F>>(
+    context: Otel.Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    const shadowed = this.shadowed
+    this.shadowed = Fiber.getCurrent()
+    try {
+      return this.inner.with(context, fn, thisArg, ...args)
+    } finally {
+      this.shadowed = shadowed
+    }
+  }
+
+  bind<T>(context: Otel.Context, target: T): T {
+    // Event emitters keep the platform manager's binding of their listeners.
+    if (typeof target !== "function") return this.inner.bind(context, target)
+    const run = this.with.bind(this)
+    const fn = target as unknown as (...args: Array<unknown>) => unknown
+    return function(this: unknown, ...args: Array<unknown>) {
+      return run(context, fn, this, ...args)
+    } as unknown as T
+  }
+
+  enable(): this {
+    this.inner.enable()
+    FiberContextManager.enabled = this
+    return this
+  }
+
+  disable(): this {
+    this.inner.disable()
+    if (FiberContextManager.enabled === this) FiberContextManager.enabled = undefined
+    return this
+  }
+}
+
+/** The {@link FiberContextManager} registered globally (by this copy of the library), if it is. */
+const registeredFiberContextManager = (): FiberContextManager | undefined => {
+  // `_getContextManager` is the API's own accessor for what is registered; it is not in its types.
+  const manager = (Otel.context as unknown as { _getContextManager?: () => unknown })._getContextManager?.()
+  return manager instanceof FiberContextManager ? manager : undefined
+}
+
+/**
+ * The context the platform's manager holds, without the fiber's span: a span starting reads its
+ * parent off the fiber itself.
+ */
+const baseContext = (): Otel.Context => {
+  const manager = FiberContextManager.enabled
+  return manager !== undefined ? manager.inner.active() : Otel.context.active()
+}
 
 /**
  * Whether a span started now in `fiber` is certain not to be sampled: this library's tracer, a

@@ -51,21 +51,25 @@ export const foreignApiWarning = (versions: { readonly registered: string; reado
 
 /**
  * Registers what is missing; returns the function that undoes exactly that. A second copy of the
- * OTel API already registered is reported through `warn`.
+ * OTel API already registered is reported through `warn`. The platform's context manager is
+ * registered as `wrap` makes it (the Effect tracer's, which reads the running fiber).
  */
 export const register = (
   provider: Otel.TracerProvider,
   propagators: ReadonlyArray<PropagatorName>,
-  warn: (message: string) => void = () => {}
+  warn: (message: string) => void = () => {},
+  wrap: (manager: Otel.ContextManager) => Otel.ContextManager = (manager) => manager
 ): () => void => {
   const foreign = foreignApiVersion()
   if (foreign !== undefined) warn(foreignApiWarning(foreign))
   const undo: Array<() => void> = []
   // setGlobal* refuse (returning false) when something is registered already.
   if (Otel.trace.setGlobalTracerProvider(provider)) undo.push(() => Otel.trace.disable())
-  const manager = hasContextManager() ? undefined : Platform.contextManager()
-  if (manager !== undefined && Otel.context.setGlobalContextManager(manager.enable())) {
-    undo.push(() => Otel.context.disable())
+  const platform = hasContextManager() ? undefined : Platform.contextManager()
+  const manager = platform !== undefined ? wrap(platform) : undefined
+  if (manager !== undefined) {
+    if (Otel.context.setGlobalContextManager(manager.enable())) undo.push(() => Otel.context.disable())
+    else manager.disable()
   }
   if (propagators.length > 0 && Otel.propagation.setGlobalPropagator(makePropagator(propagators))) {
     undo.push(() => Otel.propagation.disable())

@@ -107,7 +107,12 @@ const layerTracerProvider = (
         Effect.sync(() => {
           const provider = new RecordingTracerProvider(spanProcessors, tracerFor)
           const unregister = options.registerGlobal === true
-            ? register(provider, settings.propagators, options.shutdown.warn)
+            ? register(
+              provider,
+              settings.propagators,
+              options.shutdown.warn,
+              (manager) => new EffectTracer.FiberContextManager(manager)
+            )
             : () => {}
           return { provider, unregister }
         }),
