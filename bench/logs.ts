@@ -9,7 +9,10 @@
  *   span's start attributes) anew each call, where the `GenAI.chat` above is made once and run
  *   again, its start attributes kept from the first run;
  * - an `Effect.log` line inside a span, exported as a log record ÷ the same line with logs off
- *   (it is still a span event either way).
+ *   (it is still a span event either way);
+ * - the chat call's details record encoded alone (`otlpLogs.ts`, no export), per record: in
+ *   http/json ÷ in http/protobuf, and with its request attributes built into each record ÷ shared
+ *   between records as a call site run again has them.
  *
  *   node --experimental-transform-types bench/logs.ts [--quick] [--out=file.json]
  */
@@ -18,6 +21,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { ChatModel, GenAI, Pipeline, Tracing } from "../src/index.ts"
+import { type LogRecordInput, logsEncoder } from "../src/internal/otlpLogs.ts"
 import { startSink } from "./spawn.ts"
 import { args, ns, ratio, shuffle, summarize, type Summary, table, writeResult } from "./stats.ts"
 
@@ -60,6 +64,36 @@ const model = ChatModel.make({
 })
 const modelChat = Effect.suspend(() => model.chat({ messages })).pipe(Effect.orDie)
 const logLine = Effect.log("tool call finished", { tool: "search_trains", results: 3 }).pipe(Pipeline.step("step"))
+
+/** The chat call's details record as `contentEvents.ts` emits it: its request shared, its result its own. */
+const request = {
+  "gen_ai.operation.name": "chat",
+  "gen_ai.provider.name": "openai",
+  "gen_ai.request.model": "gpt-4o",
+  "gen_ai.input.messages": messages
+}
+const result = (answer: string) => ({
+  "gen_ai.response.id": "r1",
+  "gen_ai.response.model": "gpt-4o-2024-08-06",
+  "gen_ai.response.finish_reasons": ["stop"],
+  "gen_ai.output.messages": [{ role: "assistant", parts: [{ type: "text", content: answer }], finish_reason: "stop" }],
+  "gen_ai.usage.input_tokens": 12,
+  "gen_ai.usage.output_tokens": 5
+})
+const recordSpan = { traceId: "5b8efff798038103d269b633813fc60c", spanId: "eee19b7ec3c1b174", sampled: true }
+const details = (shared: boolean): LogRecordInput => ({
+  eventName: "gen_ai.client.inference.operation.details",
+  severityNumber: 9,
+  severityText: "INFO",
+  sharedAttributes: shared ? request : undefined,
+  attributes: shared ? result("About three hours.") : { ...request, ...result("About three hours.") },
+  span: recordSpan
+})
+const encodings = [
+  { name: "encode.protobuf", protocol: "http/protobuf", shared: true },
+  { name: "encode.json", protocol: "http/json", shared: true },
+  { name: "encode.protobuf.unshared", protocol: "http/protobuf", shared: false }
+] as const
 
 interface Row {
   readonly name: string
@@ -113,6 +147,36 @@ const main = async () => {
   for (let round = 0; round < rounds; round++) {
     for (const row of shuffle(rows, seed + round)) times.get(row.name)!.push(await timed(row))
   }
+  // The record alone: encoded in batches of the default 4096 and sealed, as the logs pipeline does.
+  const encoders = new Map(
+    encodings.map((
+      e
+    ) => [
+      e.name,
+      logsEncoder(e.protocol, {
+        resource: { "service.name": "bench-logs" },
+        scope: { name: "beluga-o11y", version: "0.0.0" }
+      })
+    ])
+  )
+  const encodeTimed = (e: (typeof encodings)[number]) => {
+    const encoder = encoders.get(e.name)!
+    const start = process.hrtime.bigint()
+    for (let i = 0; i < calls; i++) {
+      // A fresh record each time, as each call emits one.
+      encoder.add(details(e.shared))
+      if (encoder.count >= 4096) encoder.seal()
+    }
+    encoder.seal()
+    return Number(process.hrtime.bigint() - start) / calls
+  }
+  for (const e of encodings) {
+    times.set(e.name, [])
+    encodeTimed(e) // warm-up
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const e of shuffle(encodings, seed + round)) times.get(e.name)!.push(encodeTimed(e))
+  }
   for (const runtime of runtimes.values()) await runtime.dispose()
   await sink.stop()
   const per = (name: string) => times.get(name)!
@@ -124,12 +188,14 @@ const main = async () => {
       "chat, content in events only ÷ on spans only": within("chat.eventsOnly", "chat.span"),
       "ChatModel call, content events on ÷ off": within("model.events", "model.span"),
       "ChatModel call, content in events only ÷ on spans only": within("model.eventsOnly", "model.span"),
-      "Effect.log line, exported ÷ not": within("log.exported", "log.off")
+      "Effect.log line, exported ÷ not": within("log.exported", "log.off"),
+      "details record encoded, http/json ÷ http/protobuf": within("encode.json", "encode.protobuf"),
+      "details record encoded, request in each record ÷ shared": within("encode.protobuf.unshared", "encode.protobuf")
     }
   }
   console.log()
   console.log(table(
-    ["row", "CPU per call (median)", "rounds min–max"],
+    ["row", "CPU per call, or time per record encoded (median)", "rounds min–max"],
     Object.entries(result.rows).map(([name, s]) => [name, ns(s.median), `${ns(s.min)} – ${ns(s.max)}`])
   ))
   console.log()

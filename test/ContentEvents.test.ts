@@ -144,6 +144,76 @@ describe("gen_ai.client.inference.operation.details", () => {
       assert.strictEqual(spans.filter((s) => s.attributes["gen_ai.input.messages"] !== undefined).length, 2)
     }))
 
+  for (const protocol of ["http/protobuf", "http/json"] as const) {
+    it(`a call run again (${protocol}): each event has the request once, beside that run's result, identity and failure`, () =>
+      withReceiver(async (receiver) => {
+        // One combinator, so one request: its attributes are built once and shared by the runs after the first.
+        let runs = 0
+        const messages = [text("user", question)]
+        const chat = Effect.suspend(() =>
+          ++runs === 4 ? Effect.fail({ _tag: "NoModel" as const }) : Effect.succeed(`answer ${runs}`)
+        ).pipe(
+          GenAI.chat({ provider: "openai", model: "gpt-4o", messages }, (answer) => ({
+            response: {
+              id: `r-${answer}`,
+              outputMessages: [{ ...text("assistant", answer), finish_reason: "stop" }],
+              // A result that names a request attribute again: the record must carry the key once.
+              attributes: answer === "answer 3" ? { "gen_ai.request.model": "gpt-4o-mini" } : undefined
+            },
+            usage: { inputTokens: 12, outputTokens: runs }
+          }))
+        )
+        await Effect.runPromise(
+          Effect.gen(function*() {
+            yield* chat.pipe(Pipeline.step("run 1"))
+            yield* chat.pipe(Pipeline.step("run 2"), Identity.withConversation("conv-again"))
+            yield* chat.pipe(Pipeline.step("run 3"))
+            yield* chat.pipe(Effect.ignore, Pipeline.step("run 4"))
+            yield* Tracing.flush()
+          }).pipe(
+            Effect.provide(
+              Tracing.layer({
+                serviceName: "content-again",
+                endpoint: receiver.url,
+                protocol,
+                captureContent: "EVENT_ONLY",
+                registerGlobal: false,
+                metrics: false,
+                onWarning: () => {}
+              }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} }))))
+            )
+          )
+        )
+        receiver.assertDecoded()
+        const steps = new Map(receiver.spans().map((span) => [span.spanId, span]))
+        const byRun = new Map(
+          details(receiver).map((event) => [steps.get(steps.get(event.spanId!)!.parentSpanId!)!.name, event])
+        )
+        assert.deepStrictEqual([...byRun.keys()].toSorted(), ["run 1", "run 2", "run 3", "run 4"])
+        for (const [name, event] of byRun) {
+          const attribute = (key: string) => plain(event.attributes[key])
+          assert.strictEqual(attribute("gen_ai.operation.name"), "chat", name)
+          assert.strictEqual(attribute("gen_ai.provider.name"), "openai", name)
+          assert.strictEqual(attribute("gen_ai.request.model"), name === "run 3" ? "gpt-4o-mini" : "gpt-4o", name)
+          assert.deepStrictEqual(attribute("gen_ai.input.messages"), messages, name)
+          assert.strictEqual(attribute("gen_ai.conversation.id"), name === "run 2" ? "conv-again" : undefined, name)
+          if (name === "run 4") {
+            assert.strictEqual(attribute("error.type"), "NoModel")
+            assert.isUndefined(attribute("gen_ai.output.messages"))
+            assert.isUndefined(attribute("gen_ai.response.id"))
+          } else {
+            const answer = `answer ${name.slice(4)}`
+            assert.isUndefined(attribute("error.type"), name)
+            assert.strictEqual(attribute("gen_ai.response.id"), `r-${answer}`)
+            assert.deepStrictEqual(attribute("gen_ai.output.messages"), [
+              { ...text("assistant", answer), finish_reason: "stop" }
+            ])
+            assert.strictEqual(attribute("gen_ai.usage.output_tokens"), Number(name.slice(4)))
+          }
+        }
+      }))
+  }
+
   it("captureMessagesDelta: a conversation's later calls carry only their new input messages; a rewritten history all of it", () =>
     withReceiver(async (receiver) => {
       const u1 = text("user", "Trains from Lisbon to Porto?")

@@ -119,4 +119,43 @@ describe("the log records' encoder", () => {
       { numRuns: 400 }
     )
   })
+
+  it("writes a record's shared attributes, encoded once and copied after, as if they were its own, before them", () => {
+    const attributes = fc.dictionary(
+      keys,
+      fc.oneof({ weight: 3, arbitrary: scalar }, { weight: 1, arbitrary: structured }),
+      {
+        maxKeys: 5
+      }
+    )
+    // A few shared objects, each carried by several records: the first encodes it, the others copy it.
+    const drawn = fc.array(attributes, { minLength: 1, maxLength: 3 }).chain((shared) =>
+      fc.tuple(
+        fc.constant(shared),
+        fc.array(fc.tuple(fc.nat({ max: shared.length - 1 }), attributes), { minLength: 1, maxLength: 8 })
+      )
+    )
+    fc.assert(
+      fc.property(drawn, ([shared, uses]) => {
+        const records: Array<LogRecordInput> = uses.map(([which, own]) => ({
+          eventName: "gen_ai.client.inference.operation.details",
+          severityNumber: 9,
+          sharedAttributes: shared[which]!,
+          // The record's own keys are not the shared ones, as the contract asks.
+          attributes: Object.fromEntries(Object.entries(own).filter(([key]) => !(key in shared[which]!)))
+        }))
+        for (const protocol of ["http/protobuf", "http/json"] as const) {
+          const got = decoded(protocol, records)
+          expect(got).toHaveLength(records.length)
+          for (const [i, input] of records.entries()) {
+            const want = expectedAttributes({ ...input.sharedAttributes, ...input.attributes })
+            expect(got[i]!.attributes).toEqual(want)
+            // Shared first, then the record's own, each in its order.
+            expect(Object.keys(got[i]!.attributes)).toEqual(Object.keys(want))
+          }
+        }
+      }),
+      { numRuns: 300 }
+    )
+  })
 })

@@ -36,18 +36,30 @@ export const detailsWanted = (operation: string, settings: GenAISettings): boole
 /** Each tracing layer's conversations, for the deltas: one sink per layer. */
 const histories = new WeakMap<LogSink, MessageHistories>()
 
-/** Emits one call's details event: `attributes` built with `structuredSettings`. */
+/**
+ * Emits one call's details event: `attributes` built with `structuredSettings`, after `request`,
+ * the request's attributes built so once for every run of the call (see `sharedAttributes` in
+ * `otlpLogs.ts`), when the caller has them apart.
+ */
 export const emitDetails = (
   logs: LogSink,
   span: Tracer.Span,
   attributes: Attributes,
-  settings: GenAISettings
+  settings: GenAISettings,
+  request?: Readonly<Attributes>
 ): void => {
+  // The deltas rewrite the request's messages; a result that repeats a request key replaces it.
+  if (request !== undefined && (settings.messagesDelta === true || overlaps(attributes, request))) {
+    attributes = { ...request, ...attributes }
+    request = undefined
+  }
   // The identity a span inherits (`Identity.withIdentity`, its parent's) is on the span, not in the call's attributes.
   const recorded = span instanceof RecordingSpan ? span.record?.attributes : undefined
   if (recorded !== undefined) {
     for (const key of N.identityKeys) {
-      if (attributes[key] === undefined && recorded[key] !== undefined) attributes[key] = recorded[key]
+      if (attributes[key] === undefined && request?.[key] === undefined && recorded[key] !== undefined) {
+        attributes[key] = recorded[key]
+      }
     }
   }
   const conversation = attributes[N.ATTR_GEN_AI_CONVERSATION_ID]
@@ -65,7 +77,13 @@ export const emitDetails = (
     eventName: N.EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS,
     severityNumber: 9,
     severityText: "INFO",
+    sharedAttributes: request,
     attributes,
     span
   })
+}
+
+const overlaps = (attributes: Attributes, request: Readonly<Attributes>): boolean => {
+  for (const key in attributes) if (key in request) return true
+  return false
 }

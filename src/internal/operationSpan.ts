@@ -50,6 +50,8 @@ class Prepared<A> {
   private request: Attributes = {}
   private metric: OperationMetrics | undefined = undefined
   private latest = false
+  private detailsFor: GenAISettings | undefined = undefined
+  private details: Attributes = {}
 
   // A class, not closures: a `ChatModel` prepares a spec per call, and closures made per call were
   // measurable (named closures more so, under tsx).
@@ -79,6 +81,28 @@ class Prepared<A> {
       ? { kind: spec.kind, annotations: Context.make(StartAttributes, attributes) }
       : { kind: spec.kind, attributes }
     return { settings, options }
+  }
+
+  /**
+   * The request's attributes for its details event (content structured), built once per settings
+   * object as the span's are, and whether they were built before: the events of a call run again
+   * share them (`sharedAttributes`), which an encoder then copies instead of encoding them again.
+   * A call run once (a `ChatModel` prepares a spec per call) gains nothing from that, and the
+   * encoder's memo of them would cost more than it saves.
+   */
+  detailsRequest(settings: GenAISettings): { readonly request: Readonly<Attributes>; readonly again: boolean } {
+    const again = this.detailsFor === settings
+    if (!again) {
+      const attributes: Attributes = { [N.ATTR_GEN_AI_OPERATION_NAME]: this.spec.operation }
+      try {
+        this.spec.start(into(attributes), structuredSettings(settings))
+      } catch {
+        // An extractor that throws loses its attributes, never the call.
+      }
+      this.details = attributes
+      this.detailsFor = settings
+    }
+    return { request: this.details, again }
   }
 
   /** The operation's metrics, from the request attributes of the last `optionsFor`. */
@@ -111,7 +135,7 @@ export const traced = <A>(spec: Spec<A>) => {
         const call = recorder !== undefined
           ? metered(self, span, end, settings, recorder, prepared.metricFor(), true)
           : Effect.withParentSpan(annotated(self, span, end, settings), span, { captureStackTrace: false })
-        return logs === undefined || !span.sampled ? call : withDetails(call, span, spec, settings, logs)
+        return logs === undefined || !span.sampled ? call : withDetails(call, span, prepared, settings, logs)
       })
     })
 }
@@ -124,22 +148,21 @@ export const traced = <A>(spec: Spec<A>) => {
 const withDetails = <A, E, R>(
   self: Effect.Effect<A, E, R>,
   span: Tracer.Span,
-  spec: Spec<A>,
+  prepared: Prepared<A>,
   settings: GenAISettings,
   logs: LogSink
 ): Effect.Effect<A, E, R> => {
   const emit = (exit: Exit.Exit<unknown, unknown>) => {
     if (exit._tag === "Failure" && Cause.hasInterruptsOnly(exit.cause)) return
-    const attributes: Attributes = { [N.ATTR_GEN_AI_OPERATION_NAME]: spec.operation }
-    const structured = structuredSettings(settings)
+    const { again, request } = prepared.detailsRequest(settings)
+    const attributes: Attributes = again ? {} : { ...request }
     try {
-      spec.start(into(attributes), structured)
-      if (exit._tag === "Success") spec.end?.(exit.value as A, into(attributes), structured)
+      if (exit._tag === "Success") prepared.spec.end?.(exit.value as A, into(attributes), structuredSettings(settings))
       else attributes[N.ATTR_ERROR_TYPE] = errorType(exit.cause)
     } catch {
       // An extractor that throws loses its attributes, never the call.
     }
-    emitDetails(logs, span, attributes, settings)
+    emitDetails(logs, span, attributes, settings, again ? request : undefined)
   }
   if (span instanceof RecordingSpan) {
     const before = span.onEnd

@@ -33,6 +33,12 @@ export interface LogRecordInput {
   readonly body?: unknown
   readonly attributes?: Readonly<Record<string, unknown>> | undefined
   /**
+   * Attributes many records share, written before `attributes` (which must not repeat their keys):
+   * a call's request, the same for every run of it. Encoded once per encoder and copied after, so
+   * the object must not change once a record carried it.
+   */
+  readonly sharedAttributes?: Readonly<Record<string, unknown>> | undefined
+  /**
    * The span the record belongs to (an Effect span has this shape); its ids go on the record, from
    * the bytes they were made from when the span is one of the library's (`record`).
    */
@@ -176,6 +182,8 @@ const reserveRecord = 2
 abstract class LogsBatch implements BatchEncoder<LogRecordInput> {
   count = 0
   protected readonly w = new ProtobufWriter()
+  /** Each `sharedAttributes` object's encoded key-values, as this encoding writes them. */
+  protected readonly shared = new WeakMap<object, Uint8Array>()
 
   get bytes(): number {
     return this.w.pos
@@ -228,7 +236,7 @@ class ProtobufLogs extends LogsBatch {
   }
 
   protected write(input: LogRecordInput): void {
-    writeRecord(this.w, input, this.traceIds)
+    writeRecord(this.w, input, this.traceIds, this.shared)
   }
 
   seal(): Uint8Array {
@@ -259,7 +267,12 @@ class ProtobufLogs extends LogsBatch {
   }
 }
 
-const writeRecord = (w: ProtobufWriter, input: LogRecordInput, traceIds: BytesMemo): void => {
+const writeRecord = (
+  w: ProtobufWriter,
+  input: LogRecordInput,
+  traceIds: BytesMemo,
+  sharedBytes: WeakMap<object, Uint8Array>
+): void => {
   w.byte(tag.record)
   const start = w.begin(reserveRecord)
   const time = input.time
@@ -286,6 +299,16 @@ const writeRecord = (w: ProtobufWriter, input: LogRecordInput, traceIds: BytesMe
     const body = w.begin(reserveSmall)
     writeAnyValue(w, input.body, 0)
     w.end(body, reserveSmall)
+  }
+  const shared = input.sharedAttributes
+  if (shared !== undefined) {
+    const bytes = sharedBytes.get(shared)
+    if (bytes !== undefined) w.raw(bytes)
+    else {
+      const from = w.pos
+      writeKeyValues(w, tag.recordAttributes, shared, 0)
+      sharedBytes.set(shared, w.copy(from))
+    }
   }
   if (input.attributes !== undefined) writeKeyValues(w, tag.recordAttributes, input.attributes, 0)
   const span = correlatedSpan(input)
@@ -446,9 +469,9 @@ class JsonLogs extends LogsBatch {
     w.ascii("{\"resourceLogs\":[{\"resource\":{\"attributes\":")
     jsonKeyValues(w, origin.resource, 0)
     w.ascii("},\"scopeLogs\":[{\"scope\":{\"name\":")
-    w.utf8(quoted(origin.scope.name))
+    jsonString(w, origin.scope.name)
     w.ascii(",\"version\":")
-    w.utf8(quoted(origin.scope.version))
+    jsonString(w, origin.scope.version)
     w.ascii("},\"logRecords\":[")
     this.head = w.copy(0)
     w.reset()
@@ -456,7 +479,7 @@ class JsonLogs extends LogsBatch {
 
   protected write(input: LogRecordInput): void {
     if (this.count > 0) this.w.byte(0x2c)
-    jsonRecord(this.w, input)
+    jsonRecord(this.w, input, this.shared)
   }
 
   seal(): Uint8Array {
@@ -479,7 +502,7 @@ const jsonNanos = (w: ProtobufWriter, millis: number): void => {
   w.byte(0x22)
 }
 
-const jsonRecord = (w: ProtobufWriter, input: LogRecordInput): void => {
+const jsonRecord = (w: ProtobufWriter, input: LogRecordInput, sharedBytes: WeakMap<object, Uint8Array>): void => {
   const time = input.time
   w.ascii("{\"timeUnixNano\":")
   if (typeof time === "bigint") w.ascii(`"${BigInt.asUintN(64, time)}"`)
@@ -489,14 +512,27 @@ const jsonRecord = (w: ProtobufWriter, input: LogRecordInput): void => {
   w.ascii(",\"severityNumber\":")
   w.ascii(String(input.severityNumber ?? 0))
   w.ascii(",\"severityText\":")
-  w.utf8(quoted(input.severityText ?? ""))
+  jsonString(w, input.severityText ?? "")
   if (input.body !== undefined) {
     w.ascii(",\"body\":")
     jsonAnyValue(w, input.body, 0)
   }
-  w.ascii(",\"attributes\":")
-  if (input.attributes !== undefined) jsonKeyValues(w, input.attributes, 0)
-  else w.ascii("[]")
+  w.ascii(",\"attributes\":[")
+  let first = true
+  const shared = input.sharedAttributes
+  if (shared !== undefined) {
+    const bytes = sharedBytes.get(shared)
+    if (bytes !== undefined) {
+      w.raw(bytes)
+      first = bytes.length === 0
+    } else {
+      const from = w.pos
+      first = jsonKeyValueItems(w, shared, 0, true)
+      sharedBytes.set(shared, w.copy(from))
+    }
+  }
+  if (input.attributes !== undefined) jsonKeyValueItems(w, input.attributes, 0, first)
+  w.byte(0x5d)
   const span = correlatedSpan(input)
   if (span !== undefined) {
     w.ascii(",\"traceId\":")
@@ -507,7 +543,7 @@ const jsonRecord = (w: ProtobufWriter, input: LogRecordInput): void => {
   }
   if (input.eventName !== undefined) {
     w.ascii(",\"eventName\":")
-    w.utf8(quoted(input.eventName))
+    jsonString(w, input.eventName)
   }
   w.byte(0x7d)
 }
@@ -520,10 +556,46 @@ const jsonRecord = (w: ProtobufWriter, input: LogRecordInput): void => {
  */
 const quoted = (text: string): string => JSON.stringify(text.isWellFormed() ? text : text.toWellFormed())
 
+/**
+ * `text` as {@link quoted} writes it, into `w`: short printable ASCII (keys, names, most values)
+ * byte for byte, which costs a fraction of a `JSON.stringify` and its UTF-8 copy.
+ */
+const jsonString = (w: ProtobufWriter, text: string): void => {
+  const length = text.length
+  if (length <= 64) {
+    w.ensure(length + 2)
+    const buffer = w.buffer
+    const start = w.pos
+    let i = 0
+    for (; i < length; i++) {
+      const code = text.charCodeAt(i)
+      if (code < 0x20 || code === 0x22 || code === 0x5c || code >= 0x80) break
+      buffer[start + 1 + i] = code
+    }
+    if (i === length) {
+      buffer[start] = 0x22
+      buffer[start + 1 + length] = 0x22
+      w.pos = start + length + 2
+      return
+    }
+  }
+  w.utf8(quoted(text))
+}
+
 /** An object's own fields as a JSON array of key-values; `undefined` fields are left out. */
 const jsonKeyValues = (w: ProtobufWriter, record: Readonly<Record<string, unknown>>, depth: number): void => {
   w.byte(0x5b)
-  let first = true
+  jsonKeyValueItems(w, record, depth, true)
+  w.byte(0x5d)
+}
+
+/** The key-values of {@link jsonKeyValues} without the brackets, after others unless `first`; whether still `first`. */
+const jsonKeyValueItems = (
+  w: ProtobufWriter,
+  record: Readonly<Record<string, unknown>>,
+  depth: number,
+  first: boolean
+): boolean => {
   for (const key of Object.keys(record)) {
     const item = record[key]
     if (item === undefined) continue
@@ -531,15 +603,30 @@ const jsonKeyValues = (w: ProtobufWriter, record: Readonly<Record<string, unknow
     first = false
     jsonKeyValue(w, key, item, depth)
   }
-  w.byte(0x5d)
+  return first
 }
 
 const jsonKeyValue = (w: ProtobufWriter, key: string, value: unknown, depth: number): void => {
-  w.ascii("{\"key\":")
-  w.utf8(quoted(key))
-  w.ascii(",\"value\":")
+  w.raw(jsonKeyPiece(key))
   jsonAnyValue(w, value, depth)
   w.byte(0x7d)
+}
+
+/**
+ * Each key's `{"key":"…","value":`, kept as bytes: records repeat a few keys (the attributes', the
+ * messages' `role`, `parts`, `content`). Bounded, as keys can be made up at run time: full, it
+ * starts over.
+ */
+const jsonKeys = new Map<string, Uint8Array>()
+const maxJsonKeys = 1024
+const jsonKeyPiece = (key: string): Uint8Array => {
+  let piece = jsonKeys.get(key)
+  if (piece === undefined) {
+    if (jsonKeys.size >= maxJsonKeys) jsonKeys.clear()
+    piece = Buffer.from(`{"key":${quoted(key)},"value":`, "utf8")
+    jsonKeys.set(key, piece)
+  }
+  return piece
 }
 
 const jsonAnyValue = (w: ProtobufWriter, value: unknown, depth: number): void => {
@@ -547,7 +634,7 @@ const jsonAnyValue = (w: ProtobufWriter, value: unknown, depth: number): void =>
   switch (kind) {
     case "string":
       w.ascii("{\"stringValue\":")
-      w.utf8(quoted(value as string))
+      jsonString(w, value as string)
       w.byte(0x7d)
       return
     case "bool":
@@ -598,7 +685,7 @@ const jsonAnyValue = (w: ProtobufWriter, value: unknown, depth: number): void =>
     }
     case "text":
       w.ascii("{\"stringValue\":")
-      w.utf8(quoted(textOf(value)))
+      jsonString(w, textOf(value))
       w.byte(0x7d)
   }
 }
