@@ -11,7 +11,7 @@
  *   another process on 127.0.0.1;
  * - decoders (`bench/decoders.ts`): each provider's stream decoder per chunk, tracing off and on;
  * - mcp (`bench/mcp.ts`): an MCP tool call over an in-process transport, traced ÷ untraced;
- * - logs (`bench/logs.ts`): content events on ÷ off per chat call, Effect log lines exported ÷ not;
+ * - logs (`bench/logs.ts`): content events on ÷ off per chat call, Effect log lines exported ÷ not, the details record encoded alone;
  * - content (`bench/content.ts`): captured content serialized for a span, ÷ through a JSON-safe copy;
  * - viewer (`bench/viewer.ts`): the local viewer's ingestion rate, memory, and render times in Chromium;
  * - runtimes (`bench/runtimes.ts`): Node, Bun and Deno from npm — cold start, traced ÷ native with
