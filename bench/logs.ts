@@ -72,7 +72,7 @@ const request = {
   "gen_ai.request.model": "gpt-4o",
   "gen_ai.input.messages": messages
 }
-const result = (answer: string) => ({
+const resultAttributes = (answer: string) => ({
   "gen_ai.response.id": "r1",
   "gen_ai.response.model": "gpt-4o-2024-08-06",
   "gen_ai.response.finish_reasons": ["stop"],
@@ -86,7 +86,9 @@ const details = (shared: boolean): LogRecordInput => ({
   severityNumber: 9,
   severityText: "INFO",
   sharedAttributes: shared ? request : undefined,
-  attributes: shared ? result("About three hours.") : { ...request, ...result("About three hours.") },
+  attributes: shared
+    ? resultAttributes("About three hours.")
+    : { ...request, ...resultAttributes("About three hours.") },
   span: recordSpan
 })
 const encodings = [
