@@ -214,6 +214,106 @@ describe("gen_ai.client.inference.operation.details", () => {
       }))
   }
 
+  it("a call run again follows the messages the program changes: pushed to, edited in place, replaced", () =>
+    withReceiver(async (receiver) => {
+      const u1 = text("user", "Trains from Lisbon to Porto?")
+      const request = { provider: "openai" as const, model: "gpt-4o", messages: [u1] as Array<GenAI.InputMessage> }
+      const chat = Effect.succeed("ok").pipe(GenAI.chat(request))
+      const expected: Array<unknown> = []
+      const turn = (name: string) =>
+        Effect.suspend(() => {
+          expected.push(structuredClone(request.messages))
+          return chat.pipe(Pipeline.step(name))
+        })
+      await Effect.runPromise(
+        Effect.gen(function*() {
+          yield* turn("turn 1")
+          request.messages.push(text("assistant", "Every hour."), text("user", "And to Faro?"))
+          yield* turn("turn 2")
+          yield* turn("turn 3")
+          ;(request.messages[0]!.parts[0] as { content: string }).content = "Trains from Lisbon to Braga?"
+          yield* turn("turn 4")
+          yield* turn("turn 5")
+          request.messages = [text("user", "A new question.")]
+          yield* turn("turn 6")
+          yield* Tracing.flush()
+        }).pipe(
+          Effect.provide(
+            Tracing.layer({
+              serviceName: "content-follows",
+              endpoint: receiver.url,
+              captureContent: "SPAN_AND_EVENT",
+              registerGlobal: false,
+              metrics: false,
+              onWarning: () => {}
+            }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} }))))
+          )
+        )
+      )
+      receiver.assertDecoded()
+      const steps = new Map(receiver.spans().map((span) => [span.spanId, span]))
+      const chats = receiver.spans().filter((span) => span.name === "chat gpt-4o")
+      const events = new Map(details(receiver).map((event) => [steps.get(event.spanId!)!, event]))
+      assert.strictEqual(chats.length, 6)
+      for (const span of chats) {
+        const name = steps.get(span.parentSpanId!)!.name
+        const want = expected[Number(name.slice(5)) - 1]
+        assert.deepStrictEqual(
+          JSON.parse(String(span.attributes["gen_ai.input.messages"]?.value)),
+          want,
+          `${name}, span`
+        )
+        assert.deepStrictEqual(plain(events.get(span)!.attributes["gen_ai.input.messages"]), want, `${name}, event`)
+      }
+    }))
+
+  it("captureMessagesDelta with one call run turn after turn on the history it is given", () =>
+    withReceiver(async (receiver) => {
+      const messages: Array<GenAI.InputMessage> = [text("user", "Trains from Lisbon to Porto?")]
+      const chat = Effect.succeed("ok").pipe(GenAI.chat({ provider: "openai", model: "gpt-4o", messages }))
+      await Effect.runPromise(
+        Effect.gen(function*() {
+          yield* chat.pipe(Pipeline.step("turn 1"))
+          messages.push(text("assistant", "Every hour."), text("user", "And to Faro?"))
+          yield* chat.pipe(Pipeline.step("turn 2"))
+          messages.push(text("assistant", "Four a day."), text("user", "The first one?"))
+          yield* chat.pipe(Pipeline.step("turn 3"))
+          yield* chat.pipe(Pipeline.step("turn 4"))
+          yield* Tracing.flush()
+        }).pipe(
+          Identity.withConversation("conv-one-call"),
+          Effect.provide(
+            Tracing.layer({
+              serviceName: "content-delta-one-call",
+              endpoint: receiver.url,
+              captureContent: "EVENT_ONLY",
+              registerGlobal: false,
+              metrics: false,
+              onWarning: () => {}
+            }).pipe(
+              Layer.provide(
+                ConfigProvider.layer(ConfigProvider.fromEnv({ env: { BELUGA_GENAI_CAPTURE_MESSAGES_DELTA: "true" } }))
+              )
+            )
+          )
+        )
+      )
+      receiver.assertDecoded()
+      const steps = new Map(receiver.spans().map((span) => [span.spanId, span]))
+      const byTurn = new Map(
+        details(receiver).map((event) => [steps.get(steps.get(event.spanId!)!.parentSpanId!)!.name, event])
+      )
+      const attribute = (turn: string, key: string) => plain(byTurn.get(turn)!.attributes[key])
+      assert.deepStrictEqual(attribute("turn 1", "gen_ai.input.messages"), [messages[0]])
+      assert.deepStrictEqual(attribute("turn 2", "gen_ai.input.messages_delta"), messages.slice(1, 3))
+      assert.deepStrictEqual(attribute("turn 3", "gen_ai.input.messages_delta"), messages.slice(3, 5))
+      assert.deepStrictEqual(attribute("turn 4", "gen_ai.input.messages_delta"), [])
+      for (const turn of ["turn 2", "turn 3", "turn 4"]) {
+        assert.isUndefined(attribute(turn, "gen_ai.input.messages"), `${turn}: the delta replaces the whole input`)
+        assert.strictEqual(attribute(turn, "gen_ai.conversation.id"), "conv-one-call")
+      }
+    }))
+
   it("captureMessagesDelta: a conversation's later calls carry only their new input messages; a rewritten history all of it", () =>
     withReceiver(async (receiver) => {
       const u1 = text("user", "Trains from Lisbon to Porto?")

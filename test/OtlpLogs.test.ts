@@ -35,7 +35,10 @@ const keys = fc.constantFrom(
   "content",
   "type",
   "finish_reason",
-  "x"
+  "x",
+  // Past the JSON encoder's cache of keys, and one it must escape.
+  "k".repeat(200),
+  "clé \"quoted\""
 )
 /** Structured content as the content events carry it: objects of the same keys, arrays of them. */
 const structured: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({

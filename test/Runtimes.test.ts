@@ -91,8 +91,8 @@ const assertTrees = (spans: ReadonlyArray<ReceivedSpan>, rootName: string, key: 
 }
 
 /**
- * The serverless fixture on `runtime`: after each `INVOKED n` line the receiver must already hold
- * that invocation's three spans (its flush was awaited before the handler returned).
+ * The serverless fixture on `runtime`: when each `INVOKED n` line is read the receiver must already
+ * hold the 3n spans of invocations 1..n (each flush was awaited before the handler returned).
  */
 const serverlessOn = async (command: string, args: ReadonlyArray<string>) => {
   const receiver = await Receiver.start()
@@ -109,7 +109,12 @@ const serverlessOn = async (command: string, args: ReadonlyArray<string>) => {
     assert.strictEqual(result.code, 0, show(result))
     assert.include(result.stdout, "DONE", show(result))
     receiver.assertDecoded()
-    assert.deepStrictEqual(seenAt, [3, 6, 9], "each invocation's spans arrived before it returned")
+    // The child runs on while its stdout is read here, so a later invocation's spans may have
+    // arrived too; what must hold is that none of invocation n's are still missing.
+    assert.strictEqual(seenAt.length, 3, show(result))
+    seenAt.forEach((count, i) =>
+      assert.isAtLeast(count, 3 * (i + 1), `invocation ${i + 1}'s spans arrived before it returned: ${seenAt}`)
+    )
     const spans = receiver.spans()
     assert.strictEqual(spans.length, 9)
     assertTrees(spans, "invocation", "invocation.number", 3)

@@ -84,6 +84,6 @@ export const emitDetails = (
 }
 
 const overlaps = (attributes: Attributes, request: Readonly<Attributes>): boolean => {
-  for (const key in attributes) if (key in request) return true
+  for (const key in attributes) if (Object.hasOwn(request, key)) return true
   return false
 }

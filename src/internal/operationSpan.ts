@@ -18,7 +18,7 @@ import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import { StreamAccumulator } from "./accumulator.ts"
 import type { GenAISettings } from "./config.ts"
-import { CurrentLogs, detailsWanted, emitDetails } from "./contentEvents.ts"
+import { CurrentLogs, detailsWanted, emitDetails, eventsOn } from "./contentEvents.ts"
 import { isLibraryTracer, RecordingSpan, StartAttributes, toAttributes, unsampledHere } from "./effectTracer.ts"
 import { errorType } from "./errors.ts"
 import type { LogSink } from "./logsPipeline.ts"
@@ -35,13 +35,20 @@ import {
   structuredSettings
 } from "./operation.ts"
 import { metered, OperationMetrics } from "./operationMetrics.ts"
+import { copyPlain, notPlain, samePlain } from "./plainCopy.ts"
 import { CurrentPrompt, promptedOperations } from "./prompt.ts"
 import * as N from "./semconv.ts"
 
 /**
  * What every GenAI span shares, streamed or not: its name, its kind, and its start attributes.
  * The start attributes depend only on the request and the settings, so they are built once per
- * settings object, not once per call.
+ * settings object, not once per call, and kept while the request stays as it was.
+ *
+ * A call made once and run again may be made with content the program goes on changing: an agent
+ * loop pushes to the one messages array it made the call with. With content captured, each run
+ * therefore reads the request again and compares it with a copy of what the cached attributes were
+ * built from ({@link copyPlain}); a request that changed is built again. One that changes again
+ * after that is built every run, with no copy kept, as a call made anew each time is.
  */
 class Prepared<A> {
   readonly name: string
@@ -50,8 +57,15 @@ class Prepared<A> {
   private request: Attributes = {}
   private metric: OperationMetrics | undefined = undefined
   private latest = false
-  private detailsFor: GenAISettings | undefined = undefined
-  private details: Attributes = {}
+  /** The request's attributes with content as values, for the details event and the check above. */
+  private structured: Attributes | undefined = undefined
+  /** A copy of {@link structured} as first read; `undefined` when no content is captured, or it is not followed. */
+  private seen: unknown = undefined
+  /** Runs since the caches were built: from the second on, the details event shares the request. */
+  private runs = 0
+  /** The request changed between runs more than once, or is not plain data: built every run. */
+  private changing = false
+  private changes = 0
 
   // A class, not closures: a `ChatModel` prepares a spec per call, and closures made per call were
   // measurable (named closures more so, under tsx).
@@ -63,15 +77,9 @@ class Prepared<A> {
   optionsFor(fiber: Fiber.Fiber<unknown, unknown>) {
     const settings = fiber.getRef(Settings)
     const spec = this.spec
-    if (this.cachedFor !== settings) {
-      const attributes: Attributes = { [N.ATTR_GEN_AI_OPERATION_NAME]: spec.operation }
-      spec.start(into(attributes), settings)
-      this.cached = toAttributes(attributes)
-      this.request = attributes
-      this.cachedFor = settings
-      this.latest = settings.latestNames === true
-      this.metric = undefined
-    }
+    if (this.cachedFor !== settings || this.changing) this.prepare(settings, false)
+    else if (!this.followed(settings)) this.prepare(settings, true)
+    else this.runs++
     // Under `Prompt.withPrompt` a model call also starts with the prompt's attributes.
     const prompt = promptedOperations.has(spec.operation) ? fiber.getRef(CurrentPrompt) : undefined
     const attributes = prompt === undefined ? this.cached : { ...this.cached, ...prompt.for(settings) }
@@ -84,25 +92,65 @@ class Prepared<A> {
   }
 
   /**
-   * The request's attributes for its details event (content structured), built once per settings
-   * object as the span's are, and whether they were built before: the events of a call run again
-   * share them (`sharedAttributes`), which an encoder then copies instead of encoding them again.
-   * A call run once (a `ChatModel` prepares a spec per call) gains nothing from that, and the
-   * encoder's memo of them would cost more than it saves.
+   * Builds the caches; `follow`, on a call's second run and after, also keeps the copy of its content
+   * to compare later runs with (a call run once, as a `ChatModel` makes each, is spared the copy).
+   */
+  private prepare(settings: GenAISettings, follow: boolean): void {
+    const spec = this.spec
+    const attributes: Attributes = { [N.ATTR_GEN_AI_OPERATION_NAME]: spec.operation }
+    spec.start(into(attributes), settings)
+    this.cached = toAttributes(attributes)
+    this.request = attributes
+    this.cachedFor = settings
+    this.latest = settings.latestNames === true
+    this.metric = undefined
+    this.runs = 0
+    this.structured = undefined
+    this.seen = undefined
+    if (follow && !this.changing && (settings.captureContent || eventsOn(settings))) {
+      const structured = this.structuredRequest(settings)
+      const seen = copyPlain(structured)
+      if (seen === notPlain) this.changing = true
+      else {
+        this.structured = structured
+        this.seen = seen
+      }
+    }
+  }
+
+  /**
+   * Whether the caches still hold for this run: no content is captured, or the request reads as it
+   * did when they were built. Not known on a second run (no copy was kept on the first), so false.
+   */
+  private followed(settings: GenAISettings): boolean {
+    if (this.seen === undefined) return !(settings.captureContent || eventsOn(settings))
+    if (samePlain(this.seen, this.structuredRequest(settings))) return true
+    if (++this.changes > 1) this.changing = true
+    return false
+  }
+
+  private structuredRequest(settings: GenAISettings): Attributes {
+    const attributes: Attributes = { [N.ATTR_GEN_AI_OPERATION_NAME]: this.spec.operation }
+    try {
+      this.spec.start(into(attributes), structuredSettings(settings))
+    } catch {
+      // An extractor that throws loses its attributes, never the call.
+    }
+    return attributes
+  }
+
+  /**
+   * The request's attributes for its details event (content structured), and whether this run
+   * shares them with the runs before it (`sharedAttributes`), which an encoder then copies instead
+   * of encoding them again. A call run once (a `ChatModel` prepares a spec per call) gains nothing
+   * from that, and the encoder's memo of them would cost more than it saves. Called after
+   * {@link optionsFor} in the same run.
    */
   detailsRequest(settings: GenAISettings): { readonly request: Readonly<Attributes>; readonly again: boolean } {
-    const again = this.detailsFor === settings
-    if (!again) {
-      const attributes: Attributes = { [N.ATTR_GEN_AI_OPERATION_NAME]: this.spec.operation }
-      try {
-        this.spec.start(into(attributes), structuredSettings(settings))
-      } catch {
-        // An extractor that throws loses its attributes, never the call.
-      }
-      this.details = attributes
-      this.detailsFor = settings
-    }
-    return { request: this.details, again }
+    const structured = this.structured
+    return structured !== undefined && this.cachedFor === settings
+      ? { request: structured, again: this.runs > 0 }
+      : { request: this.structuredRequest(settings), again: false }
   }
 
   /** The operation's metrics, from the request attributes of the last `optionsFor`. */

@@ -561,25 +561,13 @@ const quoted = (text: string): string => JSON.stringify(text.isWellFormed() ? te
  * byte for byte, which costs a fraction of a `JSON.stringify` and its UTF-8 copy.
  */
 const jsonString = (w: ProtobufWriter, text: string): void => {
-  const length = text.length
-  if (length <= 64) {
-    w.ensure(length + 2)
-    const buffer = w.buffer
-    const start = w.pos
-    let i = 0
-    for (; i < length; i++) {
-      const code = text.charCodeAt(i)
-      if (code < 0x20 || code === 0x22 || code === 0x5c || code >= 0x80) break
-      buffer[start + 1 + i] = code
-    }
-    if (i === length) {
-      buffer[start] = 0x22
-      buffer[start + 1 + length] = 0x22
-      w.pos = start + length + 2
-      return
-    }
+  const start = w.pos
+  w.byte(0x22)
+  if (w.jsonChars(text)) w.byte(0x22)
+  else {
+    w.pos = start
+    w.utf8(quoted(text))
   }
-  w.utf8(quoted(text))
 }
 
 /** An object's own fields as a JSON array of key-values; `undefined` fields are left out. */
@@ -607,7 +595,8 @@ const jsonKeyValueItems = (
 }
 
 const jsonKeyValue = (w: ProtobufWriter, key: string, value: unknown, depth: number): void => {
-  w.raw(jsonKeyPiece(key))
+  if (key.length <= maxJsonKeyLength) w.raw(jsonKeyPiece(key))
+  else w.utf8(`{"key":${quoted(key)},"value":`)
   jsonAnyValue(w, value, depth)
   w.byte(0x7d)
 }
@@ -619,6 +608,8 @@ const jsonKeyValue = (w: ProtobufWriter, key: string, value: unknown, depth: num
  */
 const jsonKeys = new Map<string, Uint8Array>()
 const maxJsonKeys = 1024
+/** Longer keys (a logged map's, say) are written each time rather than kept. */
+const maxJsonKeyLength = 128
 const jsonKeyPiece = (key: string): Uint8Array => {
   let piece = jsonKeys.get(key)
   if (piece === undefined) {

@@ -150,22 +150,7 @@ const afterEvents = `],"droppedEventsCount":0,"status":{"code":0},"links":[],"dr
  * through `JSON.stringify` itself, and so are long strings, where its native scan beats the loop.
  */
 const writeChars = (w: ProtobufWriter, value: string): void => {
-  const length = value.length
-  if (length <= 64) {
-    w.ensure(length)
-    const buffer = w.buffer
-    const start = w.pos
-    let i = 0
-    for (; i < length; i++) {
-      const code = value.charCodeAt(i)
-      if (code < 0x20 || code === 0x22 || code === 0x5c || code >= 0x80) break
-      buffer[start + i] = code
-    }
-    if (i === length) {
-      w.pos = start + length
-      return
-    }
-  }
+  if (w.jsonChars(value)) return
   const escaped = JSON.stringify(value)
   w.utf8(escaped.slice(1, escaped.length - 1))
 }

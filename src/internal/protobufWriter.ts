@@ -223,6 +223,26 @@ export class ProtobufWriter {
   }
 
   /**
+   * Short text that JSON writes as it is (printable ASCII other than `"` and `\\`), byte for byte,
+   * and whether it was: nothing is written otherwise, and the caller escapes it (`JSON.stringify`,
+   * whose native scan beats this loop on long text).
+   */
+  jsonChars(value: string): boolean {
+    const length = value.length
+    if (length > 64) return false
+    this.ensure(length)
+    const buffer = this.buffer
+    const start = this.pos
+    for (let i = 0; i < length; i++) {
+      const code = value.charCodeAt(i)
+      if (code < 0x20 || code === 0x22 || code === 0x5c || code >= 0x80) return false
+      buffer[start + i] = code
+    }
+    this.pos = start + length
+    return true
+  }
+
+  /**
    * Bytes as they are, no length: a loop for a few, `set` (a native copy, dearer to call) for more.
    */
   raw(bytes: Uint8Array): void {

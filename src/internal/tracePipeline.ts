@@ -4,7 +4,8 @@
  * exporter, its delivery reporter and the batch processor, plus the terminal view when asked);
  * `inMemory` keeps finished spans for tests.
  */
-import { type InMemorySpanExporter, SimpleSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { TraceFlags } from "@opentelemetry/api"
+import type { InMemorySpanExporter, ReadableSpan, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Redacted from "effect/Redacted"
 import type { Settings } from "./config.ts"
 import { DeliveryReporter, type DeliveryStats, noDeliveries, type Outages, redactUrl } from "./exporter.ts"
@@ -76,8 +77,8 @@ export const otlp = (
   const processors: Array<SpanProcessor> = []
   if (!settings.disabled) {
     processors.push(batch)
-    if (options.terminal !== undefined) processors.push(new SimpleSpanProcessor(new TerminalExporter(options.terminal)))
-    if (options.report !== undefined) processors.push(new SimpleSpanProcessor(options.report.spans))
+    if (options.terminal !== undefined) processors.push(new ExportEachSpan(new TerminalExporter(options.terminal)))
+    if (options.report !== undefined) processors.push(new ExportEachSpan(options.report.spans))
   }
   return {
     processors,
@@ -94,8 +95,34 @@ export const otlp = (
   }
 }
 
+/**
+ * Hands each sampled span to `exporter` the moment it ends, as the SDK's `SimpleSpanProcessor` does,
+ * for exporters that keep or print spans in the process (the terminal view, the run report, the test
+ * kit's memory): they make no spans of their own and have no wire to fail on. The SDK's processor
+ * would bring its self-metrics and a promise per span into every bundle (2.4 KB of a worker's).
+ */
+class ExportEachSpan implements SpanProcessor {
+  constructor(private readonly exporter: SpanExporter) {}
+
+  onStart(): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0) this.exporter.export([span], ignoreResult)
+  }
+
+  forceFlush(): Promise<void> {
+    return this.exporter.forceFlush?.() ?? Promise.resolve()
+  }
+
+  shutdown(): Promise<void> {
+    return this.exporter.shutdown()
+  }
+}
+
+const ignoreResult = (): void => {}
+
 /** Finished spans kept in `exporter`, each readable the moment it ends (simple, not batched). */
 export const inMemory = (exporter: InMemorySpanExporter): SpanPipeline => ({
-  processors: [new SimpleSpanProcessor(exporter)],
+  processors: [new ExportEachSpan(exporter)],
   stats: () => ({ ...noDeliveries, exportedSpans: exporter.getFinishedSpans().length })
 })
