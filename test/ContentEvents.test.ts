@@ -52,6 +52,21 @@ const withReceiver = async <A>(use: (receiver: ReceiverType) => Promise<A>): Pro
   }
 }
 
+/** Events only, with `gen_ai.input.messages_delta` on, as its variable turns it on. */
+const deltaLayer = (receiver: ReceiverType, serviceName: string) =>
+  Tracing.layer({
+    serviceName,
+    endpoint: receiver.url,
+    captureContent: "EVENT_ONLY",
+    registerGlobal: false,
+    metrics: false,
+    onWarning: () => {}
+  }).pipe(
+    Layer.provide(
+      ConfigProvider.layer(ConfigProvider.fromEnv({ env: { BELUGA_GENAI_CAPTURE_MESSAGES_DELTA: "true" } }))
+    )
+  )
+
 const details = (receiver: ReceiverType) =>
   receiver.logs().filter((record) => record.eventName === "gen_ai.client.inference.operation.details")
 
@@ -283,18 +298,7 @@ describe("gen_ai.client.inference.operation.details", () => {
         }).pipe(
           Identity.withConversation("conv-one-call"),
           Effect.provide(
-            Tracing.layer({
-              serviceName: "content-delta-one-call",
-              endpoint: receiver.url,
-              captureContent: "EVENT_ONLY",
-              registerGlobal: false,
-              metrics: false,
-              onWarning: () => {}
-            }).pipe(
-              Layer.provide(
-                ConfigProvider.layer(ConfigProvider.fromEnv({ env: { BELUGA_GENAI_CAPTURE_MESSAGES_DELTA: "true" } }))
-              )
-            )
+            deltaLayer(receiver, "content-delta-one-call")
           )
         )
       )
@@ -339,18 +343,7 @@ describe("gen_ai.client.inference.operation.details", () => {
           yield* Tracing.flush()
         }).pipe(
           Effect.provide(
-            Tracing.layer({
-              serviceName: "content-delta",
-              endpoint: receiver.url,
-              captureContent: "EVENT_ONLY",
-              registerGlobal: false,
-              metrics: false,
-              onWarning: () => {}
-            }).pipe(
-              Layer.provide(
-                ConfigProvider.layer(ConfigProvider.fromEnv({ env: { BELUGA_GENAI_CAPTURE_MESSAGES_DELTA: "true" } }))
-              )
-            )
+            deltaLayer(receiver, "content-delta")
           )
         )
       )
