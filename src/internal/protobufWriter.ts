@@ -223,7 +223,7 @@ export class ProtobufWriter {
   }
 
   /**
-   * Short text that JSON writes as it is (printable ASCII other than `"` and `\\`), byte for byte,
+   * Short text that JSON writes as it is (printable ASCII other than `"` and `\`), byte for byte,
    * and whether it was: nothing is written otherwise, and the caller escapes it (`JSON.stringify`,
    * whose native scan beats this loop on long text).
    */
