@@ -52,20 +52,25 @@ const withReceiver = async <A>(use: (receiver: ReceiverType) => Promise<A>): Pro
   }
 }
 
-/** Events only, with `gen_ai.input.messages_delta` on, as its variable turns it on. */
-const deltaLayer = (receiver: ReceiverType, serviceName: string) =>
+/** The layer sending to `receiver`, its variables read from `env` alone (none of the machine's). */
+const layerFor = (
+  receiver: ReceiverType,
+  serviceName: string,
+  options: Pick<Tracing.Options, "captureContent" | "protocol">,
+  env: Record<string, string> = {}
+) =>
   Tracing.layer({
     serviceName,
     endpoint: receiver.url,
-    captureContent: "EVENT_ONLY",
+    ...options,
     registerGlobal: false,
     metrics: false,
     onWarning: () => {}
-  }).pipe(
-    Layer.provide(
-      ConfigProvider.layer(ConfigProvider.fromEnv({ env: { BELUGA_GENAI_CAPTURE_MESSAGES_DELTA: "true" } }))
-    )
-  )
+  }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
+
+/** Events only, with `gen_ai.input.messages_delta` on, as its variable turns it on. */
+const deltaLayer = (receiver: ReceiverType, serviceName: string) =>
+  layerFor(receiver, serviceName, { captureContent: "EVENT_ONLY" }, { BELUGA_GENAI_CAPTURE_MESSAGES_DELTA: "true" })
 
 const details = (receiver: ReceiverType) =>
   receiver.logs().filter((record) => record.eventName === "gen_ai.client.inference.operation.details")
@@ -187,15 +192,7 @@ describe("gen_ai.client.inference.operation.details", () => {
             yield* Tracing.flush()
           }).pipe(
             Effect.provide(
-              Tracing.layer({
-                serviceName: "content-again",
-                endpoint: receiver.url,
-                protocol,
-                captureContent: "EVENT_ONLY",
-                registerGlobal: false,
-                metrics: false,
-                onWarning: () => {}
-              }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} }))))
+              layerFor(receiver, "content-again", { protocol, captureContent: "EVENT_ONLY" })
             )
           )
         )
@@ -254,14 +251,7 @@ describe("gen_ai.client.inference.operation.details", () => {
           yield* Tracing.flush()
         }).pipe(
           Effect.provide(
-            Tracing.layer({
-              serviceName: "content-follows",
-              endpoint: receiver.url,
-              captureContent: "SPAN_AND_EVENT",
-              registerGlobal: false,
-              metrics: false,
-              onWarning: () => {}
-            }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} }))))
+            layerFor(receiver, "content-follows", { captureContent: "SPAN_AND_EVENT" })
           )
         )
       )
