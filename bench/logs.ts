@@ -5,6 +5,10 @@
  *   record (`SPAN_AND_EVENT`) ÷ with its content on the span only (`SPAN_ONLY`; target ≤ 1.15×);
  * - the same call with its content in the record only (`EVENT_ONLY`) ÷ on the span only: what
  *   moving the content from spans to events costs;
+ * - the same call with content on the span and, beside it, the same record as bytes encoded once
+ *   and copied (every attribute shared, see `sharedAttributes`) ÷ on the span only: what a record
+ *   costs that does no work of its own, past its envelope, its copy and its send, the floor under
+ *   the first ratio;
  * - both ratios for a call through a provider's `ChatModel`, which builds its request (and so its
  *   span's start attributes) anew each call, where the `GenAI.chat` above is made once and run
  *   again, its start attributes kept from the first run;
@@ -21,6 +25,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { ChatModel, GenAI, Pipeline, Tracing } from "../src/index.ts"
+import { CurrentLogs } from "../src/internal/logsPipeline.ts"
 import { type LogRecordInput, logsEncoder } from "../src/internal/otlpLogs.ts"
 import { startSink } from "./spawn.ts"
 import { args, ns, ratio, shuffle, summarize, type Summary, table, writeResult } from "./stats.ts"
@@ -34,17 +39,19 @@ const seed = argv.number("seed", Date.now() % 100_000)
 const messages: ReadonlyArray<GenAI.InputMessage> = [
   { role: "user", parts: [{ type: "text", content: "How long is the train from Lisbon to Porto?" }] }
 ]
-const chat = Effect.succeed("About three hours.").pipe(
-  GenAI.chat({ provider: "openai", model: "gpt-4o", messages }, (answer) => ({
-    response: {
-      id: "r1",
-      model: "gpt-4o-2024-08-06",
-      finishReasons: ["stop"],
-      outputMessages: [{ role: "assistant", parts: [{ type: "text", content: answer }], finish_reason: "stop" }]
-    },
-    usage: { inputTokens: 12, outputTokens: 5 }
-  }))
-)
+const chatOf = <E, R>(self: Effect.Effect<string, E, R>) =>
+  self.pipe(
+    GenAI.chat({ provider: "openai", model: "gpt-4o", messages }, (answer) => ({
+      response: {
+        id: "r1",
+        model: "gpt-4o-2024-08-06",
+        finishReasons: ["stop"],
+        outputMessages: [{ role: "assistant", parts: [{ type: "text", content: answer }], finish_reason: "stop" }]
+      },
+      usage: { inputTokens: 12, outputTokens: 5 }
+    }))
+  )
+const chat = chatOf(Effect.succeed("About three hours."))
 /**
  * The same call through a provider's `ChatModel`, as an application makes it: every call builds its
  * request, and with it its span's start attributes and its event's, from nothing.
@@ -80,6 +87,18 @@ const resultAttributes = (answer: string) => ({
   "gen_ai.usage.input_tokens": 12,
   "gen_ai.usage.output_tokens": 5
 })
+/** The floor: the chat call's record, every attribute in one object encoded once, emitted in its span. */
+const floorRecord = { ...request, ...resultAttributes("About three hours.") }
+const floorChat = chatOf(Effect.withFiber((fiber) => {
+  fiber.getRef(CurrentLogs)?.emit({
+    eventName: "gen_ai.client.inference.operation.details",
+    severityNumber: 9,
+    severityText: "INFO",
+    sharedAttributes: floorRecord,
+    span: fiber.cache.span?._tag === "Span" ? fiber.cache.span : undefined
+  })
+  return Effect.succeed("About three hours.")
+}))
 const recordSpan = { traceId: "5b8efff798038103d269b633813fc60c", spanId: "eee19b7ec3c1b174", sampled: true }
 const details = (shared: boolean): LogRecordInput => ({
   eventName: "gen_ai.client.inference.operation.details",
@@ -120,6 +139,7 @@ const main = async () => {
     { name: "chat.span", options: { captureContent: "SPAN_ONLY" }, work: chat },
     { name: "chat.events", options: { captureContent: "SPAN_AND_EVENT" }, work: chat },
     { name: "chat.eventsOnly", options: { captureContent: "EVENT_ONLY" }, work: chat },
+    { name: "chat.floor", options: { captureContent: "SPAN_ONLY" }, work: floorChat },
     { name: "model.span", options: { captureContent: "SPAN_ONLY" }, work: modelChat },
     { name: "model.events", options: { captureContent: "SPAN_AND_EVENT" }, work: modelChat },
     { name: "model.eventsOnly", options: { captureContent: "EVENT_ONLY" }, work: modelChat },
@@ -188,6 +208,7 @@ const main = async () => {
     ratios: {
       "chat, content events on ÷ off": within("chat.events", "chat.span"),
       "chat, content in events only ÷ on spans only": within("chat.eventsOnly", "chat.span"),
+      "chat, with a record encoded once and copied ÷ off (the floor)": within("chat.floor", "chat.span"),
       "ChatModel call, content events on ÷ off": within("model.events", "model.span"),
       "ChatModel call, content in events only ÷ on spans only": within("model.eventsOnly", "model.span"),
       "Effect.log line, exported ÷ not": within("log.exported", "log.off"),

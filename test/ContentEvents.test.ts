@@ -8,6 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as References from "effect/References"
 import * as Stream from "effect/Stream"
 import { ChatModel, Evaluation, GenAI, Identity, Pipeline, Simulated, Tracing } from "../src/index.ts"
 import type { AttrValue, Receiver as ReceiverType } from "./support/receiver.ts"
@@ -223,6 +224,63 @@ describe("gen_ai.client.inference.operation.details", () => {
             assert.strictEqual(attribute("gen_ai.usage.output_tokens"), Number(name.slice(4)))
           }
         }
+      }))
+  }
+
+  for (const protocol of ["http/protobuf", "http/json"] as const) {
+    it(`SPAN_AND_EVENT (${protocol}): a result described once for its span and its event, stamped at the span's end, concurrent calls apart`, () =>
+      withReceiver(async (receiver) => {
+        let described = 0
+        let runs = 0
+        const chat = Effect.suspend(() => {
+          const answer = { text: `answer ${++runs}` }
+          return Effect.yieldNow.pipe(Effect.as(answer))
+        }).pipe(
+          GenAI.chat({ provider: "openai", model: "gpt-4o", messages: [text("user", question)] }, (answer) => {
+            described++
+            return {
+              response: {
+                id: `r-${answer.text}`,
+                outputMessages: [{ ...text("assistant", answer.text), finish_reason: "stop" }]
+              },
+              usage: { inputTokens: 12, outputTokens: runs }
+            }
+          })
+        )
+        let describedInSequence = 0
+        await Effect.runPromise(
+          Effect.gen(function*() {
+            for (let i = 0; i < 3; i++) yield* chat
+            describedInSequence = described
+            // Calls that interleave, the fibers yielding after every operation, so that one call's
+            // span may end between another's result and its end: each must keep its own result.
+            yield* Effect.all(Array.from({ length: 8 }, () => chat), { concurrency: "unbounded" }).pipe(
+              Effect.provideService(References.MaxOpsBeforeYield, 7)
+            )
+            yield* Tracing.flush()
+          }).pipe(Effect.provide(layerFor(receiver, "content-once", { protocol, captureContent: "SPAN_AND_EVENT" })))
+        )
+        receiver.assertDecoded()
+        assert.strictEqual(describedInSequence, 3, "once per call, not once for the span and again for the event")
+        const spans = new Map(receiver.spans().map((span) => [span.spanId, span]))
+        const events = details(receiver)
+        assert.strictEqual(events.length, 11)
+        for (const event of events) {
+          const span = spans.get(event.spanId!)!
+          const id = plain(event.attributes["gen_ai.response.id"])
+          assert.strictEqual(span.attributes["gen_ai.response.id"]?.value, id, "the event's result is its span's")
+          const answer = String(id).slice(2)
+          assert.deepStrictEqual(plain(event.attributes["gen_ai.output.messages"]), [
+            { ...text("assistant", answer), finish_reason: "stop" }
+          ])
+          assert.strictEqual(
+            span.attributes["gen_ai.output.messages"]?.value,
+            JSON.stringify([{ ...text("assistant", answer), finish_reason: "stop" }])
+          )
+          assert.strictEqual(event.timeUnixNano, span.endTimeUnixNano, "the event is the call as it ends")
+          assert.strictEqual(event.observedTimeUnixNano, span.endTimeUnixNano)
+        }
+        assert.strictEqual(new Set(events.map((event) => plain(event.attributes["gen_ai.response.id"]))).size, 11)
       }))
   }
 

@@ -50,9 +50,15 @@ const structured: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) =>
     { weight: 2, arbitrary: fc.dictionary(keys, tie("value"), { maxKeys: 4 }) }
   )
 })).value
+/** Nanoseconds since the epoch, now-ish or anywhere in uint64. */
+const nanos = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.constant(1_765_000_000_123_456_789n))
 const logRecord: fc.Arbitrary<LogRecordInput> = fc.record({
-  eventName: fc.constantFrom("gen_ai.client.inference.operation.details", "event"),
+  // Names and texts that repeat, change and go missing: each encoder keeps the last one's field.
+  eventName: fc.constantFrom("gen_ai.client.inference.operation.details", "event", "", undefined),
   severityNumber: fc.constantFrom(9, 13),
+  severityText: fc.constantFrom("INFO", "WARN", "", "ünïcode", undefined),
+  time: fc.option(nanos, { nil: undefined }),
+  observedTime: fc.option(nanos, { nil: undefined }),
   body: fc.oneof(scalar, structured),
   attributes: fc.dictionary(keys, fc.oneof({ weight: 3, arbitrary: scalar }, { weight: 1, arbitrary: structured }), {
     maxKeys: 6
@@ -99,23 +105,34 @@ describe("the log records' encoder", () => {
         // Each record three times in a row: a plain key-value that comes again is kept whole by the
         // spans' cache the second time and copied from it the third.
         const records = drawn.flatMap((input) => [input, input, input])
+        const before = BigInt(Date.now()) * 1_000_000n
         const protobuf = decoded("http/protobuf", records)
         const json = decoded("http/json", records)
+        const after = BigInt(Date.now()) * 1_000_000n
         expect(protobuf).toHaveLength(records.length)
         for (const [i, input] of records.entries()) {
           const want = {
             body: expected(input.body),
             attributes: expectedAttributes(input.attributes ?? {}),
-            eventName: input.eventName,
-            severityNumber: input.severityNumber
+            eventName: input.eventName ?? "",
+            severityNumber: input.severityNumber,
+            severityText: (input.severityText ?? "").toWellFormed()
           }
           for (const got of [protobuf[i]!, json[i]!]) {
             expect({
               body: got.body,
               attributes: got.attributes,
               eventName: got.eventName,
-              severityNumber: got.severityNumber
+              severityNumber: got.severityNumber,
+              severityText: got.severityText
             }).toEqual(want)
+            // A time given is written as it is; one left out is the moment of encoding.
+            const stamped = (given: unknown, written: bigint) =>
+              typeof given === "bigint" ? written === given : written >= before && written <= after
+            expect(stamped(input.time, got.timeUnixNano), `time ${got.timeUnixNano}`).toBe(true)
+            expect(stamped(input.observedTime, got.observedTimeUnixNano), `observed ${got.observedTimeUnixNano}`).toBe(
+              true
+            )
           }
         }
       }),

@@ -73,8 +73,14 @@ export const emitDetails = (
       attributes[N.ATTR_GEN_AI_INPUT_MESSAGES_DELTA] = delta
     }
   }
+  // The event is the call's, as it ends: emitted at the span's end, it takes the span's end time
+  // (a span timed with no clock, `withTracerTiming(false)`, ends at 0: the record is stamped now).
+  const status = span.status
+  const time = status._tag === "Ended" && status.endTime > 0n ? status.endTime : undefined
   logs.emit({
     eventName: N.EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS,
+    time,
+    observedTime: time,
     severityNumber: 9,
     severityText: "INFO",
     sharedAttributes: request,

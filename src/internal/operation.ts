@@ -212,8 +212,34 @@ export const inference = <A>(
       put(N.LEGACY_ATTR_GEN_AI_OPENAI_REQUEST_RESPONSE_FORMAT, request.outputType)
     }
   },
-  end: describe && ((result, put, settings) => putResponse(put, describe(result), settings))
+  end: describe && describedOnce(describe)
 })
+
+/**
+ * `describe` as a spec's `end`, run once for the span and the details event of one call: with
+ * content events on, the span's end keeps the outcome of an object result, and the event's end,
+ * given that same object, takes it (once) instead of describing it again. A primitive result is
+ * described each time: another call's equal string is not told apart from this one's.
+ */
+const describedOnce = <A>(describe: (result: A) => InferenceOutcome): NonNullable<Spec<A>["end"]> => {
+  let kept: unknown = undefined
+  let keptOutcome: InferenceOutcome | undefined = undefined
+  return (result, put, settings) => {
+    let outcome: InferenceOutcome
+    if (keptOutcome !== undefined && kept === result) {
+      outcome = keptOutcome
+      kept = keptOutcome = undefined
+    } else {
+      outcome = describe(result)
+      const events = settings.contentMode === "EVENT_ONLY" || settings.contentMode === "SPAN_AND_EVENT"
+      if (events && !structured.has(settings) && typeof result === "object" && result !== null) {
+        kept = result
+        keptOutcome = outcome
+      }
+    }
+    putResponse(put, outcome, settings)
+  }
+}
 
 const putAgent = (put: Put, agent: Agent, settings: GenAISettings): void => {
   putProvider(put, agent.provider, settings)

@@ -16,7 +16,7 @@ import type { Protocol } from "./config.ts"
 import type { Codec } from "./otlp.ts"
 import { partialSuccess } from "./otlpResponse.ts"
 import { commonTag, writeIds, writeKeyField, writeKeyValue as writeSpanKeyValue } from "./otlpTraces.ts"
-import { BytesMemo, ProtobufWriter, varintSize } from "./protobufWriter.ts"
+import { BytesMemo, ProtobufWriter, StringFieldMemo, varintSize } from "./protobufWriter.ts"
 import type { BatchEncoder, EncodedBatch } from "./spanBatcher.ts"
 import { RecordedSpan } from "./spanRecord.ts"
 
@@ -26,6 +26,12 @@ export interface LogRecordInput {
   readonly eventName?: string | undefined
   /** When it happened: a `Date`, or nanoseconds since the epoch. Default: now. */
   readonly time?: Date | bigint | undefined
+  /**
+   * When it was observed, in nanoseconds since the epoch. Default: now. A record emitted as the
+   * moment it stands for ends (a call's details event, at its span's end) passes that moment for
+   * both, which spares reading the clock.
+   */
+  readonly observedTime?: bigint | undefined
   /** The log data model's 1–24 (9 is INFO). Default 0, unspecified. */
   readonly severityNumber?: number | undefined
   readonly severityText?: string | undefined
@@ -207,6 +213,10 @@ abstract class LogsBatch implements BatchEncoder<LogRecordInput> {
 
 class ProtobufLogs extends LogsBatch {
   private readonly traceIds = new BytesMemo()
+  private readonly texts = {
+    severity: new StringFieldMemo(tag.severityText),
+    event: new StringFieldMemo(tag.eventName)
+  }
   /** `ResourceLogs.resource` and `ScopeLogs.scope`, tags and lengths included. */
   private readonly resource: Uint8Array
   private readonly scope: Uint8Array
@@ -236,7 +246,7 @@ class ProtobufLogs extends LogsBatch {
   }
 
   protected write(input: LogRecordInput): void {
-    writeRecord(this.w, input, this.traceIds, this.shared)
+    writeRecord(this.w, input, this.traceIds, this.shared, this.texts)
   }
 
   seal(): Uint8Array {
@@ -271,13 +281,16 @@ const writeRecord = (
   w: ProtobufWriter,
   input: LogRecordInput,
   traceIds: BytesMemo,
-  sharedBytes: WeakMap<object, Uint8Array>
+  sharedBytes: WeakMap<object, Uint8Array>,
+  texts: { readonly severity: StringFieldMemo; readonly event: StringFieldMemo }
 ): void => {
   w.byte(tag.record)
   const start = w.begin(reserveRecord)
   const time = input.time
-  const now = Date.now()
-  const [low, high] = nanosHalves(now)
+  const observed = input.observedTime
+  let low = 0
+  let high = 0
+  if (observed === undefined || time === undefined) [low, high] = nanosHalves(Date.now())
   w.byte(tag.time)
   if (typeof time === "bigint") w.fixed64Big(BigInt.asUintN(64, time))
   else if (time === undefined) w.fixed64(low, high)
@@ -290,10 +303,7 @@ const writeRecord = (
     w.byte(tag.severityNumber)
     w.varint(severity)
   }
-  if (input.severityText !== undefined && input.severityText !== "") {
-    w.byte(tag.severityText)
-    w.string(input.severityText)
-  }
+  if (input.severityText !== undefined && input.severityText !== "") texts.severity.write(w, input.severityText)
   if (input.body !== undefined) {
     w.byte(tag.body)
     const body = w.begin(reserveSmall)
@@ -320,11 +330,9 @@ const writeRecord = (
     writeIds(w, tag.traceId, tag.spanId, traceIds, span, span.record instanceof RecordedSpan ? span.record : undefined)
   }
   w.byte(tag.observedTime)
-  w.fixed64(low, high)
-  if (input.eventName !== undefined && input.eventName !== "") {
-    w.byte(tag.eventName)
-    w.string(input.eventName)
-  }
+  if (observed !== undefined) w.fixed64Big(BigInt.asUintN(64, observed))
+  else w.fixed64(low, high)
+  if (input.eventName !== undefined && input.eventName !== "") texts.event.write(w, input.eventName)
   w.end(start, reserveRecord)
 }
 
@@ -508,7 +516,9 @@ const jsonRecord = (w: ProtobufWriter, input: LogRecordInput, sharedBytes: WeakM
   if (typeof time === "bigint") w.ascii(`"${BigInt.asUintN(64, time)}"`)
   else jsonNanos(w, millisOf(time))
   w.ascii(",\"observedTimeUnixNano\":")
-  jsonNanos(w, Date.now())
+  const observed = input.observedTime
+  if (observed !== undefined) w.ascii(`"${BigInt.asUintN(64, observed)}"`)
+  else jsonNanos(w, Date.now())
   w.ascii(",\"severityNumber\":")
   w.ascii(String(input.severityNumber ?? 0))
   w.ascii(",\"severityText\":")
