@@ -7,7 +7,8 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Tracer from "effect/Tracer"
-import { CurrentLogs, eventsOn } from "./internal/contentEvents.ts"
+import { eventsOn } from "./internal/config.ts"
+import { CurrentLogs } from "./internal/contentEvents.ts"
 import { Settings } from "./internal/operation.ts"
 import {
   ATTR_GEN_AI_EVALUATION_EXPLANATION,

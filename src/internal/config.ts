@@ -162,6 +162,10 @@ export interface GenAISettings {
   readonly messagesDelta?: boolean | undefined
 }
 
+/** Whether content capture sends events: `EVENT_ONLY` or `SPAN_AND_EVENT`. */
+export const eventsOn = (settings: GenAISettings): boolean =>
+  settings.contentMode === "EVENT_ONLY" || settings.contentMode === "SPAN_AND_EVENT"
+
 export const defaults = {
   endpoint: "http://localhost:4318",
   protocol: "http/protobuf" as Protocol,

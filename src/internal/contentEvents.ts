@@ -10,7 +10,7 @@
  * `gen_ai.evaluation.result` records then too.
  */
 import type * as Tracer from "effect/Tracer"
-import type { GenAISettings } from "./config.ts"
+import { eventsOn, type GenAISettings } from "./config.ts"
 import { RecordingSpan } from "./effectTracer.ts"
 import { CurrentLogs, type LogSink } from "./logsPipeline.ts"
 import { MessageHistories } from "./messagesDelta.ts"
@@ -24,10 +24,6 @@ const detailed: ReadonlySet<string> = new Set([
   N.Operation.textCompletion,
   N.Operation.generateContent
 ])
-
-/** Whether content capture sends events: `EVENT_ONLY` or `SPAN_AND_EVENT`. */
-export const eventsOn = (settings: GenAISettings): boolean =>
-  settings.contentMode === "EVENT_ONLY" || settings.contentMode === "SPAN_AND_EVENT"
 
 /** Whether a call of `operation` under `settings` is one whose details go out as an event. */
 export const detailsWanted = (operation: string, settings: GenAISettings): boolean =>

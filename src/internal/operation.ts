@@ -8,7 +8,7 @@ import type { AttributeValue } from "@opentelemetry/api"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Tracer from "effect/Tracer"
-import { defaults, type GenAISettings } from "./config.ts"
+import { defaults, eventsOn, type GenAISettings } from "./config.ts"
 import { boundedJson } from "./content.ts"
 import type {
   Agent,
@@ -231,8 +231,7 @@ const describedOnce = <A>(describe: (result: A) => InferenceOutcome): NonNullabl
       kept = keptOutcome = undefined
     } else {
       outcome = describe(result)
-      const events = settings.contentMode === "EVENT_ONLY" || settings.contentMode === "SPAN_AND_EVENT"
-      if (events && !structured.has(settings) && typeof result === "object" && result !== null) {
+      if (eventsOn(settings) && !structured.has(settings) && typeof result === "object" && result !== null) {
         kept = result
         keptOutcome = outcome
       }
